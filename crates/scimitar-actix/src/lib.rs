@@ -1,0 +1,1 @@
+//! scimitar-actix: under construction.

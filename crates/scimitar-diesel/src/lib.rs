@@ -1,0 +1,1 @@
+//! scimitar-diesel: under construction.

@@ -1,0 +1,3 @@
+//! scimitar-filter: under construction (issue 2).
+
+pub mod ast;

@@ -1,0 +1,1 @@
+//! scimitar-patch: under construction.

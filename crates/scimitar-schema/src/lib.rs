@@ -1,0 +1,1 @@
+//! scimitar-schema: under construction.

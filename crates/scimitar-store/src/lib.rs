@@ -1,0 +1,1 @@
+//! scimitar-store: under construction.
