@@ -1,0 +1,108 @@
+//! The one error type of the storage traits, and its mapping to SCIM errors.
+
+use crate::schema::{PatchError, ScimType, ValidationError};
+
+/// A boxed backend error, kept as the source of [`StoreError::Unavailable`] and
+/// [`StoreError::Backend`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a storage call failed.
+///
+/// Each variant maps to a SCIM error response through [`StoreError::status`] and
+/// [`StoreError::scim_type`]; the `Display` text is safe to send as `detail` (it
+/// never includes backend internals, which stay in [`std::error::Error::source`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No resource of this type with this id in the scope's tenant (404).
+    #[error("{resource_type} {id} not found")]
+    NotFound {
+        /// The resource type asked for.
+        resource_type: String,
+        /// The id asked for.
+        id: String,
+    },
+    /// The resource type is not one the scope's registry defines (404).
+    #[error("unknown resource type {0}")]
+    UnknownResourceType(String),
+    /// A unique attribute's value is already taken in the tenant (409 `uniqueness`).
+    #[error("{attribute} is already in use")]
+    Uniqueness {
+        /// The attribute, e.g. `userName`.
+        attribute: String,
+    },
+    /// The expected version (`If-Match`) is not the current one (412).
+    #[error("version mismatch: the current version is {current}")]
+    VersionMismatch {
+        /// The resource's current `meta.version`.
+        current: String,
+    },
+    /// The filter or sort attribute cannot be evaluated: an attribute the schema
+    /// does not define, or an operator its type does not support (400 `invalidFilter`).
+    #[error("invalid filter: {0}")]
+    InvalidFilter(String),
+    /// A paging cursor that this store did not issue, or that is malformed
+    /// (400 `invalidCursor`, RFC 9865).
+    #[error("invalid cursor")]
+    InvalidCursor,
+    /// A group member that is not a User or Group of the tenant (400 `invalidValue`).
+    #[error("member {0} is not a user or group of this tenant")]
+    UnknownMember(String),
+    /// The resource does not satisfy its schema (400, with the validator's scimType).
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The PATCH request cannot be applied (400, with the patcher's scimType).
+    #[error(transparent)]
+    Patch(#[from] PatchError),
+    /// The backend is temporarily unavailable: connection lost, pool exhausted,
+    /// serialization failure after retries (503; the client may retry).
+    #[error("storage temporarily unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Any other backend failure, e.g. corrupt stored data (500).
+    #[error("storage failure")]
+    Backend(#[source] BoxError),
+}
+
+impl StoreError {
+    /// A [`StoreError::NotFound`] for `resource_type` / `id`.
+    pub fn not_found(resource_type: &str, id: &str) -> Self {
+        StoreError::NotFound {
+            resource_type: resource_type.to_owned(),
+            id: id.to_owned(),
+        }
+    }
+
+    /// The HTTP status of the SCIM error response.
+    pub fn status(&self) -> u16 {
+        match self {
+            StoreError::NotFound { .. } | StoreError::UnknownResourceType(_) => 404,
+            StoreError::Uniqueness { .. } => 409,
+            StoreError::VersionMismatch { .. } => 412,
+            StoreError::InvalidFilter(_)
+            | StoreError::InvalidCursor
+            | StoreError::UnknownMember(_)
+            | StoreError::Validation(_)
+            | StoreError::Patch(_) => 400,
+            StoreError::Unavailable(_) => 503,
+            StoreError::Backend(_) => 500,
+        }
+    }
+
+    /// The SCIM `scimType` of the error response, if the error has one
+    /// (RFC 7644 §3.12, RFC 9865).
+    pub fn scim_type(&self) -> Option<ScimType> {
+        match self {
+            StoreError::Uniqueness { .. } => Some(ScimType::Uniqueness),
+            StoreError::InvalidFilter(_) => Some(ScimType::InvalidFilter),
+            StoreError::InvalidCursor => Some(ScimType::InvalidCursor),
+            StoreError::UnknownMember(_) => Some(ScimType::InvalidValue),
+            StoreError::Validation(error) => error.scim_type(),
+            StoreError::Patch(error) => error.scim_type(),
+            StoreError::NotFound { .. }
+            | StoreError::UnknownResourceType(_)
+            | StoreError::VersionMismatch { .. }
+            | StoreError::Unavailable(_)
+            | StoreError::Backend(_) => None,
+        }
+    }
+}

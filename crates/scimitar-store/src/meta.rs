@@ -1,0 +1,185 @@
+//! The attributes a store owns: `id` and `meta`, and the helpers every store uses to
+//! produce them the same way.
+//!
+//! Keeping these in one place means the in-memory store and the SQL stores agree on
+//! the spelling of versions, the precision of timestamps and case folding, so the
+//! contract kit can hold all of them to the same answers.
+
+use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// A new resource id: a UUID v7 (time-ordered, so SQL indexes stay compact), hyphenated.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The current time, truncated to whole milliseconds.
+///
+/// Truncation makes the formatted `meta.created` / `meta.lastModified` round-trip
+/// exactly through every database (PostgreSQL keeps microseconds, SQLite text keeps
+/// what it is given), so a filter on a timestamp a client read back matches.
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    let millis = now.millisecond();
+    // Infallible: a millisecond count is always a valid nanosecond field.
+    now.replace_millisecond(millis).unwrap_or(now)
+}
+
+/// Formats a timestamp as RFC 3339 in UTC, e.g. `2024-05-01T12:00:00.123Z`.
+pub fn format_timestamp(at: OffsetDateTime) -> String {
+    let utc = at.to_offset(time::UtcOffset::UTC);
+    // Formatting a UTC date with a four-digit year cannot fail; fall back to the
+    // `Display` form rather than panicking on the impossible.
+    utc.format(&Rfc3339).unwrap_or_else(|_| utc.to_string())
+}
+
+/// Parses an RFC 3339 timestamp.
+pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
+/// The weak ETag for a resource's `n`-th version: `W/"n"`.
+///
+/// Stores count writes per resource (1 on create) and spell the count this way.
+pub fn version_tag(n: u64) -> String {
+    format!("W/\"{n}\"")
+}
+
+/// Whether an `If-Match` value (`expected`) matches the current version.
+///
+/// `*` matches any version. Otherwise the two entity tags are compared by their
+/// opaque part, ignoring the weak `W/` prefix on either side (RFC 9110 §8.8.3.2 weak
+/// comparison): SCIM versions are weak, and clients echo them in either form.
+pub fn version_matches(expected: &str, current: &str) -> bool {
+    let expected = expected.trim();
+    expected == "*" || opaque_tag(expected) == opaque_tag(current)
+}
+
+fn opaque_tag(tag: &str) -> &str {
+    let tag = tag.trim();
+    tag.strip_prefix("W/").unwrap_or(tag)
+}
+
+/// Case folding for attributes compared case-insensitively (`userName` uniqueness,
+/// case-insensitive sorting): Unicode lowercase, so `ÉMILE` and `émile` collide.
+///
+/// SQL stores should store this folded form in an indexed column rather than rely
+/// on the database's `lower()` (SQLite's only folds ASCII).
+pub fn fold_case(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// The `meta` object of a resource.
+///
+/// `location` is left to the HTTP layer, which knows the base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceMeta {
+    /// `meta.resourceType`, e.g. `User`.
+    pub resource_type: String,
+    /// `meta.created`.
+    pub created: OffsetDateTime,
+    /// `meta.lastModified`.
+    pub last_modified: OffsetDateTime,
+    /// `meta.version`, a weak ETag such as `W/"3"`.
+    pub version: String,
+}
+
+impl ResourceMeta {
+    /// The JSON form: `{"resourceType", "created", "lastModified", "version"}`.
+    pub fn to_json(&self) -> Value {
+        let mut meta = Map::new();
+        meta.insert("resourceType".into(), self.resource_type.clone().into());
+        meta.insert("created".into(), format_timestamp(self.created).into());
+        meta.insert(
+            "lastModified".into(),
+            format_timestamp(self.last_modified).into(),
+        );
+        meta.insert("version".into(), self.version.clone().into());
+        Value::Object(meta)
+    }
+}
+
+/// Sets the store-owned attributes on `resource`: `id` and `meta` replace whatever
+/// the client sent (both are read-only in RFC 7643). `id` is placed first so
+/// responses read naturally. Non-object values are returned unchanged.
+pub fn stamp(resource: Value, id: &str, meta: &ResourceMeta) -> Value {
+    let Value::Object(fields) = resource else {
+        return resource;
+    };
+    let mut stamped = Map::with_capacity(fields.len() + 2);
+    // `schemas` conventionally leads; keep it there, then `id`.
+    if let Some(schemas) = fields.get("schemas") {
+        stamped.insert("schemas".into(), schemas.clone());
+    }
+    stamped.insert("id".into(), id.into());
+    for (name, value) in fields {
+        if !is_store_owned(&name) && name != "schemas" {
+            stamped.insert(name, value);
+        }
+    }
+    stamped.insert("meta".into(), meta.to_json());
+    Value::Object(stamped)
+}
+
+/// Removes the store-owned attributes (`id`, `meta`) from a client's input, so that
+/// comparing inputs, or storing them, never involves values the store owns.
+pub fn strip_store_owned(resource: &mut Value) {
+    if let Value::Object(fields) = resource {
+        fields.retain(|name, _| !is_store_owned(name));
+    }
+}
+
+fn is_store_owned(name: &str) -> bool {
+    name.eq_ignore_ascii_case("id") || name.eq_ignore_ascii_case("meta")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn versions_compare_weakly_and_star_matches_all() {
+        assert!(version_matches("W/\"3\"", "W/\"3\""));
+        assert!(version_matches("\"3\"", "W/\"3\""));
+        assert!(version_matches("*", "W/\"9\""));
+        assert!(!version_matches("W/\"2\"", "W/\"3\""));
+        assert_eq!(version_tag(7), "W/\"7\"");
+    }
+
+    #[test]
+    fn timestamps_round_trip_at_millisecond_precision() {
+        let at = now();
+        assert_eq!(at.nanosecond() % 1_000_000, 0);
+        let text = format_timestamp(at);
+        assert!(text.ends_with('Z'), "{text}");
+        assert_eq!(parse_timestamp(&text), Some(at));
+    }
+
+    #[test]
+    fn stamp_replaces_client_id_and_meta() {
+        let meta = ResourceMeta {
+            resource_type: "User".into(),
+            created: OffsetDateTime::UNIX_EPOCH,
+            last_modified: OffsetDateTime::UNIX_EPOCH,
+            version: version_tag(1),
+        };
+        let input = json!({"userName": "a", "ID": "client", "meta": {"resourceType": "X"},
+                           "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]});
+        let stamped = stamp(input, "abc", &meta);
+        let keys: Vec<&str> = stamped
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["schemas", "id", "userName", "meta"]);
+        assert_eq!(stamped["id"], "abc");
+        assert_eq!(stamped["meta"]["resourceType"], "User");
+        assert_eq!(stamped["meta"]["created"], "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn fold_case_is_unicode_aware() {
+        assert_eq!(fold_case("ÉMILE@Example.COM"), "émile@example.com");
+    }
+}

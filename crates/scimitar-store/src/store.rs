@@ -1,0 +1,237 @@
+//! The resource storage trait and its contract.
+
+use std::future::Future;
+
+use serde_json::Value;
+
+use crate::event::ChangeEvent;
+use crate::query::{Page, Query};
+use crate::schema::{PatchRequest, Policy, Projection, Registry};
+use crate::StoreError;
+
+/// Who is asking, and under which schema: passed to every [`Store`] call.
+///
+/// The registry and policy travel with the call (rather than living in the store)
+/// because they can differ per tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The tenant every read and write is confined to.
+    pub tenant: &'a str,
+    /// The tenant's schemas and resource types.
+    pub registry: &'a Registry,
+    /// The tenant's identity-provider policy (used by validation and PATCH).
+    pub policy: &'a Policy,
+}
+
+impl<'a> Scope<'a> {
+    /// A scope for `tenant` with this registry and policy.
+    pub fn new(tenant: &'a str, registry: &'a Registry, policy: &'a Policy) -> Self {
+        Scope {
+            tenant,
+            registry,
+            policy,
+        }
+    }
+}
+
+/// Storage of SCIM resources, scoped by tenant.
+///
+/// Implement it over your own database (the `scimitar-diesel` crate does it for
+/// SQLite and PostgreSQL, [`MemoryStore`](crate::MemoryStore) in memory), then run
+/// the contract kit (`testkit` feature) against your implementation: it checks each
+/// rule below by number.
+///
+/// Methods return `impl Future + Send`, so handlers on multi-threaded runtimes can
+/// spawn them; implement them with `async fn`.
+///
+/// `resource_type` is a resource type name of the scope's registry (`User`, `Group`,
+/// or one of its own). `Group` is special: its `members` live in a membership
+/// relation of their own (rule 16), so that a 100,000-member group can be read,
+/// renamed and patched without loading its members.
+///
+/// # Rules
+///
+/// **Tenancy and identity**
+///
+/// 1. *Isolation.* Every call sees and changes only `scope.tenant`'s resources. An
+///    id of another tenant is [`StoreError::NotFound`] for get, replace, patch,
+///    delete and member calls; queries never return another tenant's resources;
+///    uniqueness is per tenant (the same `userName` may exist in two tenants);
+///    events are per tenant. Tenant ids are opaque keys: the store does not require
+///    them to be registered in a [`TenantStore`](crate::TenantStore).
+/// 2. *Create* assigns `id` (a new UUID, see [`meta::new_id`](crate::meta::new_id))
+///    and `meta` (`resourceType`, `created`, `lastModified` equal to `created`,
+///    `version`), ignoring any `id` or `meta` in the input, and returns the stored
+///    resource. An unknown resource type is [`StoreError::UnknownResourceType`].
+/// 3. *Fidelity.* Attribute values are stored as given (after validation by the
+///    scope's registry): reading a resource back gives the same values, except the
+///    store-owned `id` and `meta`, and attributes `returned: never` (`password`),
+///    which no call ever returns.
+/// 4. *Get* returns the resource projected by the given projection (as
+///    `Registry::project` does); an unknown id is `NotFound`.
+///
+/// **Versions and preconditions**
+///
+/// 5. *Versions.* `meta.version` is a weak ETag (`W/"..."`) that changes on every
+///    write that changes the resource, membership included, and only then; a write
+///    that changes nothing (identical PUT, PATCH with no effect, adding a present
+///    member) keeps the version and `lastModified` and records no event.
+///    `lastModified` moves with the version; `created` never changes.
+/// 6. *Preconditions.* replace, patch and delete with `expected_version: Some(v)`
+///    proceed only if `v` matches the current version
+///    ([`meta::version_matches`](crate::meta::version_matches): weak comparison, `*`
+///    matches any); otherwise they fail with [`StoreError::VersionMismatch`] carrying
+///    the current version, and change nothing. `None` means unconditional. A missing
+///    resource is `NotFound`, whatever the expected version.
+///
+/// **Writes**
+///
+/// 7. *Replace* makes the stored resource exactly the input (RFC 7644 §3.5.1:
+///    attributes left out are cleared), keeping `id` and `meta.created`; for a group,
+///    the members become exactly the input's `members`.
+/// 8. *Patch* applies a PATCH request with `scimitar-patch` under the scope's policy,
+///    atomically: all operations take effect or none. Group member operations are
+///    applied to the membership relation (rule 16) without loading the members.
+///    It returns the resource projected by the given projection.
+/// 9. *Delete* removes the resource: get is then `NotFound`, and deleting again is
+///    `NotFound`. Deleting a user or group also removes it from every group it was a
+///    member of (those groups get a new version and a `MembersRemoved` event).
+/// 10. *Uniqueness.* `userName` is unique per tenant, case-insensitively
+///     ([`meta::fold_case`](crate::meta::fold_case)): a create, replace or patch
+///     that would make two users share one fails with [`StoreError::Uniqueness`]
+///     `{ attribute: "userName" }` and changes nothing, also when the writes race
+///     (of N simultaneous creates of one `userName`, exactly one succeeds). Nothing
+///     else is unique: not `externalId`, not a group's `displayName` (RFC 7643 gives
+///     it no uniqueness), and not attributes a custom schema marks
+///     `uniqueness: server`, which stores do not enforce (add a unique index of your
+///     own if you need one).
+///
+/// **Queries**
+///
+/// 11. *Filtering.* A query returns exactly the resources for which
+///     `scimitar_filter::matches` holds under the registry's attribute hints: the
+///     reference semantics. Attribute names are case-insensitive; strings compare
+///     case-insensitively unless the attribute is `caseExact` (`id`, `externalId`
+///     are; `userName` is not); `dateTime` values (`meta.lastModified`) compare as
+///     instants; extension attributes are named with their schema URN. A filter on
+///     an attribute the schema does not define, or an ordering operator (`gt`, `ge`,
+///     `lt`, `le`) on a boolean, binary or complex attribute, is
+///     [`StoreError::InvalidFilter`].
+/// 12. *Sorting.* With `sort_by`, resources are ordered by that attribute according
+///     to its type (strings case-insensitively unless `caseExact`); resources without
+///     a value sort after all others when ascending, before all others when
+///     descending; ties, and queries without `sort_by`, keep creation order.
+///     Sorting by an undefined attribute is `InvalidFilter`.
+/// 13. *Index paging.* `start_index` is 1-based (below 1 reads as 1); `count` caps
+///     the page (0 returns no resources, only the total). `total_results` counts
+///     every match whatever the page; consecutive pages over unchanged data neither
+///     overlap nor leave gaps; a page past the end is empty.
+/// 14. *Cursor paging* (RFC 9865). `cursor: None` starts; `next_cursor` is `Some`
+///     while resources remain and `None` on the last page; following it over
+///     unchanged data visits every match exactly once. A cursor the store did not
+///     issue for this resource type is [`StoreError::InvalidCursor`].
+/// 15. *Projection.* Every resource of a page is projected as get projects it. A
+///     projection that leaves out a group's `members` (`excludedAttributes=members`)
+///     returns the group without reading its membership.
+///
+/// **Groups and events**
+///
+/// 16. *Members.* A group's `members` are `{"value": id, "type": "User"|"Group"}`
+///     objects naming users or groups of the same tenant, in the order they were
+///     added. [`Store::add_members`] and [`Store::remove_members`] change them
+///     without loading the group; adding a present member or removing an absent one
+///     is a no-op for that id; adding an id that is not a user or group of the
+///     tenant fails with [`StoreError::UnknownMember`] and changes nothing. A
+///     membership change gives the group a new version (rule 5).
+/// 17. *Outbox.* Every write that changes something records its events
+///     ([`NewEvent`](crate::NewEvent)'s constructors say which) in the same
+///     transaction: the change and its events are committed together or not at all.
+///     A group write that changes members records `MembersAdded` / `MembersRemoved`
+///     with the delta, and a group event for its other attributes only if they
+///     changed. [`Store::events`] returns the tenant's events with `seq` greater than
+///     `after`, in increasing `seq`, at most `limit`; a reader that resumes from the
+///     last `seq` it saw never misses a committed event.
+/// 18. *Failure.* No input makes a store panic; backend trouble is
+///     [`StoreError::Unavailable`] (retryable) or [`StoreError::Backend`].
+pub trait Store: Send + Sync {
+    /// Creates a resource (rules 2, 3, 10, 16, 17) and returns it as stored.
+    fn create(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        resource: Value,
+    ) -> impl Future<Output = Result<Value, StoreError>> + Send;
+
+    /// Reads a resource (rules 4, 15).
+    fn get(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        projection: &Projection,
+    ) -> impl Future<Output = Result<Value, StoreError>> + Send;
+
+    /// Replaces a resource (rules 6, 7, 10) and returns it as stored.
+    fn replace(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        resource: Value,
+        expected_version: Option<&str>,
+    ) -> impl Future<Output = Result<Value, StoreError>> + Send;
+
+    /// Applies a PATCH request (rules 6, 8, 10) and returns the resource, projected.
+    fn patch(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        request: &PatchRequest,
+        expected_version: Option<&str>,
+        projection: &Projection,
+    ) -> impl Future<Output = Result<Value, StoreError>> + Send;
+
+    /// Deletes a resource (rules 6, 9).
+    fn delete(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        expected_version: Option<&str>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Searches one resource type (rules 11 to 15).
+    fn query(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        query: &Query,
+    ) -> impl Future<Output = Result<Page, StoreError>> + Send;
+
+    /// Adds members (ids) to a group without loading it (rule 16); returns the
+    /// group's version afterwards.
+    fn add_members(
+        &self,
+        scope: &Scope<'_>,
+        group_id: &str,
+        members: &[String],
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// Removes members (ids) from a group without loading it (rule 16); returns the
+    /// group's version afterwards.
+    fn remove_members(
+        &self,
+        scope: &Scope<'_>,
+        group_id: &str,
+        members: &[String],
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// The tenant's change events after `after` (rule 17); start with 0.
+    fn events(
+        &self,
+        scope: &Scope<'_>,
+        after: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ChangeEvent>, StoreError>> + Send;
+}

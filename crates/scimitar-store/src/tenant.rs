@@ -1,0 +1,147 @@
+//! The tenant directory the server authenticates against: tenants and their API tokens.
+//!
+//! Tokens are stored only as hashes. The server hands a client a token of the form
+//! `<token id>.<secret>`, stores the argon2 hash of the secret under the token id,
+//! and on each request finds the token by id and verifies the secret against the
+//! hash. Hashing and verifying are the server's job; the store never sees a secret.
+
+use std::future::Future;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::StoreError;
+
+/// A tenant: one customer's isolated set of users and groups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tenant {
+    /// The stable key every [`Store`](crate::Store) call is scoped by, e.g. `default`
+    /// or `acme`; chosen at creation (it appears in URLs).
+    pub id: String,
+    /// A human-readable name.
+    pub name: String,
+    /// Whether requests are served; a disabled tenant's tokens are refused.
+    pub enabled: bool,
+    /// Per-tenant settings as a JSON object (IdP policy, limits...), interpreted
+    /// by the server.
+    pub settings: Value,
+    /// When the tenant was created.
+    pub created: OffsetDateTime,
+}
+
+/// An API token's stored record (never the secret itself).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiToken {
+    /// The public token id, the part of the bearer token before the secret.
+    pub id: String,
+    /// The tenant the token authenticates as.
+    pub tenant: String,
+    /// What the token is for, e.g. `entra-prod`.
+    pub label: String,
+    /// The argon2 PHC string of the secret (`$argon2id$v=19$...`).
+    pub hash: String,
+    /// When the token was created.
+    pub created: OffsetDateTime,
+    /// When the token was last used, if the server records it.
+    pub last_used: Option<OffsetDateTime>,
+    /// When the token was revoked; a revoked token is refused.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl ApiToken {
+    /// Whether the token may authenticate: not revoked.
+    pub fn is_active(&self) -> bool {
+        self.revoked_at.is_none()
+    }
+}
+
+/// A token to insert: the store sets `created` and leaves `last_used` and
+/// `revoked_at` empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiToken {
+    /// The public token id; unique across all tenants.
+    pub id: String,
+    /// The tenant; it must exist.
+    pub tenant: String,
+    /// What the token is for.
+    pub label: String,
+    /// The argon2 PHC string of the secret.
+    pub hash: String,
+}
+
+/// The tenant directory.
+///
+/// RULES (the tenant part of the contract kit checks each):
+///
+/// - **T1.** `create_tenant` with an id already taken fails with
+///   [`StoreError::Uniqueness`] `{ attribute: "id" }`; new tenants are enabled.
+/// - **T2.** `get_tenant` / `set_tenant_enabled` / `set_tenant_settings` on an
+///   unknown id fail with [`StoreError::NotFound`] (resource type `Tenant`).
+/// - **T3.** `list_tenants` returns every tenant, ordered by id.
+/// - **T4.** `insert_token` for an unknown tenant fails with `NotFound`; with a token
+///   id already taken, with `Uniqueness { attribute: "id" }`.
+/// - **T5.** `find_token` returns the token whatever its state (revoked or not, tenant
+///   enabled or not): the caller decides. Unknown id → `Ok(None)`.
+/// - **T6.** `revoke_token` sets `revoked_at` once; revoking again keeps the first time.
+///   `list_tokens` returns the tenant's tokens, revoked included, in creation order.
+/// - **T7.** `touch_token` records `last_used`; unknown id → `NotFound`.
+pub trait TenantStore: Send + Sync {
+    /// Creates an enabled tenant.
+    fn create_tenant(
+        &self,
+        id: &str,
+        name: &str,
+        settings: Value,
+    ) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
+
+    /// The tenant with this id.
+    fn get_tenant(&self, id: &str) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
+
+    /// Every tenant, ordered by id.
+    fn list_tenants(&self) -> impl Future<Output = Result<Vec<Tenant>, StoreError>> + Send;
+
+    /// Enables or disables a tenant; returns it as updated.
+    fn set_tenant_enabled(
+        &self,
+        id: &str,
+        enabled: bool,
+    ) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
+
+    /// Replaces a tenant's settings; returns it as updated.
+    fn set_tenant_settings(
+        &self,
+        id: &str,
+        settings: Value,
+    ) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
+
+    /// Stores a new token (its hash).
+    fn insert_token(
+        &self,
+        token: NewApiToken,
+    ) -> impl Future<Output = Result<ApiToken, StoreError>> + Send;
+
+    /// The tenant's tokens, revoked included, in creation order.
+    fn list_tokens(
+        &self,
+        tenant: &str,
+    ) -> impl Future<Output = Result<Vec<ApiToken>, StoreError>> + Send;
+
+    /// The token with this id, if any.
+    fn find_token(
+        &self,
+        token_id: &str,
+    ) -> impl Future<Output = Result<Option<ApiToken>, StoreError>> + Send;
+
+    /// Revokes a token; returns it as updated.
+    fn revoke_token(
+        &self,
+        token_id: &str,
+    ) -> impl Future<Output = Result<ApiToken, StoreError>> + Send;
+
+    /// Records that a token was used at `at`.
+    fn touch_token(
+        &self,
+        token_id: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
