@@ -78,8 +78,25 @@ pub enum CompareOp {
     Le,
 }
 
+impl CompareOp {
+    /// The operator's keyword, lowercase: `eq`, `ne`, `co`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "eq",
+            CompareOp::Ne => "ne",
+            CompareOp::Co => "co",
+            CompareOp::Sw => "sw",
+            CompareOp::Ew => "ew",
+            CompareOp::Gt => "gt",
+            CompareOp::Ge => "ge",
+            CompareOp::Lt => "lt",
+            CompareOp::Le => "le",
+        }
+    }
+}
+
 /// A comparison value: a JSON literal.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CompValue {
     /// `null`.
     Null,
@@ -97,6 +114,18 @@ pub enum CompValue {
 pub struct Number(pub(crate) String);
 
 impl Number {
+    /// `text` as a number, if it is exactly one JSON number (RFC 8259 §6), e.g.
+    /// `42`, `-1.5` or `1e3`.
+    ///
+    /// ```
+    /// use scimitar_filter::ast::Number;
+    /// assert_eq!(Number::parse("-1.5e3").unwrap().as_str(), "-1.5e3");
+    /// assert!(Number::parse("01").is_none());
+    /// ```
+    pub fn parse(text: &str) -> Option<Number> {
+        crate::parser::is_json_number(text).then(|| Number(text.to_owned()))
+    }
+
     /// The number as written, e.g. `-1.5e3`.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -114,12 +143,47 @@ impl Number {
     }
 }
 
+macro_rules! number_from_integer {
+    ($($int:ty),*) => {$(
+        impl From<$int> for Number {
+            fn from(value: $int) -> Self {
+                Number(value.to_string())
+            }
+        }
+    )*};
+}
+number_from_integer!(i8, i16, i32, i64, i128, u8, u16, u32, u64, u128, isize, usize);
+
+impl From<&str> for CompValue {
+    fn from(text: &str) -> Self {
+        CompValue::String(text.to_owned())
+    }
+}
+
+impl From<String> for CompValue {
+    fn from(text: String) -> Self {
+        CompValue::String(text)
+    }
+}
+
+impl From<bool> for CompValue {
+    fn from(value: bool) -> Self {
+        CompValue::Bool(value)
+    }
+}
+
+impl From<Number> for CompValue {
+    fn from(number: Number) -> Self {
+        CompValue::Number(number)
+    }
+}
+
 /// A filter expression (RFC 7644 §3.4.2.2).
 ///
 /// `And` and `Or` are n-ary with at least two operands; `a and b and c` is one
 /// `And` of three. A parenthesised group becomes its own node, so
 /// `(a and b) and c` is `And([And([a, b]), c])` and printing reproduces it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Filter {
     /// `attrPath compareOp compValue`.
     Compare {
@@ -150,7 +214,7 @@ pub enum Filter {
 }
 
 /// A PATCH operation's `path` (RFC 7644 §3.5.2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PatchPath {
     /// `attrPath`: an attribute or a sub-attribute, e.g. `name.givenName` or
     /// `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager`.
