@@ -1,0 +1,425 @@
+//! Database URLs, connection pools, per-connection settings, migrations and
+//! transactions.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::{Pg, PgConnection};
+use diesel::query_builder::QueryFragment;
+use diesel::query_dsl::methods::LoadQuery;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::{Sqlite, SqliteConnection};
+use diesel::{Connection, QueryResult, QueryableByName, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::DieselError;
+use crate::sql::{fold, Dialect, Sql};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Key of the PostgreSQL advisory lock held while migrations run, so that
+/// several processes (or test binaries) opening one database at once migrate it
+/// exactly once. The bytes spell "scimitar".
+const MIGRATION_LOCK_KEY: i64 = 0x7363_696d_6974_6172;
+
+/// How long SQLite waits for another process's write lock before `SQLITE_BUSY`.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The database behind a [`crate::DieselStore`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite (bundled), a file or an in-memory database.
+    Sqlite,
+    /// PostgreSQL, through libpq.
+    Postgres,
+}
+
+impl Backend {
+    pub(crate) fn dialect(self) -> Dialect {
+        match self {
+            Backend::Sqlite => Dialect::Sqlite,
+            Backend::Postgres => Dialect::Postgres,
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
+}
+
+/// SQLite's `synchronous` setting: what a successful write survives.
+///
+/// Both settings use the write-ahead log. A write the store has acknowledged
+/// survives the process being killed (`SIGKILL`, a panic, OOM) either way:
+/// the committed pages are in the log file, and the operating system writes
+/// them out. They differ on power loss or a kernel crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// `synchronous=FULL`: the log is flushed to disk (fsync) at every commit,
+    /// so an acknowledged write also survives power loss. The default.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: the log is flushed only at checkpoints; the last
+    /// commits before a power loss may be lost (the file is never corrupted).
+    /// Several times more writes per second on slow disks.
+    Normal,
+}
+
+/// Settings for [`crate::DieselStore::open_with`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Most pooled connections (SQLite in-memory databases always use one).
+    pub max_connections: u32,
+    /// How long a call waits for a free pooled connection.
+    pub connection_timeout: Duration,
+    /// SQLite durability; ignored on PostgreSQL.
+    pub synchronous: Synchronous,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            max_connections: 8,
+            connection_timeout: Duration::from_secs(30),
+            synchronous: Synchronous::default(),
+        }
+    }
+}
+
+/// Where a URL points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    SqliteFile(String),
+    SqliteMemory,
+    Postgres(String),
+}
+
+impl Target {
+    /// Parses `sqlite://PATH`, `sqlite:PATH`, `sqlite::memory:` and
+    /// `postgres://...` / `postgresql://...`.
+    pub(crate) fn parse(url: &str) -> Result<Target, DieselError> {
+        let unsupported = || DieselError::UnsupportedUrl(url.to_owned());
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Target::Postgres(url.to_owned()));
+        }
+        let rest = url.strip_prefix("sqlite:").ok_or_else(unsupported)?;
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        match path {
+            "" => Err(unsupported()),
+            ":memory:" => Ok(Target::SqliteMemory),
+            path => Ok(Target::SqliteFile(path.to_owned())),
+        }
+    }
+}
+
+diesel::define_sql_function! {
+    /// Unicode lower-casing, registered on every SQLite connection (see
+    /// [`crate::sql::Dialect::fold_fn`]).
+    fn scim_fold(text: diesel::sql_types::Nullable<diesel::sql_types::Text>)
+        -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// Applied to every new SQLite connection.
+#[derive(Debug, Clone, Copy)]
+struct SqliteSetup {
+    synchronous: Synchronous,
+}
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        let synchronous = match self.synchronous {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        };
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {};
+             PRAGMA foreign_keys = ON;
+             PRAGMA synchronous = {synchronous};
+             PRAGMA temp_store = MEMORY;",
+            SQLITE_BUSY_TIMEOUT.as_millis()
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)?;
+        scim_fold_utils::register_impl(conn, |text: Option<String>| text.map(|t| fold(&t)))
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
+type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// The connection pool of one backend.
+pub(crate) enum Pools {
+    Sqlite {
+        pool: SqlitePool,
+        /// Write transactions of this process take turns here before `BEGIN
+        /// IMMEDIATE`, so they queue in order instead of polling SQLite's lock
+        /// with back-off sleeps; other processes are held off by the busy timeout.
+        writer: Mutex<()>,
+    },
+    Postgres(PgPool),
+}
+
+impl std::fmt::Debug for Pools {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pools")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pools {
+    /// Opens the pool and brings the schema up to date.
+    pub(crate) fn open(url: &str, options: &OpenOptions) -> Result<Pools, DieselError> {
+        let pools = match Target::parse(url)? {
+            Target::Postgres(url) => {
+                let pool = Pool::builder()
+                    .max_size(options.max_connections.max(1))
+                    .min_idle(Some(1))
+                    .connection_timeout(options.connection_timeout)
+                    .build(ConnectionManager::<PgConnection>::new(url))?;
+                Pools::Postgres(pool)
+            }
+            Target::SqliteFile(path) => {
+                let setup = SqliteSetup {
+                    synchronous: options.synchronous,
+                };
+                // WAL is a property of the file: set it once, before the pool.
+                let mut conn = SqliteConnection::establish(&path)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
+                    SQLITE_BUSY_TIMEOUT.as_millis()
+                ))?;
+                drop(conn);
+                let pool = Pool::builder()
+                    .max_size(options.max_connections.max(1))
+                    .min_idle(Some(1))
+                    .connection_timeout(options.connection_timeout)
+                    .connection_customizer(Box::new(setup))
+                    .build(ConnectionManager::<SqliteConnection>::new(path))?;
+                Pools::Sqlite {
+                    pool,
+                    writer: Mutex::new(()),
+                }
+            }
+            Target::SqliteMemory => {
+                // Each connection to ":memory:" is its own database: keep exactly
+                // one, forever.
+                let pool = Pool::builder()
+                    .max_size(1)
+                    .min_idle(Some(1))
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connection_timeout(options.connection_timeout)
+                    .connection_customizer(Box::new(SqliteSetup {
+                        synchronous: options.synchronous,
+                    }))
+                    .build(ConnectionManager::<SqliteConnection>::new(":memory:"))?;
+                Pools::Sqlite {
+                    pool,
+                    writer: Mutex::new(()),
+                }
+            }
+        };
+        pools.migrate()?;
+        Ok(pools)
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    fn migrate(&self) -> Result<(), DieselError> {
+        match self {
+            Pools::Sqlite { pool, writer } => {
+                let _turn = writer.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut conn = pool.get()?;
+                // IMMEDIATE takes the write lock first: another process migrating
+                // the same file waits, then finds nothing left to do.
+                conn.immediate_transaction(|conn| {
+                    conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                        .map(drop)
+                        .map_err(DieselError::Migration)
+                })
+            }
+            Pools::Postgres(pool) => {
+                let mut conn = pool.get()?;
+                conn.transaction(|conn| {
+                    diesel::sql_query(format!(
+                        "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+                    ))
+                    .execute(conn)?;
+                    conn.run_pending_migrations(POSTGRES_MIGRATIONS)
+                        .map(drop)
+                        .map_err(DieselError::Migration)
+                })
+            }
+        }
+    }
+
+    /// Runs `f` on a pooled connection, outside any explicit transaction.
+    pub(crate) fn with_conn<T, E>(
+        &self,
+        f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<DieselError>,
+    {
+        match self {
+            Pools::Sqlite { pool, .. } => {
+                let mut conn = get(pool).map_err(E::from)?;
+                f(&mut Conn::Sqlite(&mut conn))
+            }
+            Pools::Postgres(pool) => {
+                let mut conn = get(pool).map_err(E::from)?;
+                f(&mut Conn::Postgres(&mut conn))
+            }
+        }
+    }
+
+    /// Runs `f` in a read transaction: every statement sees one snapshot, so a
+    /// count and the page it describes agree.
+    pub(crate) fn read<T, E>(&self, f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<DieselError> + From<diesel::result::Error>,
+    {
+        match self {
+            Pools::Sqlite { pool, .. } => {
+                let mut conn = get(pool).map_err(E::from)?;
+                conn.transaction(|conn| f(&mut Conn::Sqlite(conn)))
+            }
+            Pools::Postgres(pool) => {
+                let mut conn = get(pool).map_err(E::from)?;
+                conn.build_transaction()
+                    .read_only()
+                    .repeatable_read()
+                    .run(|conn| f(&mut Conn::Postgres(conn)))
+            }
+        }
+    }
+
+    /// Runs `f` in a write transaction, committed if `f` returns `Ok`, rolled
+    /// back otherwise: a failed call leaves nothing behind.
+    ///
+    /// SQLite: `BEGIN IMMEDIATE` after this process's writer turn, so the
+    /// transaction holds the write lock from its first statement and never fails
+    /// half-way with `SQLITE_BUSY` on lock upgrade.
+    pub(crate) fn write<T, E>(&self, f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<DieselError> + From<diesel::result::Error>,
+    {
+        match self {
+            Pools::Sqlite { pool, writer } => {
+                let mut conn = get(pool).map_err(E::from)?;
+                let _turn = writer.lock().unwrap_or_else(PoisonError::into_inner);
+                conn.immediate_transaction(|conn| f(&mut Conn::Sqlite(conn)))
+            }
+            Pools::Postgres(pool) => {
+                let mut conn = get(pool).map_err(E::from)?;
+                conn.transaction(|conn| f(&mut Conn::Postgres(conn)))
+            }
+        }
+    }
+}
+
+fn get<C>(
+    pool: &Pool<ConnectionManager<C>>,
+) -> Result<PooledConnection<ConnectionManager<C>>, DieselError>
+where
+    C: diesel::r2d2::R2D2Connection + 'static,
+{
+    Ok(pool.get()?)
+}
+
+/// A connection of either backend, borrowed for one call.
+pub(crate) enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl Conn<'_> {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs a statement; the number of rows it changed.
+    pub(crate) fn execute(&mut self, sql: Sql) -> QueryResult<usize> {
+        match self {
+            Conn::Sqlite(conn) => sql.execute(*conn),
+            Conn::Postgres(conn) => sql.execute(*conn),
+        }
+    }
+
+    /// Runs a query; its rows.
+    pub(crate) fn load<T>(&mut self, sql: Sql) -> QueryResult<Vec<T>>
+    where
+        T: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static,
+        Sql: for<'q> LoadQuery<'q, SqliteConnection, T> + for<'q> LoadQuery<'q, PgConnection, T>,
+        Sql: QueryFragment<Sqlite> + QueryFragment<Pg>,
+    {
+        match self {
+            Conn::Sqlite(conn) => sql.load(*conn),
+            Conn::Postgres(conn) => sql.load(*conn),
+        }
+    }
+
+    /// Runs a query; its first row, if any.
+    pub(crate) fn first<T>(&mut self, sql: Sql) -> QueryResult<Option<T>>
+    where
+        T: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static,
+        Sql: for<'q> LoadQuery<'q, SqliteConnection, T> + for<'q> LoadQuery<'q, PgConnection, T>,
+    {
+        Ok(self.load(sql)?.into_iter().next())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        assert_eq!(
+            Target::parse("sqlite://data/s.db").unwrap(),
+            Target::SqliteFile("data/s.db".into())
+        );
+        assert_eq!(
+            Target::parse("sqlite:///var/lib/s.db").unwrap(),
+            Target::SqliteFile("/var/lib/s.db".into())
+        );
+        assert_eq!(
+            Target::parse("sqlite:s.db").unwrap(),
+            Target::SqliteFile("s.db".into())
+        );
+        assert_eq!(
+            Target::parse("sqlite::memory:").unwrap(),
+            Target::SqliteMemory
+        );
+        assert_eq!(
+            Target::parse("sqlite://:memory:").unwrap(),
+            Target::SqliteMemory
+        );
+        assert_eq!(
+            Target::parse("postgresql://u@h/db").unwrap(),
+            Target::Postgres("postgresql://u@h/db".into())
+        );
+        for bad in ["mysql://x", "sqlite:", "sqlite://", "", "data.db"] {
+            assert!(
+                matches!(Target::parse(bad), Err(DieselError::UnsupportedUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+}

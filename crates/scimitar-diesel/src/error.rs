@@ -1,0 +1,137 @@
+//! Errors of opening and talking to the database.
+
+use diesel::result::{DatabaseErrorKind, Error as QueryError};
+use scimitar_store::StoreError;
+
+/// An error of the Diesel store's own machinery (connections, migrations, SQL).
+///
+/// Store operations report [`scimitar_store::StoreError`]; this type is what they
+/// wrap as the underlying cause, and what [`crate::DieselStore::open`] reports
+/// before a store exists.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DieselError {
+    /// The database URL names no backend this crate supports.
+    #[error(
+        "unsupported database URL {0:?}: expected sqlite://PATH, sqlite::memory: or postgres://..."
+    )]
+    UnsupportedUrl(String),
+    /// A connection could not be established.
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    /// No pooled connection became available in time.
+    #[error("no database connection available: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    /// The schema migrations failed.
+    #[error("database migration failed: {0}")]
+    Migration(Box<dyn std::error::Error + Send + Sync>),
+    /// A statement failed.
+    #[error("database error: {0}")]
+    Query(#[from] QueryError),
+    /// The blocking worker running a database call panicked or was cancelled.
+    #[error("database worker failed: {0}")]
+    Worker(String),
+}
+
+impl DieselError {
+    /// The unique constraint a statement violated, if that is what failed: the
+    /// constraint name on PostgreSQL, the `table.column, ...` list on SQLite.
+    pub(crate) fn unique_violation(&self) -> Option<String> {
+        match self {
+            DieselError::Query(QueryError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                info,
+            )) => Some(
+                info.constraint_name()
+                    .map_or_else(|| info.message().to_owned(), str::to_owned),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether retrying later may succeed.
+    fn is_transient(&self) -> bool {
+        match self {
+            DieselError::Pool(_) | DieselError::Connect(_) => true,
+            DieselError::Query(QueryError::DatabaseError(kind, info)) => {
+                matches!(
+                    kind,
+                    DatabaseErrorKind::SerializationFailure
+                        | DatabaseErrorKind::ClosedConnection
+                        | DatabaseErrorKind::UnableToSendCommand
+                ) || info.message().contains("database is locked")
+            }
+            DieselError::Query(QueryError::BrokenTransactionManager) => true,
+            _ => false,
+        }
+    }
+}
+
+/// What a database call inside the store can end with: a store-level outcome
+/// decided in the transaction (not found, version mismatch...), which rolls it
+/// back like any error, or a database failure.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Store(StoreError),
+    Db(DieselError),
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Failure::Store(error)
+    }
+}
+
+impl From<DieselError> for Failure {
+    fn from(error: DieselError) -> Self {
+        Failure::Db(error)
+    }
+}
+
+impl From<QueryError> for Failure {
+    fn from(error: QueryError) -> Self {
+        Failure::Db(DieselError::Query(error))
+    }
+}
+
+impl From<Failure> for StoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Store(error) => error,
+            Failure::Db(error) => error.into(),
+        }
+    }
+}
+
+impl From<DieselError> for StoreError {
+    /// Unique violations become [`StoreError::Uniqueness`] naming the attribute;
+    /// trouble that may pass (no connection, lock timeouts, serialization
+    /// failures) becomes [`StoreError::Unavailable`]; the rest
+    /// [`StoreError::Backend`].
+    fn from(error: DieselError) -> Self {
+        if let Some(constraint) = error.unique_violation() {
+            if let Some(attribute) = unique_attribute(&constraint) {
+                return StoreError::Uniqueness {
+                    attribute: attribute.to_owned(),
+                };
+            }
+        }
+        if error.is_transient() {
+            StoreError::Unavailable(Box::new(error))
+        } else {
+            StoreError::Backend(Box::new(error))
+        }
+    }
+}
+
+/// The attribute a unique constraint protects, from its PostgreSQL name or the
+/// column list of SQLite's message.
+fn unique_attribute(constraint: &str) -> Option<&'static str> {
+    if constraint.contains("user_name") {
+        Some("userName")
+    } else if constraint.contains("tenants") || constraint.contains("tokens") {
+        Some("id")
+    } else {
+        None
+    }
+}
