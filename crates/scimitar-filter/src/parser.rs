@@ -99,7 +99,6 @@ impl Parser {
                 } else {
                     None
                 };
-                state.skip_ws();
                 PatchPath::Value {
                     path,
                     filter,
@@ -107,9 +106,10 @@ impl Parser {
                 }
             }
         };
-        state.skip_ws();
+        // Right after `]` a `.` may follow; after whitespace only the end may.
+        let spaced = state.skip_ws();
         state.expect_end(match patch_path {
-            PatchPath::Value { sub_attr: None, .. } => Expected::SubAttrOrEnd,
+            PatchPath::Value { sub_attr: None, .. } if !spaced => Expected::SubAttrOrEnd,
             _ => Expected::EndOfAttrPath,
         })?;
         Ok(patch_path)
