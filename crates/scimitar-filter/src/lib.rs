@@ -31,6 +31,29 @@
 //! # Ok::<(), scimitar_filter::ParseError>(())
 //! ```
 //!
+//! Evaluation (feature `json`, on by default) follows SCIM's rules: names and, unless
+//! the schema says `caseExact`, values compare case-insensitively; multi-valued
+//! attributes match when any value does; date-times compare as instants. See
+//! [`matches`] for every rule and [`AttributeHints`] for the schema knowledge it uses.
+//!
+//! ```
+//! # #[cfg(feature = "json")] {
+//! use scimitar_filter::{parse_filter, NoHints};
+//! use serde_json::json;
+//!
+//! let user = json!({
+//!     "userName": "BJensen",
+//!     "emails": [{"type": "work", "value": "bjensen@example.com"}],
+//!     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "701984"}
+//! });
+//! let filter = parse_filter(
+//!     r#"userName eq "bjensen" and emails[type eq "work"] and urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber pr"#,
+//! )
+//! .unwrap();
+//! assert!(filter.matches(&user, &NoHints));
+//! # }
+//! ```
+//!
 //! # Grammar
 //!
 //! All of RFC 7644 §3.4.2.2 (filters) and §3.5.2 (PATCH paths), plus:
@@ -45,13 +68,22 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod ast;
+#[cfg(feature = "json")]
+mod datetime;
 mod error;
+#[cfg(feature = "json")]
+mod eval;
+mod hints;
 mod parser;
 mod print;
 
 use std::str::FromStr;
 
 pub use error::{ErrorKind, ErrorReason, Expected, ParseError};
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub use eval::matches;
+pub use hints::{AttrType, AttributeHints, NoHints};
 pub use parser::{Limits, Parser};
 
 /// Parses a filter (RFC 7644 §3.4.2.2) with the default [`Limits`].
