@@ -23,6 +23,7 @@ mod model;
 mod policy;
 mod registry;
 pub mod urn;
+mod validate;
 
 pub use messages::{
     BulkMethod, BulkOperation, BulkRequest, BulkResponse, ErrorResponse, ListResponse, Meta,
@@ -35,3 +36,4 @@ pub use model::{
 };
 pub use policy::{Policy, UnknownAttributes};
 pub use registry::{Hints, Origin, Registry, RegistryError, Resolved, ResourceSchemas};
+pub use validate::{is_base64, is_xsd_date_time, Mode, ValidationError};
