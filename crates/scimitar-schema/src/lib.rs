@@ -21,6 +21,7 @@ pub mod builtin;
 pub mod messages;
 mod model;
 mod policy;
+mod projection;
 mod registry;
 pub mod urn;
 mod validate;
@@ -35,5 +36,6 @@ pub use model::{
     Supported, Uniqueness,
 };
 pub use policy::{Policy, UnknownAttributes};
+pub use projection::Projection;
 pub use registry::{Hints, Origin, Registry, RegistryError, Resolved, ResourceSchemas};
 pub use validate::{is_base64, is_xsd_date_time, Mode, ValidationError};

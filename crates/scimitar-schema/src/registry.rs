@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use scimitar_filter::ast::AttrPath;
+use scimitar_filter::{AttrType, AttributeHints};
 
 use crate::builtin;
 use crate::model::{find_attribute, Attribute, AttributeType, ResourceType, Schema};
@@ -431,20 +432,41 @@ pub struct Hints<'a> {
 }
 
 impl Hints<'_> {
-    /// Whether `path` compares case-exactly (`false` for unknown attributes, the
-    /// RFC default).
-    pub fn case_exact(&self, path: &AttrPath) -> bool {
-        self.resolve(path)
-            .is_some_and(|resolved| resolved.leaf().case_exact)
-    }
-
-    /// The type of `path`, or `None` when it is unknown.
+    /// The schema type of `path`, or `None` when it is unknown.
     pub fn attribute_type(&self, path: &AttrPath) -> Option<AttributeType> {
         self.resolve(path).map(|resolved| resolved.leaf().type_)
     }
 
     fn resolve(&self, path: &AttrPath) -> Option<Resolved<'_>> {
         self.schemas.as_ref()?.resolve(path)
+    }
+}
+
+impl AttributeHints for Hints<'_> {
+    /// Whether `path` compares case-exactly (`false` for unknown attributes, the
+    /// RFC default).
+    fn case_exact(&self, path: &AttrPath) -> bool {
+        self.resolve(path)
+            .is_some_and(|resolved| resolved.leaf().case_exact)
+    }
+
+    fn attr_type(&self, path: &AttrPath) -> Option<AttrType> {
+        self.attribute_type(path).map(AttrType::from)
+    }
+}
+
+impl From<AttributeType> for AttrType {
+    fn from(type_: AttributeType) -> Self {
+        match type_ {
+            AttributeType::String => AttrType::String,
+            AttributeType::Boolean => AttrType::Boolean,
+            AttributeType::Decimal => AttrType::Decimal,
+            AttributeType::Integer => AttrType::Integer,
+            AttributeType::DateTime => AttrType::DateTime,
+            AttributeType::Binary => AttrType::Binary,
+            AttributeType::Reference => AttrType::Reference,
+            AttributeType::Complex => AttrType::Complex,
+        }
     }
 }
 
@@ -628,6 +650,24 @@ mod tests {
     }
 
     #[test]
+    fn hints_drive_the_filter_evaluator() {
+        let registry = Registry::builtin();
+        let user = serde_json::json!({"id": "AbC", "userName": "BJensen", "active": true});
+        let hints = registry.hints("User");
+        let matches = |text: &str| {
+            scimitar_filter::parse_filter(text)
+                .unwrap()
+                .matches(&user, &hints)
+        };
+        assert!(
+            matches(r#"userName eq "bjensen""#),
+            "userName is caseExact=false"
+        );
+        assert!(!matches(r#"id eq "abc""#), "id is caseExact=true");
+        assert!(matches(r#"id eq "AbC""#));
+    }
+
+    #[test]
     fn hints_follow_the_schema() {
         let registry = Registry::builtin();
         let hints = registry.hints("User");
@@ -636,8 +676,8 @@ mod tests {
         assert!(!hints.case_exact(&path("userName")));
         assert!(!hints.case_exact(&path("unknown")));
         assert_eq!(
-            hints.attribute_type(&path("meta.created")),
-            Some(AttributeType::DateTime)
+            hints.attr_type(&path("meta.created")),
+            Some(AttrType::DateTime)
         );
         assert_eq!(
             hints.attribute_type(&path("active")),
