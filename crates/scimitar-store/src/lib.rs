@@ -16,11 +16,16 @@ pub mod query;
 pub mod schema;
 
 mod error;
+mod memory;
 mod store;
 mod tenant;
 
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
 pub use error::{BoxError, StoreError};
 pub use event::{ChangeEvent, ChangeKind, NewEvent};
+pub use memory::MemoryStore;
 pub use query::{Page, Paging, Query, SortOrder};
 pub use schema::{PatchRequest, Policy, Projection, Registry};
 pub use store::{Scope, Store};

@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
 use time::OffsetDateTime;
 
 /// A new resource id: a UUID v7 (time-ordered, so SQL indexes stay compact), hyphenated.
@@ -26,13 +28,20 @@ pub fn now() -> OffsetDateTime {
     now.replace_millisecond(millis).unwrap_or(now)
 }
 
-/// Formats a timestamp as RFC 3339 in UTC, e.g. `2024-05-01T12:00:00.123Z`.
+/// Formats a timestamp as RFC 3339 in UTC with exactly three fractional digits,
+/// e.g. `2024-05-01T12:00:00.120Z`.
+///
+/// The fixed width makes the text sort like the instant, so a store that keeps
+/// timestamps as text can compare and order them as strings.
 pub fn format_timestamp(at: OffsetDateTime) -> String {
     let utc = at.to_offset(time::UtcOffset::UTC);
     // Formatting a UTC date with a four-digit year cannot fail; fall back to the
     // `Display` form rather than panicking on the impossible.
-    utc.format(&Rfc3339).unwrap_or_else(|_| utc.to_string())
+    utc.format(TIMESTAMP).unwrap_or_else(|_| utc.to_string())
 }
+
+const TIMESTAMP: &[BorrowedFormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
 
 /// Parses an RFC 3339 timestamp.
 pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
@@ -153,7 +162,7 @@ mod tests {
         let at = now();
         assert_eq!(at.nanosecond() % 1_000_000, 0);
         let text = format_timestamp(at);
-        assert!(text.ends_with('Z'), "{text}");
+        assert!(text.ends_with('Z') && text.len() == 24, "{text}");
         assert_eq!(parse_timestamp(&text), Some(at));
     }
 
@@ -175,7 +184,7 @@ mod tests {
         assert_eq!(keys, ["schemas", "id", "userName", "meta"]);
         assert_eq!(stamped["id"], "abc");
         assert_eq!(stamped["meta"]["resourceType"], "User");
-        assert_eq!(stamped["meta"]["created"], "1970-01-01T00:00:00Z");
+        assert_eq!(stamped["meta"]["created"], "1970-01-01T00:00:00.000Z");
     }
 
     #[test]

@@ -1,22 +1,13 @@
-//! The types of `scimitar-schema` and `scimitar-patch` that the storage traits use.
+//! The types of `scimitar-schema` and `scimitar-patch` that the storage traits use,
+//! re-exported so that a store implementation can name them all from this crate.
 //!
-//! TEMPORARY stand-ins: those crates are being written concurrently. Each item here is
-//! replaced by a re-export of the real type with the same name as soon as it lands,
-//! so code naming `scimitar_store::Registry` (and friends) keeps compiling.
+//! `Projection`, `ValidationError` and `PatchError` are TEMPORARY stand-ins until
+//! those crates land them; they will become re-exports under the same names.
 
 use scimitar_filter::ast::AttrPath;
 
-/// Stand-in for `scimitar_schema::Registry`: the schemas and resource types of a tenant.
-#[derive(Debug, Default)]
-pub struct Registry {
-    _private: (),
-}
-
-/// Stand-in for `scimitar_schema::Policy`: the identity-provider deviations accepted.
-#[derive(Debug, Default)]
-pub struct Policy {
-    _private: (),
-}
+pub use scimitar_schema::messages::{PatchOpKind, PatchOperation, PatchRequest, ScimType};
+pub use scimitar_schema::{Policy, Registry};
 
 /// Stand-in for `scimitar_schema::Projection`: the `attributes` and
 /// `excludedAttributes` query parameters.
@@ -26,26 +17,6 @@ pub struct Projection {
     pub attributes: Vec<AttrPath>,
     /// `excludedAttributes`: return all but these.
     pub excluded_attributes: Vec<AttrPath>,
-}
-
-/// Stand-in for `scimitar_schema::messages::PatchRequest`.
-#[derive(Debug, Clone, Default)]
-pub struct PatchRequest {
-    _private: (),
-}
-
-/// Stand-in for `scimitar_schema::messages::ScimType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ScimType {
-    /// `invalidFilter`.
-    InvalidFilter,
-    /// `uniqueness`.
-    Uniqueness,
-    /// `invalidValue`.
-    InvalidValue,
-    /// `invalidCursor` (RFC 9865).
-    InvalidCursor,
 }
 
 /// Stand-in for the schema validator's error.

@@ -1,0 +1,773 @@
+//! [`MemoryStore`]: the reference implementation of [`Store`] and [`TenantStore`](crate::TenantStore).
+
+mod order;
+mod schema_ops;
+mod tenants;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::event::{ChangeEvent, NewEvent};
+use crate::meta::{self, ResourceMeta};
+use crate::query::{Page, Paging, Query};
+use crate::schema::{PatchRequest, Projection};
+use crate::store::{Scope, Store};
+use crate::StoreError;
+
+use order::{Cursor, SortSpec};
+
+const USER: &str = "User";
+const GROUP: &str = "Group";
+
+/// Keeps every tenant's resources and events, and the tenant directory, in memory.
+///
+/// It is the reference the contract kit is written against: simple rather than fast
+/// (a query scans the resource type), and atomic: every call runs start to finish
+/// under one mutex, so there are no lost updates and no uniqueness races. Use it in
+/// tests, demos, and servers that may lose their data on restart.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every operation checks everything before it mutates anything, so a state
+        // poisoned by a panic elsewhere is still consistent.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    tenants: HashMap<String, TenantData>,
+    /// Creation counter shared by all tenants: gives the stable query order.
+    last_position: u64,
+    /// Event sequence shared by all tenants, so `seq` is unique store-wide.
+    last_event: u64,
+    directory: tenants::Directory,
+}
+
+/// One tenant's resources. Group members live beside the groups, never inside the
+/// stored body, as they would in a membership table.
+#[derive(Debug, Default)]
+struct TenantData {
+    resources: HashMap<String, Record>,
+    /// Ids by creation position: the stable order of queries.
+    by_position: BTreeMap<u64, String>,
+    /// Folded `userName` → user id.
+    user_names: HashMap<String, String>,
+    /// Group id → member ids, in the order they were added.
+    members: HashMap<String, Vec<String>>,
+    /// Member id → the groups it is in.
+    member_of: HashMap<String, HashSet<String>>,
+    events: Vec<ChangeEvent>,
+}
+
+#[derive(Debug, Clone)]
+struct Record {
+    position: u64,
+    /// The attributes as validated, without `id`, `meta` and (groups) `members`.
+    body: Value,
+    meta: ResourceMeta,
+    revision: u64,
+}
+
+/// How a write changes a group's members.
+enum MemberChange {
+    Keep,
+    Set(Vec<String>),
+    Delta {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+}
+
+impl Store for MemoryStore {
+    async fn create(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        resource: Value,
+    ) -> Result<Value, StoreError> {
+        self.lock().create(scope, resource_type, resource)
+    }
+
+    async fn get(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        projection: &Projection,
+    ) -> Result<Value, StoreError> {
+        let resource_type = schema_ops::resource_type(scope, resource_type)?;
+        self.lock()
+            .tenant(scope.tenant)
+            .view(scope, resource_type, id, projection)
+    }
+
+    async fn replace(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        resource: Value,
+        expected_version: Option<&str>,
+    ) -> Result<Value, StoreError> {
+        self.lock()
+            .replace(scope, resource_type, id, resource, expected_version)
+    }
+
+    async fn patch(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        request: &PatchRequest,
+        expected_version: Option<&str>,
+        projection: &Projection,
+    ) -> Result<Value, StoreError> {
+        self.lock().patch(
+            scope,
+            resource_type,
+            id,
+            request,
+            expected_version,
+            projection,
+        )
+    }
+
+    async fn delete(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        expected_version: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .delete(scope, resource_type, id, expected_version)
+    }
+
+    async fn query(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        query: &Query,
+    ) -> Result<Page, StoreError> {
+        let resource_type = schema_ops::resource_type(scope, resource_type)?;
+        if let Some(filter) = &query.filter {
+            schema_ops::check_filter(scope, resource_type, filter)?;
+        }
+        let sort = SortSpec::new(scope, resource_type, query)?;
+        self.lock()
+            .tenant(scope.tenant)
+            .query(scope, resource_type, query, &sort)
+    }
+
+    async fn add_members(
+        &self,
+        scope: &Scope<'_>,
+        group_id: &str,
+        members: &[String],
+    ) -> Result<String, StoreError> {
+        let change = MemberChange::Delta {
+            add: members.to_vec(),
+            remove: Vec::new(),
+        };
+        self.lock().change_members(scope, group_id, change)
+    }
+
+    async fn remove_members(
+        &self,
+        scope: &Scope<'_>,
+        group_id: &str,
+        members: &[String],
+    ) -> Result<String, StoreError> {
+        let change = MemberChange::Delta {
+            add: Vec::new(),
+            remove: members.to_vec(),
+        };
+        self.lock().change_members(scope, group_id, change)
+    }
+
+    async fn events(
+        &self,
+        scope: &Scope<'_>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ChangeEvent>, StoreError> {
+        let mut state = self.lock();
+        let events = &state.tenant(scope.tenant).events;
+        let start = events.partition_point(|event| event.seq <= after);
+        Ok(events.iter().skip(start).take(limit).cloned().collect())
+    }
+}
+
+impl State {
+    fn tenant(&mut self, tenant: &str) -> &mut TenantData {
+        self.tenants.entry(tenant.to_owned()).or_default()
+    }
+
+    /// Appends events to the tenant's outbox.
+    fn record(&mut self, tenant: &str, events: Vec<NewEvent>, at: OffsetDateTime) {
+        let mut seq = self.last_event;
+        let recorded: Vec<ChangeEvent> = events
+            .into_iter()
+            .map(|event| {
+                seq += 1;
+                event.record(seq, tenant, at)
+            })
+            .collect();
+        self.last_event = seq;
+        self.tenant(tenant).events.extend(recorded);
+    }
+
+    fn create(
+        &mut self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        resource: Value,
+    ) -> Result<Value, StoreError> {
+        let resource_type = schema_ops::resource_type(scope, resource_type)?;
+        let (body, member_ids) = prepare(scope, resource_type, resource)?;
+        self.last_position += 1;
+        let position = self.last_position;
+        let data = self.tenant(scope.tenant);
+        let members = data.check_members(member_ids)?;
+        if resource_type == USER {
+            if let Err(taken) = data.check_user_name(user_name(&body), None) {
+                // A retried create (Entra ID after its timeout) gets the user it made.
+                return match data.same_user(&body) {
+                    Some(id) if scope.policy.idempotent_create_retry => {
+                        data.view(scope, resource_type, &id, &Projection::default())
+                    }
+                    _ => Err(taken),
+                };
+            }
+        }
+        let id = meta::new_id();
+        let at = meta::now();
+        let record = Record {
+            position,
+            body: Value::Null,
+            meta: ResourceMeta {
+                resource_type: resource_type.to_owned(),
+                created: at,
+                last_modified: at,
+                version: meta::version_tag(1),
+            },
+            revision: 1,
+        };
+        data.resources.insert(id.clone(), record);
+        data.by_position.insert(position, id.clone());
+        data.set_body(&id, body);
+        let added = data.add_members(&id, &members);
+        let mut events = vec![NewEvent::created(
+            resource_type,
+            &id,
+            &data.full(&id, false),
+        )];
+        events.extend(member_events(&id, &added, &[]));
+        self.record(scope.tenant, events, at);
+        self.tenant(scope.tenant)
+            .view(scope, resource_type, &id, &Projection::default())
+    }
+
+    fn replace(
+        &mut self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        resource: Value,
+        expected_version: Option<&str>,
+    ) -> Result<Value, StoreError> {
+        let resource_type = schema_ops::resource_type(scope, resource_type)?;
+        let data = self.tenant(scope.tenant);
+        check_version(data.record(resource_type, id)?, expected_version)?;
+        let (body, member_ids) = prepare(scope, resource_type, resource)?;
+        let members = if resource_type == GROUP {
+            MemberChange::Set(member_ids)
+        } else {
+            MemberChange::Keep
+        };
+        self.write(scope, resource_type, id, body, members)?;
+        self.tenant(scope.tenant)
+            .view(scope, resource_type, id, &Projection::default())
+    }
+
+    fn patch(
+        &mut self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        request: &PatchRequest,
+        expected_version: Option<&str>,
+        projection: &Projection,
+    ) -> Result<Value, StoreError> {
+        let resource_type = schema_ops::resource_type(scope, resource_type)?;
+        let data = self.tenant(scope.tenant);
+        check_version(data.record(resource_type, id)?, expected_version)?;
+        // Groups are patched without their members, as a SQL store patches them: the
+        // patcher reports the member delta, applied to the membership relation.
+        let current = data.full(id, false);
+        let patched = schema_ops::apply_patch(scope, resource_type, &current, request)?;
+        let mut body = patched.resource;
+        meta::strip_store_owned(&mut body);
+        let members = match patched.members {
+            Some(change) if resource_type == GROUP => change,
+            _ => MemberChange::Keep,
+        };
+        self.write(scope, resource_type, id, body, members)?;
+        self.tenant(scope.tenant)
+            .view(scope, resource_type, id, projection)
+    }
+
+    fn change_members(
+        &mut self,
+        scope: &Scope<'_>,
+        group_id: &str,
+        change: MemberChange,
+    ) -> Result<String, StoreError> {
+        let body = self
+            .tenant(scope.tenant)
+            .record(GROUP, group_id)?
+            .body
+            .clone();
+        self.write(scope, GROUP, group_id, body, change)?;
+        let version = &self
+            .tenant(scope.tenant)
+            .record(GROUP, group_id)?
+            .meta
+            .version;
+        Ok(version.clone())
+    }
+
+    /// The write shared by replace, patch and the member calls. Everything is checked
+    /// before anything changes; a write that changes nothing leaves no trace (rule 5).
+    fn write(
+        &mut self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        body: Value,
+        members: MemberChange,
+    ) -> Result<(), StoreError> {
+        let data = self.tenant(scope.tenant);
+        data.record(resource_type, id)?;
+        if resource_type == USER {
+            data.check_user_name(user_name(&body), Some(id))?;
+        }
+        let current = data.members.get(id).cloned().unwrap_or_default();
+        let (to_add, to_remove) = match members {
+            MemberChange::Keep => (Vec::new(), Vec::new()),
+            MemberChange::Set(ids) => {
+                let wanted = data.check_members(ids)?;
+                let wanted_set: HashSet<&String> = wanted.iter().collect();
+                let to_remove = current
+                    .iter()
+                    .filter(|member| !wanted_set.contains(member))
+                    .cloned()
+                    .collect();
+                (wanted, to_remove)
+            }
+            MemberChange::Delta { add, remove } => (data.check_members(add)?, remove),
+        };
+        let before = data.full(id, false);
+        let body_changed = data.resources.get(id).is_some_and(|r| r.body != body);
+        let removed = data.remove_members(id, &to_remove);
+        let added = data.add_members(id, &to_add);
+        if !body_changed && added.is_empty() && removed.is_empty() {
+            return Ok(());
+        }
+        let at = meta::now();
+        if body_changed {
+            data.set_body(id, body);
+        }
+        data.touch(id, at);
+        let mut events = Vec::new();
+        if body_changed {
+            let after = data.full(id, false);
+            events.push(NewEvent::updated(resource_type, id, &before, &after));
+        }
+        events.extend(member_events(id, &added, &removed));
+        self.record(scope.tenant, events, at);
+        Ok(())
+    }
+
+    fn delete(
+        &mut self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        expected_version: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let resource_type = schema_ops::resource_type(scope, resource_type)?;
+        let data = self.tenant(scope.tenant);
+        let record = data.record(resource_type, id)?;
+        check_version(record, expected_version)?;
+        let position = record.position;
+        let at = meta::now();
+        let mut events = vec![NewEvent::deleted(resource_type, id, &data.full(id, false))];
+        // Leave every group this resource was in, in the groups' creation order so
+        // the events come out in a stable order.
+        let mut groups: Vec<(u64, String)> = data
+            .member_of
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|group| Some((data.resources.get(group)?.position, group.clone())))
+            .collect();
+        groups.sort();
+        let leaving = [id.to_owned()];
+        for (_, group) in &groups {
+            if !data.remove_members(group, &leaving).is_empty() {
+                data.touch(group, at);
+                events.push(NewEvent::members_removed(group, &leaving));
+            }
+        }
+        // A deleted group's own members no longer belong to it.
+        let own_members = data.members.remove(id).unwrap_or_default();
+        for member in &own_members {
+            data.leave(member, id);
+        }
+        data.set_body(id, Value::Null);
+        data.resources.remove(id);
+        data.by_position.remove(&position);
+        self.record(scope.tenant, events, at);
+        Ok(())
+    }
+}
+
+impl TenantData {
+    fn record(&self, resource_type: &str, id: &str) -> Result<&Record, StoreError> {
+        self.resources
+            .get(id)
+            .filter(|record| record.meta.resource_type == resource_type)
+            .ok_or_else(|| StoreError::not_found(resource_type, id))
+    }
+
+    /// The resource as a client sees it, projected.
+    fn view(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+        projection: &Projection,
+    ) -> Result<Value, StoreError> {
+        self.record(resource_type, id)?;
+        let with_members = schema_ops::returns_members(scope, resource_type, projection);
+        let resource = self.full(id, with_members);
+        Ok(schema_ops::project(
+            scope,
+            resource_type,
+            resource,
+            projection,
+        ))
+    }
+
+    /// The stored resource with `id` and `meta`, and its `members` if asked and it
+    /// has any; `Null` for an unknown id.
+    fn full(&self, id: &str, with_members: bool) -> Value {
+        let Some(record) = self.resources.get(id) else {
+            return Value::Null;
+        };
+        let mut resource = meta::stamp(record.body.clone(), id, &record.meta);
+        if with_members && record.meta.resource_type == GROUP {
+            let members = self.member_objects(id);
+            if let (Value::Object(fields), false) = (&mut resource, members.is_empty()) {
+                // Before `meta`, which conventionally comes last.
+                let meta = fields.remove("meta");
+                fields.insert("members".into(), Value::Array(members));
+                if let Some(meta) = meta {
+                    fields.insert("meta".into(), meta);
+                }
+            }
+        }
+        resource
+    }
+
+    /// A group's members as `{"value", "type"}` objects, in the order added.
+    fn member_objects(&self, group_id: &str) -> Vec<Value> {
+        self.members
+            .get(group_id)
+            .into_iter()
+            .flatten()
+            .map(|id| {
+                let mut member = Map::new();
+                member.insert("value".into(), id.clone().into());
+                if let Some(record) = self.resources.get(id) {
+                    member.insert("type".into(), record.meta.resource_type.clone().into());
+                }
+                Value::Object(member)
+            })
+            .collect()
+    }
+
+    /// Fails with `Uniqueness` if `user_name` belongs to a user other than `id`.
+    fn check_user_name(&self, user_name: Option<&str>, id: Option<&str>) -> Result<(), StoreError> {
+        let taken = user_name
+            .and_then(|name| self.user_names.get(&meta::fold_case(name)))
+            .is_some_and(|owner| Some(owner.as_str()) != id);
+        if taken {
+            return Err(StoreError::Uniqueness {
+                attribute: "userName".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The user holding `body`'s `userName`, if it has every attribute of `body`
+    /// with the same value.
+    fn same_user(&self, body: &Value) -> Option<String> {
+        let id = self.user_names.get(&meta::fold_case(user_name(body)?))?;
+        let stored = self.resources.get(id)?.body.as_object()?;
+        let same = body
+            .as_object()?
+            .iter()
+            .all(|(name, value)| stored.get(name) == Some(value));
+        same.then(|| id.clone())
+    }
+
+    /// Checks that every id is a user or group of the tenant; drops repeats.
+    fn check_members(&self, ids: Vec<String>) -> Result<Vec<String>, StoreError> {
+        let mut seen = HashSet::with_capacity(ids.len());
+        let mut members = Vec::with_capacity(ids.len());
+        for id in ids {
+            let is_member_type = self
+                .resources
+                .get(&id)
+                .is_some_and(|record| matches!(record.meta.resource_type.as_str(), USER | GROUP));
+            if !is_member_type {
+                return Err(StoreError::UnknownMember(id));
+            }
+            if seen.insert(id.clone()) {
+                members.push(id);
+            }
+        }
+        Ok(members)
+    }
+
+    /// Adds members (already checked); returns those that were not members yet.
+    fn add_members(&mut self, group_id: &str, ids: &[String]) -> Vec<String> {
+        let current = self.members.entry(group_id.to_owned()).or_default();
+        let present: HashSet<&String> = current.iter().collect();
+        let added: Vec<String> = ids
+            .iter()
+            .filter(|id| !present.contains(id))
+            .cloned()
+            .collect();
+        current.extend(added.iter().cloned());
+        for id in &added {
+            self.member_of
+                .entry(id.clone())
+                .or_default()
+                .insert(group_id.to_owned());
+        }
+        added
+    }
+
+    /// Removes members; returns those that were members.
+    fn remove_members(&mut self, group_id: &str, ids: &[String]) -> Vec<String> {
+        let Some(current) = self.members.get_mut(group_id) else {
+            return Vec::new();
+        };
+        let leaving: HashSet<&String> = ids.iter().collect();
+        let mut removed = Vec::new();
+        current.retain(|id| {
+            let stays = !leaving.contains(id);
+            if !stays {
+                removed.push(id.clone());
+            }
+            stays
+        });
+        for id in &removed {
+            self.leave(id, group_id);
+        }
+        removed
+    }
+
+    /// Forgets that `member` is in `group` (the reverse index only).
+    fn leave(&mut self, member: &str, group: &str) {
+        if let Some(groups) = self.member_of.get_mut(member) {
+            groups.remove(group);
+            if groups.is_empty() {
+                self.member_of.remove(member);
+            }
+        }
+    }
+
+    /// Gives a resource its next version.
+    fn touch(&mut self, id: &str, at: OffsetDateTime) {
+        if let Some(record) = self.resources.get_mut(id) {
+            record.revision += 1;
+            record.meta.version = meta::version_tag(record.revision);
+            record.meta.last_modified = at;
+        }
+    }
+
+    /// Replaces a stored body, keeping the `userName` index in step.
+    fn set_body(&mut self, id: &str, body: Value) {
+        let Some(record) = self.resources.get_mut(id) else {
+            return;
+        };
+        if let Some(old) = user_name(&record.body) {
+            self.user_names.remove(&meta::fold_case(old));
+        }
+        if record.meta.resource_type == USER {
+            if let Some(new) = user_name(&body) {
+                self.user_names.insert(meta::fold_case(new), id.to_owned());
+            }
+        }
+        record.body = body;
+    }
+
+    fn query(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        query: &Query,
+        sort: &SortSpec,
+    ) -> Result<Page, StoreError> {
+        let mut found = Vec::new();
+        for (&position, id) in &self.by_position {
+            if self.record(resource_type, id).is_err() {
+                continue;
+            }
+            let resource = self.full(id, true);
+            let matched = match &query.filter {
+                Some(filter) => schema_ops::matches(scope, resource_type, filter, &resource),
+                None => true,
+            };
+            if matched {
+                found.push((sort.key(&resource, position), resource));
+            }
+        }
+        found.sort_by(|(a, _), (b, _)| sort.compare(a, b));
+        let total_results = found.len();
+        let with_members = schema_ops::returns_members(scope, resource_type, &query.projection);
+        let project = |(_, resource): (order::SortKey, Value)| {
+            let resource = if with_members {
+                resource
+            } else {
+                without_members(resource)
+            };
+            schema_ops::project(scope, resource_type, resource, &query.projection)
+        };
+        match &query.paging {
+            Paging::Index { start_index, count } => {
+                let start = (*start_index).max(1);
+                let resources = found
+                    .into_iter()
+                    .skip(start - 1)
+                    .take(*count)
+                    .map(project)
+                    .collect();
+                Ok(Page::index(resources, total_results, start))
+            }
+            Paging::Cursor { cursor, count } => {
+                let skip = match cursor {
+                    None => 0,
+                    Some(text) => {
+                        let after = Cursor::decode(text, sort)?;
+                        found.partition_point(|(key, _)| sort.compare(key, &after).is_le())
+                    }
+                };
+                let page: Vec<_> = found.into_iter().skip(skip).take(*count).collect();
+                let next_cursor = match page.last() {
+                    Some((last, _)) if skip + page.len() < total_results => {
+                        Some(Cursor::encode(last, sort))
+                    }
+                    _ => None,
+                };
+                let resources = page.into_iter().map(project).collect();
+                Ok(Page::cursor(resources, total_results, next_cursor))
+            }
+        }
+    }
+}
+
+/// Validates a create or replace body and splits off a group's member ids.
+fn prepare(
+    scope: &Scope<'_>,
+    resource_type: &str,
+    resource: Value,
+) -> Result<(Value, Vec<String>), StoreError> {
+    let mut body = schema_ops::validate(scope, resource_type, resource)?;
+    meta::strip_store_owned(&mut body);
+    let members = if resource_type == GROUP {
+        take_member_ids(&mut body)?
+    } else {
+        Vec::new()
+    };
+    Ok((body, members))
+}
+
+fn user_name(body: &Value) -> Option<&str> {
+    body.as_object()?
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("userName"))
+        .and_then(|(_, value)| value.as_str())
+}
+
+/// Removes a group's `members` from its body and returns their ids.
+fn take_member_ids(body: &mut Value) -> Result<Vec<String>, StoreError> {
+    let Value::Object(fields) = body else {
+        return Ok(Vec::new());
+    };
+    let Some(key) = fields
+        .keys()
+        .find(|name| name.eq_ignore_ascii_case("members"))
+        .cloned()
+    else {
+        return Ok(Vec::new());
+    };
+    match fields.remove(&key) {
+        Some(Value::Array(members)) => members
+            .into_iter()
+            .map(|member| match member.get("value") {
+                Some(Value::String(id)) => Ok(id.clone()),
+                _ => Err(StoreError::UnknownMember(member.to_string())),
+            })
+            .collect(),
+        Some(Value::Null) | None => Ok(Vec::new()),
+        Some(other) => Err(StoreError::UnknownMember(other.to_string())),
+    }
+}
+
+fn without_members(mut resource: Value) -> Value {
+    if let Value::Object(fields) = &mut resource {
+        fields.retain(|name, _| !name.eq_ignore_ascii_case("members"));
+    }
+    resource
+}
+
+fn check_version(record: &Record, expected: Option<&str>) -> Result<(), StoreError> {
+    match expected {
+        Some(expected) if !meta::version_matches(expected, &record.meta.version) => {
+            Err(StoreError::VersionMismatch {
+                current: record.meta.version.clone(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The events of a group's membership delta.
+fn member_events(group_id: &str, added: &[String], removed: &[String]) -> Vec<NewEvent> {
+    let mut events = Vec::new();
+    if !added.is_empty() {
+        events.push(NewEvent::members_added(group_id, added));
+    }
+    if !removed.is_empty() {
+        events.push(NewEvent::members_removed(group_id, removed));
+    }
+    events
+}

@@ -1,0 +1,282 @@
+//! The storage contract as executable checks: run them against your [`Store`] and
+//! [`TenantStore`] to know they behave as every Scimitar layer above expects.
+//!
+//! Enabled by the `testkit` feature; add it to your dev-dependencies only:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! scimitar-store = { version = "0.1", features = ["testkit"] }
+//! ```
+//!
+//! Then, in a test file, generate one `#[test]` per check (each builds its own
+//! store with the expression given, which may `.await`):
+//!
+//! ```ignore
+//! scimitar_store::store_contract_tests!(MyStore::connect(&url()).await.unwrap());
+//! scimitar_store::tenant_store_contract_tests!(MyStore::connect(&url()).await.unwrap());
+//! ```
+//!
+//! or run them all in one test with [`run_all`] and [`run_all_tenant_checks`].
+//!
+//! Each check is named after the rule of the [`Store`] (or [`TenantStore`])
+//! documentation it verifies, and every assertion message starts with the rule
+//! number. Each check works in a fresh random tenant, so stores may share one
+//! database between checks and test runs. The checks do not depend on timing.
+
+pub mod checks;
+pub mod tenant_checks;
+
+use std::future::Future;
+
+use serde_json::{json, Value};
+
+use crate::query::{Paging, Query};
+use crate::schema::{Policy, Projection, Registry};
+use crate::store::{Scope, Store};
+use crate::tenant::TenantStore;
+
+/// Everything a check needs besides the store: a fresh tenant, the RFC 7643
+/// registry and the default (compatible) policy.
+#[derive(Debug)]
+pub struct Fixture {
+    /// A tenant id no other check uses: `kit-<uuid>`.
+    pub tenant: String,
+    /// [`Registry::builtin`].
+    pub registry: Registry,
+    /// [`Policy::default`].
+    pub policy: Policy,
+}
+
+impl Fixture {
+    /// A fixture with a new random tenant.
+    pub fn new() -> Self {
+        Fixture {
+            tenant: format!("kit-{}", uuid::Uuid::new_v4()),
+            registry: Registry::builtin(),
+            policy: Policy::default(),
+        }
+    }
+
+    /// The scope of this fixture's tenant.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope::new(&self.tenant, &self.registry, &self.policy)
+    }
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Fixture::new()
+    }
+}
+
+/// Runs a future to completion on a multi-threaded Tokio runtime, as the generated
+/// tests do.
+///
+/// # Panics
+///
+/// If the runtime cannot be built (the kit is test code: failing loudly is its job).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("testkit: cannot build a Tokio runtime")
+        .block_on(future)
+}
+
+/// Runs every store check against `store`, in rule order; panics at the first
+/// failure with the rule number in the message.
+pub async fn run_all<S: Store>(store: &S) {
+    crate::__store_contract_checks!(@run store);
+}
+
+/// Runs every tenant directory check against `store`; panics at the first failure.
+pub async fn run_all_tenant_checks<S: TenantStore>(store: &S) {
+    crate::__tenant_contract_checks!(@run store);
+}
+
+/// Generates one `#[test]` per store check; the argument is an expression (it may
+/// `.await`) that makes the store under test.
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($make_store:expr) => {
+        $crate::__store_contract_checks!(@tests $make_store);
+    };
+}
+
+/// Generates one `#[test]` per tenant directory check; the argument is an
+/// expression (it may `.await`) that makes the store under test.
+#[macro_export]
+macro_rules! tenant_store_contract_tests {
+    ($make_store:expr) => {
+        $crate::__tenant_contract_checks!(@tests $make_store);
+    };
+}
+
+/// The list of store checks, expanded either into tests or into sequential calls.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_contract_checks {
+    (@$mode:ident $arg:expr) => {
+        $crate::__contract_checks!(@$mode $arg; checks;
+            rule_01_tenants_are_isolated,
+            rule_02_create_assigns_id_and_meta,
+            rule_03_values_round_trip,
+            rule_04_get_projects_and_reports_unknown_ids,
+            rule_05_versions_change_with_every_change_only,
+            rule_06_preconditions_guard_writes,
+            rule_07_replace_is_whole,
+            rule_08_patch_is_atomic,
+            rule_08_patch_moves_group_members,
+            rule_09_delete_removes_everywhere,
+            rule_10_user_name_is_unique_ignoring_case,
+            rule_10_concurrent_creates_have_one_winner,
+            rule_10_retried_create_returns_the_same_user,
+            rule_11_filter_operators,
+            rule_11_filter_logic,
+            rule_11_filter_multi_valued_and_value_paths,
+            rule_11_filter_extension_attributes,
+            rule_11_filter_case_exactness,
+            rule_11_filter_date_times,
+            rule_11_filter_groups_by_member,
+            rule_11_invalid_filters,
+            rule_12_sorting,
+            rule_13_index_paging,
+            rule_14_cursor_paging,
+            rule_15_query_projection,
+            rule_16_members,
+            rule_16_unknown_members_change_nothing,
+            rule_17_outbox_records_user_changes,
+            rule_17_outbox_records_group_changes,
+            rule_18_odd_input_is_an_error_not_a_panic,
+        );
+    };
+}
+
+/// The list of tenant directory checks.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tenant_contract_checks {
+    (@$mode:ident $arg:expr) => {
+        $crate::__contract_checks!(@$mode $arg; tenant_checks;
+            rule_t1_tenants_are_created_once,
+            rule_t2_unknown_tenants_are_not_found,
+            rule_t3_tenants_are_listed_by_id,
+            rule_t4_tokens_need_a_tenant_and_a_fresh_id,
+            rule_t5_find_token_returns_any_state,
+            rule_t6_revocation_is_recorded_once,
+            rule_t7_token_use_is_recorded,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_checks {
+    (@tests $make_store:expr; $module:ident; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::testkit::block_on(async {
+                    let store = $make_store;
+                    $crate::testkit::$module::$check(&store).await;
+                });
+            }
+        )*
+    };
+    (@run $store:expr; $module:ident; $($check:ident),* $(,)?) => {
+        $( $crate::testkit::$module::$check($store).await; )*
+    };
+}
+
+// Helpers shared by the checks.
+
+/// A minimal User body.
+fn user(user_name: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+    })
+}
+
+/// A minimal Group body.
+fn group(display_name: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": display_name,
+    })
+}
+
+/// A group's `members` value naming `ids`.
+fn members_of(ids: &[&str]) -> Value {
+    Value::Array(ids.iter().map(|id| json!({ "value": id })).collect())
+}
+
+/// The `id` of a resource.
+fn id_of(resource: &Value) -> String {
+    resource["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("resource without a string id: {resource}"))
+        .to_owned()
+}
+
+/// The `meta.version` of a resource.
+fn version_of(resource: &Value) -> String {
+    resource["meta"]["version"]
+        .as_str()
+        .unwrap_or_else(|| panic!("resource without meta.version: {resource}"))
+        .to_owned()
+}
+
+/// The member ids of a group, in order.
+fn member_ids(group: &Value) -> Vec<String> {
+    group["members"]
+        .as_array()
+        .map(|members| {
+            members
+                .iter()
+                .filter_map(|member| member["value"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A projection leaving out `names`.
+fn excluding(names: &[&str]) -> Projection {
+    Projection {
+        excluded_attributes: names.iter().map(|name| attr(name)).collect(),
+        ..Projection::default()
+    }
+}
+
+/// A projection of only `names`.
+fn only(names: &[&str]) -> Projection {
+    Projection {
+        attributes: names.iter().map(|name| attr(name)).collect(),
+        ..Projection::default()
+    }
+}
+
+fn attr(text: &str) -> scimitar_filter::ast::AttrPath {
+    scimitar_filter::parse_attr_path(text)
+        .unwrap_or_else(|error| panic!("testkit: bad attribute path {text:?}: {error}"))
+}
+
+/// A query for everything matching `filter` (all in one page).
+fn filtered(filter: &str) -> Query {
+    let parsed = scimitar_filter::parse_filter(filter)
+        .unwrap_or_else(|error| panic!("testkit: bad filter {filter:?}: {error}"));
+    Query::with_paging(Paging::Index {
+        start_index: 1,
+        count: 1000,
+    })
+    .filter(parsed)
+}
+
+/// All resources of a type, one page, in the store's order.
+fn everything() -> Query {
+    Query::with_paging(Paging::Index {
+        start_index: 1,
+        count: 1000,
+    })
+}

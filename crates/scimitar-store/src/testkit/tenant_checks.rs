@@ -1,0 +1,284 @@
+//! The tenant directory checks, one per rule of [`TenantStore`].
+//!
+//! Tenant and token ids are random, so the checks can share a database; rule T3
+//! therefore only looks at the tenants it created.
+
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::tenant::{NewApiToken, TenantStore};
+use crate::StoreError;
+
+fn fresh(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4())
+}
+
+fn token_for(tenant: &str, label: &str) -> NewApiToken {
+    NewApiToken {
+        id: fresh("tok"),
+        tenant: tenant.to_owned(),
+        label: label.to_owned(),
+        hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
+    }
+}
+
+async fn tenant<S: TenantStore>(store: &S) -> String {
+    let id = fresh("kit");
+    store
+        .create_tenant(&id, "Kit tenant", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("setup: create_tenant failed: {e:?}"));
+    id
+}
+
+fn is_id_taken<T>(result: &Result<T, StoreError>) -> bool {
+    matches!(result, Err(StoreError::Uniqueness { attribute }) if attribute == "id")
+}
+
+/// Rule T1: a tenant id is taken once; new tenants are enabled.
+pub async fn rule_t1_tenants_are_created_once<S: TenantStore>(store: &S) {
+    let id = fresh("kit");
+    let settings = json!({"policy": {"coerce_string_booleans": false}});
+    let created = store
+        .create_tenant(&id, "Acme", settings.clone())
+        .await
+        .unwrap_or_else(|e| panic!("rule T1: create_tenant failed: {e:?}"));
+    assert!(
+        created.id == id
+            && created.name == "Acme"
+            && created.enabled
+            && created.settings == settings,
+        "rule T1: created {created:?}"
+    );
+    let again = store.create_tenant(&id, "Other", json!({})).await;
+    assert!(
+        is_id_taken(&again),
+        "rule T1: a second create_tenant gave {again:?}"
+    );
+    let read = store
+        .get_tenant(&id)
+        .await
+        .unwrap_or_else(|e| panic!("rule T1: get_tenant failed: {e:?}"));
+    assert_eq!(
+        read, created,
+        "rule T1: get_tenant differs from what was created"
+    );
+}
+
+/// Rule T2: calls on an unknown tenant are `NotFound`.
+pub async fn rule_t2_unknown_tenants_are_not_found<S: TenantStore>(store: &S) {
+    let id = fresh("missing");
+    let not_found = |r: &Result<_, StoreError>| matches!(r, Err(StoreError::NotFound { .. }));
+    assert!(
+        not_found(&store.get_tenant(&id).await),
+        "rule T2: get_tenant"
+    );
+    assert!(
+        not_found(&store.set_tenant_enabled(&id, false).await),
+        "rule T2: set_tenant_enabled"
+    );
+    assert!(
+        not_found(&store.set_tenant_settings(&id, json!({})).await),
+        "rule T2: set_tenant_settings"
+    );
+}
+
+/// Rule T3: tenants are listed by id; enable/disable and settings stick.
+pub async fn rule_t3_tenants_are_listed_by_id<S: TenantStore>(store: &S) {
+    let suffix = uuid::Uuid::new_v4();
+    let ids = [
+        format!("kit-b-{suffix}"),
+        format!("kit-a-{suffix}"),
+        format!("kit-c-{suffix}"),
+    ];
+    for id in &ids {
+        store
+            .create_tenant(id, id, json!({}))
+            .await
+            .unwrap_or_else(|e| panic!("rule T3: create_tenant failed: {e:?}"));
+    }
+    let listed: Vec<String> = store
+        .list_tenants()
+        .await
+        .unwrap_or_else(|e| panic!("rule T3: list_tenants failed: {e:?}"))
+        .into_iter()
+        .map(|tenant| tenant.id)
+        .filter(|id| ids.contains(id))
+        .collect();
+    let mut sorted = ids.to_vec();
+    sorted.sort();
+    assert_eq!(listed, sorted, "rule T3: list_tenants order");
+
+    let disabled = store
+        .set_tenant_enabled(&ids[0], false)
+        .await
+        .unwrap_or_else(|e| panic!("rule T3: set_tenant_enabled failed: {e:?}"));
+    assert!(
+        !disabled.enabled,
+        "rule T3: disabling returned {disabled:?}"
+    );
+    let settings = json!({"max_results": 50});
+    store
+        .set_tenant_settings(&ids[0], settings.clone())
+        .await
+        .unwrap_or_else(|e| panic!("rule T3: set_tenant_settings failed: {e:?}"));
+    let read = store
+        .get_tenant(&ids[0])
+        .await
+        .unwrap_or_else(|e| panic!("rule T3: get_tenant failed: {e:?}"));
+    assert!(
+        !read.enabled && read.settings == settings,
+        "rule T3: changes did not stick: {read:?}"
+    );
+    let enabled = store
+        .set_tenant_enabled(&ids[0], true)
+        .await
+        .unwrap_or_else(|e| panic!("rule T3: set_tenant_enabled failed: {e:?}"));
+    assert!(enabled.enabled, "rule T3: re-enabling returned {enabled:?}");
+}
+
+/// Rule T4: a token needs an existing tenant and an unused id.
+pub async fn rule_t4_tokens_need_a_tenant_and_a_fresh_id<S: TenantStore>(store: &S) {
+    let orphan = store
+        .insert_token(token_for(&fresh("missing"), "orphan"))
+        .await;
+    assert!(
+        matches!(orphan, Err(StoreError::NotFound { .. })),
+        "rule T4: a token for an unknown tenant gave {orphan:?}"
+    );
+    let tenant = tenant(store).await;
+    let new = token_for(&tenant, "entra");
+    let inserted = store
+        .insert_token(new.clone())
+        .await
+        .unwrap_or_else(|e| panic!("rule T4: insert_token failed: {e:?}"));
+    assert!(
+        inserted.id == new.id
+            && inserted.tenant == tenant
+            && inserted.label == "entra"
+            && inserted.hash == new.hash
+            && inserted.last_used.is_none()
+            && inserted.revoked_at.is_none(),
+        "rule T4: inserted {inserted:?}"
+    );
+    let again = store.insert_token(new).await;
+    assert!(
+        is_id_taken(&again),
+        "rule T4: a reused token id gave {again:?}"
+    );
+}
+
+/// Rule T5: `find_token` returns tokens whatever their state; unknown is `None`.
+pub async fn rule_t5_find_token_returns_any_state<S: TenantStore>(store: &S) {
+    let tenant = tenant(store).await;
+    let token = store
+        .insert_token(token_for(&tenant, "okta"))
+        .await
+        .unwrap_or_else(|e| panic!("rule T5: insert_token failed: {e:?}"));
+    let found = store.find_token(&token.id).await;
+    assert!(
+        matches!(&found, Ok(Some(t)) if *t == token),
+        "rule T5: find_token gave {found:?}"
+    );
+    store
+        .revoke_token(&token.id)
+        .await
+        .unwrap_or_else(|e| panic!("rule T5: revoke_token failed: {e:?}"));
+    store
+        .set_tenant_enabled(&tenant, false)
+        .await
+        .unwrap_or_else(|e| panic!("rule T5: set_tenant_enabled failed: {e:?}"));
+    let found = store.find_token(&token.id).await;
+    assert!(
+        matches!(&found, Ok(Some(t)) if t.revoked_at.is_some() && !t.is_active()),
+        "rule T5: a revoked token of a disabled tenant gave {found:?}"
+    );
+    let missing = store.find_token(&fresh("tok")).await;
+    assert!(
+        matches!(missing, Ok(None)),
+        "rule T5: an unknown token gave {missing:?}"
+    );
+}
+
+/// Rule T6: revocation is recorded once; tokens are listed in creation order.
+pub async fn rule_t6_revocation_is_recorded_once<S: TenantStore>(store: &S) {
+    let tenant = tenant(store).await;
+    let other = tenant_with_token(store).await;
+    let mut ids = Vec::new();
+    for label in ["first", "second", "third"] {
+        let token = store
+            .insert_token(token_for(&tenant, label))
+            .await
+            .unwrap_or_else(|e| panic!("rule T6: insert_token failed: {e:?}"));
+        ids.push(token.id);
+    }
+    let revoked = store
+        .revoke_token(&ids[1])
+        .await
+        .unwrap_or_else(|e| panic!("rule T6: revoke_token failed: {e:?}"));
+    let first_time = revoked.revoked_at;
+    assert!(
+        first_time.is_some(),
+        "rule T6: revoke_token returned {revoked:?}"
+    );
+    let again = store
+        .revoke_token(&ids[1])
+        .await
+        .unwrap_or_else(|e| panic!("rule T6: revoking again failed: {e:?}"));
+    assert_eq!(
+        again.revoked_at, first_time,
+        "rule T6: revoking again moved revoked_at"
+    );
+    let listed = store
+        .list_tokens(&tenant)
+        .await
+        .unwrap_or_else(|e| panic!("rule T6: list_tokens failed: {e:?}"));
+    let listed_ids: Vec<&str> = listed.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(
+        listed_ids, ids,
+        "rule T6: list_tokens (creation order, revoked included)"
+    );
+    assert!(
+        listed.iter().all(|t| t.id != other),
+        "rule T6: list_tokens shows another tenant's token"
+    );
+    let unknown = store.revoke_token(&fresh("tok")).await;
+    assert!(
+        matches!(unknown, Err(StoreError::NotFound { .. })),
+        "rule T6: revoking an unknown token gave {unknown:?}"
+    );
+}
+
+async fn tenant_with_token<S: TenantStore>(store: &S) -> String {
+    let tenant = tenant(store).await;
+    store
+        .insert_token(token_for(&tenant, "other"))
+        .await
+        .unwrap_or_else(|e| panic!("setup: insert_token failed: {e:?}"))
+        .id
+}
+
+/// Rule T7: `touch_token` records the last use.
+pub async fn rule_t7_token_use_is_recorded<S: TenantStore>(store: &S) {
+    let tenant = tenant(store).await;
+    let token = store
+        .insert_token(token_for(&tenant, "used"))
+        .await
+        .unwrap_or_else(|e| panic!("rule T7: insert_token failed: {e:?}"));
+    let at =
+        OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    store
+        .touch_token(&token.id, at)
+        .await
+        .unwrap_or_else(|e| panic!("rule T7: touch_token failed: {e:?}"));
+    let found = store.find_token(&token.id).await;
+    assert!(
+        matches!(&found, Ok(Some(t)) if t.last_used == Some(at)),
+        "rule T7: last_used after touch_token: {found:?}"
+    );
+    let unknown = store.touch_token(&fresh("tok"), at).await;
+    assert!(
+        matches!(unknown, Err(StoreError::NotFound { .. })),
+        "rule T7: touching an unknown token gave {unknown:?}"
+    );
+}
