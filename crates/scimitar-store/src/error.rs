@@ -96,7 +96,7 @@ impl StoreError {
             StoreError::InvalidFilter(_) => Some(ScimType::InvalidFilter),
             StoreError::InvalidCursor => Some(ScimType::InvalidCursor),
             StoreError::UnknownMember(_) => Some(ScimType::InvalidValue),
-            StoreError::Validation(error) => error.scim_type(),
+            StoreError::Validation(error) => Some(error.scim_type()),
             StoreError::Patch(error) => error.scim_type(),
             StoreError::NotFound { .. }
             | StoreError::UnknownResourceType(_)

@@ -7,6 +7,7 @@ mod tenants;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use scimitar_schema::Mode;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -237,7 +238,7 @@ impl State {
         resource: Value,
     ) -> Result<Value, StoreError> {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
-        let (body, member_ids) = prepare(scope, resource_type, resource)?;
+        let (body, member_ids) = prepare(scope, resource_type, &resource, Mode::Create)?;
         self.last_position += 1;
         let position = self.last_position;
         let data = self.tenant(scope.tenant);
@@ -292,7 +293,11 @@ impl State {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
         let data = self.tenant(scope.tenant);
         check_version(data.record(resource_type, id)?, expected_version)?;
-        let (body, member_ids) = prepare(scope, resource_type, resource)?;
+        let existing = data.full(id, false);
+        let mode = Mode::Replace {
+            existing: &existing,
+        };
+        let (body, member_ids) = prepare(scope, resource_type, &resource, mode)?;
         let members = if resource_type == GROUP {
             MemberChange::Set(member_ids)
         } else {
@@ -468,7 +473,7 @@ impl TenantData {
         Ok(schema_ops::project(
             scope,
             resource_type,
-            resource,
+            &resource,
             projection,
         ))
     }
@@ -636,6 +641,7 @@ impl TenantData {
         query: &Query,
         sort: &SortSpec,
     ) -> Result<Page, StoreError> {
+        let hints = scope.registry.hints(resource_type);
         let mut found = Vec::new();
         for (&position, id) in &self.by_position {
             if self.record(resource_type, id).is_err() {
@@ -643,7 +649,7 @@ impl TenantData {
             }
             let resource = self.full(id, true);
             let matched = match &query.filter {
-                Some(filter) => schema_ops::matches(scope, resource_type, filter, &resource),
+                Some(filter) => schema_ops::matches(&hints, filter, &resource),
                 None => true,
             };
             if matched {
@@ -659,7 +665,7 @@ impl TenantData {
             } else {
                 without_members(resource)
             };
-            schema_ops::project(scope, resource_type, resource, &query.projection)
+            schema_ops::project(scope, resource_type, &resource, &query.projection)
         };
         match &query.paging {
             Paging::Index { start_index, count } => {
@@ -698,9 +704,10 @@ impl TenantData {
 fn prepare(
     scope: &Scope<'_>,
     resource_type: &str,
-    resource: Value,
+    resource: &Value,
+    mode: Mode<'_>,
 ) -> Result<(Value, Vec<String>), StoreError> {
-    let mut body = schema_ops::validate(scope, resource_type, resource)?;
+    let mut body = schema_ops::validate(scope, resource_type, resource, mode)?;
     meta::strip_store_owned(&mut body);
     let members = if resource_type == GROUP {
         take_member_ids(&mut body)?

@@ -1,7 +1,7 @@
 //! What the memory store asks of the schema, filter and patch crates, in one place.
 
 use scimitar_filter::ast::{AttrPath, CompareOp, Filter};
-use scimitar_schema::{Attribute, AttributeType};
+use scimitar_schema::{Attribute, AttributeType, Hints, Mode};
 use serde_json::Value;
 
 use super::MemberChange;
@@ -35,41 +35,36 @@ pub(super) fn resource_type<'a>(
         .ok_or_else(|| StoreError::UnknownResourceType(resource_type.to_owned()))
 }
 
+/// Validates a client's body with the registry: the cleaned resource to store.
 pub(super) fn validate(
-    _scope: &Scope<'_>,
-    _resource_type: &str,
-    resource: Value,
+    scope: &Scope<'_>,
+    resource_type: &str,
+    resource: &Value,
+    mode: Mode<'_>,
 ) -> Result<Value, StoreError> {
-    // TEMPORARY: until scimitar-schema validates.
-    Ok(resource)
+    Ok(scope
+        .registry
+        .validate(resource_type, resource, mode, scope.policy)?)
 }
 
+/// Shapes a resource for a response (`returned` characteristics, projection).
 pub(super) fn project(
-    _scope: &Scope<'_>,
-    _resource_type: &str,
-    mut resource: Value,
-    _projection: &Projection,
+    scope: &Scope<'_>,
+    resource_type: &str,
+    resource: &Value,
+    projection: &Projection,
 ) -> Value {
-    // TEMPORARY: until scimitar-schema projects.
-    if let Value::Object(fields) = &mut resource {
-        fields.remove("password");
-    }
-    resource
+    scope.registry.project(resource_type, resource, projection)
 }
 
 /// Whether a group read with `projection` returns `members` (rule 15: if not, the
 /// membership is not read at all).
 pub(super) fn returns_members(
-    _scope: &Scope<'_>,
-    _resource_type: &str,
+    scope: &Scope<'_>,
+    resource_type: &str,
     projection: &Projection,
 ) -> bool {
-    let members = |path: &AttrPath| path.matches("members", None) && path.schema.is_none();
-    if projection.attributes.is_empty() {
-        !projection.excluded_attributes.iter().any(members)
-    } else {
-        projection.attributes.iter().any(members)
-    }
+    projection.needs_attribute(scope.registry, resource_type, &AttrPath::new("members"))
 }
 
 /// Rule 11: every attribute a filter names must be defined, and ordering operators
@@ -169,14 +164,10 @@ fn defined<'a>(
         .ok_or_else(|| StoreError::InvalidFilter(format!("unknown attribute {path}")))
 }
 
-pub(super) fn matches(
-    _scope: &Scope<'_>,
-    _resource_type: &str,
-    _filter: &Filter,
-    _resource: &Value,
-) -> bool {
-    // TEMPORARY: until scimitar-filter's evaluator lands.
-    true
+/// Rule 11's reference semantics: the filter crate's evaluator with the registry's
+/// hints.
+pub(super) fn matches(hints: &Hints<'_>, filter: &Filter, resource: &Value) -> bool {
+    scimitar_filter::matches(filter, resource, hints)
 }
 
 /// What sorting by `path` compares: the attribute, or for a complex attribute its
