@@ -25,6 +25,7 @@ mod projection;
 mod registry;
 pub mod urn;
 mod validate;
+pub mod views;
 
 pub use messages::{
     BulkMethod, BulkOperation, BulkRequest, BulkResponse, ErrorResponse, ListResponse, Meta,
@@ -39,3 +40,7 @@ pub use policy::{Policy, UnknownAttributes};
 pub use projection::Projection;
 pub use registry::{Hints, Origin, Registry, RegistryError, Resolved, ResourceSchemas};
 pub use validate::{is_base64, is_xsd_date_time, Mode, ValidationError};
+pub use views::{
+    Address, Email, EnterpriseUser, Group, Manager, Member, MultiValued, Name, PhoneNumber, Role,
+    User,
+};
