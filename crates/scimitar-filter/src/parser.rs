@@ -404,17 +404,20 @@ impl<'a> State<'a> {
         if !spaced {
             return Err(self.unexpected(Expected::CompareOp));
         }
-        let op = match self.peek_word().to_ascii_lowercase().as_str() {
-            "eq" => Some(CompareOp::Eq),
-            "ne" => Some(CompareOp::Ne),
-            "co" => Some(CompareOp::Co),
-            "sw" => Some(CompareOp::Sw),
-            "ew" => Some(CompareOp::Ew),
-            "gt" => Some(CompareOp::Gt),
-            "ge" => Some(CompareOp::Ge),
-            "lt" => Some(CompareOp::Lt),
-            "le" => Some(CompareOp::Le),
-            "pr" => None,
+        let op = match self.peek_word().as_bytes() {
+            &[a, b] => match [a.to_ascii_lowercase(), b.to_ascii_lowercase()] {
+                [b'e', b'q'] => Some(CompareOp::Eq),
+                [b'n', b'e'] => Some(CompareOp::Ne),
+                [b'c', b'o'] => Some(CompareOp::Co),
+                [b's', b'w'] => Some(CompareOp::Sw),
+                [b'e', b'w'] => Some(CompareOp::Ew),
+                [b'g', b't'] => Some(CompareOp::Gt),
+                [b'g', b'e'] => Some(CompareOp::Ge),
+                [b'l', b't'] => Some(CompareOp::Lt),
+                [b'l', b'e'] => Some(CompareOp::Le),
+                [b'p', b'r'] => None,
+                _ => return Err(self.unexpected(Expected::CompareOp)),
+            },
             _ => return Err(self.unexpected(Expected::CompareOp)),
         };
         self.advance(2);
