@@ -1,0 +1,454 @@
+//! Seeding a server and running the scenarios against it: `connections` keep-alive
+//! connections, each a task sending its next request as soon as the last one answered
+//! (a closed loop, as wrk does), for a fixed time.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::data::{self, Rng};
+use crate::http::{encode_query_value, Connection, RequestTemplate};
+use crate::stats::{Samples, Summary};
+use crate::LoadError;
+
+/// Safety net on top of the time limit: no worker sends more requests than this.
+const MAX_REQUESTS_PER_WORKER: u64 = 50_000_000;
+
+/// One kind of request measured on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// `GET /healthz` (the peer: `GET /ServiceProviderConfig`): the client's ceiling.
+    Trivial,
+    /// `GET /Users/{id}` of a random user.
+    GetById,
+    /// `GET /Users?filter=userName eq "..."` of a random user.
+    UserNameEq,
+    /// `GET /Users?filter=externalId eq "..."` of a random user.
+    ExternalIdEq,
+    /// `GET /Users?startIndex=N&count=100` at a random start.
+    Page,
+    /// `GET /Users?filter=name.familyName sw "Xyz"&count=100`.
+    FamilyNameSw,
+    /// `PATCH /Users/{id}` replacing `name.givenName` of a random user.
+    PatchGivenName,
+    /// `PATCH /Groups/{id}` adding a member, then the same group removing it.
+    GroupMember,
+    /// `POST /Users` of a new user.
+    Create,
+}
+
+impl Scenario {
+    /// Every scenario, in the order they run (reads before writes).
+    pub const ALL: [Scenario; 9] = [
+        Scenario::Trivial,
+        Scenario::GetById,
+        Scenario::UserNameEq,
+        Scenario::ExternalIdEq,
+        Scenario::Page,
+        Scenario::FamilyNameSw,
+        Scenario::PatchGivenName,
+        Scenario::GroupMember,
+        Scenario::Create,
+    ];
+
+    /// The row label in the report.
+    pub fn label(self) -> &'static str {
+        match self {
+            Scenario::Trivial => "trivial endpoint (client ceiling)",
+            Scenario::GetById => "GET /Users/{id}",
+            Scenario::UserNameEq => "filter userName eq",
+            Scenario::ExternalIdEq => "filter externalId eq",
+            Scenario::Page => "page of 100 (random startIndex)",
+            Scenario::FamilyNameSw => "filter name.familyName sw, count 100",
+            Scenario::PatchGivenName => "PATCH replace name.givenName",
+            Scenario::GroupMember => "group member add / remove",
+            Scenario::Create => "POST /Users",
+        }
+    }
+}
+
+/// A server to send requests to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The path of the SCIM endpoints, such as `/scim/v2`.
+    pub base_path: String,
+    /// A cheap endpoint answering 200, to measure the client's ceiling.
+    pub trivial_path: String,
+    /// Builds requests carrying the bearer token.
+    pub template: RequestTemplate,
+    /// The limit on each request.
+    pub timeout: Duration,
+}
+
+/// What seeding created: server ids by index.
+#[derive(Debug)]
+pub struct Dataset {
+    /// The id of user `i` (its data comes from [`data::user`]).
+    pub user_ids: Vec<String>,
+    /// The id of group `g`, whose members are users `g * group_size ..`.
+    pub group_ids: Vec<String>,
+    /// Members per group.
+    pub group_size: usize,
+}
+
+/// How long seeding took.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedTimes {
+    /// Creating the users.
+    pub users: Duration,
+    /// Creating the groups with their members.
+    pub groups: Duration,
+}
+
+/// Creates `users` users, then `groups` groups of `group_size` members, over
+/// `connections` connections in parallel.
+pub async fn seed(
+    target: &Arc<Target>,
+    users: usize,
+    groups: usize,
+    group_size: usize,
+    connections: usize,
+) -> Result<(Dataset, SeedTimes), LoadError> {
+    let started = Instant::now();
+    let user_ids = create_all(target, connections, users, "Users", |index| {
+        data::user(index as u64)
+    })
+    .await?;
+    let users_took = started.elapsed();
+
+    let started = Instant::now();
+    let member_ids = Arc::new(user_ids.clone());
+    let group_ids = create_all(target, connections, groups, "Groups", move |index| {
+        let members = member_ids
+            .get(index * group_size..(index + 1) * group_size)
+            .unwrap_or_default();
+        data::group(index as u64, members)
+    })
+    .await?;
+    let times = SeedTimes {
+        users: users_took,
+        groups: started.elapsed(),
+    };
+    let dataset = Dataset {
+        user_ids,
+        group_ids,
+        group_size,
+    };
+    Ok((dataset, times))
+}
+
+/// POSTs `count` resources built by `body` to `/{endpoint}`, returning their ids in
+/// index order.
+async fn create_all<F>(
+    target: &Arc<Target>,
+    connections: usize,
+    count: usize,
+    endpoint: &'static str,
+    body: F,
+) -> Result<Vec<String>, LoadError>
+where
+    F: Fn(usize) -> Value + Send + Sync + 'static,
+{
+    let body = Arc::new(body);
+    let mut tasks = Vec::new();
+    for worker in 0..connections {
+        let target = Arc::clone(target);
+        let body = Arc::clone(&body);
+        tasks.push(tokio::spawn(async move {
+            let path = format!("{}/{endpoint}", target.base_path);
+            let mut connection = Connection::new(target.addr, target.timeout);
+            let mut request = Vec::new();
+            let mut created = Vec::new();
+            for index in (worker..count).step_by(connections) {
+                let json = serde_json::to_vec(&body(index)).unwrap_or_default();
+                target
+                    .template
+                    .write(&mut request, "POST", &path, Some(&json));
+                let response = connection
+                    .send(&request)
+                    .await
+                    .map_err(|error| LoadError::Seed(format!("POST {path}: {error}")))?;
+                let id = serde_json::from_slice::<Value>(response.body)
+                    .ok()
+                    .filter(|_| response.is_success())
+                    .and_then(|value| value.get("id")?.as_str().map(str::to_owned))
+                    .ok_or_else(|| {
+                        LoadError::Seed(format!(
+                            "POST {path} answered {}: {}",
+                            response.status,
+                            snippet(response.body)
+                        ))
+                    })?;
+                created.push((index, id));
+            }
+            Ok::<_, LoadError>(created)
+        }));
+    }
+    let mut ids = vec![String::new(); count];
+    for task in tasks {
+        let created = task
+            .await
+            .map_err(|error| LoadError::Seed(error.to_string()))??;
+        for (index, id) in created {
+            if let Some(slot) = ids.get_mut(index) {
+                *slot = id;
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// The outcome of one scenario against one server.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The figures.
+    pub summary: Summary,
+    /// The first failure seen, to tell what went wrong.
+    pub first_error: Option<String>,
+}
+
+/// Runs `scenario` for `duration` after an unrecorded warm-up.
+pub async fn run(
+    target: &Arc<Target>,
+    dataset: &Arc<Dataset>,
+    scenario: Scenario,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+    creations: &Arc<AtomicU64>,
+) -> Result<Outcome, LoadError> {
+    if !warmup.is_zero() {
+        measure(target, dataset, scenario, connections, warmup, creations).await?;
+    }
+    measure(target, dataset, scenario, connections, duration, creations).await
+}
+
+async fn measure(
+    target: &Arc<Target>,
+    dataset: &Arc<Dataset>,
+    scenario: Scenario,
+    connections: usize,
+    duration: Duration,
+    creations: &Arc<AtomicU64>,
+) -> Result<Outcome, LoadError> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for worker in 0..connections {
+        let mut state = Worker {
+            scenario,
+            target: Arc::clone(target),
+            dataset: Arc::clone(dataset),
+            creations: Arc::clone(creations),
+            rng: Rng::new(0x5C1_u64 << 32 | worker as u64),
+            index: worker,
+            connections,
+            pending_removal: None,
+        };
+        tasks.push(tokio::spawn(async move { state.run_until(deadline).await }));
+    }
+    let mut samples = Samples::default();
+    let mut first_error = None;
+    for task in tasks {
+        let (worker_samples, error) = task
+            .await
+            .map_err(|error| LoadError::Seed(error.to_string()))?;
+        samples.merge(worker_samples);
+        first_error = first_error.or(error);
+    }
+    Ok(Outcome {
+        summary: samples.summarise(started.elapsed()),
+        first_error,
+    })
+}
+
+/// One connection's loop and the state its scenario needs.
+struct Worker {
+    scenario: Scenario,
+    target: Arc<Target>,
+    dataset: Arc<Dataset>,
+    creations: Arc<AtomicU64>,
+    rng: Rng,
+    index: usize,
+    connections: usize,
+    /// A member this worker added and removes next: (group, user).
+    pending_removal: Option<(usize, usize)>,
+}
+
+impl Worker {
+    async fn run_until(&mut self, deadline: Instant) -> (Samples, Option<String>) {
+        let mut connection = Connection::new(self.target.addr, self.target.timeout);
+        let mut request = Vec::with_capacity(2048);
+        let mut samples = Samples::default();
+        let mut first_error = None;
+        for _ in 0..MAX_REQUESTS_PER_WORKER {
+            if Instant::now() >= deadline {
+                break;
+            }
+            let description = self.write_request(&mut request);
+            let sent = Instant::now();
+            let failure = match connection.send(&request).await {
+                Ok(response) if response.is_success() => None,
+                Ok(response) => Some(format!(
+                    "{description} answered {}: {}",
+                    response.status,
+                    snippet(response.body)
+                )),
+                Err(error) => Some(format!("{description}: {error}")),
+            };
+            samples.record(sent.elapsed(), failure.is_some());
+            self.advance(failure.is_none());
+            if first_error.is_none() {
+                first_error = failure;
+            }
+        }
+        (samples, first_error)
+    }
+
+    fn random_user(&mut self) -> usize {
+        let users = self.dataset.user_ids.len() as u64;
+        usize::try_from(self.rng.below(users)).unwrap_or_default()
+    }
+
+    /// Writes the next request into `out` and returns a short description of it.
+    fn write_request(&mut self, out: &mut Vec<u8>) -> String {
+        // Cheap handles, so the request can borrow them while the RNG moves on.
+        let target = Arc::clone(&self.target);
+        let dataset = Arc::clone(&self.dataset);
+        let (base, template) = (target.base_path.as_str(), &target.template);
+        let user_id = |user: usize| dataset.user_ids.get(user).map_or("", String::as_str);
+        let user_count = dataset.user_ids.len();
+        match self.scenario {
+            Scenario::Trivial => {
+                template.write(out, "GET", &target.trivial_path, None);
+                format!("GET {}", target.trivial_path)
+            }
+            Scenario::GetById => {
+                let id = user_id(self.random_user());
+                template.write(out, "GET", &format!("{base}/Users/{id}"), None);
+                "GET /Users/{id}".into()
+            }
+            Scenario::UserNameEq | Scenario::ExternalIdEq => {
+                let user = self.random_user() as u64;
+                let filter = if self.scenario == Scenario::UserNameEq {
+                    format!("userName eq \"{}\"", data::user_name(user))
+                } else {
+                    format!("externalId eq \"{}\"", data::external_id(user))
+                };
+                let path = format!("{base}/Users?filter={}", encode_query_value(&filter));
+                template.write(out, "GET", &path, None);
+                format!("GET /Users?filter={filter}")
+            }
+            Scenario::Page => {
+                let last_start = user_count.saturating_sub(100) as u64 + 1;
+                let start = 1 + self.rng.below(last_start);
+                let path = format!("{base}/Users?startIndex={start}&count=100");
+                template.write(out, "GET", &path, None);
+                "GET /Users?startIndex=N&count=100".into()
+            }
+            Scenario::FamilyNameSw => {
+                let family = data::FAMILY_NAMES
+                    .get(
+                        usize::try_from(self.rng.below(data::FAMILY_NAMES.len() as u64))
+                            .unwrap_or_default(),
+                    )
+                    .copied()
+                    .unwrap_or("Abbott");
+                let filter = format!(
+                    "name.familyName sw \"{}\"",
+                    family.get(..3).unwrap_or(family)
+                );
+                let path = format!(
+                    "{base}/Users?filter={}&count=100",
+                    encode_query_value(&filter)
+                );
+                template.write(out, "GET", &path, None);
+                format!("GET /Users?filter={filter}&count=100")
+            }
+            Scenario::PatchGivenName => {
+                let id = user_id(self.random_user());
+                let given = data::given_name(self.rng.next_u64());
+                let body = data::patch(json!([
+                    { "op": "replace", "path": "name.givenName", "value": given }
+                ]));
+                let body = serde_json::to_vec(&body).unwrap_or_default();
+                template.write(out, "PATCH", &format!("{base}/Users/{id}"), Some(&body));
+                "PATCH /Users/{id} name.givenName".into()
+            }
+            Scenario::GroupMember => self.write_member_change(out, base, template, &dataset),
+            Scenario::Create => {
+                let index = self.creations.fetch_add(1, Ordering::Relaxed);
+                let body = serde_json::to_vec(&data::user(index)).unwrap_or_default();
+                template.write(out, "POST", &format!("{base}/Users"), Some(&body));
+                "POST /Users".into()
+            }
+        }
+    }
+
+    /// Adds a user to a group it is not seeded in, or removes the one added last.
+    /// Worker `w` only moves users whose index is `w` modulo the connection count, so
+    /// no two workers ever add or remove the same membership.
+    fn write_member_change(
+        &mut self,
+        out: &mut Vec<u8>,
+        base: &str,
+        template: &RequestTemplate,
+        dataset: &Dataset,
+    ) -> String {
+        let groups = dataset.group_ids.len();
+        let (group, user, add) = match self.pending_removal {
+            Some((group, user)) => (group, user, false),
+            None => {
+                let per_worker = (dataset.user_ids.len().saturating_sub(self.index))
+                    .div_ceil(self.connections.max(1)) as u64;
+                let user = self.index
+                    + self.connections
+                        * usize::try_from(self.rng.below(per_worker)).unwrap_or_default();
+                let own_group = user / dataset.group_size.max(1);
+                let mut group = usize::try_from(self.rng.below(groups as u64)).unwrap_or_default();
+                if group == own_group && groups > 1 {
+                    group = (group + 1) % groups;
+                }
+                (group, user, true)
+            }
+        };
+        let group_id = dataset.group_ids.get(group).map_or("", String::as_str);
+        let user_id = dataset.user_ids.get(user).map_or("", String::as_str);
+        let operation = if add {
+            json!({ "op": "add", "path": "members", "value": [{ "value": user_id }] })
+        } else {
+            json!({ "op": "remove", "path": format!("members[value eq \"{user_id}\"]") })
+        };
+        let body = serde_json::to_vec(&data::patch(json!([operation]))).unwrap_or_default();
+        template.write(
+            out,
+            "PATCH",
+            &format!("{base}/Groups/{group_id}"),
+            Some(&body),
+        );
+        self.pending_removal = add.then_some((group, user));
+        if add {
+            "PATCH /Groups/{id} add member".into()
+        } else {
+            "PATCH /Groups/{id} remove member".into()
+        }
+    }
+
+    /// Moves the scenario's state on after a response: a failed add has nothing to remove.
+    fn advance(&mut self, succeeded: bool) {
+        if !succeeded {
+            self.pending_removal = None;
+        }
+    }
+}
+
+/// The start of a response body, for error messages.
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    text.chars().take(300).collect()
+}

@@ -1,0 +1,312 @@
+//! `scimitar-load`: the load benchmark of the `scimitar` server.
+//!
+//! It builds and starts the real release server on loopback with a fresh database
+//! (SQLite or PostgreSQL), seeds 10,000 Entra-shaped users and 100 groups of 100
+//! members over HTTP, then measures requests per second and p50/p99 latency of each
+//! scenario at 16 keep-alive connections. With `--peer` it does the same against the
+//! Python `scim2-server` package under uvicorn and prints the ratio. The table is
+//! printed and written to `target/load-report.md`.
+//!
+//! ```text
+//! cargo run --release -p scimitar-load -- --db sqlite --peer
+//! ```
+//!
+//! The load generator is a minimal HTTP/1.1 client on a single-threaded tokio
+//! runtime, so the server keeps the other core; the `trivial` scenario measures the
+//! client's own ceiling. Everything runs on 127.0.0.1, and every loop is bounded by
+//! time and count.
+
+mod data;
+mod http;
+mod load;
+mod report;
+mod server;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::http::RequestTemplate;
+use crate::load::{Scenario, Target};
+use crate::report::{ServerRun, Setup};
+use crate::server::{Db, Paths, Server};
+
+/// Measure the scimitar server under load (and the Python scim2-server peer).
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// The database behind the server.
+    #[arg(long, value_enum, default_value = "sqlite")]
+    db: Db,
+    /// Also measure the Python scim2-server (installed into target/load-peer-venv).
+    #[arg(long)]
+    peer: bool,
+    /// Measure only the Python peer (to check the harness itself).
+    #[arg(long, conflicts_with = "peer")]
+    peer_only: bool,
+    /// Seconds measured per scenario.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Seconds of unrecorded warm-up before each scenario.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    connections: u16,
+    /// Users to seed.
+    #[arg(long, default_value_t = 10_000)]
+    users: usize,
+    /// Groups to seed.
+    #[arg(long, default_value_t = 100)]
+    groups: usize,
+    /// Members per group (users are split among groups in index order).
+    #[arg(long, default_value_t = 100)]
+    group_size: usize,
+    /// Scenarios to run (default: all), comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    scenarios: Vec<Scenario>,
+    /// Use this server binary instead of building it with `cargo build --release`.
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// The PostgreSQL server; a fresh database is created on it for the run.
+    #[arg(
+        long,
+        env = "SCIMITAR_TEST_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/test"
+    )]
+    postgres_url: String,
+    /// Threads of the load generator's runtime.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    client_threads: u16,
+    /// Seconds before a request counts as failed.
+    #[arg(long, default_value_t = 60.0)]
+    request_timeout: f64,
+    /// Where to write the Markdown report (default: target/load-report.md).
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+/// Why a run could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A bad option value.
+    #[error("invalid option: {0}")]
+    Usage(String),
+    /// A file or socket operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or address concerned.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A program could not be started.
+    #[error("cannot run {0}: {1}")]
+    Spawn(String, std::io::Error),
+    /// A program ran and failed.
+    #[error("{0} failed: {1}")]
+    Command(String, String),
+    /// `cargo build` of the server failed.
+    #[error("building the server failed: {0}")]
+    Build(String),
+    /// `scimitar token issue` printed no token.
+    #[error("scimitar token issue printed no token: {0}")]
+    Token(String),
+    /// A server exited during startup.
+    #[error("the server exited during startup ({status}); see {}", log.display())]
+    Exited {
+        /// How it exited.
+        status: String,
+        /// Its output.
+        log: PathBuf,
+    },
+    /// A server did not answer in time.
+    #[error("the server did not become ready; see {}", .0.display())]
+    NotReady(PathBuf),
+    /// Seeding or a worker failed.
+    #[error("seeding failed: {0}")]
+    Seed(String),
+}
+
+impl LoadError {
+    fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        LoadError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("scimitar-load: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn seconds(value: f64, option: &str) -> Result<Duration, LoadError> {
+    Duration::try_from_secs_f64(value).map_err(|_| {
+        LoadError::Usage(format!(
+            "--{option} must be a non-negative number of seconds"
+        ))
+    })
+}
+
+fn run(args: &Args) -> Result<(), LoadError> {
+    let duration = seconds(args.duration, "duration")?;
+    let warmup = seconds(args.warmup, "warmup")?;
+    let timeout = seconds(args.request_timeout, "request-timeout")?;
+    if args.users < args.groups.saturating_mul(args.group_size) {
+        return Err(LoadError::Usage(
+            "--users must be at least --groups times --group-size".into(),
+        ));
+    }
+    let scenarios = if args.scenarios.is_empty() {
+        Scenario::ALL.to_vec()
+    } else {
+        args.scenarios.clone()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(usize::from(args.client_threads))
+        .enable_all()
+        .build()
+        .map_err(|source| LoadError::io(std::path::Path::new("tokio runtime"), source))?;
+    let paths = Paths::discover();
+    let measure = Measure {
+        args,
+        scenarios: &scenarios,
+        duration,
+        warmup,
+        timeout,
+    };
+
+    let ours = if args.peer_only {
+        None
+    } else {
+        let bin = match &args.server_bin {
+            Some(bin) => bin.clone(),
+            None => server::build_scimitar(&paths)?,
+        };
+        eprintln!("starting scimitar on {}...", args.db.name());
+        let server = server::start_scimitar(&bin, args.db, &args.postgres_url, &paths)?;
+        let name = format!("scimitar ({})", args.db.name());
+        Some(runtime.block_on(measure.server(name, &server, "/healthz"))?)
+    };
+    let peer = if args.peer || args.peer_only {
+        eprintln!("starting the peer (scim2-server under uvicorn)...");
+        let server = server::start_peer(&paths)?;
+        let name = "scim2-server (Python, in memory)".to_owned();
+        Some(runtime.block_on(measure.server(name, &server, "/v2/ServiceProviderConfig"))?)
+    } else {
+        None
+    };
+
+    let title = if args.peer_only {
+        "Python scim2-server alone".to_owned()
+    } else if args.peer {
+        format!("Scimitar on {} vs Python scim2-server", args.db.name())
+    } else {
+        format!("Scimitar on {}", args.db.name())
+    };
+    let setup = Setup {
+        title,
+        users: args.users,
+        groups: args.groups,
+        group_size: args.group_size,
+        connections: usize::from(args.connections),
+        duration,
+        warmup,
+    };
+    let markdown = report::render(&setup, ours.as_ref(), peer.as_ref());
+    println!("{markdown}");
+    let path = args
+        .report
+        .clone()
+        .unwrap_or_else(|| paths.target.join("load-report.md"));
+    std::fs::write(&path, &markdown).map_err(|source| LoadError::io(&path, source))?;
+    eprintln!("report written to {}", path.display());
+    Ok(())
+}
+
+/// The settings shared by every server measured.
+struct Measure<'a> {
+    args: &'a Args,
+    scenarios: &'a [Scenario],
+    duration: Duration,
+    warmup: Duration,
+    timeout: Duration,
+}
+
+impl Measure<'_> {
+    /// Seeds `server` and runs every scenario against it.
+    async fn server(
+        &self,
+        name: String,
+        server: &Server,
+        trivial_path: &str,
+    ) -> Result<ServerRun, LoadError> {
+        let connections = usize::from(self.args.connections);
+        let target = Arc::new(Target {
+            addr: server.addr,
+            base_path: server.base_path.clone(),
+            trivial_path: trivial_path.to_owned(),
+            template: RequestTemplate::new(server.addr, &server.token),
+            timeout: self.timeout,
+        });
+        eprintln!(
+            "{name}: seeding {} users and {} groups...",
+            self.args.users, self.args.groups
+        );
+        let (dataset, seed) = load::seed(
+            &target,
+            self.args.users,
+            self.args.groups,
+            self.args.group_size,
+            connections,
+        )
+        .await?;
+        let dataset = Arc::new(dataset);
+        // Users created by the POST scenario get indices after the seeded ones.
+        let creations = Arc::new(AtomicU64::new(self.args.users as u64 + 1_000_000));
+        let mut outcomes = Vec::new();
+        for &scenario in self.scenarios {
+            let outcome = load::run(
+                &target,
+                &dataset,
+                scenario,
+                connections,
+                self.warmup,
+                self.duration,
+                &creations,
+            )
+            .await?;
+            eprintln!(
+                "{name}: {:<40} {:>10.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}",
+                scenario.label(),
+                outcome.summary.per_second,
+                outcome.summary.p50.as_secs_f64() * 1000.0,
+                outcome.summary.p99.as_secs_f64() * 1000.0,
+                outcome.summary.errors,
+            );
+            if let Some(error) = &outcome.first_error {
+                eprintln!("{name}:   first error: {error}");
+            }
+            outcomes.push((scenario, outcome));
+        }
+        Ok(ServerRun {
+            name,
+            seed,
+            outcomes,
+            peak_rss_kib: server.peak_rss_kib(),
+        })
+    }
+}

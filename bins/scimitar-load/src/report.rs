@@ -1,0 +1,323 @@
+//! The Markdown report: one table row per scenario, ours beside the peer.
+
+use std::fmt::Write as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::load::{Outcome, Scenario, SeedTimes};
+
+/// Everything measured against one server.
+#[derive(Debug)]
+pub struct ServerRun {
+    /// What was measured, such as "scimitar (SQLite)".
+    pub name: String,
+    /// How long seeding took.
+    pub seed: SeedTimes,
+    /// The outcome of each scenario, in run order.
+    pub outcomes: Vec<(Scenario, Outcome)>,
+    /// The server's peak resident set size, in KiB.
+    pub peak_rss_kib: Option<u64>,
+}
+
+impl ServerRun {
+    fn outcome(&self, scenario: Scenario) -> Option<&Outcome> {
+        self.outcomes
+            .iter()
+            .find(|(candidate, _)| *candidate == scenario)
+            .map(|(_, outcome)| outcome)
+    }
+}
+
+/// The settings printed above the table.
+#[derive(Debug)]
+pub struct Setup {
+    /// The title, such as "Scimitar on SQLite".
+    pub title: String,
+    /// Users seeded.
+    pub users: usize,
+    /// Groups seeded.
+    pub groups: usize,
+    /// Members per group.
+    pub group_size: usize,
+    /// Concurrent connections.
+    pub connections: usize,
+    /// Measured time per scenario.
+    pub duration: Duration,
+    /// Unrecorded warm-up per scenario.
+    pub warmup: Duration,
+}
+
+/// Renders the report of `ours` and/or `peer` (at least one of them).
+pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### {}, {}\n", setup.title, today());
+    let _ = writeln!(
+        out,
+        "Machine: {}. Data: {} Entra-shaped users (~1 KB), {} groups of {} members. \
+         Load: {} keep-alive connections over loopback, {} s per scenario after a {} s warm-up.\n",
+        machine(),
+        thousands(setup.users as f64),
+        setup.groups,
+        setup.group_size,
+        setup.connections,
+        setup.duration.as_secs_f64(),
+        setup.warmup.as_secs_f64(),
+    );
+
+    let mut header = vec!["scenario"];
+    if ours.is_some() {
+        header.extend(["req/s", "p50", "p99", "errors"]);
+    }
+    if peer.is_some() {
+        header.extend(["peer req/s", "peer p99", "peer errors"]);
+    }
+    if ours.is_some() && peer.is_some() {
+        header.push("ratio");
+    }
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let align: Vec<&str> = header
+        .iter()
+        .enumerate()
+        .map(|(at, _)| if at == 0 { "---" } else { "--:" })
+        .collect();
+    let _ = writeln!(out, "|{}|", align.join("|"));
+
+    let scenarios = ours
+        .or(peer)
+        .map(|run| run.outcomes.iter().map(|(scenario, _)| *scenario));
+    for scenario in scenarios.into_iter().flatten() {
+        let mut cells = vec![scenario.label().to_owned()];
+        let our_outcome = ours.map(|run| run.outcome(scenario));
+        let peer_outcome = peer.map(|run| run.outcome(scenario));
+        if let Some(outcome) = our_outcome {
+            match outcome {
+                Some(outcome) => cells.extend([
+                    thousands(outcome.summary.per_second),
+                    millis(outcome.summary.p50),
+                    millis(outcome.summary.p99),
+                    outcome.summary.errors.to_string(),
+                ]),
+                None => cells.extend(["-".to_owned(), "-".into(), "-".into(), "-".into()]),
+            }
+        }
+        if let Some(outcome) = peer_outcome {
+            match outcome {
+                Some(outcome) => cells.extend([
+                    thousands(outcome.summary.per_second),
+                    millis(outcome.summary.p99),
+                    outcome.summary.errors.to_string(),
+                ]),
+                None => cells.extend(["-".to_owned(), "-".into(), "-".into()]),
+            }
+        }
+        if let (Some(Some(ours)), Some(Some(peer))) = (our_outcome, peer_outcome) {
+            cells.push(ratio(ours.summary.per_second, peer.summary.per_second));
+        } else if ours.is_some() && peer.is_some() {
+            cells.push("-".into());
+        }
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    out.push('\n');
+
+    for run in [ours, peer].into_iter().flatten() {
+        let users_per_second = rate(setup.users, run.seed.users);
+        let _ = writeln!(
+            out,
+            "- {}: seeded {} users in {:.1} s ({} users/s) and {} groups in {:.1} s; peak RSS {}.",
+            run.name,
+            thousands(setup.users as f64),
+            run.seed.users.as_secs_f64(),
+            thousands(users_per_second),
+            setup.groups,
+            run.seed.groups.as_secs_f64(),
+            run.peak_rss_kib.map_or_else(
+                || "unknown".to_owned(),
+                |kib| format!("{:.0} MiB", kib as f64 / 1024.0)
+            ),
+        );
+    }
+    let failures: Vec<String> = [ours, peer]
+        .into_iter()
+        .flatten()
+        .flat_map(|run| {
+            run.outcomes.iter().filter_map(move |(scenario, outcome)| {
+                let error = outcome.first_error.as_ref()?;
+                Some(format!(
+                    "- {} / {}: first error: {error}",
+                    run.name,
+                    scenario.label()
+                ))
+            })
+        })
+        .collect();
+    if !failures.is_empty() {
+        out.push('\n');
+        for failure in failures {
+            let _ = writeln!(out, "{failure}");
+        }
+    }
+    out
+}
+
+fn rate(count: usize, took: Duration) -> f64 {
+    let seconds = took.as_secs_f64();
+    if seconds > 0.0 {
+        count as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
+/// `ours / peer`, as "12.3x".
+fn ratio(ours: f64, peer: f64) -> String {
+    if peer > 0.0 {
+        let value = ours / peer;
+        if value >= 10.0 {
+            format!("{value:.0}x")
+        } else {
+            format!("{value:.1}x")
+        }
+    } else {
+        "-".into()
+    }
+}
+
+/// A rate with thousands separators; one decimal below 100.
+fn thousands(value: f64) -> String {
+    if value < 100.0 {
+        return format!("{value:.1}");
+    }
+    let digits = format!("{value:.0}");
+    let mut out = String::new();
+    for (at, digit) in digits.chars().enumerate() {
+        if at > 0 && (digits.len() - at) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// A latency in milliseconds with a precision that suits its size.
+fn millis(latency: Duration) -> String {
+    let ms = latency.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 100.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+/// The CPU model, core count and memory of this machine.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let line = info
+                .lines()
+                .find_map(|line| line.strip_prefix("MemTotal:"))?;
+            let kib: f64 = line.trim().trim_end_matches("kB").trim().parse().ok()?;
+            Some(format!(", {:.0} GiB", kib / 1024.0 / 1024.0))
+        })
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores{memory}, {}", std::env::consts::OS)
+}
+
+/// Today's date in UTC, as YYYY-MM-DD.
+fn today() -> String {
+    let days = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() / 86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Samples;
+
+    #[test]
+    fn dates_from_day_counts() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+    }
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(thousands(1_234_567.4), "1,234,567");
+        assert_eq!(thousands(999.6), "1,000");
+        assert_eq!(thousands(8.25), "8.2");
+        assert_eq!(millis(Duration::from_micros(1_234)), "1.23 ms");
+        assert_eq!(millis(Duration::from_micros(45_600)), "45.6 ms");
+        assert_eq!(ratio(35_000.0, 1_750.0), "20x");
+        assert_eq!(ratio(1.0, 0.0), "-");
+    }
+
+    #[test]
+    fn a_table_row_per_scenario_with_the_ratio() {
+        let run = |name: &str, latency: u64| {
+            let mut samples = Samples::default();
+            for _ in 0..10 {
+                samples.record(Duration::from_micros(latency), false);
+            }
+            ServerRun {
+                name: name.into(),
+                seed: SeedTimes {
+                    users: Duration::from_secs(1),
+                    groups: Duration::from_secs(1),
+                },
+                outcomes: vec![(
+                    Scenario::GetById,
+                    Outcome {
+                        summary: samples.summarise(Duration::from_secs(latency)),
+                        first_error: None,
+                    },
+                )],
+                peak_rss_kib: Some(2048),
+            }
+        };
+        let setup = Setup {
+            title: "Scimitar on SQLite".into(),
+            users: 10,
+            groups: 1,
+            group_size: 10,
+            connections: 16,
+            duration: Duration::from_secs(10),
+            warmup: Duration::from_secs(1),
+        };
+        let report = render(&setup, Some(&run("ours", 1)), Some(&run("peer", 20)));
+        assert!(
+            report.contains(
+                "| GET /Users/{id} | 10.0 | 0.00 ms | 0.00 ms | 0 | 0.5 | 0.02 ms | 0 | 20x |"
+            ),
+            "{report}"
+        );
+        assert!(report.contains("peak RSS 2 MiB"));
+    }
+}
