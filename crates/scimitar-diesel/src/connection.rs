@@ -142,7 +142,8 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
             "PRAGMA busy_timeout = {};
              PRAGMA foreign_keys = ON;
              PRAGMA synchronous = {synchronous};
-             PRAGMA temp_store = MEMORY;",
+             PRAGMA temp_store = MEMORY;
+             PRAGMA case_sensitive_like = ON;",
             SQLITE_BUSY_TIMEOUT.as_millis()
         ))
         .map_err(diesel::r2d2::Error::QueryError)?;

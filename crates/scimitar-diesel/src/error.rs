@@ -28,6 +28,18 @@ pub enum DieselError {
     /// A statement failed.
     #[error("database error: {0}")]
     Query(#[from] QueryError),
+    /// A stored JSON document does not parse.
+    #[error("corrupt JSON in the database: {0}")]
+    CorruptJson(#[source] serde_json::Error),
+    /// Stored data that does not read back as written.
+    #[error("corrupt data in the database: {0}")]
+    Corrupt(String),
+    /// A timestamp outside what the store can keep (years 1678 to 2261).
+    #[error("timestamp out of the supported range")]
+    TimestampOutOfRange,
+    /// A statement that must return a row returned none.
+    #[error("the database returned no row where one was expected")]
+    MissingRow,
     /// The blocking worker running a database call panicked or was cancelled.
     #[error("database worker failed: {0}")]
     Worker(String),

@@ -2,7 +2,14 @@
 
 mod connection;
 mod error;
+mod filter_sql;
+mod query;
+mod rows;
+mod schema_ops;
 mod sql;
+mod store;
+mod tenant;
+mod time;
 
 use std::sync::Arc;
 
@@ -10,6 +17,7 @@ pub use connection::{Backend, OpenOptions, Synchronous};
 pub use error::DieselError;
 
 use connection::Pools;
+use error::Failure;
 use scimitar_store::StoreError;
 use sql::Sql;
 
@@ -41,21 +49,16 @@ impl DieselStore {
 
     /// Checks that the database answers (readiness probes).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.blocking(|pools| {
-            pools.with_conn(|conn| {
-                conn.execute(Sql::new("SELECT 1"))
-                    .map_err(DieselError::from)
-            })
-        })
-        .await
-        .map(drop)
+        self.blocking(|pools| pools.with_conn(|conn| Ok(conn.execute(Sql::new("SELECT 1"))?)))
+            .await
+            .map(drop)
     }
 
     /// Runs `f` off the async runtime: on Tokio's blocking pool inside a runtime,
     /// inline otherwise.
     async fn blocking<T, F>(&self, f: F) -> Result<T, StoreError>
     where
-        F: FnOnce(&Pools) -> Result<T, DieselError> + Send + 'static,
+        F: FnOnce(&Pools) -> Result<T, Failure> + Send + 'static,
         T: Send + 'static,
     {
         let pools = Arc::clone(&self.pools);
@@ -63,7 +66,7 @@ impl DieselStore {
             Ok(handle) => handle
                 .spawn_blocking(move || f(&pools))
                 .await
-                .map_err(|e| DieselError::Worker(e.to_string()))
+                .map_err(|e| Failure::from(DieselError::Worker(e.to_string())))
                 .and_then(|r| r)
                 .map_err(StoreError::from),
             Err(_) => f(&pools).map_err(StoreError::from),

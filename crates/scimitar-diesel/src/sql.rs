@@ -63,6 +63,8 @@ pub(crate) enum Value {
     Bool(bool),
     /// SQL `NULL` of type text.
     Null,
+    /// SQL `NULL` of type boolean.
+    NullBool,
 }
 
 impl From<&str> for Value {
@@ -188,6 +190,9 @@ macro_rules! walk_for {
                         Piece::Bind(Value::Bool(v)) => out.push_bind_param::<Bool, _>(v)?,
                         Piece::Bind(Value::Null) => {
                             out.push_bind_param::<Nullable<Text>, Option<String>>(&None)?
+                        }
+                        Piece::Bind(Value::NullBool) => {
+                            out.push_bind_param::<Nullable<Bool>, Option<bool>>(&None)?
                         }
                     }
                 }

@@ -1,0 +1,927 @@
+//! Filter → SQL: a SCIM filter becomes a `WHERE` condition over `resources r`.
+//!
+//! Each node translates to a condition and a flag: *exact* when the condition
+//! selects exactly the resources `scimitar_filter::matches` accepts, otherwise a
+//! *superset* that the query finishes in memory with the evaluator. Supersets
+//! compose through `and`/`or`; under `not` only an exact condition survives (the
+//! negation of a superset is not one), anything else becomes `TRUE`.
+//!
+//! What is exact, given that stored resources are validated (attribute names in
+//! the schema's spelling, values of their declared types, no `null`s):
+//! - `id`, `externalId`, `userName` (users), `displayName`, `active`,
+//!   `meta.created`, `meta.lastModified`, `meta.resourceType`: columns, indexed;
+//!   date-times compare as instants.
+//! - `emails` (`value`, `type`, `primary`, value filters over them): the
+//!   `resource_emails` table; `members` (`value`, `type`): `group_members`.
+//! - Any other single-valued attribute of type string, reference, binary,
+//!   boolean, integer or decimal, core or extension, through JSON functions.
+//!
+//! Everything else (other multi-valued attributes, date-times inside the JSON)
+//! narrows to `TRUE` and is decided in memory.
+//!
+//! Values are always bound, never spliced into the text; `LIKE` patterns escape
+//! `%`, `_` and `\` and say `ESCAPE '\'`.
+
+use scimitar_filter::ast::{AttrPath, CompValue, CompareOp, Filter};
+use scimitar_schema::{AttributeType, Origin, Registry, Resolved, ResourceSchemas};
+use scimitar_store::StoreError;
+
+use crate::rows::{GROUP, USER};
+use crate::sql::{fold, Dialect, Sql, Value, FOLD_FN};
+
+/// A condition tree, rendered once so that placeholders come out in order.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cond {
+    True,
+    False,
+    /// An atomic condition. It may be `NULL` where its attribute is missing,
+    /// which `WHERE`, `AND` and `OR` treat as false; [`Cond::Not`] makes it so.
+    Sql(Sql),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    /// `r.pk IN (SELECT <column> FROM <from> WHERE <inner>)`.
+    In {
+        select: &'static str,
+        inner: Box<Cond>,
+    },
+}
+
+impl Cond {
+    fn and(conds: Vec<Cond>) -> Cond {
+        let mut kept = Vec::with_capacity(conds.len());
+        for cond in conds {
+            match cond {
+                Cond::True => {}
+                Cond::False => return Cond::False,
+                Cond::And(inner) => kept.extend(inner),
+                other => kept.push(other),
+            }
+        }
+        match kept.len() {
+            0 => Cond::True,
+            1 => kept.pop().unwrap_or(Cond::True),
+            _ => Cond::And(kept),
+        }
+    }
+
+    fn or(conds: Vec<Cond>) -> Cond {
+        let mut kept = Vec::with_capacity(conds.len());
+        for cond in conds {
+            match cond {
+                Cond::False => {}
+                Cond::True => return Cond::True,
+                Cond::Or(inner) => kept.extend(inner),
+                other => kept.push(other),
+            }
+        }
+        match kept.len() {
+            0 => Cond::False,
+            1 => kept.pop().unwrap_or(Cond::False),
+            _ => Cond::Or(kept),
+        }
+    }
+
+    fn not(cond: Cond) -> Cond {
+        match cond {
+            Cond::True => Cond::False,
+            Cond::False => Cond::True,
+            Cond::Not(inner) => *inner,
+            other => Cond::Not(Box::new(other)),
+        }
+    }
+
+    fn sql(sql: Sql) -> Cond {
+        Cond::Sql(sql)
+    }
+
+    /// Appends the condition to `out`.
+    pub(crate) fn render(&self, out: &mut Sql) {
+        match self {
+            Cond::True => {
+                out.push("1 = 1");
+            }
+            Cond::False => {
+                out.push("1 = 0");
+            }
+            Cond::Sql(sql) => {
+                out.push("(").append(sql.clone()).push(")");
+            }
+            Cond::And(conds) | Cond::Or(conds) => {
+                let joiner = if matches!(self, Cond::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
+                out.push("(");
+                for (i, cond) in conds.iter().enumerate() {
+                    if i > 0 {
+                        out.push(joiner);
+                    }
+                    cond.render(out);
+                }
+                out.push(")");
+            }
+            Cond::Not(inner) => {
+                // Missing attributes make atoms NULL; NOT must see them as false.
+                out.push("NOT COALESCE(");
+                inner.render(out);
+                out.push(", FALSE)");
+            }
+            Cond::In { select, inner } => {
+                out.push("r.pk IN (").push(select).push(" AND ");
+                inner.render(out);
+                out.push(")");
+            }
+        }
+    }
+}
+
+/// A translated filter: the condition, and whether it is exact.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Pushdown {
+    pub(crate) cond: Cond,
+    pub(crate) exact: bool,
+}
+
+impl Pushdown {
+    fn exact(cond: Cond) -> Self {
+        Pushdown { cond, exact: true }
+    }
+
+    /// No narrowing at all: the evaluator decides.
+    fn in_memory() -> Self {
+        Pushdown {
+            cond: Cond::True,
+            exact: false,
+        }
+    }
+}
+
+const EMAILS_SELECT: &str = "SELECT e.resource_pk FROM resource_emails e WHERE 1 = 1";
+const MEMBERS_SELECT: &str = "SELECT gm.group_pk FROM group_members gm \
+     JOIN resources m ON m.pk = gm.member_pk WHERE 1 = 1";
+
+/// Translates filters for one resource type.
+pub(crate) struct Translator<'a> {
+    dialect: Dialect,
+    resource_type: &'a str,
+    schemas: ResourceSchemas<'a>,
+}
+
+/// Where the attribute a path names lives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Column {
+    Text {
+        raw: &'static str,
+        folded: Option<&'static str>,
+    },
+    Bool(&'static str),
+    Time(&'static str),
+}
+
+/// The context of a path: the resource, or an element of `emails` / `members`
+/// inside a value filter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Within {
+    Resource,
+    Emails,
+    Members,
+}
+
+impl<'a> Translator<'a> {
+    /// A translator for `resource_type`; `UnknownResourceType` if the registry
+    /// does not define it.
+    pub(crate) fn new(
+        dialect: Dialect,
+        registry: &'a Registry,
+        resource_type: &'a str,
+    ) -> Result<Self, StoreError> {
+        let schemas = registry
+            .schemas_of(resource_type)
+            .ok_or_else(|| StoreError::UnknownResourceType(resource_type.to_owned()))?;
+        Ok(Translator {
+            dialect,
+            resource_type,
+            schemas,
+        })
+    }
+
+    /// Translates `filter`; `InvalidFilter` for an attribute the schema does not
+    /// define or an ordering operator on a boolean, binary or complex attribute.
+    pub(crate) fn filter(&self, filter: &Filter) -> Result<Pushdown, StoreError> {
+        self.node(filter, Within::Resource, None)
+    }
+
+    fn node(
+        &self,
+        filter: &Filter,
+        within: Within,
+        parent: Option<&AttrPath>,
+    ) -> Result<Pushdown, StoreError> {
+        Ok(match filter {
+            Filter::And(operands) | Filter::Or(operands) => {
+                let mut conds = Vec::with_capacity(operands.len());
+                let mut exact = true;
+                for operand in operands {
+                    let pushed = self.node(operand, within, parent)?;
+                    exact &= pushed.exact;
+                    conds.push(pushed.cond);
+                }
+                let cond = if matches!(filter, Filter::And(_)) {
+                    Cond::and(conds)
+                } else {
+                    Cond::or(conds)
+                };
+                Pushdown { cond, exact }
+            }
+            Filter::Not(inner) => {
+                let pushed = self.node(inner, within, parent)?;
+                if pushed.exact {
+                    Pushdown::exact(Cond::not(pushed.cond))
+                } else {
+                    Pushdown::in_memory()
+                }
+            }
+            Filter::Present(path) => {
+                let full = self.full_path(path, parent);
+                let resolved = self.resolve(&full)?;
+                self.present(path, &full, &resolved, within)?
+            }
+            Filter::Compare { path, op, value } => {
+                let full = self.full_path(path, parent);
+                let resolved = self.resolve(&full)?;
+                self.check_op(&full, &resolved, *op)?;
+                self.compare(path, &full, &resolved, *op, value, within)?
+            }
+            Filter::ValuePath { path, filter } => {
+                let resolved = self.resolve(path)?;
+                if within != Within::Resource || path.sub_attr.is_some() {
+                    // The parser never nests value filters; stay safe if one does.
+                    return Ok(Pushdown::in_memory());
+                }
+                match self.table_of(path, &resolved) {
+                    Some(table @ (Within::Emails | Within::Members)) => {
+                        let inner = self.node(filter, table, Some(path))?;
+                        let select = if table == Within::Emails {
+                            EMAILS_SELECT
+                        } else {
+                            MEMBERS_SELECT
+                        };
+                        Pushdown {
+                            cond: in_table(select, inner.cond),
+                            exact: inner.exact,
+                        }
+                    }
+                    _ => {
+                        // Still check the inner paths, for InvalidFilter.
+                        self.node(filter, Within::Resource, Some(path))?;
+                        Pushdown::in_memory()
+                    }
+                }
+            }
+        })
+    }
+
+    /// Inside a value filter, `type` means `emails.type`.
+    fn full_path(&self, path: &AttrPath, parent: Option<&AttrPath>) -> AttrPath {
+        match parent {
+            Some(parent) => AttrPath {
+                schema: parent.schema.clone(),
+                name: parent.name.clone(),
+                sub_attr: Some(path.name.clone()),
+            },
+            None => path.clone(),
+        }
+    }
+
+    fn resolve(&self, path: &AttrPath) -> Result<Resolved<'a>, StoreError> {
+        self.schemas
+            .resolve(path)
+            .ok_or_else(|| StoreError::InvalidFilter(format!("unknown attribute {}", show(path))))
+    }
+
+    /// The type a comparison on `resolved` works with: a complex attribute
+    /// compared without a sub-attribute compares its `value`.
+    fn leaf_type(resolved: &Resolved<'_>) -> Option<(AttributeType, bool)> {
+        let leaf = resolved.leaf();
+        if leaf.type_ == AttributeType::Complex {
+            leaf.sub_attribute("value")
+                .map(|value| (value.type_, value.case_exact))
+        } else {
+            Some((leaf.type_, leaf.case_exact))
+        }
+    }
+
+    fn check_op(
+        &self,
+        path: &AttrPath,
+        resolved: &Resolved<'_>,
+        op: CompareOp,
+    ) -> Result<(), StoreError> {
+        let Some(leaf_type) = Self::leaf_type(resolved) else {
+            return Err(StoreError::InvalidFilter(format!(
+                "{} is complex: compare one of its sub-attributes",
+                show(path)
+            )));
+        };
+        let ordering = matches!(
+            op,
+            CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
+        );
+        let orderable = matches!(
+            leaf_type,
+            (
+                AttributeType::String
+                    | AttributeType::Reference
+                    | AttributeType::Integer
+                    | AttributeType::Decimal
+                    | AttributeType::DateTime,
+                _
+            )
+        );
+        if ordering && !orderable {
+            return Err(StoreError::InvalidFilter(format!(
+                "{} cannot be compared with gt, ge, lt or le",
+                show(path)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether the attribute of `path` is kept in a table of its own.
+    fn table_of(&self, path: &AttrPath, resolved: &Resolved<'_>) -> Option<Within> {
+        if !matches!(resolved.origin, Origin::Core(_)) || self.also_in_extension(resolved) {
+            return None;
+        }
+        let name = &resolved.attribute.name;
+        if name == "emails" && self.resource_type == USER {
+            Some(Within::Emails)
+        } else if name == "members" && self.resource_type == GROUP {
+            Some(Within::Members)
+        } else {
+            let _ = path;
+            None
+        }
+    }
+
+    /// An un-prefixed name that an extension also defines is looked up in either
+    /// place by the evaluator: leave it to the evaluator.
+    fn also_in_extension(&self, resolved: &Resolved<'_>) -> bool {
+        resolved.extension_urn().is_none()
+            && self
+                .schemas
+                .extensions
+                .iter()
+                .any(|(schema, _)| schema.attribute(&resolved.attribute.name).is_some())
+    }
+
+    /// The column holding a single-valued top-level attribute, if any.
+    fn column(&self, resolved: &Resolved<'_>) -> Option<Column> {
+        if resolved.extension_urn().is_some() || self.also_in_extension(resolved) {
+            return None;
+        }
+        let name = resolved.attribute.name.as_str();
+        let sub = resolved.sub_attribute.map(|sub| sub.name.as_str());
+        Some(match (name, sub) {
+            ("id", None) => Column::Text {
+                raw: "r.id",
+                folded: None,
+            },
+            ("externalId", None) => Column::Text {
+                raw: "r.external_id",
+                folded: None,
+            },
+            ("userName", None) if self.resource_type == USER => Column::Text {
+                raw: "r.user_name",
+                folded: Some("r.user_name_folded"),
+            },
+            ("displayName", None) => Column::Text {
+                raw: "r.display_name",
+                folded: Some("r.display_name_folded"),
+            },
+            ("active", None) => Column::Bool("r.active"),
+            ("meta", Some("created")) => Column::Time("r.created"),
+            ("meta", Some("lastModified")) => Column::Time("r.last_modified"),
+            ("meta", Some("resourceType")) => Column::Text {
+                raw: "r.resource_type",
+                folded: None,
+            },
+            _ => return None,
+        })
+    }
+
+    fn present(
+        &self,
+        path: &AttrPath,
+        full: &AttrPath,
+        resolved: &Resolved<'a>,
+        within: Within,
+    ) -> Result<Pushdown, StoreError> {
+        let _ = path;
+        Ok(match within {
+            Within::Emails => match email_column(resolved) {
+                Some((column, _)) => Pushdown::exact(Cond::sql(present_text(column))),
+                None => Pushdown::in_memory(),
+            },
+            Within::Members => match member_column(resolved) {
+                Some(column) => Pushdown::exact(Cond::sql(present_text(column))),
+                None => Pushdown::in_memory(),
+            },
+            Within::Resource => {
+                if let Some(table) = self.table_of(full, resolved) {
+                    let whole = resolved.sub_attribute.is_none();
+                    let inner = if whole {
+                        Pushdown::exact(Cond::True)
+                    } else {
+                        self.present(path, full, resolved, table)?
+                    };
+                    let select = if table == Within::Emails {
+                        EMAILS_SELECT
+                    } else {
+                        MEMBERS_SELECT
+                    };
+                    // An email object is never empty after validation; a member
+                    // always has a value.
+                    return Ok(Pushdown {
+                        cond: in_table(select, inner.cond),
+                        exact: inner.exact,
+                    });
+                }
+                match self.column(resolved) {
+                    Some(Column::Text { raw, .. }) => Pushdown::exact(Cond::sql(present_text(raw))),
+                    Some(Column::Bool(column) | Column::Time(column)) => {
+                        Pushdown::exact(Cond::sql(Sql::new(&format!("{column} IS NOT NULL"))))
+                    }
+                    None => match self.json(resolved) {
+                        Some(json) => Pushdown::exact(Cond::sql(json.present(self.dialect))),
+                        None => Pushdown::in_memory(),
+                    },
+                }
+            }
+        })
+    }
+
+    fn compare(
+        &self,
+        path: &AttrPath,
+        full: &AttrPath,
+        resolved: &Resolved<'a>,
+        op: CompareOp,
+        value: &CompValue,
+        within: Within,
+    ) -> Result<Pushdown, StoreError> {
+        // `eq null` is `not pr`, `ne null` is `pr`; nothing else matches null.
+        if *value == CompValue::Null {
+            let present = self.present(path, full, resolved, within)?;
+            return Ok(match op {
+                CompareOp::Eq if present.exact => Pushdown::exact(Cond::not(present.cond)),
+                CompareOp::Eq => Pushdown::in_memory(),
+                CompareOp::Ne => present,
+                _ => Pushdown::exact(Cond::False),
+            });
+        }
+        // Stored text never holds NUL (refused on write): nothing equals,
+        // contains, starts or ends with such a value.
+        if matches!(value, CompValue::String(text) if text.contains('\0')) {
+            return Ok(match op {
+                CompareOp::Eq | CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
+                    Pushdown::exact(Cond::False)
+                }
+                CompareOp::Ne => Pushdown::exact(Cond::True),
+                _ => Pushdown::in_memory(),
+            });
+        }
+        // `ne` is exactly `not eq`: it matches a missing attribute too.
+        if op == CompareOp::Ne {
+            let eq = self.compare(path, full, resolved, CompareOp::Eq, value, within)?;
+            return Ok(if eq.exact {
+                Pushdown::exact(Cond::not(eq.cond))
+            } else {
+                Pushdown::in_memory()
+            });
+        }
+        let Some((attr_type, case_exact)) = Self::leaf_type(resolved) else {
+            return Ok(Pushdown::in_memory());
+        };
+        match within {
+            Within::Emails => {
+                return Ok(match email_column(resolved) {
+                    Some((column, folded)) => {
+                        let (column, case_exact) = match (case_exact, folded) {
+                            (false, Some(folded)) => (folded, true),
+                            _ => (column, case_exact),
+                        };
+                        self.scalar(column, attr_type, case_exact, op, value, folded.is_some())
+                    }
+                    None => Pushdown::in_memory(),
+                });
+            }
+            Within::Members => {
+                return Ok(match member_column(resolved) {
+                    Some(column) => self.scalar(column, attr_type, case_exact, op, value, false),
+                    None => Pushdown::in_memory(),
+                });
+            }
+            Within::Resource => {}
+        }
+        if let Some(table) = self.table_of(full, resolved) {
+            // `emails.value co "x"`, `emails co "x"` (its value): any element.
+            let mut element_path = full.clone();
+            element_path.sub_attr = Some(
+                resolved
+                    .sub_attribute
+                    .map_or_else(|| "value".to_owned(), |sub| sub.name.clone()),
+            );
+            let element = self.resolve(&element_path)?;
+            let inner = self.compare(path, &element_path, &element, op, value, table)?;
+            let select = if table == Within::Emails {
+                EMAILS_SELECT
+            } else {
+                MEMBERS_SELECT
+            };
+            return Ok(Pushdown {
+                cond: in_table(select, inner.cond),
+                exact: inner.exact,
+            });
+        }
+        Ok(match self.column(resolved) {
+            Some(Column::Text { raw, folded }) => {
+                let (column, exact_compare) = match (case_exact, folded) {
+                    (false, Some(folded)) => (folded, true),
+                    _ => (raw, case_exact),
+                };
+                self.scalar(
+                    column,
+                    attr_type,
+                    exact_compare,
+                    op,
+                    value,
+                    folded.is_some(),
+                )
+            }
+            Some(Column::Bool(column)) => self.scalar(column, attr_type, true, op, value, false),
+            Some(Column::Time(column)) => time_compare(column, op, value),
+            None => match self.json(resolved) {
+                Some(json) => json.compare(self.dialect, attr_type, case_exact, op, value),
+                None => Pushdown::in_memory(),
+            },
+        })
+    }
+
+    /// Compares a text or boolean column. `already_folded`: the column holds
+    /// folded text, so the value is folded the same way.
+    fn scalar(
+        &self,
+        column: &str,
+        attr_type: AttributeType,
+        case_exact: bool,
+        op: CompareOp,
+        value: &CompValue,
+        already_folded: bool,
+    ) -> Pushdown {
+        match (attr_type, value) {
+            (AttributeType::Boolean, CompValue::Bool(wanted)) => {
+                let cond = if op == CompareOp::Eq {
+                    let mut sql = Sql::new(&format!("{column} = "));
+                    sql.bind(*wanted);
+                    Cond::sql(sql)
+                } else {
+                    Cond::False
+                };
+                Pushdown::exact(cond)
+            }
+            (
+                AttributeType::String | AttributeType::Reference | AttributeType::Binary,
+                CompValue::String(wanted),
+            ) => {
+                let (expr, wanted) = if case_exact {
+                    let wanted = if already_folded {
+                        fold(wanted)
+                    } else {
+                        wanted.clone()
+                    };
+                    (column.to_owned(), wanted)
+                } else {
+                    (format!("{FOLD_FN}({column})"), fold(wanted))
+                };
+                Pushdown::exact(Cond::sql(text_compare(self.dialect, &expr, op, wanted)))
+            }
+            (AttributeType::DateTime, _) => Pushdown::in_memory(),
+            // A value of another JSON type than the attribute's never matches.
+            _ => Pushdown::exact(Cond::False),
+        }
+    }
+
+    /// JSON access to a single-valued attribute of a supported type.
+    fn json(&self, resolved: &Resolved<'a>) -> Option<JsonPath> {
+        if resolved.attribute.multi_valued || self.also_in_extension(resolved) {
+            return None;
+        }
+        let mut keys = Vec::with_capacity(3);
+        if let Some(urn) = resolved.extension_urn() {
+            keys.push(urn.to_owned());
+        }
+        keys.push(resolved.attribute.name.clone());
+        if let Some(sub) = resolved.sub_attribute {
+            if sub.multi_valued {
+                return None;
+            }
+            keys.push(sub.name.clone());
+        } else if resolved.attribute.type_ == AttributeType::Complex {
+            keys.push("value".to_owned());
+        }
+        // SQLite path labels are double-quoted: a quote in a name cannot be.
+        if keys.iter().any(|key| key.contains('"')) {
+            return None;
+        }
+        Some(JsonPath { keys })
+    }
+}
+
+/// `r.pk IN (SELECT ... WHERE 1 = 1 AND inner)`.
+fn in_table(select: &'static str, inner: Cond) -> Cond {
+    match inner {
+        Cond::False => Cond::False,
+        inner => Cond::In {
+            select,
+            inner: Box::new(inner),
+        },
+    }
+}
+
+/// The `resource_emails` column of an `emails` sub-attribute, and its folded twin.
+fn email_column(resolved: &Resolved<'_>) -> Option<(&'static str, Option<&'static str>)> {
+    match resolved.sub_attribute.map(|sub| sub.name.as_str()) {
+        Some("value") | None => Some(("e.value", Some("e.value_folded"))),
+        Some("type") => Some(("e.type", None)),
+        Some("primary") => Some(("e.is_primary", None)),
+        _ => None,
+    }
+}
+
+/// The column of a `members` sub-attribute: ids are the members' rows' ids.
+fn member_column(resolved: &Resolved<'_>) -> Option<&'static str> {
+    match resolved.sub_attribute.map(|sub| sub.name.as_str()) {
+        Some("value") | None => Some("m.id"),
+        Some("type") => Some("m.resource_type"),
+        _ => None,
+    }
+}
+
+/// `pr` on a text column: present and not empty.
+fn present_text(column: &str) -> Sql {
+    Sql::new(&format!("{column} <> ''"))
+}
+
+/// `expr op wanted` for text, with `LIKE` for `co`, `sw`, `ew`. `expr` and
+/// `wanted` are already folded when the comparison ignores case; `LIKE` itself is
+/// case-sensitive on both backends (SQLite connections set
+/// `case_sensitive_like`).
+fn text_compare(dialect: Dialect, expr: &str, op: CompareOp, wanted: String) -> Sql {
+    text_compare_sql(dialect, Sql::new(expr), op, wanted)
+}
+
+fn text_compare_sql(dialect: Dialect, expr: Sql, op: CompareOp, wanted: String) -> Sql {
+    let mut sql = Sql::new("(");
+    sql.append(expr).push(")");
+    // Byte order, as Rust compares strings: the "C" collation on PostgreSQL.
+    if dialect == Dialect::Postgres {
+        sql.push(" COLLATE \"C\"");
+    }
+    match op {
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
+            let escaped = escape_like(&wanted);
+            let pattern = match op {
+                CompareOp::Co => format!("%{escaped}%"),
+                CompareOp::Sw => format!("{escaped}%"),
+                _ => format!("%{escaped}"),
+            };
+            sql.push(" LIKE ").bind(pattern).push(" ESCAPE '\\'");
+        }
+        _ => {
+            let symbol = match op {
+                CompareOp::Gt => " > ",
+                CompareOp::Ge => " >= ",
+                CompareOp::Lt => " < ",
+                CompareOp::Le => " <= ",
+                _ => " = ",
+            };
+            sql.push(symbol).bind(wanted);
+        }
+    }
+    sql
+}
+
+/// Escapes `%`, `_` and the escape character `\` for `LIKE ... ESCAPE '\'`.
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// A comparison with `meta.created` / `meta.lastModified`: instants, stored as
+/// nanoseconds. A value that is not an RFC 3339 date-time compares as a string
+/// in the evaluator: left to it.
+fn time_compare(column: &str, op: CompareOp, value: &CompValue) -> Pushdown {
+    let CompValue::String(text) = value else {
+        return Pushdown::exact(Cond::False);
+    };
+    let Some(nanos) = parse_instant(text) else {
+        return Pushdown::in_memory();
+    };
+    let symbol = match op {
+        CompareOp::Eq => " = ",
+        CompareOp::Gt => " > ",
+        CompareOp::Ge => " >= ",
+        CompareOp::Lt => " < ",
+        CompareOp::Le => " <= ",
+        // co/sw/ew on a date-time compare its text: the evaluator's business.
+        _ => return Pushdown::in_memory(),
+    };
+    let mut sql = Sql::new(column);
+    sql.push(symbol).bind(nanos);
+    Pushdown::exact(Cond::sql(sql))
+}
+
+/// Nanoseconds since the epoch of a strict RFC 3339 date-time within the stored
+/// range; `None` otherwise (the evaluator then decides).
+fn parse_instant(text: &str) -> Option<i64> {
+    let strict = text.len() >= 20
+        && text
+            .as_bytes()
+            .get(10)
+            .is_some_and(|c| *c == b'T' || *c == b't');
+    if !strict {
+        return None;
+    }
+    let at =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(at.unix_timestamp_nanos()).ok()
+}
+
+/// A JSON path into `r.data`.
+#[derive(Debug, Clone, PartialEq)]
+struct JsonPath {
+    keys: Vec<String>,
+}
+
+impl JsonPath {
+    /// SQLite: `'$."a"."b"'`, bound.
+    fn sqlite_path(&self) -> String {
+        let mut path = String::from("$");
+        for key in &self.keys {
+            path.push_str(".\"");
+            path.push_str(key);
+            path.push('"');
+        }
+        path
+    }
+
+    /// Appends the value as JSON (`NULL` when missing).
+    fn push_json(&self, dialect: Dialect, sql: &mut Sql) {
+        match dialect {
+            Dialect::Sqlite => {
+                sql.push("(r.data -> ").bind(self.sqlite_path()).push(")");
+            }
+            Dialect::Postgres => {
+                sql.push("jsonb_extract_path(r.data");
+                for key in &self.keys {
+                    sql.push(", ").bind(key.as_str());
+                }
+                sql.push(")");
+            }
+        }
+    }
+
+    /// Appends the value as SQL text, only when it is a JSON string (else `NULL`).
+    fn push_text(&self, dialect: Dialect, sql: &mut Sql) {
+        match dialect {
+            Dialect::Sqlite => {
+                sql.push("(CASE WHEN json_type(r.data, ")
+                    .bind(self.sqlite_path())
+                    .push(") = 'text' THEN r.data ->> ")
+                    .bind(self.sqlite_path())
+                    .push(" END)");
+            }
+            Dialect::Postgres => {
+                sql.push("(CASE WHEN jsonb_typeof(");
+                self.push_json(dialect, sql);
+                sql.push(") = 'string' THEN jsonb_extract_path_text(r.data");
+                for key in &self.keys {
+                    sql.push(", ").bind(key.as_str());
+                }
+                sql.push(") END)");
+            }
+        }
+    }
+
+    /// `pr`: present, and not `null`, `""`, `[]` or `{}`.
+    fn present(&self, dialect: Dialect) -> Sql {
+        let mut sql = Sql::default();
+        self.push_json(dialect, &mut sql);
+        match dialect {
+            Dialect::Sqlite => sql.push(" NOT IN ('null', '\"\"', '[]', '{}')"),
+            Dialect::Postgres => {
+                sql.push(" NOT IN ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, '{}'::jsonb)")
+            }
+        };
+        sql
+    }
+
+    fn compare(
+        &self,
+        dialect: Dialect,
+        attr_type: AttributeType,
+        case_exact: bool,
+        op: CompareOp,
+        value: &CompValue,
+    ) -> Pushdown {
+        match (attr_type, value) {
+            (
+                AttributeType::String | AttributeType::Reference | AttributeType::Binary,
+                CompValue::String(wanted),
+            ) => {
+                let mut text = Sql::default();
+                self.push_text(dialect, &mut text);
+                let (text, wanted) = if case_exact {
+                    (text, wanted.clone())
+                } else {
+                    let mut folded = Sql::new(&format!("{FOLD_FN}("));
+                    folded.append(text).push(")");
+                    (folded, fold(wanted))
+                };
+                // The expression carries binds: compose around it.
+                Pushdown::exact(Cond::sql(text_compare_sql(dialect, text, op, wanted)))
+            }
+            (AttributeType::Boolean, CompValue::Bool(wanted)) => {
+                if op != CompareOp::Eq {
+                    return Pushdown::exact(Cond::False);
+                }
+                let mut sql = Sql::default();
+                self.push_json(dialect, &mut sql);
+                let literal = if *wanted { "true" } else { "false" };
+                match dialect {
+                    Dialect::Sqlite => sql.push(" = ").bind(literal),
+                    Dialect::Postgres => sql.push(" = ").bind(literal).push("::jsonb"),
+                };
+                Pushdown::exact(Cond::sql(sql))
+            }
+            (AttributeType::Integer | AttributeType::Decimal, CompValue::Number(wanted)) => {
+                let symbol = match op {
+                    CompareOp::Eq => " = ",
+                    CompareOp::Gt => " > ",
+                    CompareOp::Ge => " >= ",
+                    CompareOp::Lt => " < ",
+                    CompareOp::Le => " <= ",
+                    _ => return Pushdown::exact(Cond::False),
+                };
+                let mut sql = Sql::default();
+                match dialect {
+                    Dialect::Sqlite => {
+                        sql.push("(CASE WHEN json_type(r.data, ")
+                            .bind(self.sqlite_path())
+                            .push(") IN ('integer', 'real') THEN r.data ->> ")
+                            .bind(self.sqlite_path())
+                            .push(" END)");
+                    }
+                    Dialect::Postgres => {
+                        sql.push("(CASE WHEN jsonb_typeof(");
+                        self.push_json(dialect, &mut sql);
+                        sql.push(") = 'number' THEN (");
+                        self.push_json(dialect, &mut sql);
+                        sql.push(")::numeric END)");
+                    }
+                }
+                sql.push(symbol);
+                match wanted.as_i64() {
+                    Some(n) => sql.bind(n),
+                    None => sql.bind(Value::Float(wanted.as_f64())),
+                };
+                Pushdown::exact(Cond::sql(sql))
+            }
+            // Date-times inside the JSON compare as instants: in memory.
+            (AttributeType::DateTime, _) => Pushdown::in_memory(),
+            _ => Pushdown::exact(Cond::False),
+        }
+    }
+}
+
+fn show(path: &AttrPath) -> String {
+    let mut text = String::new();
+    if let Some(schema) = &path.schema {
+        text.push_str(schema);
+        text.push(':');
+    }
+    text.push_str(&path.name);
+    if let Some(sub) = &path.sub_attr {
+        text.push('.');
+        text.push_str(sub);
+    }
+    text
+}

@@ -1,0 +1,745 @@
+//! Queries (rules 11 to 15): filter, sort and page in SQL; finish in memory what
+//! SQL cannot decide exactly, before paging.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::sql_types::{BigInt, Double, Nullable, Text};
+use diesel::QueryableByName;
+use scimitar_filter::ast::{AttrPath, Filter};
+use scimitar_schema::{AttributeType, Origin};
+use scimitar_store::{Page, Paging, Query, SortOrder, StoreError};
+use serde_json::{json, Value};
+
+use crate::connection::{Conn, Pools};
+use crate::error::Failure;
+use crate::filter_sql::{Pushdown, Translator};
+use crate::rows::{self, ResourceRow, GROUP, USER};
+use crate::schema_ops::{self, Ctx};
+use crate::sql::{Dialect, Sql, Value as Bind, FOLD_FN};
+
+/// A resource row with its sort key; one of the key columns is used, by kind.
+#[derive(QueryableByName)]
+struct KeyedRow {
+    #[diesel(embed)]
+    resource: ResourceRow,
+    #[diesel(sql_type = Nullable<Text>)]
+    key_text: Option<String>,
+    #[diesel(sql_type = Nullable<Double>)]
+    key_num: Option<f64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    key_int: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct PkRow {
+    #[diesel(sql_type = BigInt)]
+    pk: i64,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How a sort key is read and compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    Text,
+    Num,
+    Int,
+}
+
+/// A sort key value, as a cursor carries it.
+#[derive(Debug, Clone, PartialEq)]
+enum Key {
+    Missing,
+    Text(String),
+    Num(f64),
+    Int(i64),
+}
+
+/// The order of a query: by a key expression (missing values last ascending,
+/// first descending), then by creation (`pk`).
+struct Sort {
+    key: Option<(Sql, KeyKind)>,
+    descending: bool,
+    /// Ties a cursor to the query shape it was issued for.
+    fingerprint: String,
+}
+
+impl Sort {
+    fn new(
+        ctx: &Ctx,
+        dialect: Dialect,
+        resource_type: &str,
+        query: &Query,
+    ) -> Result<Sort, StoreError> {
+        let descending = query.sort_order == SortOrder::Descending;
+        let Some(path) = &query.sort_by else {
+            return Ok(Sort {
+                key: None,
+                descending: false,
+                fingerprint: format!("{resource_type}|"),
+            });
+        };
+        let key = sort_key(ctx, dialect, resource_type, path)?;
+        Ok(Sort {
+            key: Some(key),
+            descending,
+            fingerprint: format!(
+                "{resource_type}|{}|{}",
+                path_text(path).to_lowercase(),
+                if descending { "d" } else { "a" }
+            ),
+        })
+    }
+
+    fn kind(&self) -> Option<KeyKind> {
+        self.key.as_ref().map(|(_, kind)| *kind)
+    }
+
+    /// The select list's key columns.
+    fn select(&self, sql: &mut Sql) {
+        let typed_null = |column: &str, kind: KeyKind| {
+            let sql_type = match kind {
+                KeyKind::Text => "TEXT",
+                KeyKind::Num => "DOUBLE PRECISION",
+                KeyKind::Int => "BIGINT",
+            };
+            format!("CAST(NULL AS {sql_type}) AS {column}")
+        };
+        for (column, kind) in [
+            ("key_text", KeyKind::Text),
+            ("key_num", KeyKind::Num),
+            ("key_int", KeyKind::Int),
+        ] {
+            sql.push(", ");
+            match &self.key {
+                Some((expr, k)) if *k == kind => {
+                    sql.push("(")
+                        .append(expr.clone())
+                        .push(&format!(") AS {column}"));
+                }
+                _ => {
+                    sql.push(&typed_null(column, kind));
+                }
+            }
+        }
+    }
+
+    fn order_by(&self, sql: &mut Sql) {
+        sql.push(" ORDER BY ");
+        if let Some((_, kind)) = &self.key {
+            let column = key_column(*kind);
+            if self.descending {
+                sql.push(&format!("{column} DESC NULLS FIRST, "));
+            } else {
+                sql.push(&format!("{column} ASC NULLS LAST, "));
+            }
+        }
+        sql.push("r.pk");
+    }
+
+    /// `AND (rows after the cursor's key and pk)`.
+    fn after(&self, sql: &mut Sql, key: &Key, pk: i64) {
+        sql.push(" AND ");
+        let Some((expr, _)) = &self.key else {
+            sql.push("r.pk > ").bind(pk);
+            return;
+        };
+        let mut k = Sql::new("(");
+        k.append(expr.clone()).push(")");
+        let bind = match key {
+            Key::Missing => None,
+            Key::Text(text) => Some(Bind::from(text.as_str())),
+            Key::Num(n) => Some(Bind::Float(*n)),
+            Key::Int(n) => Some(Bind::Int(*n)),
+        };
+        match (bind, self.descending) {
+            // Missing values come last ascending: after one, only later missing ones.
+            (None, false) => {
+                sql.push("(")
+                    .append(k)
+                    .push(" IS NULL AND r.pk > ")
+                    .bind(pk)
+                    .push(")");
+            }
+            // ... and first descending: then later missing ones, then every value.
+            (None, true) => {
+                sql.push("((")
+                    .append(k.clone())
+                    .push(" IS NULL AND r.pk > ")
+                    .bind(pk)
+                    .push(") OR ")
+                    .append(k)
+                    .push(" IS NOT NULL)");
+            }
+            (Some(value), descending) => {
+                let beyond = if descending { " < " } else { " > " };
+                sql.push("(")
+                    .append(k.clone())
+                    .push(beyond)
+                    .bind(value.clone())
+                    .push(" OR (")
+                    .append(k.clone())
+                    .push(" = ")
+                    .bind(value)
+                    .push(" AND r.pk > ")
+                    .bind(pk)
+                    .push(")");
+                if !descending {
+                    sql.push(" OR ").append(k).push(" IS NULL");
+                }
+                sql.push(")");
+            }
+        }
+    }
+
+    fn key_of(&self, row: &KeyedRow) -> Key {
+        match self.kind() {
+            None => Key::Missing,
+            Some(KeyKind::Text) => row.key_text.clone().map_or(Key::Missing, Key::Text),
+            Some(KeyKind::Num) => row.key_num.map_or(Key::Missing, Key::Num),
+            Some(KeyKind::Int) => row.key_int.map_or(Key::Missing, Key::Int),
+        }
+    }
+
+    fn encode(&self, key: &Key, pk: i64) -> String {
+        let key = match key {
+            Key::Missing => Value::Null,
+            Key::Text(text) => text.clone().into(),
+            Key::Num(n) => json!(n),
+            Key::Int(n) => json!(n),
+        };
+        hex::encode(json!({ "q": self.fingerprint, "k": key, "p": pk }).to_string())
+    }
+
+    fn decode(&self, text: &str) -> Result<(Key, i64), StoreError> {
+        let bytes = hex::decode(text).map_err(|_| StoreError::InvalidCursor)?;
+        let state: Value = serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+        if state.get("q").and_then(Value::as_str) != Some(self.fingerprint.as_str()) {
+            return Err(StoreError::InvalidCursor);
+        }
+        let pk = state
+            .get("p")
+            .and_then(Value::as_i64)
+            .ok_or(StoreError::InvalidCursor)?;
+        let key = match (state.get("k"), self.kind()) {
+            (Some(Value::Null), _) | (_, None) => Key::Missing,
+            (Some(Value::String(text)), Some(KeyKind::Text)) => Key::Text(text.clone()),
+            (Some(Value::Number(n)), Some(KeyKind::Num)) => {
+                Key::Num(n.as_f64().ok_or(StoreError::InvalidCursor)?)
+            }
+            (Some(Value::Number(n)), Some(KeyKind::Int)) => {
+                Key::Int(n.as_i64().ok_or(StoreError::InvalidCursor)?)
+            }
+            _ => return Err(StoreError::InvalidCursor),
+        };
+        Ok((key, pk))
+    }
+}
+
+fn key_column(kind: KeyKind) -> &'static str {
+    match kind {
+        KeyKind::Text => "key_text",
+        KeyKind::Num => "key_num",
+        KeyKind::Int => "key_int",
+    }
+}
+
+/// The SQL expression a resource sorts by (rule 12): like the memory store, the
+/// primary (else first) element of a multi-valued attribute, the `value` of a
+/// complex one; strings folded unless `caseExact`.
+fn sort_key(
+    ctx: &Ctx,
+    dialect: Dialect,
+    resource_type: &str,
+    path: &AttrPath,
+) -> Result<(Sql, KeyKind), StoreError> {
+    let unsortable = || StoreError::InvalidFilter(format!("cannot sort by {}", path_text(path)));
+    let schemas = ctx
+        .registry
+        .schemas_of(resource_type)
+        .ok_or_else(unsortable)?;
+    let resolved = schemas.resolve(path).ok_or_else(unsortable)?;
+    let leaf = match resolved.sub_attribute {
+        Some(sub) => sub,
+        None if resolved.attribute.type_ == AttributeType::Complex => resolved
+            .attribute
+            .sub_attribute("value")
+            .ok_or_else(unsortable)?,
+        None => resolved.attribute,
+    };
+    let kind = match leaf.type_ {
+        AttributeType::String | AttributeType::Reference => KeyKind::Text,
+        AttributeType::Integer | AttributeType::Decimal => KeyKind::Num,
+        AttributeType::Boolean | AttributeType::DateTime => KeyKind::Int,
+        AttributeType::Binary | AttributeType::Complex => return Err(unsortable()),
+    };
+    let folded = |expr: String| {
+        if leaf.case_exact || kind != KeyKind::Text {
+            expr
+        } else {
+            format!("{FOLD_FN}({expr})")
+        }
+    };
+    let core = matches!(resolved.origin, Origin::Core(_) | Origin::Common);
+    let name = resolved.attribute.name.as_str();
+    let sub = resolved.sub_attribute.map(|s| s.name.as_str());
+    let column = |expr: &str| Ok((Sql::new(expr), kind));
+    if core {
+        match (name, sub) {
+            ("id", None) => return column(&folded("r.id".into())),
+            ("externalId", None) => return column(&folded("r.external_id".into())),
+            ("userName", None) if resource_type == USER => {
+                return column(if leaf.case_exact {
+                    "r.user_name"
+                } else {
+                    "r.user_name_folded"
+                })
+            }
+            ("displayName", None) => {
+                return column(if leaf.case_exact {
+                    "r.display_name"
+                } else {
+                    "r.display_name_folded"
+                })
+            }
+            ("active", None) => {
+                return column("CASE WHEN r.active THEN 1 WHEN NOT r.active THEN 0 END")
+            }
+            ("meta", Some("created")) => return column("r.created"),
+            ("meta", Some("lastModified")) => return column("r.last_modified"),
+            ("meta", Some("resourceType")) => return column(&folded("r.resource_type".into())),
+            ("emails", sub) if resource_type == USER => {
+                let expr = match sub.unwrap_or("value") {
+                    "value" if !leaf.case_exact => "e.value_folded".to_owned(),
+                    "value" => "e.value".to_owned(),
+                    "type" => folded("e.type".into()),
+                    "primary" => {
+                        "CASE WHEN e.is_primary THEN 1 WHEN NOT e.is_primary THEN 0 END".into()
+                    }
+                    _ => return Err(unsortable()),
+                };
+                return column(&format!(
+                    "SELECT {expr} FROM resource_emails e WHERE e.resource_pk = r.pk \
+                     ORDER BY CASE WHEN e.is_primary THEN 0 ELSE 1 END, e.position LIMIT 1"
+                ));
+            }
+            ("members", sub) if resource_type == GROUP => {
+                let expr = match sub.unwrap_or("value") {
+                    "value" => folded("m.id".into()),
+                    "type" => folded("m.resource_type".into()),
+                    _ => return Err(unsortable()),
+                };
+                return column(&format!(
+                    "SELECT {expr} FROM group_members gm JOIN resources m ON m.pk = gm.member_pk \
+                     WHERE gm.group_pk = r.pk ORDER BY gm.seq LIMIT 1"
+                ));
+            }
+            _ => {}
+        }
+    }
+    // Other attributes: read from the JSON. Multi-valued ones (beyond emails) and
+    // date-times sort by their text: the first element, and instants only when
+    // written alike (see the crate docs).
+    let mut keys = Vec::with_capacity(4);
+    if let Some(urn) = resolved.extension_urn() {
+        keys.push(urn.to_owned());
+    }
+    keys.push(resolved.attribute.name.clone());
+    if resolved.attribute.multi_valued {
+        keys.push("0".to_owned());
+    }
+    if resolved.sub_attribute.is_some() || resolved.attribute.type_ == AttributeType::Complex {
+        keys.push(leaf.name.clone());
+    }
+    if keys.iter().any(|k| k.contains('"')) {
+        return Err(unsortable());
+    }
+    let mut sql = Sql::default();
+    let json_type_is = |sql: &mut Sql, types: &[&str]| match dialect {
+        Dialect::Sqlite => {
+            sql.push("CASE WHEN json_type(r.data, ")
+                .bind(sqlite_path(&keys))
+                .push(") IN ");
+            sql.bind_list(types.iter().map(|t| Bind::from(*t)));
+            sql.push(" THEN ");
+        }
+        Dialect::Postgres => {
+            sql.push("CASE WHEN jsonb_typeof(");
+            pg_extract(sql, "jsonb_extract_path", &keys);
+            sql.push(") IN ");
+            sql.bind_list(types.iter().map(|t| Bind::from(*t)));
+            sql.push(" THEN ");
+        }
+    };
+    match (kind, leaf.type_) {
+        (KeyKind::Text, _) => {
+            let types: &[&str] = if dialect == Dialect::Sqlite {
+                &["text"]
+            } else {
+                &["string"]
+            };
+            json_type_is(&mut sql, types);
+            let fold = !leaf.case_exact;
+            if fold {
+                sql.push(FOLD_FN).push("(");
+            }
+            push_text(dialect, &mut sql, &keys);
+            if fold {
+                sql.push(")");
+            }
+            if dialect == Dialect::Postgres {
+                sql.push(" COLLATE \"C\"");
+            }
+            sql.push(" END");
+        }
+        (KeyKind::Num, _) => {
+            let types: &[&str] = if dialect == Dialect::Sqlite {
+                &["integer", "real"]
+            } else {
+                &["number"]
+            };
+            json_type_is(&mut sql, types);
+            match dialect {
+                Dialect::Sqlite => {
+                    sql.push("r.data ->> ").bind(sqlite_path(&keys));
+                }
+                Dialect::Postgres => {
+                    sql.push("(");
+                    pg_extract(&mut sql, "jsonb_extract_path_text", &keys);
+                    sql.push(")::float8");
+                }
+            }
+            sql.push(" END");
+        }
+        (KeyKind::Int, AttributeType::Boolean) => {
+            let types: &[&str] = if dialect == Dialect::Sqlite {
+                &["true", "false"]
+            } else {
+                &["boolean"]
+            };
+            json_type_is(&mut sql, types);
+            match dialect {
+                Dialect::Sqlite => {
+                    sql.push("r.data ->> ").bind(sqlite_path(&keys));
+                }
+                Dialect::Postgres => {
+                    sql.push("CASE WHEN (");
+                    pg_extract(&mut sql, "jsonb_extract_path_text", &keys);
+                    sql.push(") = 'true' THEN 1 ELSE 0 END");
+                }
+            }
+            sql.push(" END");
+        }
+        // A date-time in the JSON: sorted as text.
+        (KeyKind::Int, _) => {
+            return Ok((text_key(dialect, &keys), KeyKind::Text));
+        }
+    }
+    Ok((sql, kind))
+}
+
+fn text_key(dialect: Dialect, keys: &[String]) -> Sql {
+    let mut sql = Sql::default();
+    push_text(dialect, &mut sql, keys);
+    if dialect == Dialect::Postgres {
+        sql.push(" COLLATE \"C\"");
+    }
+    sql
+}
+
+fn push_text(dialect: Dialect, sql: &mut Sql, keys: &[String]) {
+    match dialect {
+        Dialect::Sqlite => {
+            sql.push("(r.data ->> ").bind(sqlite_path(keys)).push(")");
+        }
+        Dialect::Postgres => {
+            pg_extract(sql, "jsonb_extract_path_text", keys);
+        }
+    }
+}
+
+fn pg_extract(sql: &mut Sql, function: &str, keys: &[String]) {
+    sql.push(function).push("(r.data");
+    for key in keys {
+        sql.push(", ").bind(key.as_str());
+    }
+    sql.push(")");
+}
+
+fn sqlite_path(keys: &[String]) -> String {
+    let mut path = String::from("$");
+    for key in keys {
+        if key.bytes().all(|b| b.is_ascii_digit()) {
+            path.push('[');
+            path.push_str(key);
+            path.push(']');
+        } else {
+            path.push_str(".\"");
+            path.push_str(key);
+            path.push('"');
+        }
+    }
+    path
+}
+
+fn path_text(path: &AttrPath) -> String {
+    let mut text = String::new();
+    if let Some(schema) = &path.schema {
+        text.push_str(schema);
+        text.push(':');
+    }
+    text.push_str(&path.name);
+    if let Some(sub_attr) = &path.sub_attr {
+        text.push('.');
+        text.push_str(sub_attr);
+    }
+    text
+}
+
+/// Whether a filter names `members` anywhere (then groups evaluated in memory
+/// need their members read).
+fn mentions_members(filter: &Filter) -> bool {
+    match filter {
+        Filter::And(operands) | Filter::Or(operands) => operands.iter().any(mentions_members),
+        Filter::Not(inner) => mentions_members(inner),
+        Filter::Present(path) | Filter::Compare { path, .. } | Filter::ValuePath { path, .. } => {
+            path.name.eq_ignore_ascii_case("members")
+        }
+    }
+}
+
+/// Runs a query in one read transaction.
+pub(crate) fn run(
+    pools: &Pools,
+    ctx: &Ctx,
+    resource_type: &str,
+    query: &Query,
+) -> Result<Page, Failure> {
+    let resource_type = ctx.resource_type(resource_type)?;
+    let dialect = pools.backend().dialect();
+    let translator = Translator::new(dialect, &ctx.registry, &resource_type)?;
+    let pushdown = query
+        .filter
+        .as_ref()
+        .map(|filter| translator.filter(filter))
+        .transpose()?;
+    let sort = Sort::new(ctx, dialect, &resource_type, query)?;
+    let cursor = match &query.paging {
+        Paging::Cursor {
+            cursor: Some(text), ..
+        } => Some(sort.decode(text)?),
+        _ => None,
+    };
+    let plan = Plan {
+        ctx,
+        resource_type: &resource_type,
+        query,
+        pushdown,
+        sort,
+        cursor,
+    };
+    pools.read(|conn| plan.execute(conn))
+}
+
+struct Plan<'a> {
+    ctx: &'a Ctx,
+    resource_type: &'a str,
+    query: &'a Query,
+    pushdown: Option<Pushdown>,
+    sort: Sort,
+    cursor: Option<(Key, i64)>,
+}
+
+impl Plan<'_> {
+    fn execute(&self, conn: &mut Conn<'_>) -> Result<Page, Failure> {
+        match &self.pushdown {
+            Some(pushdown) if !pushdown.exact => self.finish_in_memory(conn),
+            _ => self.in_sql(conn),
+        }
+    }
+
+    /// `FROM resources r WHERE <tenant, type> AND <filter>`.
+    fn from_where(&self, sql: &mut Sql) {
+        sql.push(" FROM resources r WHERE r.tenant_id = ")
+            .bind(self.ctx.tenant.as_str())
+            .push(" AND r.resource_type = ")
+            .bind(self.resource_type);
+        if let Some(pushdown) = &self.pushdown {
+            sql.push(" AND ");
+            pushdown.cond.render(sql);
+        }
+    }
+
+    fn select(&self, dialect: Dialect) -> Sql {
+        let mut sql = Sql::new("SELECT ");
+        sql.push(&ResourceRow::columns(dialect));
+        self.sort.select(&mut sql);
+        self.from_where(&mut sql);
+        sql
+    }
+
+    fn total(&self, conn: &mut Conn<'_>) -> Result<usize, Failure> {
+        let n = if self.pushdown.is_none() {
+            rows::count(conn, &self.ctx.tenant, self.resource_type)?
+        } else {
+            let mut sql = Sql::new("SELECT COUNT(*) AS n");
+            self.from_where(&mut sql);
+            conn.first::<CountRow>(sql)?.map_or(0, |row| row.n)
+        };
+        Ok(usize::try_from(n).unwrap_or_default())
+    }
+
+    /// The filter is exact: count, sort and page in SQL.
+    fn in_sql(&self, conn: &mut Conn<'_>) -> Result<Page, Failure> {
+        let total = self.total(conn)?;
+        match &self.query.paging {
+            Paging::Index { start_index, count } => {
+                let start = (*start_index).max(1);
+                let rows = if *count == 0 || start > total {
+                    Vec::new()
+                } else {
+                    let mut sql = self.select(conn.dialect());
+                    self.sort.order_by(&mut sql);
+                    sql.push(" LIMIT ")
+                        .bind(to_i64(*count))
+                        .push(" OFFSET ")
+                        .bind(to_i64(start - 1));
+                    conn.load::<KeyedRow>(sql)?
+                };
+                let resources =
+                    self.resources(conn, rows.into_iter().map(|r| r.resource).collect())?;
+                Ok(Page::index(resources, total, start))
+            }
+            Paging::Cursor { count, .. } => {
+                let mut rows = if *count == 0 {
+                    Vec::new()
+                } else {
+                    let mut sql = self.select(conn.dialect());
+                    if let Some((key, pk)) = &self.cursor {
+                        self.sort.after(&mut sql, key, *pk);
+                    }
+                    self.sort.order_by(&mut sql);
+                    sql.push(" LIMIT ").bind(to_i64(count.saturating_add(1)));
+                    conn.load::<KeyedRow>(sql)?
+                };
+                let next_cursor = if rows.len() > *count {
+                    rows.truncate(*count);
+                    rows.last()
+                        .map(|last| self.sort.encode(&self.sort.key_of(last), last.resource.pk))
+                } else {
+                    None
+                };
+                let resources =
+                    self.resources(conn, rows.into_iter().map(|r| r.resource).collect())?;
+                Ok(Page::cursor(resources, total, next_cursor))
+            }
+        }
+    }
+
+    /// The filter is a superset: read every candidate in order, keep those the
+    /// evaluator accepts, then count and page.
+    fn finish_in_memory(&self, conn: &mut Conn<'_>) -> Result<Page, Failure> {
+        let Some(filter) = &self.query.filter else {
+            return self.in_sql(conn);
+        };
+        let mut sql = self.select(conn.dialect());
+        self.sort.order_by(&mut sql);
+        let candidates = conn.load::<KeyedRow>(sql)?;
+        let members = if self.resource_type == GROUP && mentions_members(filter) {
+            let pks: Vec<i64> = candidates.iter().map(|c| c.resource.pk).collect();
+            rows::members_of_groups(conn, &pks)?
+        } else {
+            HashMap::new()
+        };
+        let mut matched = Vec::new();
+        for candidate in candidates {
+            let resource = candidate
+                .resource
+                .resource(members.get(&candidate.resource.pk).cloned())?;
+            if schema_ops::matches(self.ctx, self.resource_type, filter, &resource) {
+                matched.push(candidate);
+            }
+        }
+        let total = matched.len();
+        match &self.query.paging {
+            Paging::Index { start_index, count } => {
+                let start = (*start_index).max(1);
+                let page = matched
+                    .into_iter()
+                    .skip(start - 1)
+                    .take(*count)
+                    .map(|c| c.resource)
+                    .collect();
+                let resources = self.resources(conn, page)?;
+                Ok(Page::index(resources, total, start))
+            }
+            Paging::Cursor { count, .. } => {
+                // SQL knows the order: ask it which candidates follow the cursor.
+                let mut order: Option<HashSet<i64>> = None;
+                if let Some((key, pk)) = &self.cursor {
+                    let mut sql = Sql::new("SELECT r.pk");
+                    self.sort.select(&mut sql);
+                    self.from_where(&mut sql);
+                    self.sort.after(&mut sql, key, *pk);
+                    order = Some(conn.load::<PkRow>(sql)?.into_iter().map(|r| r.pk).collect());
+                }
+                let mut page: Vec<KeyedRow> = matched
+                    .into_iter()
+                    .filter(|c| {
+                        order
+                            .as_ref()
+                            .is_none_or(|after| after.contains(&c.resource.pk))
+                    })
+                    .take(count.saturating_add(1))
+                    .collect();
+                let next_cursor = if page.len() > *count {
+                    page.truncate(*count);
+                    page.last()
+                        .map(|last| self.sort.encode(&self.sort.key_of(last), last.resource.pk))
+                } else {
+                    None
+                };
+                let resources =
+                    self.resources(conn, page.into_iter().map(|c| c.resource).collect())?;
+                Ok(Page::cursor(resources, total, next_cursor))
+            }
+        }
+    }
+
+    /// The page's rows as projected resources, with members when returned.
+    fn resources(
+        &self,
+        conn: &mut Conn<'_>,
+        page: Vec<ResourceRow>,
+    ) -> Result<Vec<Value>, Failure> {
+        let projection = &self.query.projection;
+        let mut members = if schema_ops::returns_members(self.ctx, self.resource_type, projection) {
+            let pks: Vec<i64> = page.iter().map(|row| row.pk).collect();
+            Some(rows::members_of_groups(conn, &pks)?)
+        } else {
+            None
+        };
+        page.into_iter()
+            .map(|row| {
+                let group_members = members
+                    .as_mut()
+                    .map(|by_group| by_group.remove(&row.pk).unwrap_or_default());
+                let resource = row.resource(group_members)?;
+                Ok(schema_ops::project(
+                    self.ctx,
+                    self.resource_type,
+                    &resource,
+                    projection,
+                ))
+            })
+            .collect()
+    }
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,691 @@
+//! Reading and writing resource rows, their email and membership rows, counts and
+//! events. Every function runs inside the caller's transaction.
+
+use std::collections::HashMap;
+
+use diesel::sql_types::{BigInt, Text};
+use diesel::QueryableByName;
+use scimitar_store::meta::{self, ResourceMeta};
+use scimitar_store::{ChangeEvent, NewEvent, StoreError};
+use serde_json::{Map, Value};
+
+use crate::connection::Conn;
+use crate::error::{DieselError, Failure};
+use crate::sql::{fold, Dialect, Sql, Value as Bind};
+use crate::time::from_nanos;
+
+pub(crate) const USER: &str = "User";
+pub(crate) const GROUP: &str = "Group";
+
+/// Most values bound in one statement (SQLite allows 32,766, PostgreSQL 65,535).
+const CHUNK: usize = 500;
+
+/// A resource row, without `data` parsed.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct ResourceRow {
+    #[diesel(sql_type = BigInt)]
+    pub(crate) pk: i64,
+    #[diesel(sql_type = Text)]
+    pub(crate) id: String,
+    #[diesel(sql_type = Text)]
+    pub(crate) resource_type: String,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) created: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) last_modified: i64,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) version: i64,
+    #[diesel(sql_type = Text)]
+    pub(crate) data: String,
+}
+
+impl ResourceRow {
+    /// The select list for `ResourceRow`, reading table alias `r`.
+    pub(crate) fn columns(dialect: Dialect) -> String {
+        format!(
+            "r.pk, r.id, r.resource_type, r.created, r.last_modified, r.version, {} AS data",
+            dialect.json_text("r.data")
+        )
+    }
+
+    /// The stored attributes (`data`).
+    pub(crate) fn body(&self) -> Result<Value, DieselError> {
+        serde_json::from_str(&self.data).map_err(DieselError::CorruptJson)
+    }
+
+    pub(crate) fn version_tag(&self) -> String {
+        meta::version_tag(u64::try_from(self.version).unwrap_or_default())
+    }
+
+    pub(crate) fn meta(&self) -> Result<ResourceMeta, DieselError> {
+        Ok(ResourceMeta {
+            resource_type: self.resource_type.clone(),
+            created: from_nanos(self.created)?,
+            last_modified: from_nanos(self.last_modified)?,
+            version: self.version_tag(),
+        })
+    }
+
+    /// The resource as clients see it before projection: `data` with `id` and
+    /// `meta`, and `members` when given.
+    pub(crate) fn resource(&self, members: Option<Vec<Value>>) -> Result<Value, DieselError> {
+        let resource = meta::stamp(self.body()?, &self.id, &self.meta()?);
+        Ok(match members {
+            Some(members) if !members.is_empty() => with_members(resource, members),
+            _ => resource,
+        })
+    }
+}
+
+/// `resource` with `members` inserted before `meta`, which conventionally comes last.
+pub(crate) fn with_members(resource: Value, members: Vec<Value>) -> Value {
+    let Value::Object(mut fields) = resource else {
+        return resource;
+    };
+    let meta = fields.remove("meta");
+    fields.insert("members".into(), Value::Array(members));
+    if let Some(meta) = meta {
+        fields.insert("meta".into(), meta);
+    }
+    Value::Object(fields)
+}
+
+/// `object[name]`, with `name` in any case (as the filter evaluator looks it up).
+pub(crate) fn field<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+    object.get(name).or_else(|| {
+        object
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
+    })
+}
+
+/// The copies of attributes a resource row keeps in columns.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Columns {
+    user_name: Option<String>,
+    external_id: Option<String>,
+    display_name: Option<String>,
+    active: Option<bool>,
+    emails: Vec<Email>,
+}
+
+#[derive(Debug, PartialEq)]
+struct Email {
+    value: Option<String>,
+    kind: Option<String>,
+    primary: Option<bool>,
+}
+
+impl Columns {
+    /// The columns of a body of `resource_type`. `userName` is kept (and unique)
+    /// for users only, as rule 10 asks.
+    pub(crate) fn of(resource_type: &str, body: &Value) -> Columns {
+        let Value::Object(object) = body else {
+            return Columns::default();
+        };
+        let text = |name| {
+            field(object, name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let emails = match field(object, "emails") {
+            Some(Value::Array(emails)) => emails
+                .iter()
+                .filter_map(Value::as_object)
+                .map(|email| Email {
+                    value: field(email, "value")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    kind: field(email, "type")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    primary: field(email, "primary").and_then(Value::as_bool),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Columns {
+            user_name: if resource_type == USER {
+                text("userName")
+            } else {
+                None
+            },
+            external_id: text("externalId"),
+            display_name: text("displayName"),
+            active: field(object, "active").and_then(Value::as_bool),
+            emails,
+        }
+    }
+}
+
+/// PostgreSQL: serializes the writes of one tenant, so that event sequence numbers
+/// are handed out in commit order and a reader resuming after the last `seq` it
+/// saw never skips an event committed later with a smaller one (rule 17).
+/// SQLite serializes all writes already.
+pub(crate) fn lock_tenant(conn: &mut Conn<'_>, tenant: &str) -> Result<(), Failure> {
+    if conn.dialect() == Dialect::Postgres {
+        // The two-key form: a key space apart from the migration lock's.
+        let mut sql = Sql::new("SELECT pg_advisory_xact_lock(1935894893, hashtext(");
+        sql.bind(tenant).push("))");
+        conn.execute(sql)?;
+    }
+    Ok(())
+}
+
+/// The row of `resource_type`/`id` in `tenant`, if any.
+pub(crate) fn find(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+    id: &str,
+) -> Result<Option<ResourceRow>, Failure> {
+    if id.contains('\0') {
+        // Never stored (PostgreSQL text cannot hold it).
+        return Ok(None);
+    }
+    let mut sql = Sql::new(&format!(
+        "SELECT {} FROM resources r WHERE r.tenant_id = ",
+        ResourceRow::columns(conn.dialect())
+    ));
+    sql.bind(tenant)
+        .push(" AND r.id = ")
+        .bind(id)
+        .push(" AND r.resource_type = ")
+        .bind(resource_type);
+    Ok(conn.first(sql)?)
+}
+
+/// Like [`find`], `NotFound` when missing.
+pub(crate) fn get(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+    id: &str,
+) -> Result<ResourceRow, Failure> {
+    find(conn, tenant, resource_type, id)?
+        .ok_or_else(|| StoreError::not_found(resource_type, id).into())
+}
+
+/// The user already holding `body`'s `userName` (folded), if any.
+pub(crate) fn user_name_holder(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+    body: &Value,
+) -> Result<Option<ResourceRow>, Failure> {
+    let Some(user_name) = Columns::of(resource_type, body).user_name else {
+        return Ok(None);
+    };
+    let mut sql = Sql::new(&format!(
+        "SELECT {} FROM resources r WHERE r.tenant_id = ",
+        ResourceRow::columns(conn.dialect())
+    ));
+    sql.bind(tenant)
+        .push(" AND r.resource_type = ")
+        .bind(resource_type)
+        .push(" AND r.user_name_folded = ")
+        .bind(fold(&user_name));
+    Ok(conn.first(sql)?)
+}
+
+#[derive(QueryableByName)]
+struct Pk {
+    #[diesel(sql_type = BigInt)]
+    pk: i64,
+}
+
+/// Inserts a resource row and its emails; returns its `pk`.
+pub(crate) fn insert(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+    id: &str,
+    body: &Value,
+    at: i64,
+) -> Result<i64, Failure> {
+    let columns = Columns::of(resource_type, body);
+    let mut sql = Sql::new(
+        "INSERT INTO resources (tenant_id, resource_type, id, user_name, user_name_folded, \
+         external_id, display_name, display_name_folded, active, created, last_modified, \
+         version, data) VALUES (",
+    );
+    sql.bind(tenant)
+        .push(", ")
+        .bind(resource_type)
+        .push(", ")
+        .bind(id)
+        .push(", ");
+    push_column_values(&mut sql, &columns);
+    sql.push(", ")
+        .bind(at)
+        .push(", ")
+        .bind(at)
+        .push(", 1, ")
+        .bind(body.to_string())
+        .push(conn.dialect().json_param_suffix())
+        .push(") RETURNING pk");
+    let pk = conn.first::<Pk>(sql)?.ok_or(DieselError::MissingRow)?.pk;
+    insert_emails(conn, pk, &columns.emails)?;
+    adjust_count(conn, tenant, resource_type, 1)?;
+    Ok(pk)
+}
+
+fn push_column_values(sql: &mut Sql, columns: &Columns) {
+    let folded = |text: &Option<String>| Bind::from(text.as_deref().map(fold));
+    sql.bind(columns.user_name.clone())
+        .push(", ")
+        .bind(folded(&columns.user_name))
+        .push(", ")
+        .bind(columns.external_id.clone())
+        .push(", ")
+        .bind(columns.display_name.clone())
+        .push(", ")
+        .bind(folded(&columns.display_name))
+        .push(", ")
+        .bind(columns.active.map_or(Bind::NullBool, Bind::Bool));
+}
+
+/// Replaces a row's body (and the columns copied from it), with a new version.
+pub(crate) fn update_body(
+    conn: &mut Conn<'_>,
+    row: &ResourceRow,
+    body: &Value,
+    at: i64,
+) -> Result<(), Failure> {
+    let old = Columns::of(&row.resource_type, &row.body()?);
+    let columns = Columns::of(&row.resource_type, body);
+    let mut sql = Sql::new(
+        "UPDATE resources SET (user_name, user_name_folded, external_id, display_name, \
+         display_name_folded, active) = (",
+    );
+    push_column_values(&mut sql, &columns);
+    sql.push("), data = ")
+        .bind(body.to_string())
+        .push(conn.dialect().json_param_suffix())
+        .push(", version = version + 1, last_modified = ")
+        .bind(at)
+        .push(" WHERE pk = ")
+        .bind(row.pk);
+    conn.execute(sql)?;
+    if old.emails != columns.emails {
+        let mut delete = Sql::new("DELETE FROM resource_emails WHERE resource_pk = ");
+        delete.bind(row.pk);
+        conn.execute(delete)?;
+        insert_emails(conn, row.pk, &columns.emails)?;
+    }
+    Ok(())
+}
+
+fn insert_emails(conn: &mut Conn<'_>, pk: i64, emails: &[Email]) -> Result<(), Failure> {
+    if emails.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new(
+        "INSERT INTO resource_emails (resource_pk, position, value, value_folded, type, is_primary) VALUES ",
+    );
+    for (position, email) in emails.iter().enumerate() {
+        if position > 0 {
+            sql.push(", ");
+        }
+        sql.bind_list([
+            Bind::Int(pk),
+            Bind::Int(i64::try_from(position).unwrap_or(i64::MAX)),
+            email.value.clone().into(),
+            email.value.as_deref().map(fold).into(),
+            email.kind.clone().into(),
+            email.primary.map_or(Bind::NullBool, Bind::Bool),
+        ]);
+    }
+    conn.execute(sql)?;
+    Ok(())
+}
+
+/// Gives a row a new version without changing its body (membership changes).
+pub(crate) fn touch(conn: &mut Conn<'_>, pk: i64, at: i64) -> Result<(), Failure> {
+    let mut sql = Sql::new("UPDATE resources SET version = version + 1, last_modified = ");
+    sql.bind(at).push(" WHERE pk = ").bind(pk);
+    conn.execute(sql)?;
+    Ok(())
+}
+
+/// The version tag of a row after a write.
+pub(crate) fn version_of(conn: &mut Conn<'_>, pk: i64) -> Result<String, Failure> {
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = BigInt)]
+        version: i64,
+    }
+    let mut sql = Sql::new("SELECT version FROM resources WHERE pk = ");
+    sql.bind(pk);
+    let version = conn.first::<Version>(sql)?.ok_or(DieselError::MissingRow)?;
+    Ok(meta::version_tag(
+        u64::try_from(version.version).unwrap_or_default(),
+    ))
+}
+
+/// Deletes a row; its emails and memberships (both ways) go with it.
+pub(crate) fn delete(conn: &mut Conn<'_>, tenant: &str, row: &ResourceRow) -> Result<(), Failure> {
+    let mut sql = Sql::new("DELETE FROM resources WHERE pk = ");
+    sql.bind(row.pk);
+    conn.execute(sql)?;
+    adjust_count(conn, tenant, &row.resource_type, -1)
+}
+
+fn adjust_count(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+    delta: i64,
+) -> Result<(), Failure> {
+    let mut sql = Sql::new("INSERT INTO resource_counts (tenant_id, resource_type, n) VALUES (");
+    sql.bind(tenant)
+        .push(", ")
+        .bind(resource_type)
+        .push(", ")
+        .bind(delta)
+        .push(") ON CONFLICT (tenant_id, resource_type) DO UPDATE SET n = resource_counts.n + ")
+        .bind(delta);
+    conn.execute(sql)?;
+    Ok(())
+}
+
+/// How many resources of a type the tenant has.
+pub(crate) fn count(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+) -> Result<i64, Failure> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut sql = Sql::new("SELECT n FROM resource_counts WHERE tenant_id = ");
+    sql.bind(tenant)
+        .push(" AND resource_type = ")
+        .bind(resource_type);
+    Ok(conn.first::<Count>(sql)?.map_or(0, |c| c.n))
+}
+
+#[derive(QueryableByName)]
+struct Member {
+    #[diesel(sql_type = BigInt)]
+    pk: i64,
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    resource_type: String,
+}
+
+/// A user or group that can be a member: `(pk, id)`.
+pub(crate) type MemberRef = (i64, String);
+
+/// Resolves member ids to rows of the tenant, in the order given, without
+/// repeats; `UnknownMember` for an id that is not a user or group of the tenant.
+pub(crate) fn member_refs(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    ids: &[String],
+) -> Result<Vec<MemberRef>, Failure> {
+    if let Some(id) = ids.iter().find(|id| id.contains('\0')) {
+        return Err(StoreError::UnknownMember(id.clone()).into());
+    }
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let mut sql = Sql::new("SELECT pk, id, resource_type FROM resources WHERE tenant_id = ");
+        sql.bind(tenant)
+            .push(" AND id IN ")
+            .bind_list(chunk.iter().map(|id| Bind::from(id.as_str())));
+        for member in conn.load::<Member>(sql)? {
+            if member.resource_type == USER || member.resource_type == GROUP {
+                found.insert(member.id, member.pk);
+            }
+        }
+    }
+    let mut refs = Vec::with_capacity(ids.len());
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    for id in ids {
+        let pk = *found
+            .get(id)
+            .ok_or_else(|| StoreError::UnknownMember(id.clone()))?;
+        if seen.insert(pk) {
+            refs.push((pk, id.clone()));
+        }
+    }
+    Ok(refs)
+}
+
+/// Adds members (already resolved) to a group; returns the ids that were not
+/// members yet, in the order given.
+pub(crate) fn add_members(
+    conn: &mut Conn<'_>,
+    group_pk: i64,
+    members: &[MemberRef],
+) -> Result<Vec<String>, Failure> {
+    let mut inserted = std::collections::HashSet::new();
+    for chunk in members.chunks(CHUNK) {
+        let mut sql = Sql::new("INSERT INTO group_members (group_pk, member_pk) VALUES ");
+        for (i, (pk, _)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind_list([Bind::Int(group_pk), Bind::Int(*pk)]);
+        }
+        sql.push(" ON CONFLICT (group_pk, member_pk) DO NOTHING RETURNING member_pk AS pk");
+        inserted.extend(conn.load::<Pk>(sql)?.into_iter().map(|row| row.pk));
+    }
+    Ok(members
+        .iter()
+        .filter(|(pk, _)| inserted.contains(pk))
+        .map(|(_, id)| id.clone())
+        .collect())
+}
+
+/// Removes members (ids) from a group; returns those that were members, in the
+/// group's order. Unknown ids are ignored.
+pub(crate) fn remove_members(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    group_pk: i64,
+    ids: &[String],
+) -> Result<Vec<String>, Failure> {
+    #[derive(QueryableByName)]
+    struct Removed {
+        #[diesel(sql_type = BigInt)]
+        seq: i64,
+        #[diesel(sql_type = BigInt)]
+        member_pk: i64,
+    }
+    let mut removed = Vec::new();
+    let mut pk_to_id = HashMap::new();
+    let ids: Vec<&String> = ids.iter().filter(|id| !id.contains('\0')).collect();
+    for chunk in ids.chunks(CHUNK) {
+        let mut lookup = Sql::new("SELECT pk, id, resource_type FROM resources WHERE tenant_id = ");
+        lookup
+            .bind(tenant)
+            .push(" AND id IN ")
+            .bind_list(chunk.iter().map(|id| Bind::from(id.as_str())));
+        let members = conn.load::<Member>(lookup)?;
+        if members.is_empty() {
+            continue;
+        }
+        let mut sql = Sql::new("DELETE FROM group_members WHERE group_pk = ");
+        sql.bind(group_pk)
+            .push(" AND member_pk IN ")
+            .bind_list(members.iter().map(|m| Bind::Int(m.pk)))
+            .push(" RETURNING seq, member_pk");
+        removed.extend(conn.load::<Removed>(sql)?);
+        pk_to_id.extend(members.into_iter().map(|m| (m.pk, m.id)));
+    }
+    removed.sort_by_key(|row| row.seq);
+    Ok(removed
+        .into_iter()
+        .filter_map(|row| pk_to_id.remove(&row.member_pk))
+        .collect())
+}
+
+/// A group's members as `(pk, id, resource type)`, in the order they were added.
+fn members(conn: &mut Conn<'_>, group_pk: i64) -> Result<Vec<Member>, Failure> {
+    let mut sql = Sql::new(
+        "SELECT m.pk, m.id, m.resource_type FROM group_members gm \
+         JOIN resources m ON m.pk = gm.member_pk WHERE gm.group_pk = ",
+    );
+    sql.bind(group_pk).push(" ORDER BY gm.seq");
+    Ok(conn.load::<Member>(sql)?)
+}
+
+/// A group's member ids, in the order they were added.
+pub(crate) fn member_ids(conn: &mut Conn<'_>, group_pk: i64) -> Result<Vec<String>, Failure> {
+    Ok(members(conn, group_pk)?.into_iter().map(|m| m.id).collect())
+}
+
+/// A group's `members` attribute: `{"value", "type"}` objects in the order added.
+pub(crate) fn member_objects(conn: &mut Conn<'_>, group_pk: i64) -> Result<Vec<Value>, Failure> {
+    Ok(members(conn, group_pk)?
+        .into_iter()
+        .map(|m| member_object(m.id, m.resource_type))
+        .collect())
+}
+
+pub(crate) fn member_object(id: String, resource_type: String) -> Value {
+    let mut member = Map::new();
+    member.insert("value".into(), id.into());
+    member.insert("type".into(), resource_type.into());
+    Value::Object(member)
+}
+
+/// The members of several groups at once (for queries that return groups).
+pub(crate) fn members_of_groups(
+    conn: &mut Conn<'_>,
+    group_pks: &[i64],
+) -> Result<HashMap<i64, Vec<Value>>, Failure> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        group_pk: i64,
+        #[diesel(sql_type = Text)]
+        id: String,
+        #[diesel(sql_type = Text)]
+        resource_type: String,
+    }
+    let mut by_group: HashMap<i64, Vec<Value>> = HashMap::new();
+    for chunk in group_pks.chunks(CHUNK) {
+        let mut sql = Sql::new(
+            "SELECT gm.group_pk, m.id, m.resource_type FROM group_members gm \
+             JOIN resources m ON m.pk = gm.member_pk WHERE gm.group_pk IN ",
+        );
+        sql.bind_list(chunk.iter().map(|pk| Bind::Int(*pk)))
+            .push(" ORDER BY gm.group_pk, gm.seq");
+        for row in conn.load::<Row>(sql)? {
+            by_group
+                .entry(row.group_pk)
+                .or_default()
+                .push(member_object(row.id, row.resource_type));
+        }
+    }
+    Ok(by_group)
+}
+
+/// The groups `member_pk` belongs to, `(pk, id)` in the groups' creation order.
+pub(crate) fn groups_of(conn: &mut Conn<'_>, member_pk: i64) -> Result<Vec<MemberRef>, Failure> {
+    let mut sql = Sql::new(
+        "SELECT g.pk, g.id, g.resource_type FROM group_members gm \
+         JOIN resources g ON g.pk = gm.group_pk WHERE gm.member_pk = ",
+    );
+    sql.bind(member_pk).push(" ORDER BY g.pk");
+    Ok(conn
+        .load::<Member>(sql)?
+        .into_iter()
+        .map(|g| (g.pk, g.id))
+        .collect())
+}
+
+/// Appends events to the tenant's outbox.
+pub(crate) fn record_events(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    events: Vec<NewEvent>,
+    at: i64,
+) -> Result<(), Failure> {
+    for chunk in events.chunks(CHUNK / 8) {
+        let mut sql = Sql::new(
+            "INSERT INTO events (tenant_id, kind, resource_type, resource_id, payload, at) VALUES ",
+        );
+        for (i, event) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(")
+                .bind(tenant)
+                .push(", ")
+                .bind(event.kind.as_str())
+                .push(", ")
+                .bind(event.resource_type.as_str())
+                .push(", ")
+                .bind(event.resource_id.as_str())
+                .push(", ")
+                .bind(event.payload.to_string())
+                .push(conn.dialect().json_param_suffix())
+                .push(", ")
+                .bind(at)
+                .push(")");
+        }
+        conn.execute(sql)?;
+    }
+    Ok(())
+}
+
+/// The tenant's events after `after`, oldest first.
+pub(crate) fn events(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<ChangeEvent>, Failure> {
+    #[derive(QueryableByName)]
+    struct EventRow {
+        #[diesel(sql_type = BigInt)]
+        seq: i64,
+        #[diesel(sql_type = Text)]
+        kind: String,
+        #[diesel(sql_type = Text)]
+        resource_type: String,
+        #[diesel(sql_type = Text)]
+        resource_id: String,
+        #[diesel(sql_type = Text)]
+        payload: String,
+        #[diesel(sql_type = BigInt)]
+        at: i64,
+    }
+    let mut sql = Sql::new(&format!(
+        "SELECT seq, kind, resource_type, resource_id, {} AS payload, at FROM events \
+         WHERE tenant_id = ",
+        conn.dialect().json_text("payload")
+    ));
+    sql.bind(tenant)
+        .push(" AND seq > ")
+        .bind(i64::try_from(after).unwrap_or(i64::MAX))
+        .push(" ORDER BY seq LIMIT ")
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    conn.load::<EventRow>(sql)?
+        .into_iter()
+        .map(|row| {
+            let kind = row
+                .kind
+                .parse()
+                .map_err(|e| DieselError::Corrupt(format!("event {}: {e}", row.seq)))?;
+            let event = NewEvent {
+                kind,
+                resource_type: row.resource_type,
+                resource_id: row.resource_id,
+                payload: serde_json::from_str(&row.payload).map_err(DieselError::CorruptJson)?,
+            };
+            Ok(event.record(
+                u64::try_from(row.seq).unwrap_or_default(),
+                tenant,
+                from_nanos(row.at)?,
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,99 @@
+//! What the store asks of the schema, filter and patch crates, in one place.
+
+use scimitar_filter::ast::{AttrPath, Filter};
+use scimitar_schema::Mode;
+use scimitar_store::{PatchRequest, Policy, Projection, Registry, Scope, StoreError};
+use serde_json::Value;
+
+use crate::rows::GROUP;
+
+/// A [`Scope`] owned, to move onto a blocking thread (the registry and policy are
+/// cheap to clone).
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    pub(crate) tenant: String,
+    pub(crate) registry: Registry,
+    pub(crate) policy: Policy,
+}
+
+impl Ctx {
+    pub(crate) fn of(scope: &Scope<'_>) -> Self {
+        Ctx {
+            tenant: scope.tenant.to_owned(),
+            registry: scope.registry.clone(),
+            policy: scope.policy.clone(),
+        }
+    }
+
+    /// The registry's name for a resource type; `UnknownResourceType` otherwise.
+    pub(crate) fn resource_type(&self, name: &str) -> Result<String, StoreError> {
+        self.registry
+            .resource_type(name)
+            .map(|rt| rt.name.clone())
+            .ok_or_else(|| StoreError::UnknownResourceType(name.to_owned()))
+    }
+}
+
+/// How a write changes a group's members.
+#[derive(Debug)]
+pub(crate) enum MemberChange {
+    Keep,
+    Set(Vec<String>),
+    Delta {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+}
+
+/// A PATCH applied to a resource read without its group members.
+pub(crate) struct Patched {
+    pub(crate) resource: Value,
+    pub(crate) members: MemberChange,
+}
+
+/// Validates a client's body with the registry: the cleaned resource to store.
+pub(crate) fn validate(
+    ctx: &Ctx,
+    resource_type: &str,
+    resource: &Value,
+    mode: Mode<'_>,
+) -> Result<Value, StoreError> {
+    Ok(ctx
+        .registry
+        .validate(resource_type, resource, mode, &ctx.policy)?)
+}
+
+/// Shapes a resource for a response (`returned` characteristics, projection).
+pub(crate) fn project(
+    ctx: &Ctx,
+    resource_type: &str,
+    resource: &Value,
+    projection: &Projection,
+) -> Value {
+    ctx.registry.project(resource_type, resource, projection)
+}
+
+/// Whether a group read with `projection` returns `members` (rule 15: if not,
+/// they are not read at all).
+pub(crate) fn returns_members(ctx: &Ctx, resource_type: &str, projection: &Projection) -> bool {
+    resource_type == GROUP
+        && projection.needs_attribute(&ctx.registry, resource_type, &AttrPath::new("members"))
+}
+
+/// Applies a PATCH (TEMPORARY: no-op until `scimitar-patch` lands).
+pub(crate) fn apply_patch(
+    _ctx: &Ctx,
+    _resource_type: &str,
+    resource: &Value,
+    _request: &PatchRequest,
+) -> Result<Patched, StoreError> {
+    Ok(Patched {
+        resource: resource.clone(),
+        members: MemberChange::Keep,
+    })
+}
+
+/// Whether `resource` matches `filter`: the reference semantics (rule 11).
+pub(crate) fn matches(ctx: &Ctx, resource_type: &str, filter: &Filter, resource: &Value) -> bool {
+    scimitar_filter::matches(filter, resource, &ctx.registry.hints(resource_type))
+}

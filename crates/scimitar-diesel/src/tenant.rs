@@ -1,0 +1,282 @@
+//! [`TenantStore`]: tenants and API token hashes.
+
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::QueryableByName;
+use scimitar_store::{ApiToken, NewApiToken, StoreError, Tenant, TenantStore};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::connection::Conn;
+use crate::error::{DieselError, Failure};
+use crate::sql::Sql;
+use crate::time::{from_nanos, now_nanos, to_nanos};
+use crate::DieselStore;
+
+#[derive(QueryableByName)]
+struct TenantRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Bool)]
+    enabled: bool,
+    #[diesel(sql_type = Text)]
+    settings: String,
+    #[diesel(sql_type = BigInt)]
+    created: i64,
+}
+
+impl TenantRow {
+    fn columns(conn: &Conn<'_>) -> String {
+        format!(
+            "id, name, enabled, {} AS settings, created",
+            conn.dialect().json_text("settings")
+        )
+    }
+
+    fn into_tenant(self) -> Result<Tenant, Failure> {
+        Ok(Tenant {
+            id: self.id,
+            name: self.name,
+            enabled: self.enabled,
+            settings: serde_json::from_str(&self.settings).map_err(DieselError::CorruptJson)?,
+            created: from_nanos(self.created)?,
+        })
+    }
+}
+
+#[derive(QueryableByName)]
+struct TokenRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    tenant_id: String,
+    #[diesel(sql_type = Text)]
+    label: String,
+    #[diesel(sql_type = Text)]
+    hash: String,
+    #[diesel(sql_type = BigInt)]
+    created: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    last_used: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    revoked_at: Option<i64>,
+}
+
+const TOKEN_COLUMNS: &str = "id, tenant_id, label, hash, created, last_used, revoked_at";
+
+impl TokenRow {
+    fn into_token(self) -> Result<ApiToken, Failure> {
+        Ok(ApiToken {
+            id: self.id,
+            tenant: self.tenant_id,
+            label: self.label,
+            hash: self.hash,
+            created: from_nanos(self.created)?,
+            last_used: self.last_used.map(from_nanos).transpose()?,
+            revoked_at: self.revoked_at.map(from_nanos).transpose()?,
+        })
+    }
+}
+
+fn tenant_not_found(id: &str) -> Failure {
+    StoreError::not_found("Tenant", id).into()
+}
+
+fn token_not_found(id: &str) -> Failure {
+    StoreError::not_found("Token", id).into()
+}
+
+fn load_tenant(conn: &mut Conn<'_>, id: &str) -> Result<Tenant, Failure> {
+    if id.contains('\0') {
+        return Err(tenant_not_found(id));
+    }
+    let mut sql = Sql::new(&format!(
+        "SELECT {} FROM tenants WHERE id = ",
+        TenantRow::columns(conn)
+    ));
+    sql.bind(id);
+    conn.first::<TenantRow>(sql)?
+        .ok_or_else(|| tenant_not_found(id))?
+        .into_tenant()
+}
+
+/// Runs an `UPDATE tenants ... WHERE id = ` statement (`head` is everything
+/// before the id) and returns the tenant as updated.
+fn update_tenant(conn: &mut Conn<'_>, mut update: Sql, id: &str) -> Result<Tenant, Failure> {
+    update.bind(id);
+    if conn.execute(update)? == 0 {
+        return Err(tenant_not_found(id));
+    }
+    load_tenant(conn, id)
+}
+
+fn update_token(conn: &mut Conn<'_>, mut update: Sql, id: &str) -> Result<ApiToken, Failure> {
+    if id.contains('\0') {
+        return Err(token_not_found(id));
+    }
+    update.bind(id).push(&format!(" RETURNING {TOKEN_COLUMNS}"));
+    conn.first::<TokenRow>(update)?
+        .ok_or_else(|| token_not_found(id))?
+        .into_token()
+}
+
+impl TenantStore for DieselStore {
+    async fn create_tenant(
+        &self,
+        id: &str,
+        name: &str,
+        settings: Value,
+    ) -> Result<Tenant, StoreError> {
+        let (id, name) = (id.to_owned(), name.to_owned());
+        self.blocking(move |pools| {
+            pools.write(|conn| {
+                let mut insert =
+                    Sql::new("INSERT INTO tenants (id, name, enabled, settings, created) VALUES (");
+                insert
+                    .bind(id.as_str())
+                    .push(", ")
+                    .bind(name)
+                    .push(", TRUE, ")
+                    .bind(settings.to_string())
+                    .push(conn.dialect().json_param_suffix())
+                    .push(", ")
+                    .bind(now_nanos()?)
+                    .push(")");
+                conn.execute(insert)?;
+                load_tenant(conn, &id)
+            })
+        })
+        .await
+    }
+
+    async fn get_tenant(&self, id: &str) -> Result<Tenant, StoreError> {
+        let id = id.to_owned();
+        self.blocking(move |pools| pools.with_conn(|conn| load_tenant(conn, &id)))
+            .await
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        self.blocking(|pools| {
+            pools.with_conn(|conn| {
+                let sql = Sql::new(&format!(
+                    "SELECT {} FROM tenants ORDER BY id",
+                    TenantRow::columns(conn)
+                ));
+                conn.load::<TenantRow>(sql)?
+                    .into_iter()
+                    .map(TenantRow::into_tenant)
+                    .collect()
+            })
+        })
+        .await
+    }
+
+    async fn set_tenant_enabled(&self, id: &str, enabled: bool) -> Result<Tenant, StoreError> {
+        let id = id.to_owned();
+        self.blocking(move |pools| {
+            pools.write(|conn| {
+                let mut update = Sql::new("UPDATE tenants SET enabled = ");
+                update.bind(enabled).push(" WHERE id = ");
+                update_tenant(conn, update, &id)
+            })
+        })
+        .await
+    }
+
+    async fn set_tenant_settings(&self, id: &str, settings: Value) -> Result<Tenant, StoreError> {
+        let id = id.to_owned();
+        self.blocking(move |pools| {
+            pools.write(|conn| {
+                let mut update = Sql::new("UPDATE tenants SET settings = ");
+                update
+                    .bind(settings.to_string())
+                    .push(conn.dialect().json_param_suffix())
+                    .push(" WHERE id = ");
+                update_tenant(conn, update, &id)
+            })
+        })
+        .await
+    }
+
+    async fn insert_token(&self, token: NewApiToken) -> Result<ApiToken, StoreError> {
+        self.blocking(move |pools| {
+            pools.write(|conn| {
+                load_tenant(conn, &token.tenant)?;
+                let mut insert =
+                    Sql::new("INSERT INTO tokens (id, tenant_id, label, hash, created) VALUES ");
+                insert
+                    .bind_list([
+                        token.id.into(),
+                        token.tenant.into(),
+                        token.label.into(),
+                        token.hash.into(),
+                        now_nanos()?.into(),
+                    ])
+                    .push(&format!(" RETURNING {TOKEN_COLUMNS}"));
+                conn.first::<TokenRow>(insert)?
+                    .ok_or(DieselError::MissingRow)?
+                    .into_token()
+            })
+        })
+        .await
+    }
+
+    async fn list_tokens(&self, tenant: &str) -> Result<Vec<ApiToken>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.blocking(move |pools| {
+            pools.with_conn(|conn| {
+                let mut sql = Sql::new(&format!(
+                    "SELECT {TOKEN_COLUMNS} FROM tokens WHERE tenant_id = "
+                ));
+                sql.bind(tenant).push(" ORDER BY seq");
+                conn.load::<TokenRow>(sql)?
+                    .into_iter()
+                    .map(TokenRow::into_token)
+                    .collect()
+            })
+        })
+        .await
+    }
+
+    async fn find_token(&self, token_id: &str) -> Result<Option<ApiToken>, StoreError> {
+        let token_id = token_id.to_owned();
+        if token_id.contains('\0') {
+            return Ok(None);
+        }
+        self.blocking(move |pools| {
+            pools.with_conn(|conn| {
+                let mut sql = Sql::new(&format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = "));
+                sql.bind(token_id);
+                conn.first::<TokenRow>(sql)?
+                    .map(TokenRow::into_token)
+                    .transpose()
+            })
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, token_id: &str) -> Result<ApiToken, StoreError> {
+        let token_id = token_id.to_owned();
+        self.blocking(move |pools| {
+            pools.write(|conn| {
+                let mut update = Sql::new("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ");
+                update.bind(now_nanos()?).push(") WHERE id = ");
+                update_token(conn, update, &token_id)
+            })
+        })
+        .await
+    }
+
+    async fn touch_token(&self, token_id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        let token_id = token_id.to_owned();
+        self.blocking(move |pools| {
+            pools.write(|conn| {
+                let mut update = Sql::new("UPDATE tokens SET last_used = ");
+                update.bind(to_nanos(at)?).push(" WHERE id = ");
+                update_token(conn, update, &token_id).map(drop)
+            })
+        })
+        .await
+    }
+}
