@@ -167,3 +167,8 @@ impl FromStr for ast::AttrPath {
         parse_attr_path(input)
     }
 }
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(all(doctest, feature = "json"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
