@@ -262,6 +262,7 @@ impl Measure<'_> {
             template: RequestTemplate::new(server.addr, &server.token),
             timeout: self.timeout,
         });
+        let load_before = report::load_average();
         eprintln!(
             "{name}: seeding {} users and {} groups...",
             self.args.users, self.args.groups
@@ -307,6 +308,7 @@ impl Measure<'_> {
             seed,
             outcomes,
             peak_rss_kib: server.peak_rss_kib(),
+            load_before,
         })
     }
 }

@@ -16,6 +16,9 @@ pub struct ServerRun {
     pub outcomes: Vec<(Scenario, Outcome)>,
     /// The server's peak resident set size, in KiB.
     pub peak_rss_kib: Option<u64>,
+    /// The machine's 1-minute load average before seeding (other work on the
+    /// machine skews the figures).
+    pub load_before: Option<f64>,
 }
 
 impl ServerRun {
@@ -44,6 +47,12 @@ pub struct Setup {
     pub duration: Duration,
     /// Unrecorded warm-up per scenario.
     pub warmup: Duration,
+}
+
+/// The 1-minute load average, from `/proc/loadavg`.
+pub fn load_average() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next()?.parse().ok()
 }
 
 /// Renders the report of `ours` and/or `peer` (at least one of them).
@@ -122,7 +131,8 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
         let users_per_second = rate(setup.users, run.seed.users);
         let _ = writeln!(
             out,
-            "- {}: seeded {} users in {:.1} s ({} users/s) and {} groups in {:.1} s; peak RSS {}.",
+            "- {}: seeded {} users in {:.1} s ({} users/s) and {} groups in {:.1} s; \
+             peak RSS {}; load average {} before.",
             run.name,
             thousands(setup.users as f64),
             run.seed.users.as_secs_f64(),
@@ -133,6 +143,8 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
                 || "unknown".to_owned(),
                 |kib| format!("{:.0} MiB", kib as f64 / 1024.0)
             ),
+            run.load_before
+                .map_or_else(|| "unknown".to_owned(), |load| format!("{load:.2}")),
         );
     }
     let failures: Vec<String> = [ours, peer]
@@ -300,6 +312,7 @@ mod tests {
                     },
                 )],
                 peak_rss_kib: Some(2048),
+                load_before: Some(0.5),
             }
         };
         let setup = Setup {
@@ -319,5 +332,6 @@ mod tests {
             "{report}"
         );
         assert!(report.contains("peak RSS 2 MiB"));
+        assert!(report.contains("load average 0.50 before"));
     }
 }
