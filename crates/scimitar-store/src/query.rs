@@ -1,10 +1,14 @@
 //! The query model: what `GET /Users?filter=..&sortBy=..&startIndex=..` asks a store,
 //! and the page it answers with.
 
-use scimitar_filter::ast::{AttrPath, Filter};
+use std::borrow::Cow;
+
+use scimitar_filter::ast::{AttrPath, CompareOp, Filter};
+use scimitar_schema::{Attribute, AttributeType};
 use serde_json::Value;
 
-use crate::schema::Projection;
+use crate::schema::{Projection, Registry};
+use crate::StoreError;
 
 /// A search over one resource type of one tenant (RFC 7644 §3.4.2).
 ///
@@ -53,6 +57,126 @@ impl Query {
         self.projection = projection;
         self
     }
+
+    /// Checks the filter and sort attribute against the schemas of `resource_type`
+    /// (rules 11 and 12): every attribute named must be defined; `gt`, `ge`, `lt`
+    /// and `le` apply only to ordered types (not boolean or binary); a complex
+    /// attribute is compared and sorted through its `value` sub-attribute, so one
+    /// without (`name`) can only be tested with `pr`.
+    ///
+    /// Stores call it before running a query so that they all reject the same
+    /// queries with [`StoreError::InvalidFilter`].
+    pub fn check(&self, registry: &Registry, resource_type: &str) -> Result<(), StoreError> {
+        if let Some(filter) = &self.filter {
+            check_filter(registry, resource_type, filter, None)?;
+        }
+        if let Some(path) = &self.sort_by {
+            sort_attribute(registry, resource_type, path)?;
+        }
+        Ok(())
+    }
+}
+
+/// The attribute a query sorted by `path` orders on: the attribute, or the `value`
+/// sub-attribute of a complex one (`emails` sorts by the primary email's value).
+/// `InvalidFilter` if it is undefined or cannot be ordered (binary, or complex
+/// without `value`).
+pub fn sort_attribute<'a>(
+    registry: &'a Registry,
+    resource_type: &str,
+    path: &AttrPath,
+) -> Result<&'a Attribute, StoreError> {
+    let attribute = compared_attribute(registry, resource_type, path)?;
+    if attribute.type_ == AttributeType::Binary {
+        return Err(StoreError::InvalidFilter(format!("cannot sort by {path}")));
+    }
+    Ok(attribute)
+}
+
+fn check_filter(
+    registry: &Registry,
+    resource_type: &str,
+    filter: &Filter,
+    parent: Option<&AttrPath>,
+) -> Result<(), StoreError> {
+    match filter {
+        Filter::Compare { path, op, .. } => {
+            let path = absolute(path, parent);
+            let attribute = compared_attribute(registry, resource_type, &path)?;
+            let ordering = matches!(
+                op,
+                CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
+            );
+            let unordered = matches!(
+                attribute.type_,
+                AttributeType::Boolean | AttributeType::Binary
+            );
+            if ordering && unordered {
+                return Err(StoreError::InvalidFilter(format!(
+                    "{op} cannot compare {path}, a {} attribute",
+                    attribute.type_
+                )));
+            }
+            Ok(())
+        }
+        Filter::Present(path) => {
+            defined(registry, resource_type, &absolute(path, parent))?;
+            Ok(())
+        }
+        Filter::And(filters) | Filter::Or(filters) => filters
+            .iter()
+            .try_for_each(|filter| check_filter(registry, resource_type, filter, parent)),
+        Filter::Not(filter) => check_filter(registry, resource_type, filter, parent),
+        Filter::ValuePath { path, filter } => {
+            if !defined(registry, resource_type, path)?.is_complex() {
+                return Err(StoreError::InvalidFilter(format!(
+                    "{path} is not a complex attribute"
+                )));
+            }
+            check_filter(registry, resource_type, filter, Some(path))
+        }
+    }
+}
+
+/// A path inside a value filter made absolute: `type` in `emails[type eq "work"]`
+/// is `emails.type`.
+fn absolute<'a>(path: &'a AttrPath, parent: Option<&AttrPath>) -> Cow<'a, AttrPath> {
+    match parent {
+        Some(parent) => Cow::Owned(AttrPath {
+            schema: parent.schema.clone(),
+            name: parent.name.clone(),
+            sub_attr: Some(path.name.clone()),
+        }),
+        None => Cow::Borrowed(path),
+    }
+}
+
+/// The attribute a comparison on `path` compares: a complex attribute compares
+/// through its `value` (`emails co "x"`).
+fn compared_attribute<'a>(
+    registry: &'a Registry,
+    resource_type: &str,
+    path: &AttrPath,
+) -> Result<&'a Attribute, StoreError> {
+    let attribute = defined(registry, resource_type, path)?;
+    if !attribute.is_complex() {
+        return Ok(attribute);
+    }
+    attribute.sub_attribute("value").ok_or_else(|| {
+        StoreError::InvalidFilter(format!("{path} is complex and cannot be compared"))
+    })
+}
+
+/// The definition of the attribute `path` ends at, or `InvalidFilter`.
+fn defined<'a>(
+    registry: &'a Registry,
+    resource_type: &str,
+    path: &AttrPath,
+) -> Result<&'a Attribute, StoreError> {
+    registry
+        .resolve(resource_type, path)
+        .map(|resolved| resolved.leaf())
+        .ok_or_else(|| StoreError::InvalidFilter(format!("unknown attribute {path}")))
 }
 
 /// `sortOrder` (RFC 7644 §3.4.2.3).

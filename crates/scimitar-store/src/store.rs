@@ -44,8 +44,9 @@ impl<'a> Scope<'a> {
 /// Methods return `impl Future + Send`, so handlers on multi-threaded runtimes can
 /// spawn them; implement them with `async fn`.
 ///
-/// `resource_type` is a resource type name of the scope's registry (`User`, `Group`,
-/// or one of its own). `Group` is special: its `members` live in a membership
+/// `resource_type` names a resource type of the scope's registry (`User`, `Group`, or
+/// one of its own) by name or endpoint, in any case (`users` is `User`). `Group` is
+/// special: its `members` live in a membership
 /// relation of their own (rule 16), so that a 100,000-member group can be read,
 /// renamed and patched without loading its members.
 ///
@@ -63,10 +64,14 @@ impl<'a> Scope<'a> {
 ///    and `meta` (`resourceType`, `created`, `lastModified` equal to `created`,
 ///    `version`), ignoring any `id` or `meta` in the input, and returns the stored
 ///    resource. An unknown resource type is [`StoreError::UnknownResourceType`].
-/// 3. *Fidelity.* Attribute values are stored as given (after validation by the
-///    scope's registry): reading a resource back gives the same values, except the
-///    store-owned `id` and `meta`, and attributes `returned: never` (`password`),
-///    which no call ever returns.
+/// 3. *Validation and fidelity.* Create and replace validate the input with
+///    `Registry::validate` (mode `Create`, or `Replace` with the stored resource)
+///    under the scope's policy, failing with [`StoreError::Validation`], and store
+///    the cleaned resource it returns; PATCH results are validated by
+///    `scimitar-patch`. Values are stored as given: reading a resource back gives
+///    the same values, except the store-owned `id` and `meta`, and attributes
+///    `returned: never` (`password`), which no call ever returns (every resource
+///    returned goes through `Registry::project`).
 /// 4. *Get* returns the resource projected by the given projection (as
 ///    `Registry::project` does); an unknown id is `NotFound`.
 ///
@@ -100,7 +105,11 @@ impl<'a> Scope<'a> {
 ///     ([`meta::fold_case`](crate::meta::fold_case)): a create, replace or patch
 ///     that would make two users share one fails with [`StoreError::Uniqueness`]
 ///     `{ attribute: "userName" }` and changes nothing, also when the writes race
-///     (of N simultaneous creates of one `userName`, exactly one succeeds). Nothing
+///     (of N simultaneous creates of one `userName`, exactly one succeeds). One
+///     exception, for identity providers that retry a create after a timeout: when
+///     `scope.policy.idempotent_create_retry` is set and the user holding the
+///     `userName` has every attribute of the (validated) input with the same value,
+///     create returns that user unchanged, recording no event. Nothing
 ///     else is unique: not `externalId`, not a group's `displayName` (RFC 7643 gives
 ///     it no uniqueness), and not attributes a custom schema marks
 ///     `uniqueness: server`, which stores do not enforce (add a unique index of your
@@ -113,15 +122,17 @@ impl<'a> Scope<'a> {
 ///     reference semantics. Attribute names are case-insensitive; strings compare
 ///     case-insensitively unless the attribute is `caseExact` (`id`, `externalId`
 ///     are; `userName` is not); `dateTime` values (`meta.lastModified`) compare as
-///     instants; extension attributes are named with their schema URN. A filter on
-///     an attribute the schema does not define, or an ordering operator (`gt`, `ge`,
-///     `lt`, `le`) on a boolean, binary or complex attribute, is
-///     [`StoreError::InvalidFilter`].
+///     instants; extension attributes are named with their schema URN. A query that
+///     [`Query::check`] rejects (an attribute the schema does not define, `gt`/`ge`/
+///     `lt`/`le` on a boolean or binary attribute, a comparison on a complex
+///     attribute without `value`) fails with [`StoreError::InvalidFilter`].
 /// 12. *Sorting.* With `sort_by`, resources are ordered by that attribute according
 ///     to its type (strings case-insensitively unless `caseExact`); resources without
 ///     a value sort after all others when ascending, before all others when
-///     descending; ties, and queries without `sort_by`, keep creation order.
-///     Sorting by an undefined attribute is `InvalidFilter`.
+///     descending; ties, and queries without `sort_by`, keep creation order. A
+///     multi-valued attribute sorts by its primary (else first) value, a complex
+///     one by its `value` ([`query::sort_attribute`](crate::query::sort_attribute)).
+///     Sorting by an undefined or binary attribute is `InvalidFilter`.
 /// 13. *Index paging.* `start_index` is 1-based (below 1 reads as 1); `count` caps
 ///     the page (0 returns no resources, only the total). `total_results` counts
 ///     every match whatever the page; consecutive pages over unchanged data neither

@@ -1,5 +1,6 @@
 //! [`MemoryStore`]: the reference implementation of [`Store`] and [`TenantStore`](crate::TenantStore).
 
+mod members;
 mod order;
 mod schema_ops;
 mod tenants;
@@ -18,6 +19,7 @@ use crate::schema::{PatchRequest, Projection};
 use crate::store::{Scope, Store};
 use crate::StoreError;
 
+use members::MemberList;
 use order::{Cursor, SortSpec};
 
 const USER: &str = "User";
@@ -66,8 +68,8 @@ struct TenantData {
     by_position: BTreeMap<u64, String>,
     /// Folded `userName` → user id.
     user_names: HashMap<String, String>,
-    /// Group id → member ids, in the order they were added.
-    members: HashMap<String, Vec<String>>,
+    /// Group id → member ids.
+    members: HashMap<String, MemberList>,
     /// Member id → the groups it is in.
     member_of: HashMap<String, HashSet<String>>,
     events: Vec<ChangeEvent>,
@@ -164,9 +166,7 @@ impl Store for MemoryStore {
         query: &Query,
     ) -> Result<Page, StoreError> {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
-        if let Some(filter) = &query.filter {
-            schema_ops::check_filter(scope, resource_type, filter)?;
-        }
+        query.check(scope.registry, resource_type)?;
         let sort = SortSpec::new(scope, resource_type, query)?;
         self.lock()
             .tenant(scope.tenant)
@@ -370,14 +370,16 @@ impl State {
         if resource_type == USER {
             data.check_user_name(user_name(&body), Some(id))?;
         }
-        let current = data.members.get(id).cloned().unwrap_or_default();
         let (to_add, to_remove) = match members {
             MemberChange::Keep => (Vec::new(), Vec::new()),
             MemberChange::Set(ids) => {
                 let wanted = data.check_members(ids)?;
                 let wanted_set: HashSet<&String> = wanted.iter().collect();
-                let to_remove = current
-                    .iter()
+                let to_remove = data
+                    .members
+                    .get(id)
+                    .into_iter()
+                    .flat_map(MemberList::iter)
                     .filter(|member| !wanted_set.contains(member))
                     .cloned()
                     .collect();
@@ -439,9 +441,10 @@ impl State {
             }
         }
         // A deleted group's own members no longer belong to it.
-        let own_members = data.members.remove(id).unwrap_or_default();
-        for member in &own_members {
-            data.leave(member, id);
+        if let Some(own_members) = data.members.remove(id) {
+            for member in own_members.iter() {
+                data.leave(member, id);
+            }
         }
         data.set_body(id, Value::Null);
         data.resources.remove(id);
@@ -504,7 +507,7 @@ impl TenantData {
         self.members
             .get(group_id)
             .into_iter()
-            .flatten()
+            .flat_map(MemberList::iter)
             .map(|id| {
                 let mut member = Map::new();
                 member.insert("value".into(), id.clone().into());
@@ -562,14 +565,8 @@ impl TenantData {
 
     /// Adds members (already checked); returns those that were not members yet.
     fn add_members(&mut self, group_id: &str, ids: &[String]) -> Vec<String> {
-        let current = self.members.entry(group_id.to_owned()).or_default();
-        let present: HashSet<&String> = current.iter().collect();
-        let added: Vec<String> = ids
-            .iter()
-            .filter(|id| !present.contains(id))
-            .cloned()
-            .collect();
-        current.extend(added.iter().cloned());
+        let list = self.members.entry(group_id.to_owned()).or_default();
+        let added: Vec<String> = ids.iter().filter(|id| list.insert(id)).cloned().collect();
         for id in &added {
             self.member_of
                 .entry(id.clone())
@@ -581,18 +578,10 @@ impl TenantData {
 
     /// Removes members; returns those that were members.
     fn remove_members(&mut self, group_id: &str, ids: &[String]) -> Vec<String> {
-        let Some(current) = self.members.get_mut(group_id) else {
+        let Some(list) = self.members.get_mut(group_id) else {
             return Vec::new();
         };
-        let leaving: HashSet<&String> = ids.iter().collect();
-        let mut removed = Vec::new();
-        current.retain(|id| {
-            let stays = !leaving.contains(id);
-            if !stays {
-                removed.push(id.clone());
-            }
-            stays
-        });
+        let removed: Vec<String> = ids.iter().filter(|id| list.remove(id)).cloned().collect();
         for id in &removed {
             self.leave(id, group_id);
         }

@@ -12,9 +12,8 @@ use time::OffsetDateTime;
 
 use scimitar_schema::AttributeType;
 
-use super::schema_ops;
 use crate::meta;
-use crate::query::{Query, SortOrder};
+use crate::query::{self, Query, SortOrder};
 use crate::store::Scope;
 use crate::StoreError;
 
@@ -72,16 +71,15 @@ impl SortSpec {
                 fingerprint: format!("{resource_type}|"),
             });
         };
-        let unsortable = || StoreError::InvalidFilter(format!("cannot sort by {path}"));
-        let attribute = schema_ops::attribute(scope, resource_type, path).ok_or_else(unsortable)?;
+        let attribute = query::sort_attribute(scope.registry, resource_type, path)?;
         let kind = match attribute.type_ {
-            AttributeType::String | AttributeType::Reference => KeyKind::Text {
+            AttributeType::Boolean => KeyKind::Boolean,
+            AttributeType::Integer | AttributeType::Decimal => KeyKind::Number,
+            AttributeType::DateTime => KeyKind::Time,
+            // `sort_attribute` leaves only text-like types.
+            _ => KeyKind::Text {
                 case_exact: attribute.case_exact,
             },
-            AttributeType::Integer | AttributeType::Decimal => KeyKind::Number,
-            AttributeType::Boolean => KeyKind::Boolean,
-            AttributeType::DateTime => KeyKind::Time,
-            AttributeType::Binary | AttributeType::Complex => return Err(unsortable()),
         };
         let fingerprint = format!(
             "{resource_type}|{}|{}",

@@ -1,20 +1,13 @@
 //! What the memory store asks of the schema, filter and patch crates, in one place.
 
-use scimitar_filter::ast::{AttrPath, CompareOp, Filter};
-use scimitar_schema::{Attribute, AttributeType, Hints, Mode};
+use scimitar_filter::ast::{AttrPath, Filter};
+use scimitar_schema::{Hints, Mode};
 use serde_json::Value;
 
 use super::MemberChange;
 use crate::schema::{PatchRequest, Projection};
 use crate::store::Scope;
 use crate::StoreError;
-
-/// What sorting needs to know about an attribute.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct AttrInfo {
-    pub(super) type_: AttributeType,
-    pub(super) case_exact: bool,
-}
 
 /// A PATCH applied to a resource without its group members.
 pub(super) struct Patched {
@@ -67,126 +60,10 @@ pub(super) fn returns_members(
     projection.needs_attribute(scope.registry, resource_type, &AttrPath::new("members"))
 }
 
-/// Rule 11: every attribute a filter names must be defined, and ordering operators
-/// apply only to types with an order.
-pub(super) fn check_filter(
-    scope: &Scope<'_>,
-    resource_type: &str,
-    filter: &Filter,
-) -> Result<(), StoreError> {
-    match filter {
-        Filter::Compare { path, op, .. } => check_compared(scope, resource_type, path, Some(*op)),
-        Filter::Present(path) => check_compared(scope, resource_type, path, None),
-        Filter::And(filters) | Filter::Or(filters) => filters
-            .iter()
-            .try_for_each(|filter| check_filter(scope, resource_type, filter)),
-        Filter::Not(filter) => check_filter(scope, resource_type, filter),
-        Filter::ValuePath { path, filter } => {
-            let parent = defined(scope, resource_type, path)?;
-            if !parent.is_complex() {
-                return Err(StoreError::InvalidFilter(format!(
-                    "{path} is not a complex attribute"
-                )));
-            }
-            check_filter(scope, resource_type, &rebase(filter, path))
-        }
-    }
-}
-
-/// The filter of a value path with its paths made absolute: `emails[type eq "work"]`
-/// checks `emails.type`.
-fn rebase(filter: &Filter, parent: &AttrPath) -> Filter {
-    let absolute = |path: &AttrPath| AttrPath {
-        schema: parent.schema.clone(),
-        name: parent.name.clone(),
-        sub_attr: Some(path.name.clone()),
-    };
-    match filter {
-        Filter::Compare { path, op, value } => Filter::Compare {
-            path: absolute(path),
-            op: *op,
-            value: value.clone(),
-        },
-        Filter::Present(path) => Filter::Present(absolute(path)),
-        Filter::And(filters) => Filter::And(filters.iter().map(|f| rebase(f, parent)).collect()),
-        Filter::Or(filters) => Filter::Or(filters.iter().map(|f| rebase(f, parent)).collect()),
-        Filter::Not(filter) => Filter::Not(Box::new(rebase(filter, parent))),
-        // The grammar allows no value path inside a value path.
-        Filter::ValuePath { .. } => filter.clone(),
-    }
-}
-
-fn check_compared(
-    scope: &Scope<'_>,
-    resource_type: &str,
-    path: &AttrPath,
-    op: Option<CompareOp>,
-) -> Result<(), StoreError> {
-    let attribute = defined(scope, resource_type, path)?;
-    let Some(op) = op else {
-        return Ok(());
-    };
-    // A complex attribute compares through its `value` (`emails co "x"`).
-    let compared = if attribute.is_complex() {
-        attribute.sub_attribute("value").ok_or_else(|| {
-            StoreError::InvalidFilter(format!("{path} is complex and cannot be compared"))
-        })?
-    } else {
-        attribute
-    };
-    let ordering = matches!(
-        op,
-        CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
-    );
-    let unordered = matches!(
-        compared.type_,
-        AttributeType::Boolean | AttributeType::Binary
-    );
-    if ordering && unordered {
-        return Err(StoreError::InvalidFilter(format!(
-            "{op} cannot compare {path}, a {} attribute",
-            compared.type_
-        )));
-    }
-    Ok(())
-}
-
-/// The definition of the attribute `path` ends at, or `InvalidFilter`.
-fn defined<'a>(
-    scope: &Scope<'a>,
-    resource_type: &str,
-    path: &AttrPath,
-) -> Result<&'a Attribute, StoreError> {
-    scope
-        .registry
-        .resolve(resource_type, path)
-        .map(|resolved| resolved.leaf())
-        .ok_or_else(|| StoreError::InvalidFilter(format!("unknown attribute {path}")))
-}
-
 /// Rule 11's reference semantics: the filter crate's evaluator with the registry's
 /// hints.
 pub(super) fn matches(hints: &Hints<'_>, filter: &Filter, resource: &Value) -> bool {
     scimitar_filter::matches(filter, resource, hints)
-}
-
-/// What sorting by `path` compares: the attribute, or for a complex attribute its
-/// `value` sub-attribute (`emails` sorts by the primary email's value).
-pub(super) fn attribute(
-    scope: &Scope<'_>,
-    resource_type: &str,
-    path: &AttrPath,
-) -> Option<AttrInfo> {
-    let attribute = scope.registry.resolve(resource_type, path)?.leaf();
-    let compared = if attribute.is_complex() {
-        attribute.sub_attribute("value")?
-    } else {
-        attribute
-    };
-    Some(AttrInfo {
-        type_: compared.type_,
-        case_exact: compared.case_exact,
-    })
 }
 
 pub(super) fn apply_patch(

@@ -11,9 +11,13 @@
 //! Then, in a test file, generate one `#[test]` per check (each builds its own
 //! store with the expression given, which may `.await`):
 //!
-//! ```ignore
-//! scimitar_store::store_contract_tests!(MyStore::connect(&url()).await.unwrap());
-//! scimitar_store::tenant_store_contract_tests!(MyStore::connect(&url()).await.unwrap());
+//! ```no_run
+//! // tests/contract.rs
+//! use scimitar_store::MemoryStore; // your store instead
+//!
+//! scimitar_store::store_contract_tests!(MemoryStore::new());
+//! scimitar_store::tenant_store_contract_tests!(MemoryStore::new());
+//! # fn main() {}
 //! ```
 //!
 //! or run them all in one test with [`run_all`] and [`run_all_tenant_checks`].

@@ -1,0 +1,62 @@
+//! A group's member ids: insertion-ordered, with constant-time membership tests, so
+//! changing one member of a 100,000-member group costs what changing one row does.
+
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Default)]
+pub(super) struct MemberList {
+    last: u64,
+    /// Member ids by the position they were added at.
+    ordered: BTreeMap<u64, String>,
+    /// Member id → its position.
+    positions: HashMap<String, u64>,
+}
+
+impl MemberList {
+    pub(super) fn contains(&self, id: &str) -> bool {
+        self.positions.contains_key(id)
+    }
+
+    /// Adds `id` at the end; false if it was already a member.
+    pub(super) fn insert(&mut self, id: &str) -> bool {
+        if self.contains(id) {
+            return false;
+        }
+        self.last += 1;
+        self.ordered.insert(self.last, id.to_owned());
+        self.positions.insert(id.to_owned(), self.last);
+        true
+    }
+
+    /// Removes `id`; false if it was not a member.
+    pub(super) fn remove(&mut self, id: &str) -> bool {
+        match self.positions.remove(id) {
+            Some(position) => {
+                self.ordered.remove(&position);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The member ids in the order they were added.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &String> {
+        self.ordered.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_insertion_order_and_ignores_repeats() {
+        let mut list = MemberList::default();
+        assert!(list.insert("b") && list.insert("a") && list.insert("c"));
+        assert!(!list.insert("a"));
+        assert!(list.remove("a") && !list.remove("a"));
+        assert!(list.insert("a"));
+        assert_eq!(list.iter().collect::<Vec<_>>(), ["b", "c", "a"]);
+        assert!(list.contains("c") && !list.contains("z"));
+    }
+}
