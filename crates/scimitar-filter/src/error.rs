@@ -286,3 +286,50 @@ fn printable(c: char) -> char {
         c
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_at(position: usize) -> ParseError {
+        ParseError::new(ErrorKind::Filter, position, ErrorReason::TooDeep { max: 1 })
+    }
+
+    #[test]
+    fn caret_clamps_positions_outside_the_input_or_inside_a_character() {
+        assert_eq!(error_at(99).caret("ab"), "ab\n  ^");
+        // Byte 2 is inside "é" (bytes 1..3): the caret goes to its start.
+        assert_eq!(error_at(2).caret("aéb"), "aéb\n ^");
+        assert_eq!(error_at(0).caret(""), "\n^");
+    }
+
+    #[test]
+    fn limits_are_limits() {
+        assert!(error_at(0).is_limit());
+        let grammar = ParseError::new(ErrorKind::Path, 0, ErrorReason::NestedValuePath);
+        assert!(!grammar.is_limit());
+        assert_eq!(grammar.expected(), None);
+    }
+
+    #[test]
+    fn messages_name_the_input_kind() {
+        let reason = ErrorReason::Unexpected {
+            expected: Expected::CommaOrEnd,
+            found: None,
+        };
+        let err = ParseError::new(ErrorKind::AttrList, 3, reason);
+        assert_eq!(
+            err.to_string(),
+            "invalid attribute list at position 3: expected \",\" or the end of the list, found end of input"
+        );
+        let err = ParseError::new(
+            ErrorKind::AttrPath,
+            0,
+            ErrorReason::TooLong { max: 1, length: 2 },
+        );
+        assert_eq!(
+            err.to_string(),
+            "invalid attribute path at position 0: input is 2 bytes long, more than the limit of 1"
+        );
+    }
+}

@@ -670,3 +670,49 @@ impl<'a> State<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_numbers() {
+        for valid in [
+            "0", "-0", "7", "42", "-1.5", "0.25", "1e3", "1E-3", "2.5e+10", "-0.0e0",
+        ] {
+            assert!(is_json_number(valid), "{valid}");
+        }
+        for invalid in [
+            "", "-", "+1", "01", "-01", "1.", ".5", "1e", "1e+", "0x10", "1.5.2", "NaN", "1 ",
+        ] {
+            assert!(!is_json_number(invalid), "{invalid}");
+        }
+    }
+
+    #[test]
+    fn attribute_names() {
+        assert_eq!(attr_name("userName eq"), Ok((" eq", "userName")));
+        assert_eq!(attr_name("x-y_1.z"), Ok((".z", "x-y_1")));
+        assert_eq!(attr_name("$REF]"), Ok(("]", "$REF")));
+        assert!(attr_name("1abc").is_err());
+        assert!(attr_name("_abc").is_err());
+        assert!(attr_name("$re").is_err());
+        assert!(attr_name("").is_err());
+    }
+
+    #[test]
+    fn words_stop_at_delimiters() {
+        let state = State::new(
+            "urn:a:b.c-d$ref/%~+@#x(y",
+            ErrorKind::Filter,
+            Limits::DEFAULT,
+        )
+        .unwrap();
+        assert_eq!(state.peek_word(), "urn:a:b.c-d$ref/%~+@#x");
+        for delimiter in [" ", "\t", "(", ")", "[", "]", "\"", ",", "=", "é"] {
+            let input = format!("ab{delimiter}c");
+            let state = State::new(&input, ErrorKind::Filter, Limits::DEFAULT).unwrap();
+            assert_eq!(state.peek_word(), "ab", "{delimiter:?}");
+        }
+    }
+}

@@ -175,3 +175,42 @@ fn write_json_string(text: &str, f: &mut Formatter<'_>) -> fmt::Result {
     f.write_str(text.get(unwritten..).unwrap_or_default())?;
     f.write_char('"')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_escape_only_what_json_requires() {
+        let cases = [
+            ("", r#""""#),
+            ("plain é 日本 😀 /", r#""plain é 日本 😀 /""#),
+            ("\"\\", r#""\"\\""#),
+            ("\u{0}\u{1f}\u{7f}", "\"\\u0000\\u001f\u{7f}\""),
+            ("a\nb\tc", r#""a\nb\tc""#),
+        ];
+        for (text, json) in cases {
+            assert_eq!(CompValue::String(text.into()).to_string(), json);
+        }
+    }
+
+    #[test]
+    fn degenerate_groups_still_print() {
+        let single = Filter::And(vec![Filter::Present(AttrPath::new("a"))]);
+        assert_eq!(single.to_string(), "a pr");
+        assert_eq!(Filter::Or(vec![]).to_string(), "");
+    }
+
+    #[test]
+    fn operators_print_lowercase() {
+        use CompareOp::*;
+        let printed: Vec<String> = [Eq, Ne, Co, Sw, Ew, Gt, Ge, Lt, Le]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            printed,
+            ["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"]
+        );
+    }
+}
