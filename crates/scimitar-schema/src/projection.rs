@@ -30,8 +30,7 @@ impl Projection {
     /// parameters; a missing or blank parameter means no constraint.
     ///
     /// # Errors
-    /// A [`ParseError`] for an ill-formed attribute list (a 400 `invalidValue`...
-    /// or `invalidFilter`, as the caller decides).
+    /// A [`ParseError`] for an ill-formed attribute list (answer it with a 400).
     pub fn parse(
         attributes: Option<&str>,
         excluded_attributes: Option<&str>,

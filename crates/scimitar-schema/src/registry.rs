@@ -244,6 +244,22 @@ impl Registry {
     /// un-prefixed name is looked up in the core schema, then among the common
     /// attributes, then in each extension in order. Returns `None` for an unknown
     /// resource type, schema, attribute or sub-attribute.
+    ///
+    /// ```
+    /// use scimitar_filter::parse_attr_path;
+    /// use scimitar_schema::{urn, AttributeType, Registry};
+    ///
+    /// let registry = Registry::builtin();
+    /// let path = parse_attr_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value")?;
+    /// let resolved = registry.resolve("Users", &path).unwrap();
+    /// assert_eq!(resolved.extension_urn(), Some(urn::ENTERPRISE_USER));
+    /// assert_eq!(resolved.leaf().type_, AttributeType::String);
+    ///
+    /// // Un-prefixed names are found in extensions too, in any case.
+    /// let department = registry.resolve("User", &parse_attr_path("DEPARTMENT")?).unwrap();
+    /// assert_eq!(department.canonical_path(), format!("{}:department", urn::ENTERPRISE_USER));
+    /// # Ok::<(), scimitar_filter::ParseError>(())
+    /// ```
     pub fn resolve(&self, resource_type: &str, path: &AttrPath) -> Option<Resolved<'_>> {
         self.schemas_of(resource_type)?.resolve(path)
     }

@@ -738,10 +738,10 @@ pub fn is_xsd_date_time(text: &str) -> bool {
         }
         _ => return false,
     };
-    let Some(month) = cursor.expect(b'-').then(|| cursor.two_digits()).flatten() else {
+    let Some(month) = cursor.eat(b'-').then(|| cursor.two_digits()).flatten() else {
         return false;
     };
-    let Some(day) = cursor.expect(b'-').then(|| cursor.two_digits()).flatten() else {
+    let Some(day) = cursor.eat(b'-').then(|| cursor.two_digits()).flatten() else {
         return false;
     };
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
@@ -753,10 +753,10 @@ pub fn is_xsd_date_time(text: &str) -> bool {
     let Some(hour) = cursor.two_digits() else {
         return false;
     };
-    let Some(minute) = cursor.expect(b':').then(|| cursor.two_digits()).flatten() else {
+    let Some(minute) = cursor.eat(b':').then(|| cursor.two_digits()).flatten() else {
         return false;
     };
-    let Some(second) = cursor.expect(b':').then(|| cursor.two_digits()).flatten() else {
+    let Some(second) = cursor.eat(b':').then(|| cursor.two_digits()).flatten() else {
         return false;
     };
     let mut fraction_is_zero = true;
@@ -778,8 +778,7 @@ pub fn is_xsd_date_time(text: &str) -> bool {
         let Some(offset_hours) = cursor.two_digits() else {
             return false;
         };
-        let Some(offset_minutes) = cursor.expect(b':').then(|| cursor.two_digits()).flatten()
-        else {
+        let Some(offset_minutes) = cursor.eat(b':').then(|| cursor.two_digits()).flatten() else {
             return false;
         };
         let in_range = offset_minutes <= 59
@@ -800,10 +799,6 @@ impl<'t> Cursor<'t> {
             }
             _ => false,
         }
-    }
-
-    fn expect(&mut self, byte: u8) -> bool {
-        self.eat(byte)
     }
 
     fn digits(&mut self) -> &'t [u8] {
