@@ -97,7 +97,7 @@ impl StoreError {
             StoreError::InvalidCursor => Some(ScimType::InvalidCursor),
             StoreError::UnknownMember(_) => Some(ScimType::InvalidValue),
             StoreError::Validation(error) => Some(error.scim_type()),
-            StoreError::Patch(error) => error.scim_type(),
+            StoreError::Patch(error) => Some(error.scim_type()),
             StoreError::NotFound { .. }
             | StoreError::UnknownResourceType(_)
             | StoreError::VersionMismatch { .. }

@@ -321,16 +321,20 @@ impl State {
         let data = self.tenant(scope.tenant);
         check_version(data.record(resource_type, id)?, expected_version)?;
         // Groups are patched without their members, as a SQL store patches them: the
-        // patcher reports the member delta, applied to the membership relation.
+        // patcher reports the member delta, applied to the membership relation. Only
+        // a path that selects members by something else than id needs the list.
         let current = data.full(id, false);
-        let patched = schema_ops::apply_patch(scope, resource_type, &current, request)?;
+        let patched = match schema_ops::apply_patch(scope, resource_type, &current, request, false)
+        {
+            Err(error) if schema_ops::needs_member_list(&error) => {
+                let current = data.full(id, true);
+                schema_ops::apply_patch(scope, resource_type, &current, request, true)?
+            }
+            other => other?,
+        };
         let mut body = patched.resource;
         meta::strip_store_owned(&mut body);
-        let members = match patched.members {
-            Some(change) if resource_type == GROUP => change,
-            _ => MemberChange::Keep,
-        };
-        self.write(scope, resource_type, id, body, members)?;
+        self.write(scope, resource_type, id, body, patched.members)?;
         self.tenant(scope.tenant)
             .view(scope, resource_type, id, projection)
     }

@@ -599,11 +599,8 @@ pub async fn rule_08_patch_is_atomic<S: Store>(store: &S) {
             Some("displayName"),
             Some(json!("After")),
         ),
-        (
-            PatchOpKind::Replace,
-            Some("noSuchAttribute"),
-            Some(json!("x")),
-        ),
+        // A number where a boolean belongs: refused under every policy.
+        (PatchOpKind::Replace, Some("active"), Some(json!(42))),
     ]);
     let result = store
         .patch(&scope, "User", &id, &failing, None, &Projection::default())
