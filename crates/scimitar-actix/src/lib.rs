@@ -1,1 +1,74 @@
-//! scimitar-actix: under construction.
+//! SCIM 2.0 over actix-web, on any Scimitar store.
+//!
+//! [`ScimService`] turns a [`Store`](scimitar_store::Store) (users, groups, custom
+//! resource types) and a [`TenantStore`](scimitar_store::TenantStore) (tenants and
+//! their bearer tokens) into an [`actix_web::Scope`] serving RFC 7644: resource CRUD,
+//! PATCH, filtered and sorted lists with index and cursor (RFC 9865) paging,
+//! `.search`, `/Bulk`, ETags and preconditions, and the discovery endpoints. It
+//! speaks what Microsoft Entra ID and Okta really send (see
+//! [`Policy`](scimitar_schema::Policy)), and every error, actix's own included, is a
+//! SCIM error body.
+//!
+//! ```
+//! use actix_web::{test, App};
+//! use scimitar_actix::{issue_token, ScimService};
+//! use scimitar_store::{MemoryStore, TenantStore};
+//! use serde_json::{json, Value};
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let store = MemoryStore::new();
+//! store.create_tenant("acme", "Acme", json!({})).await.unwrap();
+//! let token = issue_token(&store, "acme", "entra").await.unwrap().token;
+//!
+//! let service = ScimService::new(store);
+//! let app = test::init_service(App::new().service(service.scope("/scim/v2"))).await;
+//!
+//! // Entra ID's "Test Connection": a filter matching nothing is an empty list.
+//! let request = test::TestRequest::get()
+//!     .uri("/scim/v2/Users?filter=userName+eq+%22nobody%22")
+//!     .insert_header(("Authorization", format!("Bearer {token}")))
+//!     .to_request();
+//! let response: Value = test::call_and_read_body_json(&app, request).await;
+//! assert_eq!(response["totalResults"], 0);
+//!
+//! // Without a token: 401, with a SCIM error body.
+//! let request = test::TestRequest::get().uri("/scim/v2/Users").to_request();
+//! let response = test::call_service(&app, request).await;
+//! assert_eq!(response.status(), 401);
+//! # });
+//! ```
+//!
+//! # Authentication and tenants
+//!
+//! Each request carries `Authorization: Bearer scim_<id>_<secret>`, a token from
+//! [`issue_token`]; the tenant is the token's. Mount [`ScimService::tenant_scope`]
+//! to also serve `/tenants/{tenant}/scim/v2`, where a token of another tenant is
+//! refused. A disabled tenant gets 403. Verified tokens are cached for
+//! [`Limits::token_cache_seconds`]: revocation through
+//! [`ScimService::revoke_token`] is immediate in this process, and takes at most that
+//! long in others.
+//!
+//! # Logging
+//!
+//! [`log_request`] logs one line per request (id, tenant, method, path, status,
+//! latency), never a header or a body.
+
+mod auth;
+mod bulk;
+mod discovery;
+mod error;
+mod handlers;
+mod limits;
+mod log;
+mod rate;
+mod request;
+mod response;
+mod service;
+
+pub use auth::{issue_token, Credential, IssuedToken, TokenError, TOKEN_PREFIX};
+pub use discovery::LIMITS_URN;
+pub use error::ScimError;
+pub use limits::Limits;
+pub use log::{log_request, REQUEST_ID};
+pub use response::SCIM_JSON;
+pub use service::{RequestTenant, ScimService};

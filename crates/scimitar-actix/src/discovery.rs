@@ -1,0 +1,210 @@
+//! The discovery endpoints (RFC 7644 §4): `/ServiceProviderConfig`,
+//! `/ResourceTypes` and `/Schemas`.
+//!
+//! They need no authentication: they describe the server, not a tenant's data, and
+//! clients read them before they are configured. A `filter` is refused with 403, as
+//! RFC 7644 §4 asks, so that no client believes its filter was applied.
+
+use actix_web::http::StatusCode;
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse};
+use scimitar_schema::{
+    AuthenticationScheme, BulkConfig, FilterConfig, ListResponse, PaginationConfig,
+    ServiceProviderConfig, Supported,
+};
+use serde_json::{json, Value};
+
+use crate::error::ScimError;
+use crate::request::{base_url, query_pairs};
+use crate::response::scim_json;
+use crate::service::Shared;
+use crate::Limits;
+
+/// The extension URN under which limits RFC 7643 has no place for are advertised.
+pub const LIMITS_URN: &str = "urn:scimitar:params:scim:ServiceProviderConfig:limits";
+
+fn refuse_filter(req: &HttpRequest) -> Result<(), ScimError> {
+    let has_filter = query_pairs(req)?
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("filter"));
+    if has_filter {
+        return Err(ScimError::Forbidden(
+            "discovery endpoints do not support filtering".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The `/ServiceProviderConfig` document for `limits`.
+pub(crate) fn service_provider_config_document(limits: &Limits, base_url: &str) -> Value {
+    let config = ServiceProviderConfig {
+        documentation_uri: Some("https://github.com/scimitar-rs/scimitar".into()),
+        patch: Supported { supported: true },
+        bulk: BulkConfig {
+            supported: true,
+            max_operations: limits.max_bulk_operations as u64,
+            max_payload_size: limits.max_payload_size as u64,
+        },
+        filter: FilterConfig {
+            supported: true,
+            max_results: limits.max_results as u64,
+        },
+        change_password: Supported { supported: false },
+        sort: Supported { supported: true },
+        etag: Supported { supported: true },
+        pagination: Some(PaginationConfig {
+            cursor: true,
+            index: true,
+            default_pagination_method: Some("index".into()),
+            default_page_size: Some(limits.default_page_size.min(limits.max_results) as u64),
+            max_page_size: Some(limits.max_results as u64),
+            cursor_timeout: None,
+        }),
+        authentication_schemes: vec![AuthenticationScheme::oauth_bearer_token()],
+        ..ServiceProviderConfig::default()
+    };
+    let mut value = serde_json::to_value(config).unwrap_or_else(|_| json!({}));
+    if let Value::Object(fields) = &mut value {
+        fields.insert(
+            LIMITS_URN.into(),
+            json!({
+                "maxPayloadSize": limits.max_payload_size,
+                "maxFilterLength": limits.max_filter_length,
+                "maxFilterDepth": limits.max_filter_depth,
+                "maxFilterTerms": limits.max_filter_terms,
+                "rateLimitPerSecond": limits.rate_limit_per_second,
+                "rateLimitBurst": limits.rate_limit_burst,
+            }),
+        );
+        if let Some(Value::Array(schemas)) = fields.get_mut("schemas") {
+            schemas.push(LIMITS_URN.into());
+        }
+        fields.insert(
+            "meta".into(),
+            json!({
+                "resourceType": "ServiceProviderConfig",
+                "location": format!("{base_url}/ServiceProviderConfig"),
+            }),
+        );
+    }
+    value
+}
+
+/// `GET /ServiceProviderConfig`.
+pub(crate) async fn service_provider_config<S: 'static, T: 'static>(
+    req: HttpRequest,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    refuse_filter(&req)?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &service_provider_config_document(&shared.limits, &base_url(&req)),
+    ))
+}
+
+/// `GET /ResourceTypes`.
+pub(crate) async fn resource_types<S: 'static, T: 'static>(
+    req: HttpRequest,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    refuse_filter(&req)?;
+    let base = base_url(&req);
+    let resources: Vec<Value> = shared
+        .registry
+        .resource_types()
+        .iter()
+        .map(|resource_type| resource_type.to_resource(&base))
+        .collect();
+    Ok(list(resources))
+}
+
+/// `GET /ResourceTypes/{name}`.
+pub(crate) async fn resource_type<S: 'static, T: 'static>(
+    req: HttpRequest,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    refuse_filter(&req)?;
+    let name = req.match_info().get("name").unwrap_or_default();
+    let resource_type = shared
+        .registry
+        .resource_types()
+        .iter()
+        .find(|resource_type| {
+            resource_type
+                .id
+                .as_deref()
+                .unwrap_or(&resource_type.name)
+                .eq_ignore_ascii_case(name)
+        })
+        .ok_or_else(|| ScimError::NotFound(format!("no resource type {name}")))?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &resource_type.to_resource(&base_url(&req)),
+    ))
+}
+
+/// `GET /Schemas`.
+pub(crate) async fn schemas<S: 'static, T: 'static>(
+    req: HttpRequest,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    refuse_filter(&req)?;
+    let base = base_url(&req);
+    let resources: Vec<Value> = shared
+        .registry
+        .schemas()
+        .iter()
+        .map(|schema| schema.to_resource(&base))
+        .collect();
+    Ok(list(resources))
+}
+
+/// `GET /Schemas/{id}`.
+pub(crate) async fn schema<S: 'static, T: 'static>(
+    req: HttpRequest,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    refuse_filter(&req)?;
+    let id = req.match_info().get("id").unwrap_or_default();
+    let schema = shared
+        .registry
+        .schema(id)
+        .ok_or_else(|| ScimError::NotFound(format!("no schema {id}")))?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &schema.to_resource(&base_url(&req)),
+    ))
+}
+
+fn list(resources: Vec<Value>) -> HttpResponse {
+    let total = resources.len() as u64;
+    scim_json(StatusCode::OK, &ListResponse::new(resources, total, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_limit_is_advertised() {
+        let limits = Limits {
+            max_payload_size: 1234,
+            max_results: 77,
+            max_bulk_operations: 9,
+            max_filter_length: 99,
+            ..Limits::default()
+        };
+        let config = service_provider_config_document(&limits, "http://h/scim/v2");
+        assert_eq!(config["bulk"]["maxOperations"], 9);
+        assert_eq!(config["bulk"]["maxPayloadSize"], 1234);
+        assert_eq!(config["filter"]["maxResults"], 77);
+        assert_eq!(config["pagination"]["maxPageSize"], 77);
+        assert_eq!(config[LIMITS_URN]["maxFilterLength"], 99);
+        assert_eq!(config[LIMITS_URN]["maxPayloadSize"], 1234);
+        assert_eq!(config["etag"]["supported"], true);
+        assert_eq!(
+            config["meta"]["location"],
+            "http://h/scim/v2/ServiceProviderConfig"
+        );
+    }
+}

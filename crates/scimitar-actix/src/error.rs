@@ -1,0 +1,229 @@
+//! [`ScimError`]: every way a request can fail, rendered as an RFC 7644 §3.12 error body.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use scimitar_filter::ParseError;
+use scimitar_schema::{ErrorResponse, ScimType};
+use scimitar_store::StoreError;
+
+use crate::response::SCIM_JSON;
+
+/// Why a SCIM request failed.
+///
+/// Every variant becomes a response with status, `scimType` and `detail` in the SCIM
+/// error schema and content type `application/scim+json`: handlers return it with
+/// `?`, and the scope's error middleware turns actix's own errors (bad paths, bodies
+/// over the size limit) into the same shape.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScimError {
+    /// No credential, or one that is not valid (401, with `WWW-Authenticate`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A valid credential that may not do this: another tenant's URL, a disabled
+    /// tenant (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such endpoint or resource (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The endpoint exists but not with this method (405).
+    #[error("method {0} is not allowed on this endpoint")]
+    MethodNotAllowed(String),
+    /// The body's content type is not JSON (415).
+    #[error("unsupported content type `{0}`: send application/scim+json or application/json")]
+    UnsupportedMediaType(String),
+    /// The body, or the number of bulk operations, is over a limit (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The client sends too many requests; retry after this many seconds (429).
+    #[error("too many requests: retry after {retry_after} seconds")]
+    TooManyRequests {
+        /// Seconds until a request will be accepted again.
+        retry_after: u64,
+    },
+    /// The request is malformed: a 400 with its `scimType`.
+    #[error("{detail}")]
+    BadRequest {
+        /// The SCIM error type.
+        scim_type: ScimType,
+        /// What is wrong, for the client.
+        detail: String,
+    },
+    /// A `/Bulk` operation references a `bulkId` that names no successful POST of the
+    /// request (409 `invalidValue`).
+    #[error("{0}")]
+    UnresolvedReference(String),
+    /// A filter, path, `sortBy` or attribute list that does not parse (400).
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The storage layer refused or failed (status from [`StoreError::status`]).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The endpoint is not implemented for this credential (501), e.g. `/Me` with a
+    /// token not bound to a user.
+    #[error("{0}")]
+    NotImplemented(String),
+}
+
+impl ScimError {
+    /// A 400 error of `scim_type`.
+    pub fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> Self {
+        ScimError::BadRequest {
+            scim_type,
+            detail: detail.into(),
+        }
+    }
+
+    /// A 400 `invalidSyntax` error: the body is not what the endpoint takes.
+    pub fn invalid_syntax(detail: impl Into<String>) -> Self {
+        ScimError::bad_request(ScimType::InvalidSyntax, detail)
+    }
+
+    /// A 400 `invalidValue` error.
+    pub fn invalid_value(detail: impl Into<String>) -> Self {
+        ScimError::bad_request(ScimType::InvalidValue, detail)
+    }
+
+    /// The SCIM `scimType`, if this error has one.
+    pub fn scim_type(&self) -> Option<ScimType> {
+        match self {
+            ScimError::BadRequest { scim_type, .. } => Some(*scim_type),
+            ScimError::Parse(error) => ScimType::parse(error.scim_type()),
+            ScimError::Store(error) => error.scim_type(),
+            ScimError::UnresolvedReference(_) => Some(ScimType::InvalidValue),
+            _ => None,
+        }
+    }
+
+    /// The SCIM error body (RFC 7644 §3.12) of this error.
+    pub fn to_error_response(&self) -> ErrorResponse {
+        let status = self.status_code().as_u16();
+        let mut body = ErrorResponse::new(status, self.to_string());
+        body.scim_type = self.scim_type();
+        body
+    }
+}
+
+impl ResponseError for ScimError {
+    fn status_code(&self) -> StatusCode {
+        let status = match self {
+            ScimError::Unauthorized(_) => 401,
+            ScimError::Forbidden(_) => 403,
+            ScimError::NotFound(_) => 404,
+            ScimError::MethodNotAllowed(_) => 405,
+            ScimError::UnsupportedMediaType(_) => 415,
+            ScimError::PayloadTooLarge(_) => 413,
+            ScimError::UnresolvedReference(_) => 409,
+            ScimError::TooManyRequests { .. } => 429,
+            ScimError::BadRequest { .. } | ScimError::Parse(_) => 400,
+            ScimError::Store(error) => error.status(),
+            ScimError::NotImplemented(_) => 501,
+        };
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ScimError::Store(error @ (StoreError::Backend(_) | StoreError::Unavailable(_))) =
+            self
+        {
+            // The detail sent is generic; the cause is for the operator's log only.
+            log::error!("{}", error_chain(error));
+        }
+        let mut response = error_body(&self.to_error_response());
+        let headers = response.headers_mut();
+        match self {
+            ScimError::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="scimitar""#),
+                );
+            }
+            ScimError::TooManyRequests { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            ScimError::Store(StoreError::Unavailable(_)) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// A response carrying `body` with its status and the SCIM media type.
+pub(crate) fn error_body(body: &ErrorResponse) -> HttpResponse {
+    let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, SCIM_JSON))
+        .json(body)
+}
+
+/// An error and its sources on one line, for logs.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn body_of(response: HttpResponse) -> serde_json::Value {
+        let bytes = response.into_body().try_into_bytes().unwrap_or_default();
+        serde_json::from_slice(&bytes).unwrap_or_default()
+    }
+
+    #[test]
+    fn unauthorized_has_challenge_and_scim_body() {
+        let response = ScimError::Unauthorized("no token".into()).error_response();
+        assert_eq!(response.status(), 401);
+        assert_eq!(
+            response.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            r#"Bearer realm="scimitar""#
+        );
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            SCIM_JSON
+        );
+        let body = body_of(response);
+        assert_eq!(body["status"], "401");
+        assert_eq!(body["detail"], "no token");
+        assert_eq!(body["schemas"][0], scimitar_schema::urn::ERROR);
+    }
+
+    #[test]
+    fn store_errors_keep_their_status_and_type() {
+        let error = ScimError::from(StoreError::Uniqueness {
+            attribute: "userName".into(),
+        });
+        assert_eq!(error.status_code(), 409);
+        assert_eq!(body_of(error.error_response())["scimType"], "uniqueness");
+        let error = ScimError::from(StoreError::VersionMismatch {
+            current: "W/\"2\"".into(),
+        });
+        assert_eq!(error.status_code(), 412);
+    }
+
+    #[test]
+    fn parse_errors_are_invalid_filter() {
+        let error = ScimError::from(scimitar_filter::parse_filter("userName =").unwrap_err());
+        assert_eq!(error.status_code(), 400);
+        assert_eq!(error.scim_type(), Some(ScimType::InvalidFilter));
+    }
+
+    #[test]
+    fn rate_limit_says_when_to_retry() {
+        let response = ScimError::TooManyRequests { retry_after: 3 }.error_response();
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "3");
+    }
+}

@@ -1,0 +1,357 @@
+//! The resource endpoints (RFC 7644 §3.2–§3.6): thin HTTP adapters over the
+//! operations of [`Call`], which `/Bulk` reuses.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Bytes, Data};
+use actix_web::{HttpRequest, HttpResponse};
+use scimitar_schema::{ListResponse, PatchRequest, ResourceType, SearchRequest};
+use scimitar_store::{Page, Projection, Query, Store, StoreError, TenantStore};
+use serde_json::Value;
+
+use crate::error::ScimError;
+use crate::request::{
+    if_match, if_none_match, json_body, message, none_match_hits, query_pairs, query_projection,
+    ListRequest,
+};
+use crate::response::{resource_response, scim_json, set_location, version_of};
+use crate::service::{Call, Shared};
+
+fn endpoint(req: &HttpRequest) -> &str {
+    req.match_info().get("endpoint").unwrap_or_default()
+}
+
+fn id(req: &HttpRequest) -> &str {
+    req.match_info().get("id").unwrap_or_default()
+}
+
+/// `GET /{endpoint}`: list and filter.
+pub(crate) async fn list<S: Store + 'static, T: TenantStore + 'static>(
+    req: HttpRequest,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    let call = shared.call(&req).await?;
+    let resource_type = shared.resource_type(endpoint(&req))?;
+    let request = ListRequest::from_query(&query_pairs(&req)?)?;
+    let page = call
+        .query(resource_type, &request.to_query(&shared.limits)?)
+        .await?;
+    Ok(list_response(page))
+}
+
+/// `POST /{endpoint}/.search`.
+pub(crate) async fn search<S: Store + 'static, T: TenantStore + 'static>(
+    req: HttpRequest,
+    body: Bytes,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    let call = shared.call(&req).await?;
+    let resource_type = shared.resource_type(endpoint(&req))?;
+    let search: SearchRequest = message(json_body(&req, &body)?, "SearchRequest")?;
+    let request = ListRequest::from_search(search);
+    let page = call
+        .query(resource_type, &request.to_query(&shared.limits)?)
+        .await?;
+    Ok(list_response(page))
+}
+
+/// `POST /.search`: every resource type at once (RFC 7644 §3.4.3), index paging
+/// only. A filter naming an attribute one resource type lacks matches nothing of
+/// that type; it is an error only if no resource type can evaluate it.
+pub(crate) async fn search_all<S: Store + 'static, T: TenantStore + 'static>(
+    req: HttpRequest,
+    body: Bytes,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    let call = shared.call(&req).await?;
+    let search: SearchRequest = message(json_body(&req, &body)?, "SearchRequest")?;
+    let request = ListRequest::from_search(search);
+    if request.is_cursor() {
+        return Err(ScimError::invalid_value(
+            "cursor paging is not offered for a search across resource types; search one resource type",
+        ));
+    }
+    let query = request.to_query(&shared.limits)?;
+    let (start_index, count) = match query.paging {
+        scimitar_store::Paging::Index { start_index, count } => (start_index.max(1), count),
+        scimitar_store::Paging::Cursor { count, .. } => (1, count),
+    };
+    // First the totals per type, then the window [start_index, start_index + count)
+    // across the types in registry order.
+    let mut totals = Vec::new();
+    let mut last_error = None;
+    for resource_type in shared.registry.resource_types() {
+        let counting = with_paging(&query, 1, 0);
+        match call.query(resource_type, &counting).await {
+            Ok(page) => totals.push((resource_type, page.total_results)),
+            Err(error @ ScimError::Store(StoreError::InvalidFilter(_))) => last_error = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    if totals.is_empty() {
+        if let Some(error) = last_error {
+            return Err(error);
+        }
+    }
+    let total: usize = totals.iter().map(|(_, n)| n).sum();
+    let mut resources = Vec::new();
+    let mut skip = start_index - 1;
+    for (resource_type, type_total) in totals {
+        if resources.len() >= count {
+            break;
+        }
+        if skip >= type_total {
+            skip -= type_total;
+            continue;
+        }
+        let window = with_paging(&query, skip + 1, count - resources.len());
+        resources.extend(call.query(resource_type, &window).await?.resources);
+        skip = 0;
+    }
+    Ok(list_response(Page::index(resources, total, start_index)))
+}
+
+fn with_paging(query: &Query, start_index: usize, count: usize) -> Query {
+    let mut query = query.clone();
+    query.paging = scimitar_store::Paging::Index { start_index, count };
+    query
+}
+
+/// `POST /{endpoint}`: create (201 with `Location` and `ETag`).
+pub(crate) async fn create<S: Store + 'static, T: TenantStore + 'static>(
+    req: HttpRequest,
+    body: Bytes,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    let call = shared.call(&req).await?;
+    let resource_type = shared.resource_type(endpoint(&req))?;
+    let projection = query_projection(&req, &shared.limits)?;
+    let resource = call
+        .create(resource_type, json_body(&req, &body)?, &projection)
+        .await?;
+    Ok(resource_response(StatusCode::CREATED, &resource))
+}
+
+/// `GET /{endpoint}/{id}`, with `If-None-Match` (304).
+pub(crate) async fn get<S: Store + 'static, T: TenantStore + 'static>(
+    req: HttpRequest,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    let call = shared.call(&req).await?;
+    let resource_type = shared.resource_type(endpoint(&req))?;
+    let projection = query_projection(&req, &shared.limits)?;
+    let resource = call.get(resource_type, id(&req), &projection).await?;
+    if let (Some(wanted), Some(version)) = (if_none_match(&req), version_of(&resource)) {
+        if none_match_hits(&wanted, version) {
+            return Ok(HttpResponse::NotModified()
+                .insert_header((actix_web::http::header::ETAG, version))
+                .finish());
+        }
+    }
+    Ok(resource_response(StatusCode::OK, &resource))
+}
+
+/// `PUT /{endpoint}/{id}`: replace, with `If-Match` (412).
+pub(crate) async fn replace<S: Store + 'static, T: TenantStore + 'static>(
+    req: HttpRequest,
+    body: Bytes,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    let call = shared.call(&req).await?;
+    let resource_type = shared.resource_type(endpoint(&req))?;
+    let projection = query_projection(&req, &shared.limits)?;
+    let body = json_body(&req, &body)?;
+    let resource = call
+        .replace(
+            resource_type,
+            id(&req),
+            body,
+            if_match(&req).as_deref(),
+            &projection,
+        )
+        .await?;
+    Ok(resource_response(StatusCode::OK, &resource))
+}
+
+/// `PATCH /{endpoint}/{id}`: 200 with the resource, projected by `attributes`.
+pub(crate) async fn patch<S: Store + 'static, T: TenantStore + 'static>(
+    req: HttpRequest,
+    body: Bytes,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    let call = shared.call(&req).await?;
+    let resource_type = shared.resource_type(endpoint(&req))?;
+    let projection = query_projection(&req, &shared.limits)?;
+    let body = json_body(&req, &body)?;
+    let resource = call
+        .patch(
+            resource_type,
+            id(&req),
+            body,
+            if_match(&req).as_deref(),
+            &projection,
+        )
+        .await?;
+    Ok(resource_response(StatusCode::OK, &resource))
+}
+
+/// `DELETE /{endpoint}/{id}`: 204.
+pub(crate) async fn delete<S: Store + 'static, T: TenantStore + 'static>(
+    req: HttpRequest,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    let call = shared.call(&req).await?;
+    let resource_type = shared.resource_type(endpoint(&req))?;
+    call.delete(resource_type, id(&req), if_match(&req).as_deref())
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `/Me` (RFC 7644 §3.11): bearer tokens are issued to provisioning clients, not to
+/// users, so after authentication it is 501.
+pub(crate) async fn me<S: Store + 'static, T: TenantStore + 'static>(
+    req: HttpRequest,
+    shared: Data<Shared<S, T>>,
+) -> Result<HttpResponse, ScimError> {
+    shared.call(&req).await?;
+    Err(ScimError::NotImplemented(
+        "/Me is not available: this credential is not bound to a user".into(),
+    ))
+}
+
+/// A `ListResponse` of a store page.
+pub(crate) fn list_response(page: Page) -> HttpResponse {
+    let total = page.total_results as u64;
+    let mut body = ListResponse::new(page.resources, total, page.start_index.unwrap_or(1) as u64);
+    if page.start_index.is_none() {
+        body.start_index = None;
+    }
+    body.next_cursor = page.next_cursor;
+    scim_json(StatusCode::OK, &body)
+}
+
+/// The SCIM operations, shared by the endpoints and `/Bulk`. Each returns resources
+/// with `meta.location` set.
+impl<S: Store, T> Call<'_, S, T> {
+    fn locate(&self, resource_type: &ResourceType, mut resource: Value) -> Value {
+        set_location(&mut resource, &self.base_url, &resource_type.endpoint);
+        resource
+    }
+
+    /// Re-reads a written resource when the client asked for a projection.
+    async fn projected(
+        &self,
+        resource_type: &ResourceType,
+        written: Value,
+        projection: &Projection,
+    ) -> Result<Value, ScimError> {
+        let unprojected =
+            projection.attributes.is_empty() && projection.excluded_attributes.is_empty();
+        let resource = match written.get("id").and_then(Value::as_str) {
+            Some(id) if !unprojected => self.get(resource_type, id, projection).await?,
+            _ => written,
+        };
+        Ok(self.locate(resource_type, resource))
+    }
+
+    pub(crate) async fn query(
+        &self,
+        resource_type: &ResourceType,
+        query: &Query,
+    ) -> Result<Page, ScimError> {
+        let mut page = self
+            .shared
+            .store
+            .query(&self.scope(), &resource_type.name, query)
+            .await?;
+        for resource in &mut page.resources {
+            set_location(resource, &self.base_url, &resource_type.endpoint);
+        }
+        Ok(page)
+    }
+
+    pub(crate) async fn get(
+        &self,
+        resource_type: &ResourceType,
+        id: &str,
+        projection: &Projection,
+    ) -> Result<Value, ScimError> {
+        let resource = self
+            .shared
+            .store
+            .get(&self.scope(), &resource_type.name, id, projection)
+            .await?;
+        Ok(self.locate(resource_type, resource))
+    }
+
+    pub(crate) async fn create(
+        &self,
+        resource_type: &ResourceType,
+        body: Value,
+        projection: &Projection,
+    ) -> Result<Value, ScimError> {
+        let created = self
+            .shared
+            .store
+            .create(&self.scope(), &resource_type.name, body)
+            .await?;
+        self.projected(resource_type, created, projection).await
+    }
+
+    pub(crate) async fn replace(
+        &self,
+        resource_type: &ResourceType,
+        id: &str,
+        body: Value,
+        if_match: Option<&str>,
+        projection: &Projection,
+    ) -> Result<Value, ScimError> {
+        let replaced = self
+            .shared
+            .store
+            .replace(&self.scope(), &resource_type.name, id, body, if_match)
+            .await?;
+        self.projected(resource_type, replaced, projection).await
+    }
+
+    pub(crate) async fn patch(
+        &self,
+        resource_type: &ResourceType,
+        id: &str,
+        body: Value,
+        if_match: Option<&str>,
+        projection: &Projection,
+    ) -> Result<Value, ScimError> {
+        let request: PatchRequest = message(body, "PatchOp request")?;
+        if request.operations.is_empty() {
+            return Err(ScimError::invalid_value(
+                "a PATCH request needs at least one operation",
+            ));
+        }
+        let resource = self
+            .shared
+            .store
+            .patch(
+                &self.scope(),
+                &resource_type.name,
+                id,
+                &request,
+                if_match,
+                projection,
+            )
+            .await?;
+        Ok(self.locate(resource_type, resource))
+    }
+
+    pub(crate) async fn delete(
+        &self,
+        resource_type: &ResourceType,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<(), ScimError> {
+        self.shared
+            .store
+            .delete(&self.scope(), &resource_type.name, id, if_match)
+            .await?;
+        Ok(())
+    }
+}

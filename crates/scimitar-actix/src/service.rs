@@ -1,0 +1,438 @@
+//! [`ScimService`]: the builder embedders configure, and the actix scope it builds.
+
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::web::{self, Data};
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
+use scimitar_schema::{ErrorResponse, Policy, Registry, ResourceType};
+use scimitar_store::{Store, StoreError, TenantStore};
+
+use crate::auth::{Credential, TokenCache};
+use crate::error::{error_body, ScimError};
+use crate::rate::RateLimiter;
+use crate::request::{base_url, BasePath};
+use crate::{bulk, discovery, handlers, Limits};
+
+/// A SCIM 2.0 service provider over a store, ready to mount in an actix-web app.
+///
+/// `S` stores the resources ([`Store`]); `T` is the tenant directory the bearer
+/// tokens are checked against ([`TenantStore`]), by default the same type. Cloning
+/// is cheap and clones share their token cache, so configure the service first,
+/// then build as many scopes as needed:
+///
+/// ```no_run
+/// use actix_web::{App, HttpServer};
+/// use scimitar_actix::ScimService;
+/// use scimitar_schema::{Policy, Registry};
+/// use scimitar_store::MemoryStore;
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let service = ScimService::new(MemoryStore::new())
+///     .registry(Registry::builtin())
+///     .policy(Policy::compatible());
+/// HttpServer::new(move || {
+///     App::new()
+///         .service(service.scope("/scim/v2"))
+///         .service(service.tenant_scope("/tenants/{tenant}/scim/v2"))
+/// })
+/// .bind(("127.0.0.1", 8080))?
+/// .run()
+/// .await
+/// # }
+/// ```
+pub struct ScimService<S, T = S> {
+    shared: Arc<Shared<S, T>>,
+}
+
+impl<S, T> Clone for ScimService<S, T> {
+    fn clone(&self) -> Self {
+        ScimService {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<S, T> std::fmt::Debug for ScimService<S, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScimService")
+            .field("limits", &self.shared.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store + TenantStore + 'static> ScimService<S, S> {
+    /// A service over `store`, which also holds the tenants and their tokens; with
+    /// [`Registry::builtin`], [`Policy::compatible`] and default [`Limits`].
+    pub fn new(store: S) -> Self {
+        let store = Arc::new(store);
+        ScimService::from_parts(Arc::clone(&store), store)
+    }
+}
+
+impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
+    /// A service over a resource store and a separate tenant directory.
+    pub fn from_parts(store: Arc<S>, tenants: Arc<T>) -> Self {
+        let limits = Limits::default();
+        ScimService {
+            shared: Arc::new(Shared {
+                store,
+                tenants,
+                registry: Registry::builtin(),
+                policy: Policy::compatible(),
+                tokens: Arc::new(TokenCache::new(limits.token_cache_ttl())),
+                rate: Arc::new(RateLimiter::new(&limits)),
+                limits,
+            }),
+        }
+    }
+
+    fn configure(mut self, change: impl FnOnce(&mut Shared<S, T>)) -> Self {
+        change(Arc::make_mut(&mut self.shared));
+        self
+    }
+
+    /// The schemas and resource types served; every resource type gets endpoints.
+    pub fn registry(self, registry: Registry) -> Self {
+        self.configure(|shared| shared.registry = registry)
+    }
+
+    /// The identity-provider policy of tenants whose settings name none (a tenant's
+    /// `settings.policy` object overrides it).
+    pub fn policy(self, policy: Policy) -> Self {
+        self.configure(|shared| shared.policy = policy)
+    }
+
+    /// The limits enforced and advertised.
+    pub fn limits(self, limits: Limits) -> Self {
+        self.configure(|shared| {
+            shared.tokens = Arc::new(TokenCache::new(limits.token_cache_ttl()));
+            shared.rate = Arc::new(RateLimiter::new(&limits));
+            shared.limits = limits;
+        })
+    }
+
+    /// The resource store.
+    pub fn store(&self) -> &Arc<S> {
+        &self.shared.store
+    }
+
+    /// The tenant directory.
+    pub fn tenants(&self) -> &Arc<T> {
+        &self.shared.tenants
+    }
+
+    /// Revokes a token and forgets it from this service's cache at once (other
+    /// processes notice within [`Limits::token_cache_seconds`]).
+    ///
+    /// # Errors
+    /// The tenant store's, e.g. [`StoreError::NotFound`] for an unknown id.
+    pub async fn revoke_token(&self, token_id: &str) -> Result<(), StoreError> {
+        self.shared.tenants.revoke_token(token_id).await?;
+        self.shared.tokens.forget_token(token_id);
+        Ok(())
+    }
+
+    /// Enables or disables a tenant, effective at once in this service.
+    ///
+    /// # Errors
+    /// The tenant store's, e.g. [`StoreError::NotFound`] for an unknown tenant.
+    pub async fn set_tenant_enabled(&self, tenant: &str, enabled: bool) -> Result<(), StoreError> {
+        self.shared
+            .tenants
+            .set_tenant_enabled(tenant, enabled)
+            .await?;
+        self.shared.tokens.forget_tenant(tenant);
+        Ok(())
+    }
+
+    /// The SCIM endpoints under `path` (e.g. `/scim/v2`); the tenant is the bearer
+    /// token's.
+    pub fn scope(
+        &self,
+        path: &str,
+    ) -> actix_web::Scope<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<BoxBody>,
+            Error = Error,
+            InitError = (),
+        >,
+    > {
+        self.build_scope(path)
+    }
+
+    /// The SCIM endpoints under a path naming the tenant in a `{tenant}` segment,
+    /// e.g. `/tenants/{tenant}/scim/v2`; a token of another tenant is refused (403).
+    ///
+    /// # Panics
+    /// If `path` has no `{tenant}` segment: that is a programming error.
+    pub fn tenant_scope(
+        &self,
+        path: &str,
+    ) -> actix_web::Scope<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<BoxBody>,
+            Error = Error,
+            InitError = (),
+        >,
+    > {
+        assert!(
+            path.contains("{tenant}"),
+            "tenant_scope({path:?}): the path must have a {{tenant}} segment"
+        );
+        self.build_scope(path)
+    }
+
+    fn build_scope(
+        &self,
+        path: &str,
+    ) -> actix_web::Scope<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<BoxBody>,
+            Error = Error,
+            InitError = (),
+        >,
+    > {
+        let not_allowed = || web::to(method_not_allowed);
+        web::scope(path)
+            .app_data(Data::from(Arc::clone(&self.shared)))
+            .app_data(web::PayloadConfig::new(self.shared.limits.max_payload_size))
+            .wrap(from_fn(scim_middleware))
+            .service(
+                web::resource("/ServiceProviderConfig")
+                    .get(discovery::service_provider_config::<S, T>)
+                    .default_service(not_allowed()),
+            )
+            .service(
+                web::resource("/ResourceTypes")
+                    .get(discovery::resource_types::<S, T>)
+                    .default_service(not_allowed()),
+            )
+            .service(
+                web::resource("/ResourceTypes/{name}")
+                    .get(discovery::resource_type::<S, T>)
+                    .default_service(not_allowed()),
+            )
+            .service(
+                web::resource("/Schemas")
+                    .get(discovery::schemas::<S, T>)
+                    .default_service(not_allowed()),
+            )
+            .service(
+                web::resource("/Schemas/{id}")
+                    .get(discovery::schema::<S, T>)
+                    .default_service(not_allowed()),
+            )
+            .service(
+                web::resource("/Bulk")
+                    .post(bulk::bulk::<S, T>)
+                    .default_service(not_allowed()),
+            )
+            .service(
+                web::resource("/.search")
+                    .post(handlers::search_all::<S, T>)
+                    .default_service(not_allowed()),
+            )
+            .service(web::resource(["/Me", "/Me/{rest:.*}"]).to(handlers::me::<S, T>))
+            .service(
+                web::resource("/{endpoint}")
+                    .get(handlers::list::<S, T>)
+                    .post(handlers::create::<S, T>)
+                    .default_service(not_allowed()),
+            )
+            .service(
+                web::resource("/{endpoint}/.search")
+                    .post(handlers::search::<S, T>)
+                    .default_service(not_allowed()),
+            )
+            .service(
+                web::resource("/{endpoint}/{id}")
+                    .get(handlers::get::<S, T>)
+                    .put(handlers::replace::<S, T>)
+                    .patch(handlers::patch::<S, T>)
+                    .delete(handlers::delete::<S, T>)
+                    .default_service(not_allowed()),
+            )
+            .default_service(web::to(not_found))
+    }
+}
+
+/// What every handler shares: the store, registry, policy, limits and caches.
+pub(crate) struct Shared<S, T> {
+    pub(crate) store: Arc<S>,
+    pub(crate) tenants: Arc<T>,
+    pub(crate) registry: Registry,
+    pub(crate) policy: Policy,
+    pub(crate) limits: Limits,
+    pub(crate) tokens: Arc<TokenCache>,
+    pub(crate) rate: Arc<RateLimiter>,
+}
+
+impl<S, T> Clone for Shared<S, T> {
+    fn clone(&self) -> Self {
+        Shared {
+            store: Arc::clone(&self.store),
+            tenants: Arc::clone(&self.tenants),
+            registry: self.registry.clone(),
+            policy: self.policy.clone(),
+            limits: self.limits.clone(),
+            tokens: Arc::clone(&self.tokens),
+            rate: Arc::clone(&self.rate),
+        }
+    }
+}
+
+/// The tenant a request was authenticated as, in the request's extensions for
+/// loggers (see [`log_request`](crate::log_request)).
+#[derive(Debug, Clone)]
+pub struct RequestTenant(pub String);
+
+/// An authenticated request: the credential and where the scope is mounted.
+pub(crate) struct Call<'a, S, T> {
+    pub(crate) shared: &'a Shared<S, T>,
+    pub(crate) credential: Credential,
+    pub(crate) base_url: String,
+}
+
+impl<S, T> Call<'_, S, T> {
+    /// The store scope of this request.
+    pub(crate) fn scope(&self) -> scimitar_store::Scope<'_> {
+        scimitar_store::Scope::new(
+            &self.credential.tenant.id,
+            &self.shared.registry,
+            &self.credential.policy,
+        )
+    }
+}
+
+impl<S, T: TenantStore> Shared<S, T> {
+    /// Authenticates `req` (bearer token, tenant enabled, tenant URL, rate limit).
+    pub(crate) async fn call(&self, req: &HttpRequest) -> Result<Call<'_, S, T>, ScimError> {
+        let token = bearer_token(req)?;
+        let credential = self
+            .tokens
+            .verify(&*self.tenants, token, &self.policy)
+            .await?
+            .map_err(|refusal| ScimError::Unauthorized(refusal.to_string()))?;
+        let tenant = &credential.tenant;
+        req.extensions_mut()
+            .insert(RequestTenant(tenant.id.clone()));
+        if let Some(url_tenant) = req.match_info().get("tenant") {
+            if url_tenant != tenant.id {
+                return Err(ScimError::Forbidden(format!(
+                    "the bearer token does not belong to tenant {url_tenant}"
+                )));
+            }
+        }
+        if !tenant.enabled {
+            return Err(ScimError::Forbidden(format!(
+                "provisioning is disabled for tenant {}",
+                tenant.id
+            )));
+        }
+        self.rate.check(&tenant.id)?;
+        Ok(Call {
+            shared: self,
+            credential,
+            base_url: base_url(req),
+        })
+    }
+}
+
+impl<S, T> Shared<S, T> {
+    /// The resource type served at `/{endpoint}`, ignoring case.
+    pub(crate) fn resource_type(&self, endpoint: &str) -> Result<&ResourceType, ScimError> {
+        self.registry
+            .resource_types()
+            .iter()
+            .find(|resource_type| {
+                resource_type
+                    .endpoint
+                    .trim_matches('/')
+                    .eq_ignore_ascii_case(endpoint)
+            })
+            .ok_or_else(|| ScimError::NotFound(format!("no endpoint /{endpoint}")))
+    }
+}
+
+/// The bearer token of the `Authorization` header.
+fn bearer_token(req: &HttpRequest) -> Result<&str, ScimError> {
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ScimError::Unauthorized("a bearer token is required".into()))?;
+    let text = header.to_str().unwrap_or_default().trim();
+    match text.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(token.trim()),
+        _ => Err(ScimError::Unauthorized(
+            "the Authorization header must be `Bearer <token>`".into(),
+        )),
+    }
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ScimError> {
+    Err(ScimError::MethodNotAllowed(req.method().to_string()))
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ScimError> {
+    Err(ScimError::NotFound(format!("no endpoint {}", req.path())))
+}
+
+/// Records where the scope is mounted, and makes every error response a SCIM error:
+/// actix's own (payload too large, a path that does not parse...) come out as plain
+/// text otherwise.
+async fn scim_middleware<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let path = req.path();
+    let matched = path
+        .len()
+        .saturating_sub(req.match_info().unprocessed().len());
+    let base = path.get(..matched).unwrap_or_default().to_owned();
+    req.extensions_mut().insert(BasePath(base));
+    // Handlers and extractors answer with responses (errors included); an `Err` here
+    // would come from a middleware inside the scope, and there is none.
+    let response = next.call(req).await?.map_into_boxed_body();
+    Ok(scim_error_body(response))
+}
+
+fn scim_error_body(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    let is_scim = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/scim+json"));
+    if status.as_u16() < 400 || is_scim {
+        return response;
+    }
+    let detail = response
+        .response()
+        .error()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    let (request, old) = response.into_parts();
+    let mut body = error_body(&ErrorResponse::new(status.as_u16(), detail));
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            body.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    if status == actix_web::http::StatusCode::UNAUTHORIZED {
+        body.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer realm="scimitar""#),
+        );
+    }
+    ServiceResponse::new(request, body)
+}
