@@ -8,6 +8,7 @@ mod tenants;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use scimitar_filter::ast::Filter;
 use scimitar_schema::Mode;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -635,29 +636,28 @@ impl TenantData {
         sort: &SortSpec,
     ) -> Result<Page, StoreError> {
         let hints = scope.registry.hints(resource_type);
+        // Rule 15: members are read only when the filter or sort needs them, and
+        // then only to match; the page reads them again only if it returns them.
+        let match_members = resource_type == GROUP && query_mentions_members(query);
         let mut found = Vec::new();
         for (&position, id) in &self.by_position {
             if self.record(resource_type, id).is_err() {
                 continue;
             }
-            let resource = self.full(id, true);
+            let resource = self.full(id, match_members);
             let matched = match &query.filter {
                 Some(filter) => schema_ops::matches(&hints, filter, &resource),
                 None => true,
             };
             if matched {
-                found.push((sort.key(&resource, position), resource));
+                found.push((sort.key(&resource, position), id));
             }
         }
         found.sort_by(|(a, _), (b, _)| sort.compare(a, b));
         let total_results = found.len();
         let with_members = schema_ops::returns_members(scope, resource_type, &query.projection);
-        let project = |(_, resource): (order::SortKey, Value)| {
-            let resource = if with_members {
-                resource
-            } else {
-                without_members(resource)
-            };
+        let project = |(_, id): (order::SortKey, &String)| {
+            let resource = self.full(id, with_members);
             schema_ops::project(scope, resource_type, &resource, &query.projection)
         };
         match &query.paging {
@@ -691,6 +691,24 @@ impl TenantData {
             }
         }
     }
+}
+
+/// Whether a query's filter or sort names `members`.
+fn query_mentions_members(query: &Query) -> bool {
+    fn mentions(filter: &Filter) -> bool {
+        match filter {
+            Filter::Compare { path, .. }
+            | Filter::Present(path)
+            | Filter::ValuePath { path, .. } => path.name.eq_ignore_ascii_case("members"),
+            Filter::And(filters) | Filter::Or(filters) => filters.iter().any(mentions),
+            Filter::Not(filter) => mentions(filter),
+        }
+    }
+    query.filter.as_ref().is_some_and(mentions)
+        || query
+            .sort_by
+            .as_ref()
+            .is_some_and(|path| path.name.eq_ignore_ascii_case("members"))
 }
 
 /// Validates a create or replace body and splits off a group's member ids.
@@ -740,13 +758,6 @@ fn take_member_ids(body: &mut Value) -> Result<Vec<String>, StoreError> {
         Some(Value::Null) | None => Ok(Vec::new()),
         Some(other) => Err(StoreError::UnknownMember(other.to_string())),
     }
-}
-
-fn without_members(mut resource: Value) -> Value {
-    if let Value::Object(fields) = &mut resource {
-        fields.retain(|name, _| !name.eq_ignore_ascii_case("members"));
-    }
-    resource
 }
 
 fn check_version(record: &Record, expected: Option<&str>) -> Result<(), StoreError> {

@@ -716,8 +716,51 @@ pub async fn rule_08_patch_moves_group_members<S: Store>(store: &S) {
     let read = get(store, &fx, "Group", &team).await;
     assert_eq!(
         member_ids(&read),
-        [u2, u3],
+        [u2.clone(), u3.clone()],
         "rule 8: members after the patch: {read}"
+    );
+
+    // Entra ID: `remove` on `members` with a value list removes only those
+    // (compatible policy).
+    let entra_remove = patch_request(vec![(
+        PatchOpKind::Remove,
+        Some("members"),
+        Some(members_of(&[&u2])),
+    )]);
+    let patched = store
+        .patch(&scope, "Group", &team, &entra_remove, None, &all)
+        .await
+        .unwrap_or_else(|e| panic!("rule 8: Entra ID's member removal failed: {e:?}"));
+    assert_eq!(member_ids(&patched), [u3.clone()], "rule 8: {patched}");
+    // Okta's full push: `replace` on `members`.
+    let okta_push = patch_request(vec![(
+        PatchOpKind::Replace,
+        Some("members"),
+        Some(members_of(&[&u1, &u3])),
+    )]);
+    let patched = store
+        .patch(&scope, "Group", &team, &okta_push, None, &all)
+        .await
+        .unwrap_or_else(|e| panic!("rule 8: replacing members failed: {e:?}"));
+    assert_eq!(member_ids(&patched), [u3, u1], "rule 8: {patched}");
+    // `remove` of `members` without a value empties the group.
+    let clear = patch_request(vec![(PatchOpKind::Remove, Some("members"), None)]);
+    let patched = store
+        .patch(&scope, "Group", &team, &clear, None, &all)
+        .await
+        .unwrap_or_else(|e| panic!("rule 8: removing all members failed: {e:?}"));
+    assert!(member_ids(&patched).is_empty(), "rule 8: {patched}");
+    let ghost = patch_request(vec![(
+        PatchOpKind::Add,
+        Some("members"),
+        Some(members_of(&["no-such-member"])),
+    )]);
+    let result = store
+        .patch(&scope, "Group", &team, &ghost, None, &all)
+        .await;
+    assert!(
+        is_unknown_member(&result),
+        "rule 16: a PATCH adding an unknown member gave {result:?}"
     );
 }
 
@@ -1788,6 +1831,23 @@ pub async fn rule_17_outbox_records_user_changes<S: Store>(store: &S) {
     let _ = store
         .create(&scope, "User", user("EVENTS@example.com"))
         .await;
+    // Entra ID's deactivation: a PATCH with a string boolean (compatible policy).
+    let deactivate = patch_request(vec![(
+        PatchOpKind::Replace,
+        Some("active"),
+        Some(json!("False")),
+    )]);
+    store
+        .patch(
+            &scope,
+            "User",
+            &id,
+            &deactivate,
+            None,
+            &Projection::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("rule 17: patch failed: {e:?}"));
     store
         .delete(&scope, "User", &id, None)
         .await
@@ -1805,6 +1865,7 @@ pub async fn rule_17_outbox_records_user_changes<S: Store>(store: &S) {
             ChangeKind::UserDeactivated,
             ChangeKind::UserReactivated,
             ChangeKind::UserUpdated,
+            ChangeKind::UserDeactivated,
             ChangeKind::UserDeleted
         ],
         "rule 17: user events"
@@ -1835,7 +1896,7 @@ pub async fn rule_17_outbox_records_user_changes<S: Store>(store: &S) {
         events[2..4],
         "rule 17: events after a seq, with a limit"
     );
-    let past_end = store.events(&scope, events[4].seq, 10).await;
+    let past_end = store.events(&scope, events[5].seq, 10).await;
     assert!(
         matches!(&past_end, Ok(rest) if rest.is_empty()),
         "rule 17: events after the last: {past_end:?}"
