@@ -1,5 +1,144 @@
-//! The `scimitar` server binary (under construction).
+//! `scimitar`: the Scimitar SCIM 2.0 server and its administration commands.
+//!
+//! ```text
+//! scimitar serve                      # serve SCIM on 127.0.0.1:8080 over ./scimitar.db
+//! scimitar tenant add acme            # another tenant
+//! scimitar token issue acme --label entra-prod
+//! scimitar filter 'userName eq "bjensen" and active eq true'
+//! ```
+//!
+//! Settings come from, in order of precedence: command-line options, `SCIMITAR_*`
+//! environment variables, the TOML file named by `--config`, then defaults.
 
-fn main() {
-    eprintln!("scimitar: the server arrives with issue 6");
+mod cli;
+mod config;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command, TenantCommand, TokenCommand};
+use config::Settings;
+use scimitar_diesel::DieselStore;
+use scimitar_store::{StoreError, TenantStore};
+
+/// Why a command failed; printed as `scimitar: <message>`.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error("{0}")]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Token(#[from] scimitar_actix::TokenError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Already reported to the user (e.g. a filter error with its caret).
+    #[error("")]
+    Reported,
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Reported) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("scimitar: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    if let Command::Filter { expression } = &cli.command {
+        return print_filter(expression);
+    }
+    let settings = Settings::load(&cli)?;
+    actix_web::rt::System::new().block_on(async move {
+        let open = || DieselStore::open(&settings.database_url);
+        match cli.command {
+            Command::Serve { .. } => serve::serve(settings).await,
+            Command::Migrate => {
+                let store = open()?;
+                println!("database {} is up to date", store.backend());
+                Ok(())
+            }
+            Command::Tenant { command } => tenant(&open()?, command).await,
+            Command::Token { command } => token(&open()?, command).await,
+            Command::Filter { .. } => Ok(()),
+        }
+    })
+}
+
+fn print_filter(expression: &str) -> Result<(), Failure> {
+    match scimitar_filter::parse_filter(expression) {
+        Ok(filter) => {
+            println!("{}", filter.to_parenthesized_string());
+            Ok(())
+        }
+        Err(error) => {
+            eprintln!("{error}\n{}", error.caret(expression));
+            Err(Failure::Reported)
+        }
+    }
+}
+
+async fn tenant(store: &DieselStore, command: TenantCommand) -> Result<(), Failure> {
+    match command {
+        TenantCommand::Add { id, name } => {
+            let tenant = store
+                .create_tenant(&id, name.as_deref().unwrap_or(&id), serde_json::json!({}))
+                .await?;
+            println!("created tenant {}", tenant.id);
+        }
+        TenantCommand::List => {
+            for tenant in store.list_tenants().await? {
+                let state = if tenant.enabled {
+                    "enabled"
+                } else {
+                    "disabled"
+                };
+                println!("{}\t{state}\t{}", tenant.id, tenant.name);
+            }
+        }
+        TenantCommand::Enable { id } => {
+            store.set_tenant_enabled(&id, true).await?;
+            println!("tenant {id} enabled");
+        }
+        TenantCommand::Disable { id } => {
+            store.set_tenant_enabled(&id, false).await?;
+            println!("tenant {id} disabled (running servers notice within the token cache time)");
+        }
+    }
+    Ok(())
+}
+
+async fn token(store: &DieselStore, command: TokenCommand) -> Result<(), Failure> {
+    match command {
+        TokenCommand::Issue { tenant, label } => {
+            let issued = scimitar_actix::issue_token(store, &tenant, &label).await?;
+            // The token alone on stdout, so that scripts can capture it.
+            println!("{}", issued.token);
+        }
+        TokenCommand::List { tenant } => {
+            for token in store.list_tokens(&tenant).await? {
+                let state = match token.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "active".to_owned(),
+                };
+                let last_used = token
+                    .last_used
+                    .map_or_else(|| "never used".to_owned(), |at| format!("last used {at}"));
+                println!("{}\t{}\t{state}\t{last_used}", token.id, token.label);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            store.revoke_token(&id).await?;
+            println!("token {id} revoked (running servers notice within the token cache time)");
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,150 @@
+//! Settings: command line over environment over the TOML file over defaults.
+
+use std::path::Path;
+
+use scimitar_actix::Limits;
+use scimitar_schema::Policy;
+use serde::Deserialize;
+
+use crate::cli::{Cli, Command};
+
+/// The default database: a SQLite file in the working directory.
+pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://scimitar.db";
+/// The default listen address: loopback only, until the operator opens it.
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Why the settings could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid settings file: {source}")]
+    Parse {
+        path: String,
+        source: Box<toml::de::Error>,
+    },
+}
+
+/// The settings file: every key optional.
+///
+/// ```toml
+/// listen = "0.0.0.0:8080"
+/// database_url = "postgres://scimitar@db/scimitar"
+///
+/// [limits]
+/// max_results = 500
+/// rate_limit_per_second = 20
+///
+/// [policy]
+/// unknown_attributes = "reject"
+/// ```
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<String>,
+    database_url: Option<String>,
+    #[serde(default)]
+    limits: Option<Limits>,
+    #[serde(default)]
+    policy: Option<Policy>,
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) listen: String,
+    pub(crate) database_url: String,
+    pub(crate) limits: Limits,
+    pub(crate) policy: Policy,
+}
+
+impl Settings {
+    pub(crate) fn load(cli: &Cli) -> Result<Settings, ConfigError> {
+        let file = match &cli.config {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        let listen = match &cli.command {
+            Command::Serve { listen } => listen.clone(),
+            _ => None,
+        };
+        Ok(Settings {
+            listen: listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            database_url: cli
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            limits: file.limits.unwrap_or_default(),
+            policy: file.policy.unwrap_or_default(),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: shown,
+        source: Box::new(source),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn command_line_beats_file_beats_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scimitar.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\ndatabase_url = \"sqlite://file.db\"\n[limits]\nmax_results = 5\n[policy]\nunknown_attributes = \"reject\"\n",
+        )
+        .unwrap();
+        let config = path.to_str().unwrap();
+        let cli = Cli::parse_from(["scimitar", "--config", config, "serve"]);
+        let settings = Settings::load(&cli).unwrap();
+        assert_eq!(settings.listen, "0.0.0.0:9000");
+        assert_eq!(settings.database_url, "sqlite://file.db");
+        assert_eq!(settings.limits.max_results, 5);
+        assert_eq!(settings.limits.default_page_size, 100);
+        assert_eq!(
+            settings.policy.unknown_attributes,
+            scimitar_schema::UnknownAttributes::Reject
+        );
+        let cli = Cli::parse_from([
+            "scimitar",
+            "--config",
+            config,
+            "--database-url",
+            "sqlite://cli.db",
+            "serve",
+            "--listen",
+            "127.0.0.1:1",
+        ]);
+        let settings = Settings::load(&cli).unwrap();
+        assert_eq!(settings.listen, "127.0.0.1:1");
+        assert_eq!(settings.database_url, "sqlite://cli.db");
+    }
+
+    #[test]
+    fn typos_in_the_file_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "listne = \"x\"\n").unwrap();
+        let cli = Cli::parse_from(["scimitar", "--config", path.to_str().unwrap(), "migrate"]);
+        let error = Settings::load(&cli).unwrap_err();
+        assert!(error.to_string().contains("listne"), "{error}");
+    }
+}

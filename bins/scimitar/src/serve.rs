@@ -1,0 +1,82 @@
+//! `scimitar serve`: the HTTP server.
+
+use actix_web::middleware::from_fn;
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpResponse, HttpServer};
+use scimitar_actix::{issue_token, ScimService, SCIM_JSON};
+use scimitar_diesel::DieselStore;
+use scimitar_store::TenantStore;
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::Failure;
+
+/// The tenant created on first start.
+const DEFAULT_TENANT: &str = "default";
+
+pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
+    let store = DieselStore::open(&settings.database_url)?;
+    log::info!("database {} ready", store.backend());
+    let first_token = first_start(&store).await?;
+
+    let service = ScimService::new(store.clone())
+        .policy(settings.policy.clone())
+        .limits(settings.limits.clone());
+    let probe = Data::new(store);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(scimitar_actix::log_request))
+            .app_data(probe.clone())
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+            .service(service.scope("/scim/v2"))
+            .service(service.tenant_scope("/tenants/{tenant}/scim/v2"))
+    })
+    .bind(&settings.listen)?;
+    let address = server
+        .addrs()
+        .first()
+        .map_or_else(|| settings.listen.clone(), ToString::to_string);
+    let base_url = format!("http://{address}/scim/v2");
+    if let Some(token) = first_token {
+        println!(
+            "First start: created tenant `{DEFAULT_TENANT}` and its first bearer token.\n\
+             It is shown only this once; store it now:\n\n    {token}\n\n\
+             In Entra ID (Provisioning > Admin Credentials) paste\n    \
+             Tenant URL:   {base_url}\n    Secret Token: the token above\n"
+        );
+    }
+    println!("scimitar listening on {base_url}");
+    server.run().await?;
+    Ok(())
+}
+
+/// On an empty database, creates tenant `default` and returns its first token.
+async fn first_start(store: &DieselStore) -> Result<Option<String>, Failure> {
+    if !store.list_tenants().await?.is_empty() {
+        return Ok(None);
+    }
+    store
+        .create_tenant(DEFAULT_TENANT, "Default tenant", json!({}))
+        .await?;
+    let issued = issue_token(store, DEFAULT_TENANT, "first start").await?;
+    Ok(Some(issued.token))
+}
+
+/// `GET /healthz`: the process is up.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(SCIM_JSON)
+        .json(json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: the database answers.
+async fn readyz(store: Data<DieselStore>) -> HttpResponse {
+    match store.ping().await {
+        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
+        Err(error) => {
+            log::warn!("readiness check failed: {error}");
+            HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable"}))
+        }
+    }
+}
