@@ -70,7 +70,20 @@ impl Scenario {
     }
 }
 
-/// A server to send requests to.
+/// How to reach a server.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Where it listens (always a loopback address).
+    pub addr: SocketAddr,
+    /// The path of the SCIM endpoints, such as `/scim/v2` (no trailing slash).
+    pub base_path: String,
+    /// The bearer token to send.
+    pub token: String,
+    /// A cheap endpoint answering 200, to measure the client's ceiling.
+    pub trivial_path: String,
+}
+
+/// A server to send requests to, with the request settings.
 #[derive(Debug, Clone)]
 pub struct Target {
     /// Where it listens.
@@ -83,6 +96,19 @@ pub struct Target {
     pub template: RequestTemplate,
     /// The limit on each request.
     pub timeout: Duration,
+}
+
+impl Target {
+    /// Requests to `endpoint`, each limited to `timeout`.
+    pub fn new(endpoint: &Endpoint, timeout: Duration) -> Self {
+        Self {
+            addr: endpoint.addr,
+            base_path: endpoint.base_path.clone(),
+            trivial_path: endpoint.trivial_path.clone(),
+            template: RequestTemplate::new(endpoint.addr, &endpoint.token),
+            timeout,
+        }
+    }
 }
 
 /// What seeding created: server ids by index.
@@ -210,6 +236,8 @@ pub struct Outcome {
     pub summary: Summary,
     /// The first failure seen, to tell what went wrong.
     pub first_error: Option<String>,
+    /// CPU time the load generator itself spent (all its threads), if known.
+    pub client_cpu: Option<Duration>,
 }
 
 /// Runs `scenario` for `duration` after an unrecorded warm-up.
@@ -236,6 +264,7 @@ async fn measure(
     duration: Duration,
     creations: &Arc<AtomicU64>,
 ) -> Result<Outcome, LoadError> {
+    let cpu_before = process_cpu_time();
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
@@ -261,9 +290,14 @@ async fn measure(
         samples.merge(worker_samples);
         first_error = first_error.or(error);
     }
+    let elapsed = started.elapsed();
+    let client_cpu = process_cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     Ok(Outcome {
-        summary: samples.summarise(started.elapsed()),
+        summary: samples.summarise(elapsed),
         first_error,
+        client_cpu,
     })
 }
 
@@ -445,6 +479,17 @@ impl Worker {
             self.pending_removal = None;
         }
     }
+}
+
+/// CPU time this process has used so far: the sum over its threads of the
+/// nanoseconds in `/proc/self/task/*/schedstat`.
+fn process_cpu_time() -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
 }
 
 /// The start of a response body, for error messages.

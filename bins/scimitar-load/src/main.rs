@@ -31,8 +31,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::http::RequestTemplate;
-use crate::load::{Scenario, Target};
+use crate::load::{Dataset, Endpoint, Scenario, Target};
 use crate::report::{ServerRun, Setup};
 use crate::server::{Db, Paths, Server};
 
@@ -73,6 +72,18 @@ struct Args {
     /// Use this server binary instead of building it with `cargo build --release`.
     #[arg(long)]
     server_bin: Option<PathBuf>,
+    /// Measure a server already running on loopback at this base URL (such as
+    /// `http://127.0.0.1:8080/scim/v2`) instead of starting ours.
+    #[arg(long, conflicts_with_all = ["peer", "peer_only", "server_bin"])]
+    url: Option<String>,
+    /// The bearer token for `--url`.
+    #[arg(
+        long,
+        env = "SCIMITAR_LOAD_TOKEN",
+        default_value = "",
+        hide_env_values = true
+    )]
+    token: String,
     /// The PostgreSQL server; a fresh database is created on it for the run.
     #[arg(
         long,
@@ -189,7 +200,10 @@ fn run(args: &Args) -> Result<(), LoadError> {
         timeout,
     };
 
-    let ours = if args.peer_only {
+    let ours = if let Some(url) = &args.url {
+        let endpoint = parse_url(url, &args.token)?;
+        Some(runtime.block_on(measure.server(format!("server at {url}"), &endpoint, None))?)
+    } else if args.peer_only {
         None
     } else {
         let bin = match &args.server_bin {
@@ -199,18 +213,20 @@ fn run(args: &Args) -> Result<(), LoadError> {
         eprintln!("starting scimitar on {}...", args.db.name());
         let server = server::start_scimitar(&bin, args.db, &args.postgres_url, &paths)?;
         let name = format!("scimitar ({})", args.db.name());
-        Some(runtime.block_on(measure.server(name, &server, "/healthz"))?)
+        Some(runtime.block_on(measure.server(name, &server.endpoint, Some(&server)))?)
     };
     let peer = if args.peer || args.peer_only {
         eprintln!("starting the peer (scim2-server under uvicorn)...");
         let server = server::start_peer(&paths)?;
         let name = "scim2-server (Python, in memory)".to_owned();
-        Some(runtime.block_on(measure.server(name, &server, "/v2/ServiceProviderConfig"))?)
+        Some(runtime.block_on(measure.server(name, &server.endpoint, Some(&server)))?)
     } else {
         None
     };
 
-    let title = if args.peer_only {
+    let title = if let Some(url) = &args.url {
+        format!("Server at {url}")
+    } else if args.peer_only {
         "Python scim2-server alone".to_owned()
     } else if args.peer {
         format!("Scimitar on {} vs Python scim2-server", args.db.name())
@@ -247,34 +263,43 @@ struct Measure<'a> {
 }
 
 impl Measure<'_> {
-    /// Seeds `server` and runs every scenario against it.
+    /// Seeds the server at `endpoint` and runs every scenario against it; `process`
+    /// is the server's process when we started it (for its peak RSS).
     async fn server(
         &self,
         name: String,
-        server: &Server,
-        trivial_path: &str,
+        endpoint: &Endpoint,
+        process: Option<&Server>,
     ) -> Result<ServerRun, LoadError> {
         let connections = usize::from(self.args.connections);
-        let target = Arc::new(Target {
-            addr: server.addr,
-            base_path: server.base_path.clone(),
-            trivial_path: trivial_path.to_owned(),
-            template: RequestTemplate::new(server.addr, &server.token),
-            timeout: self.timeout,
-        });
+        let target = Arc::new(Target::new(endpoint, self.timeout));
         let load_before = report::load_average();
-        eprintln!(
-            "{name}: seeding {} users and {} groups...",
-            self.args.users, self.args.groups
-        );
-        let (dataset, seed) = load::seed(
-            &target,
-            self.args.users,
-            self.args.groups,
-            self.args.group_size,
-            connections,
-        )
-        .await?;
+        let needs_data = self
+            .scenarios
+            .iter()
+            .any(|&scenario| scenario != Scenario::Trivial);
+        let (dataset, seed) = if needs_data {
+            eprintln!(
+                "{name}: seeding {} users and {} groups...",
+                self.args.users, self.args.groups
+            );
+            let (dataset, times) = load::seed(
+                &target,
+                self.args.users,
+                self.args.groups,
+                self.args.group_size,
+                connections,
+            )
+            .await?;
+            (dataset, Some(times))
+        } else {
+            let empty = Dataset {
+                user_ids: Vec::new(),
+                group_ids: Vec::new(),
+                group_size: self.args.group_size,
+            };
+            (empty, None)
+        };
         let dataset = Arc::new(dataset);
         // Users created by the POST scenario get indices after the seeded ones.
         let creations = Arc::new(AtomicU64::new(self.args.users as u64 + 1_000_000));
@@ -307,8 +332,46 @@ impl Measure<'_> {
             name,
             seed,
             outcomes,
-            peak_rss_kib: server.peak_rss_kib(),
+            peak_rss_kib: process.and_then(Server::peak_rss_kib),
             load_before,
         })
+    }
+}
+
+/// The endpoint of `--url`: `http://` on a loopback address, with a base path.
+fn parse_url(url: &str, token: &str) -> Result<Endpoint, LoadError> {
+    let bad = |why: &str| LoadError::Usage(format!("--url {url}: {why}"));
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| bad("only http:// is supported"))?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let addr: std::net::SocketAddr = authority
+        .parse()
+        .map_err(|_| bad("give an IP address and a port, such as 127.0.0.1:8080"))?;
+    if !addr.ip().is_loopback() {
+        return Err(bad("only loopback addresses may be load-tested"));
+    }
+    Ok(Endpoint {
+        addr,
+        base_path: path.trim_end_matches('/').to_owned(),
+        token: token.to_owned(),
+        trivial_path: "/healthz".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_must_be_loopback_http() {
+        let endpoint = parse_url("http://127.0.0.1:8080/scim/v2/", "t").unwrap();
+        assert_eq!(endpoint.addr.port(), 8080);
+        assert_eq!(endpoint.base_path, "/scim/v2");
+        assert_eq!(endpoint.token, "t");
+        assert!(parse_url("http://10.0.0.1:80/scim/v2", "t").is_err());
+        assert!(parse_url("https://127.0.0.1:443", "t").is_err());
+        assert!(parse_url("http://localhost:80", "t").is_err());
+        assert_eq!(parse_url("http://[::1]:80", "t").unwrap().base_path, "");
     }
 }

@@ -10,8 +10,8 @@ use crate::load::{Outcome, Scenario, SeedTimes};
 pub struct ServerRun {
     /// What was measured, such as "scimitar (SQLite)".
     pub name: String,
-    /// How long seeding took.
-    pub seed: SeedTimes,
+    /// How long seeding took (`None` when only the trivial scenario ran).
+    pub seed: Option<SeedTimes>,
     /// The outcome of each scenario, in run order.
     pub outcomes: Vec<(Scenario, Outcome)>,
     /// The server's peak resident set size, in KiB.
@@ -64,7 +64,7 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
         "Machine: {}. Data: {} Entra-shaped users (~1 KB), {} groups of {} members. \
          Load: {} keep-alive connections over loopback, {} s per scenario after a {} s warm-up.\n",
         machine(),
-        thousands(setup.users as f64),
+        count(setup.users),
         setup.groups,
         setup.group_size,
         setup.connections,
@@ -128,17 +128,23 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
     out.push('\n');
 
     for run in [ours, peer].into_iter().flatten() {
-        let users_per_second = rate(setup.users, run.seed.users);
+        let seeding = run.seed.map_or_else(
+            || "not seeded".to_owned(),
+            |seed| {
+                format!(
+                    "seeded {} users in {:.1} s ({} users/s) and {} groups in {:.1} s",
+                    count(setup.users),
+                    seed.users.as_secs_f64(),
+                    thousands(rate(setup.users, seed.users)),
+                    setup.groups,
+                    seed.groups.as_secs_f64(),
+                )
+            },
+        );
         let _ = writeln!(
             out,
-            "- {}: seeded {} users in {:.1} s ({} users/s) and {} groups in {:.1} s; \
-             peak RSS {}; load average {} before.",
+            "- {}: {seeding}; peak RSS {}; load average {} before.",
             run.name,
-            thousands(setup.users as f64),
-            run.seed.users.as_secs_f64(),
-            thousands(users_per_second),
-            setup.groups,
-            run.seed.groups.as_secs_f64(),
             run.peak_rss_kib.map_or_else(
                 || "unknown".to_owned(),
                 |kib| format!("{:.0} MiB", kib as f64 / 1024.0)
@@ -146,6 +152,11 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
             run.load_before
                 .map_or_else(|| "unknown".to_owned(), |load| format!("{load:.2}")),
         );
+    }
+    for run in [ours, peer].into_iter().flatten() {
+        if let Some(line) = client_ceiling(run) {
+            let _ = writeln!(out, "- {line}");
+        }
     }
     let failures: Vec<String> = [ours, peer]
         .into_iter()
@@ -168,6 +179,26 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
         }
     }
     out
+}
+
+/// What the trivial scenario says about the load generator's own ceiling: the CPU
+/// it spends per request, which stays true however busy the server or the machine.
+fn client_ceiling(run: &ServerRun) -> Option<String> {
+    let outcome = run.outcome(Scenario::Trivial)?;
+    let cpu = outcome.client_cpu?;
+    let requests = outcome.summary.requests;
+    if requests == 0 {
+        return None;
+    }
+    let per_request = cpu.as_secs_f64() / requests as f64;
+    Some(format!(
+        "load generator against {}: {} req/s, {:.1} µs of client CPU per request, \
+         so one client core sustains about {} req/s.",
+        run.name,
+        thousands(outcome.summary.per_second),
+        per_request * 1e6,
+        thousands(1.0 / per_request),
+    ))
 }
 
 fn rate(count: usize, took: Duration) -> f64 {
@@ -198,7 +229,15 @@ fn thousands(value: f64) -> String {
     if value < 100.0 {
         return format!("{value:.1}");
     }
-    let digits = format!("{value:.0}");
+    group_digits(&format!("{value:.0}"))
+}
+
+/// A count with thousands separators.
+fn count(value: usize) -> String {
+    group_digits(&value.to_string())
+}
+
+fn group_digits(digits: &str) -> String {
     let mut out = String::new();
     for (at, digit) in digits.chars().enumerate() {
         if at > 0 && (digits.len() - at) % 3 == 0 {
@@ -285,6 +324,8 @@ mod tests {
         assert_eq!(thousands(1_234_567.4), "1,234,567");
         assert_eq!(thousands(999.6), "1,000");
         assert_eq!(thousands(8.25), "8.2");
+        assert_eq!(count(10_000), "10,000");
+        assert_eq!(count(7), "7");
         assert_eq!(millis(Duration::from_micros(1_234)), "1.23 ms");
         assert_eq!(millis(Duration::from_micros(45_600)), "45.6 ms");
         assert_eq!(ratio(35_000.0, 1_750.0), "20x");
@@ -300,15 +341,16 @@ mod tests {
             }
             ServerRun {
                 name: name.into(),
-                seed: SeedTimes {
+                seed: Some(SeedTimes {
                     users: Duration::from_secs(1),
                     groups: Duration::from_secs(1),
-                },
+                }),
                 outcomes: vec![(
                     Scenario::GetById,
                     Outcome {
                         summary: samples.summarise(Duration::from_secs(latency)),
                         first_error: None,
+                        client_cpu: Some(Duration::from_millis(latency)),
                     },
                 )],
                 peak_rss_kib: Some(2048),
@@ -331,7 +373,13 @@ mod tests {
             ),
             "{report}"
         );
-        assert!(report.contains("peak RSS 2 MiB"));
+        assert!(report.contains(
+            "seeded 10 users in 1.0 s (10.0 users/s) and 1 groups in 1.0 s; peak RSS 2 MiB"
+        ));
         assert!(report.contains("load average 0.50 before"));
+        assert!(
+            !report.contains("load generator against"),
+            "no trivial scenario ran"
+        );
     }
 }

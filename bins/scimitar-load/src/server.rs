@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::load::Endpoint;
 use crate::LoadError;
 
 /// How long a server may take to answer its first request.
@@ -45,12 +46,8 @@ impl Db {
 /// A server running as our child process; stopped when dropped.
 #[derive(Debug)]
 pub struct Server {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    /// The path of the SCIM endpoints, such as `/scim/v2` (no trailing slash).
-    pub base_path: String,
-    /// The bearer token to send.
-    pub token: String,
+    /// How to reach it.
+    pub endpoint: Endpoint,
     child: Child,
     /// Whatever must outlive the process (a temporary directory, a database).
     _resources: Resources,
@@ -183,14 +180,17 @@ pub fn start_scimitar(
         .spawn()
         .map_err(|source| LoadError::Spawn(bin.display().to_string(), source))?;
     let mut server = Server {
-        addr,
-        base_path: "/scim/v2".into(),
-        token: String::new(),
+        endpoint: Endpoint {
+            addr,
+            base_path: "/scim/v2".into(),
+            token: String::new(),
+            trivial_path: "/healthz".into(),
+        },
         child,
         _resources: resources,
     };
     wait_until_ready(&mut server.child, addr, "/healthz", &log_path)?;
-    server.token = issue_token(bin, &database_url)?;
+    server.endpoint.token = issue_token(bin, &database_url)?;
     Ok(server)
 }
 
@@ -249,15 +249,19 @@ pub fn start_peer(paths: &Paths) -> Result<Server, LoadError> {
         .stderr(log_err)
         .spawn()
         .map_err(|source| LoadError::Spawn(python.display().to_string(), source))?;
-    if let Err(error) = wait_until_ready(&mut child, addr, "/v2/ServiceProviderConfig", &log_path) {
+    let trivial_path = "/v2/ServiceProviderConfig";
+    if let Err(error) = wait_until_ready(&mut child, addr, trivial_path, &log_path) {
         let _ = child.kill();
         let _ = child.wait();
         return Err(error);
     }
     Ok(Server {
-        addr,
-        base_path: "/v2".into(),
-        token: "peer-accepts-any-token".into(),
+        endpoint: Endpoint {
+            addr,
+            base_path: "/v2".into(),
+            token: "peer-accepts-any-token".into(),
+            trivial_path: trivial_path.into(),
+        },
         child,
         _resources: Resources::default(),
     })
