@@ -1,0 +1,145 @@
+//! Runs the real `scimitar` binary: administration commands, and servers on random
+//! loopback ports over SQLite files or the test PostgreSQL database.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+pub use idp::*;
+
+#[path = "../../../../crates/scimitar-actix/tests/idp/mod.rs"]
+mod idp;
+
+/// The PostgreSQL database of the tests.
+pub fn postgres_url() -> String {
+    std::env::var("SCIMITAR_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A database for one test: a fresh SQLite file, or the shared PostgreSQL database.
+pub struct Database {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Database {
+    pub fn sqlite() -> Database {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("scimitar.db").display());
+        Database {
+            url,
+            _dir: Some(dir),
+        }
+    }
+
+    pub fn postgres() -> Database {
+        Database {
+            url: postgres_url(),
+            _dir: None,
+        }
+    }
+
+    /// Runs `scimitar --database-url URL args...`; panics unless it succeeds, and
+    /// returns its stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_scimitar"))
+            .arg("--database-url")
+            .arg(&self.url)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run scimitar");
+        assert!(
+            output.status.success(),
+            "scimitar {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// A new random tenant and a token for it.
+    pub fn tenant(&self) -> (String, String) {
+        let tenant = format!("t-{}", uuid::Uuid::new_v4().simple());
+        self.cli(&["tenant", "add", &tenant]);
+        let token = self.cli(&["token", "issue", &tenant, "--label", "test"]);
+        (tenant, token.trim().to_owned())
+    }
+
+    pub fn serve(&self) -> Server {
+        Server::start(&self.url)
+    }
+}
+
+/// A running `scimitar serve`; killed when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:<port>/scim/v2`.
+    pub base: String,
+    /// The first-start token, if this start created tenant `default`.
+    pub first_token: Option<String>,
+}
+
+impl Server {
+    pub fn start(database_url: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scimitar"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                database_url,
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn scimitar serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, receiver) = mpsc::channel();
+        thread::spawn(move || {
+            let mut first_token = None;
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let line = line.trim();
+                if line.starts_with("scim_") {
+                    first_token = Some(line.to_owned());
+                }
+                if let Some(base) = line.strip_prefix("scimitar listening on ") {
+                    let _ = sender.send((base.to_owned(), first_token.take()));
+                }
+            }
+        });
+        let (base, first_token) = receiver
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server did not start within 60 s");
+        Server {
+            child,
+            base,
+            first_token,
+        }
+    }
+
+    /// A client of this server with `token`.
+    pub fn client(&self, token: &str) -> Client {
+        Client {
+            base: self.base.clone(),
+            token: token.to_owned(),
+        }
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
