@@ -59,6 +59,7 @@ pub fn matches<H: AttributeHints + ?Sized>(filter: &Filter, resource: &Value, hi
     Evaluator { hints }.eval(filter, resource, Scope::Resource)
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 impl Filter {
     /// Whether `resource` matches this filter; see [`matches`](crate::matches).
     pub fn matches<H: AttributeHints + ?Sized>(&self, resource: &Value, hints: &H) -> bool {
@@ -131,9 +132,9 @@ impl<H: AttributeHints + ?Sized> Evaluator<'_, H> {
     ) -> bool {
         let sub_attr = path.sub_attr.as_deref();
         // Hints are only needed for strings; ask at most once per comparison.
-        let mut string_hints = None;
-        let mut string_hints = |found: &Value| {
-            *string_hints.get_or_insert_with(|| {
+        let mut asked = None;
+        let mut string_hints = || {
+            *asked.get_or_insert_with(|| {
                 let via_value =
                     sub_attr.is_none() && elements(found).first().is_some_and(Value::is_object);
                 let hint_path = hint_path(scope, path, via_value);
@@ -153,7 +154,7 @@ impl<H: AttributeHints + ?Sized> Evaluator<'_, H> {
             leaf.is_some_and(|leaf| {
                 elements(leaf).iter().any(|leaf| match (leaf, wanted) {
                     (Value::String(text), CompValue::String(wanted)) => {
-                        let (case_exact, attr_type) = string_hints(found);
+                        let (case_exact, attr_type) = string_hints();
                         string_matches(text, op, wanted, case_exact, attr_type)
                     }
                     (Value::Number(number), CompValue::Number(wanted)) => {
