@@ -925,3 +925,200 @@ fn show(path: &AttrPath) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scimitar_filter::parse_filter;
+
+    /// The WHERE text (placeholders as `?`), the binds, and exactness.
+    fn translate(dialect: Dialect, filter: &str) -> (String, Vec<Value>, bool) {
+        let registry = Registry::builtin();
+        let translator = Translator::new(dialect, &registry, "User").unwrap();
+        let pushed = translator.filter(&parse_filter(filter).unwrap()).unwrap();
+        let mut sql = Sql::default();
+        pushed.cond.render(&mut sql);
+        let (text, binds) = sql.debug_parts();
+        (text, binds, pushed.exact)
+    }
+
+    fn sqlite(filter: &str) -> (String, Vec<Value>, bool) {
+        translate(Dialect::Sqlite, filter)
+    }
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.to_owned())
+    }
+
+    #[test]
+    fn case_insensitive_equality_uses_the_folded_column() {
+        assert_eq!(
+            sqlite(r#"userName eq "Émile@Example.COM""#),
+            (
+                "((r.user_name_folded) = ?)".into(),
+                vec![text("émile@example.com")],
+                true
+            )
+        );
+    }
+
+    #[test]
+    fn case_exact_equality_uses_the_raw_column() {
+        assert_eq!(
+            sqlite(r#"externalId eq "AbC""#),
+            ("((r.external_id) = ?)".into(), vec![text("AbC")], true)
+        );
+        assert_eq!(
+            sqlite(r#"id eq "x""#),
+            ("((r.id) = ?)".into(), vec![text("x")], true)
+        );
+    }
+
+    #[test]
+    fn ordering_operators() {
+        for (op, symbol) in [("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")] {
+            let (sql, binds, exact) = sqlite(&format!(r#"userName {op} "M""#));
+            assert_eq!(sql, format!("((r.user_name_folded) {symbol} ?)"));
+            assert_eq!(binds, vec![text("m")]);
+            assert!(exact);
+        }
+        // PostgreSQL compares bytes, as Rust does.
+        let (sql, _, _) = translate(Dialect::Postgres, r#"userName gt "m""#);
+        assert_eq!(sql, "((r.user_name_folded) COLLATE \"C\" > ?)");
+    }
+
+    #[test]
+    fn like_operators_escape_wildcards() {
+        let (sql, binds, exact) = sqlite(r#"userName co "100%_a\\b""#);
+        assert_eq!(sql, "((r.user_name_folded) LIKE ? ESCAPE '\\')");
+        assert_eq!(binds, vec![text("%100\\%\\_a\\\\b%")]);
+        assert!(exact);
+        assert_eq!(sqlite(r#"userName sw "Ab""#).1, vec![text("ab%")]);
+        assert_eq!(sqlite(r#"userName ew "Ab""#).1, vec![text("%ab")]);
+        assert_eq!(escape_like(r"a%b_c\d"), r"a\%b\_c\\d");
+    }
+
+    #[test]
+    fn ne_and_not_treat_missing_attributes_as_not_equal() {
+        let (sql, binds, exact) = sqlite(r#"displayName ne "X""#);
+        assert_eq!(sql, "NOT COALESCE(((r.display_name_folded) = ?), FALSE)");
+        assert_eq!(binds, vec![text("x")]);
+        assert!(exact);
+    }
+
+    #[test]
+    fn presence_and_null() {
+        assert_eq!(
+            sqlite("externalId pr"),
+            ("(r.external_id <> '')".into(), vec![], true)
+        );
+        assert_eq!(
+            sqlite("externalId eq null").0,
+            "NOT COALESCE((r.external_id <> ''), FALSE)"
+        );
+        assert_eq!(sqlite("active pr").0, "(r.active IS NOT NULL)");
+        assert_eq!(sqlite(r#"userName gt null"#).0, "1 = 0");
+    }
+
+    #[test]
+    fn booleans_and_type_mismatches() {
+        assert_eq!(
+            sqlite("active eq true"),
+            ("(r.active = ?)".into(), vec![Value::Bool(true)], true)
+        );
+        // A value of another type never matches; `ne` then always does.
+        assert_eq!(sqlite("active eq \"true\"").0, "1 = 0");
+        assert_eq!(sqlite("userName eq 1").0, "1 = 0");
+        assert_eq!(sqlite("userName ne 1").0, "1 = 1");
+    }
+
+    #[test]
+    fn date_times_compare_as_instants() {
+        let (sql, binds, exact) = sqlite(r#"meta.lastModified gt "2011-05-13T04:42:34+02:00""#);
+        assert_eq!(sql, "(r.last_modified > ?)");
+        assert_eq!(binds, vec![Value::Int(1_305_254_554_000_000_000)]);
+        assert!(exact);
+        // Not an RFC 3339 date-time: the evaluator compares it as a string.
+        assert!(!sqlite(r#"meta.lastModified gt "yesterday""#).2);
+    }
+
+    #[test]
+    fn emails_use_their_table() {
+        let (sql, binds, exact) = sqlite(r#"emails[type eq "work" and value co "@example.com"]"#);
+        assert_eq!(
+            sql,
+            "r.pk IN (SELECT e.resource_pk FROM resource_emails e WHERE 1 = 1 AND \
+             (((scim_fold(e.type)) = ?) AND ((e.value_folded) LIKE ? ESCAPE '\\')))"
+        );
+        assert_eq!(binds, vec![text("work"), text("%@example.com%")]);
+        assert!(exact);
+        // `emails co` compares each email's value.
+        assert_eq!(
+            sqlite(r#"emails co "X""#).0,
+            "r.pk IN (SELECT e.resource_pk FROM resource_emails e WHERE 1 = 1 AND \
+             ((e.value_folded) LIKE ? ESCAPE '\\'))"
+        );
+    }
+
+    #[test]
+    fn other_attributes_use_json_functions() {
+        let (sql, binds, exact) = sqlite(r#"name.givenName eq "Bo""#);
+        assert_eq!(
+            sql,
+            "((scim_fold((CASE WHEN json_type(r.data, ?) = 'text' THEN r.data ->> ? END))) = ?)"
+        );
+        let path = text("$.\"name\".\"givenName\"");
+        assert_eq!(binds, vec![path.clone(), path, text("bo")]);
+        assert!(exact);
+        let (sql, binds, _) = translate(
+            Dialect::Postgres,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber pr",
+        );
+        assert_eq!(
+            sql,
+            "(jsonb_extract_path(r.data, ?, ?) NOT IN ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb, '{}'::jsonb))"
+        );
+        assert_eq!(
+            binds,
+            vec![
+                text("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"),
+                text("employeeNumber")
+            ]
+        );
+    }
+
+    #[test]
+    fn what_sql_cannot_decide_is_left_to_memory() {
+        // Multi-valued attributes other than emails and members.
+        assert_eq!(
+            sqlite(r#"phoneNumbers.value eq "1""#),
+            ("1 = 1".into(), vec![], false)
+        );
+        // A superset under `and` still narrows; under `not` it cannot.
+        let (sql, _, exact) = sqlite(r#"userName eq "a" and phoneNumbers pr"#);
+        assert_eq!(sql, "((r.user_name_folded) = ?)");
+        assert!(!exact);
+        assert_eq!(
+            sqlite(r#"not (phoneNumbers pr)"#),
+            ("1 = 1".into(), vec![], false)
+        );
+    }
+
+    #[test]
+    fn invalid_filters_are_refused() {
+        let registry = Registry::builtin();
+        let translator = Translator::new(Dialect::Sqlite, &registry, "User").unwrap();
+        for filter in [
+            r#"noSuch eq "x""#,
+            r#"name eq "x""#,
+            "active gt true",
+            r#"emails[noSuch eq "x"]"#,
+        ] {
+            let result = translator.filter(&parse_filter(filter).unwrap());
+            assert!(
+                matches!(result, Err(StoreError::InvalidFilter(_))),
+                "{filter}: {result:?}"
+            );
+        }
+    }
+}

@@ -1,4 +1,52 @@
-//! scimitar-diesel: under construction.
+//! The Diesel store: Scimitar's [`Store`](scimitar_store::Store) and
+//! [`TenantStore`](scimitar_store::TenantStore) on SQLite (bundled) or PostgreSQL,
+//! one code base, the backend chosen by the database URL.
+//!
+//! - **Filters run in SQL.** A SCIM filter becomes a `WHERE` clause with bound
+//!   values: `userName`, `externalId`, `displayName`, `active`, `meta.*`, `emails`
+//!   and group `members` hit indexed columns and tables; other single-valued
+//!   attributes, extension attributes included, use JSON functions. What SQL
+//!   cannot decide exactly is narrowed in SQL and finished in memory with the
+//!   reference evaluator, before counting and paging, so results and
+//!   `totalResults` are always those of `scimitar_filter::matches`.
+//! - **Sorting and paging run in SQL**: index paging with `LIMIT`/`OFFSET`, and
+//!   RFC 9865 cursors as keyset pagination (constant time at any depth).
+//! - **Group members live in their own table**: adding one member to a
+//!   100,000-member group is one row; reading a group with
+//!   `excludedAttributes=members` never reads them.
+//! - **Every write is one transaction** with its outbox events; SQLite writers
+//!   take the write lock up front (`BEGIN IMMEDIATE`), PostgreSQL writers of one
+//!   tenant take turns so events are numbered in commit order.
+//!
+//! Calls run on Tokio's blocking pool when called inside a Tokio runtime, so the
+//! async executor never waits on the database.
+//!
+//! ```
+//! use scimitar_diesel::DieselStore;
+//! use scimitar_filter::parse_filter;
+//! use scimitar_store::{Policy, Query, Registry, Scope, Store};
+//! use serde_json::json;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! // `sqlite://path/to/file.db` or `postgres://user@host/db` in production.
+//! let store = DieselStore::open("sqlite::memory:")?;
+//! let (registry, policy) = (Registry::builtin(), Policy::default());
+//! let scope = Scope::new("acme", &registry, &policy);
+//!
+//! let user = json!({
+//!     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+//!     "userName": "bjensen@example.com",
+//!     "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true}],
+//! });
+//! let created = store.create(&scope, "User", user).await?;
+//!
+//! let filter = parse_filter(r#"userName eq "BJensen@example.com""#).unwrap();
+//! let page = store.query(&scope, "User", &Query::default().filter(filter)).await?;
+//! assert_eq!(page.total_results, 1);
+//! assert_eq!(page.resources[0]["id"], created["id"]);
+//! # Ok::<(), scimitar_store::StoreError>(())
+//! # }).unwrap();
+//! ```
 
 mod connection;
 mod error;
@@ -21,7 +69,10 @@ use error::Failure;
 use scimitar_store::StoreError;
 use sql::Sql;
 
-/// A SCIM store on SQLite or PostgreSQL.
+/// A SCIM store on SQLite or PostgreSQL: implements
+/// [`Store`](scimitar_store::Store) and [`TenantStore`](scimitar_store::TenantStore).
+///
+/// Cloning is cheap and shares the connection pool.
 #[derive(Debug, Clone)]
 pub struct DieselStore {
     pools: Arc<Pools>,
@@ -29,12 +80,24 @@ pub struct DieselStore {
 
 impl DieselStore {
     /// Opens the database at `url` with default [`OpenOptions`] and brings its schema
-    /// up to date. Blocks while connecting and migrating.
+    /// up to date (embedded migrations; concurrent openers migrate once). Blocks
+    /// while connecting and migrating.
+    ///
+    /// URLs: `sqlite://PATH` (relative, or `sqlite:///absolute/path`),
+    /// `sqlite::memory:` (one connection, gone when the store is dropped: tests and
+    /// examples), `postgres://...` / `postgresql://...` (libpq syntax).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] for an unsupported URL or a failed migration,
+    /// [`StoreError::Unavailable`] when the database cannot be reached.
     pub fn open(url: &str) -> Result<DieselStore, StoreError> {
         DieselStore::open_with(url, &OpenOptions::default())
     }
 
-    /// Opens the database at `url` with `options`.
+    /// Opens the database at `url` with `options` (pool size, SQLite durability).
+    ///
+    /// # Errors
+    /// As [`DieselStore::open`].
     pub fn open_with(url: &str, options: &OpenOptions) -> Result<DieselStore, StoreError> {
         let pools = Pools::open(url, options).map_err(StoreError::from)?;
         Ok(DieselStore {
@@ -47,7 +110,10 @@ impl DieselStore {
         self.pools.backend()
     }
 
-    /// Checks that the database answers (readiness probes).
+    /// Checks that the database answers `SELECT 1` (readiness probes).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when no connection can be had.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.blocking(|pools| pools.with_conn(|conn| Ok(conn.execute(Sql::new("SELECT 1"))?)))
             .await
