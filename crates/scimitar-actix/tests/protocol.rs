@@ -109,6 +109,31 @@ fn user_crud_with_etags() {
     let projected = server.get(&format!("/Users/{id}?attributes=userName"));
     assert_eq!(projected.body["userName"], "bjensen@example.com");
 
+    let current = replaced.header("etag").unwrap().to_owned();
+    let deactivate = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "displayName", "value": "Babs"}]});
+    server
+        .request("PATCH", &location)
+        .bearer(&server.token)
+        .header("If-Match", &version)
+        .send(Some(deactivate.clone()))
+        .assert_error(412, None);
+    let patched = server
+        .request("PATCH", &format!("{location}?attributes=displayName"))
+        .bearer(&server.token)
+        .header("If-Match", &current)
+        .send(Some(deactivate));
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(patched.body["displayName"], "Babs");
+    assert_eq!(patched.body["id"], id.as_str());
+    assert!(patched.body.get("userName").is_none(), "{}", patched.text);
+    server
+        .request("DELETE", &location)
+        .bearer(&server.token)
+        .header("If-Match", &current)
+        .send(None)
+        .assert_error(412, None);
+
     assert_eq!(server.delete(&format!("/Users/{id}")).status, 204);
     server.get(&format!("/Users/{id}")).assert_error(404, None);
     server

@@ -251,7 +251,7 @@ pub fn entra_flow(client: &Client) {
             })
             .unwrap_or_default()
     };
-    assert_eq!(members(client), [id.clone(), manager.clone()]);
+    assert_eq!(members(client), [id.as_str(), manager.as_str()]);
     let remove = client.patch(
         &format!("/Groups/{group_id}"),
         &json!({"schemas": [PATCH_OP], "Operations": [
@@ -259,7 +259,7 @@ pub fn entra_flow(client: &Client) {
         ]}),
     );
     expect(&remove, 200);
-    assert_eq!(members(client), [manager.clone()]);
+    assert_eq!(members(client), [manager.as_str()]);
     let listed = client.get(&format!(
         "/Groups?excludedAttributes=members&filter={}",
         form("displayName eq \"displayName\"")
