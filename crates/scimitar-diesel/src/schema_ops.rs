@@ -1,6 +1,7 @@
 //! What the store asks of the schema, filter and patch crates, in one place.
 
 use scimitar_filter::ast::{AttrPath, Filter};
+use scimitar_patch::{ApplyOptions, OperationError};
 use scimitar_schema::Mode;
 use scimitar_store::{PatchRequest, Policy, Projection, Registry, Scope, StoreError};
 use serde_json::Value;
@@ -80,17 +81,85 @@ pub(crate) fn returns_members(ctx: &Ctx, resource_type: &str, projection: &Proje
         && projection.needs_attribute(&ctx.registry, resource_type, &AttrPath::new("members"))
 }
 
-/// Applies a PATCH (TEMPORARY: no-op until `scimitar-patch` lands).
+/// Applies a PATCH. A group is passed without its members unless
+/// `with_members`: member operations then come back as a delta.
 pub(crate) fn apply_patch(
-    _ctx: &Ctx,
-    _resource_type: &str,
+    ctx: &Ctx,
+    resource_type: &str,
     resource: &Value,
-    _request: &PatchRequest,
+    request: &PatchRequest,
+    with_members: bool,
 ) -> Result<Patched, StoreError> {
-    Ok(Patched {
-        resource: resource.clone(),
-        members: MemberChange::Keep,
-    })
+    let is_group = resource_type == GROUP;
+    let options = ApplyOptions {
+        external_members: is_group && !with_members,
+    };
+    let patched = scimitar_patch::apply_with(
+        &ctx.registry,
+        resource_type,
+        resource,
+        request,
+        &ctx.policy,
+        &options,
+    )?;
+    let mut resource = patched.resource;
+    let changes = patched.changes;
+    let members = if !is_group {
+        MemberChange::Keep
+    } else if with_members {
+        MemberChange::Set(take_member_ids(&mut resource)?)
+    } else {
+        let added: Vec<String> = changes
+            .members_added
+            .into_iter()
+            .map(|member| member.value)
+            .collect();
+        if changes.members_replaced {
+            MemberChange::Set(added)
+        } else {
+            MemberChange::Delta {
+                add: added,
+                remove: changes.members_removed,
+            }
+        }
+    };
+    Ok(Patched { resource, members })
+}
+
+/// Whether a PATCH failed only because it selects members by something other
+/// than their id (`members[display eq "x"]`): applying it again with the member
+/// list loaded succeeds.
+pub(crate) fn needs_member_list(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::Patch(error)
+            if matches!(error.reason(), Some(OperationError::MembersNeedList { .. }))
+    )
+}
+
+/// Removes a group's `members` from its body and returns their ids.
+pub(crate) fn take_member_ids(body: &mut Value) -> Result<Vec<String>, StoreError> {
+    let Value::Object(fields) = body else {
+        return Ok(Vec::new());
+    };
+    let Some(key) = fields
+        .keys()
+        .find(|name| name.eq_ignore_ascii_case("members"))
+        .cloned()
+    else {
+        return Ok(Vec::new());
+    };
+    match fields.remove(&key) {
+        Some(Value::Array(members)) => members
+            .into_iter()
+            .map(|member| match member.get("value") {
+                Some(Value::String(id)) => Ok(id.clone()),
+                _ => Err(StoreError::UnknownMember(member.to_string())),
+            })
+            .collect(),
+        Some(Value::Null) | None => Ok(Vec::new()),
+        Some(other) => Err(StoreError::UnknownMember(other.to_string())),
+    }
 }
 
 /// Whether `resource` matches `filter`: the reference semantics (rule 11).

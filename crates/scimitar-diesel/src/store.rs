@@ -100,7 +100,22 @@ impl Store for DieselStore {
                 // A group is patched without its members: the patcher reports the
                 // member delta, applied to the membership table.
                 let current = row.resource(None)?;
-                let patched = schema_ops::apply_patch(&ctx, &resource_type, &current, &request)?;
+                let patched = match schema_ops::apply_patch(
+                    &ctx,
+                    &resource_type,
+                    &current,
+                    &request,
+                    false,
+                ) {
+                    // Only a path selecting members by something else than their
+                    // id needs the list.
+                    Err(error) if schema_ops::needs_member_list(&error) => {
+                        let members = rows::member_objects(conn, row.pk)?;
+                        let current = row.resource(Some(members))?;
+                        schema_ops::apply_patch(&ctx, &resource_type, &current, &request, true)?
+                    }
+                    other => other?,
+                };
                 let mut body = patched.resource;
                 meta::strip_store_owned(&mut body);
                 refuse_nul(&body)?;
@@ -320,36 +335,11 @@ fn prepare(
     meta::strip_store_owned(&mut body);
     refuse_nul(&body)?;
     let members = if resource_type == GROUP {
-        take_member_ids(&mut body)?
+        schema_ops::take_member_ids(&mut body)?
     } else {
         Vec::new()
     };
     Ok((body, members))
-}
-
-/// Removes a group's `members` from its body and returns their ids.
-fn take_member_ids(body: &mut Value) -> Result<Vec<String>, StoreError> {
-    let Value::Object(fields) = body else {
-        return Ok(Vec::new());
-    };
-    let Some(key) = fields
-        .keys()
-        .find(|name| name.eq_ignore_ascii_case("members"))
-        .cloned()
-    else {
-        return Ok(Vec::new());
-    };
-    match fields.remove(&key) {
-        Some(Value::Array(members)) => members
-            .into_iter()
-            .map(|member| match member.get("value") {
-                Some(Value::String(id)) => Ok(id.clone()),
-                _ => Err(StoreError::UnknownMember(member.to_string())),
-            })
-            .collect(),
-        Some(Value::Null) | None => Ok(Vec::new()),
-        Some(other) => Err(StoreError::UnknownMember(other.to_string())),
-    }
 }
 
 fn check_version(row: &ResourceRow, expected: Option<&str>) -> Result<(), StoreError> {
