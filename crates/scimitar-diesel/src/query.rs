@@ -563,7 +563,7 @@ impl Plan<'_> {
     }
 
     /// `FROM resources r WHERE <tenant, type> AND <filter>`.
-    fn from_where(&self, sql: &mut Sql) {
+    fn push_from_where(&self, sql: &mut Sql) {
         sql.push(" FROM resources r WHERE r.tenant_id = ")
             .bind(self.ctx.tenant.as_str())
             .push(" AND r.resource_type = ")
@@ -578,7 +578,7 @@ impl Plan<'_> {
         let mut sql = Sql::new("SELECT ");
         sql.push(&ResourceRow::columns(dialect));
         self.sort.select(&mut sql);
-        self.from_where(&mut sql);
+        self.push_from_where(&mut sql);
         sql
     }
 
@@ -587,7 +587,7 @@ impl Plan<'_> {
             rows::count(conn, &self.ctx.tenant, self.resource_type)?
         } else {
             let mut sql = Sql::new("SELECT COUNT(*) AS n");
-            self.from_where(&mut sql);
+            self.push_from_where(&mut sql);
             conn.first::<CountRow>(sql)?.map_or(0, |row| row.n)
         };
         Ok(usize::try_from(n).unwrap_or_default())
@@ -683,7 +683,7 @@ impl Plan<'_> {
                 if let Some((key, pk)) = &self.cursor {
                     let mut sql = Sql::new("SELECT r.pk");
                     self.sort.select(&mut sql);
-                    self.from_where(&mut sql);
+                    self.push_from_where(&mut sql);
                     self.sort.after(&mut sql, key, *pk);
                     order = Some(conn.load::<PkRow>(sql)?.into_iter().map(|r| r.pk).collect());
                 }
