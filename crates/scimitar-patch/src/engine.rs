@@ -661,6 +661,16 @@ impl<'a> Engine<'a> {
         let Some(data) = json::get(doc, &extension.id).and_then(Value::as_object) else {
             return Ok(());
         };
+        let required = self
+            .schemas
+            .extensions
+            .iter()
+            .any(|(listed, required)| *required && listed.id == extension.id);
+        if required && data.values().any(is_assigned) {
+            return Err(OperationError::Required {
+                path: extension.id.clone(),
+            });
+        }
         for attribute in &extension.attributes {
             if json::get(data, &attribute.name).is_none_or(|value| !is_assigned(value)) {
                 continue;

@@ -130,6 +130,11 @@ use serde_json::Value;
 pub use error::{OperationError, PatchError};
 pub use report::{AttributeChange, ChangeReport, Member};
 
+/// Runs the README's example as a doctest, so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// How [`apply_with`] treats the resource.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApplyOptions {

@@ -592,3 +592,30 @@ fn a_patch_that_changes_nothing_reports_nothing() {
     assert_eq!(patched.resource, bjensen());
     assert!(patched.changes.is_empty());
 }
+
+#[test]
+fn a_required_extension_cannot_be_removed() {
+    let mut registry = Registry::builtin();
+    let mut user_type = registry.resource_type("User").unwrap().clone();
+    user_type.schema_extensions[0].required = true;
+    registry.add_resource_type(user_type).unwrap();
+    let operations = request(json!([{"op": "remove", "path": ENTERPRISE}]));
+    let error = apply(
+        &registry,
+        "User",
+        &bjensen(),
+        &operations,
+        &Policy::strict(),
+    )
+    .unwrap_err();
+    assert_eq!(error.scim_type(), ScimType::Mutability);
+    let optional = apply(
+        &Registry::builtin(),
+        "User",
+        &bjensen(),
+        &operations,
+        &Policy::strict(),
+    )
+    .unwrap();
+    assert!(optional.resource.get(ENTERPRISE).is_none());
+}
