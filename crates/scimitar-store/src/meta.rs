@@ -139,7 +139,7 @@ pub fn strip_store_owned(resource: &mut Value) {
     }
 }
 
-fn is_store_owned(name: &str) -> bool {
+pub(crate) fn is_store_owned(name: &str) -> bool {
     name.eq_ignore_ascii_case("id") || name.eq_ignore_ascii_case("meta")
 }
 

@@ -5,6 +5,7 @@ mod order;
 mod schema_ops;
 mod tenants;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -65,8 +66,8 @@ struct State {
 #[derive(Debug, Default)]
 struct TenantData {
     resources: HashMap<String, Record>,
-    /// Ids by creation position: the stable order of queries.
-    by_position: BTreeMap<u64, String>,
+    /// Ids of each resource type by creation position: the stable query order.
+    by_position: HashMap<String, BTreeMap<u64, String>>,
     /// Folded `userName` → user id.
     user_names: HashMap<String, String>,
     /// Group id → member ids.
@@ -79,8 +80,9 @@ struct TenantData {
 #[derive(Debug, Clone)]
 struct Record {
     position: u64,
-    /// The attributes as validated, without `id`, `meta` and (groups) `members`.
-    body: Value,
+    /// The resource as stored: the validated attributes with `id` and `meta`, and
+    /// for groups without `members`. Kept stamped so reads and filters need no copy.
+    resource: Value,
     meta: ResourceMeta,
     revision: u64,
 }
@@ -259,7 +261,7 @@ impl State {
         let at = meta::now();
         let record = Record {
             position,
-            body: Value::Null,
+            resource: Value::Null,
             meta: ResourceMeta {
                 resource_type: resource_type.to_owned(),
                 created: at,
@@ -269,7 +271,10 @@ impl State {
             revision: 1,
         };
         data.resources.insert(id.clone(), record);
-        data.by_position.insert(position, id.clone());
+        data.by_position
+            .entry(resource_type.to_owned())
+            .or_default()
+            .insert(position, id.clone());
         data.set_body(&id, body);
         let added = data.add_members(&id, &members);
         let mut events = vec![NewEvent::created(
@@ -304,7 +309,7 @@ impl State {
         } else {
             MemberChange::Keep
         };
-        self.write(scope, resource_type, id, body, members)?;
+        self.write(scope, resource_type, id, Some(body), members)?;
         self.tenant(scope.tenant)
             .view(scope, resource_type, id, &Projection::default())
     }
@@ -335,7 +340,7 @@ impl State {
         };
         let mut body = patched.resource;
         meta::strip_store_owned(&mut body);
-        self.write(scope, resource_type, id, body, patched.members)?;
+        self.write(scope, resource_type, id, Some(body), patched.members)?;
         self.tenant(scope.tenant)
             .view(scope, resource_type, id, projection)
     }
@@ -346,12 +351,7 @@ impl State {
         group_id: &str,
         change: MemberChange,
     ) -> Result<String, StoreError> {
-        let body = self
-            .tenant(scope.tenant)
-            .record(GROUP, group_id)?
-            .body
-            .clone();
-        self.write(scope, GROUP, group_id, body, change)?;
+        self.write(scope, GROUP, group_id, None, change)?;
         let version = &self
             .tenant(scope.tenant)
             .record(GROUP, group_id)?
@@ -360,20 +360,22 @@ impl State {
         Ok(version.clone())
     }
 
-    /// The write shared by replace, patch and the member calls. Everything is checked
-    /// before anything changes; a write that changes nothing leaves no trace (rule 5).
+    /// The write shared by replace, patch and the member calls: a new body (`None`
+    /// keeps it) and a member change. Everything is checked before anything changes;
+    /// a write that changes nothing leaves no trace (rule 5).
     fn write(
         &mut self,
         scope: &Scope<'_>,
         resource_type: &str,
         id: &str,
-        body: Value,
+        body: Option<Value>,
         members: MemberChange,
     ) -> Result<(), StoreError> {
         let data = self.tenant(scope.tenant);
-        data.record(resource_type, id)?;
-        if resource_type == USER {
-            data.check_user_name(user_name(&body), Some(id))?;
+        let record = data.record(resource_type, id)?;
+        let body = body.filter(|body| !same_attributes(&record.resource, body));
+        if let (USER, Some(body)) = (resource_type, &body) {
+            data.check_user_name(user_name(body), Some(id))?;
         }
         let (to_add, to_remove) = match members {
             MemberChange::Keep => (Vec::new(), Vec::new()),
@@ -392,22 +394,21 @@ impl State {
             }
             MemberChange::Delta { add, remove } => (data.check_members(add)?, remove),
         };
-        let before = data.full(id, false);
-        let body_changed = data.resources.get(id).is_some_and(|r| r.body != body);
         let removed = data.remove_members(id, &to_remove);
         let added = data.add_members(id, &to_add);
-        if !body_changed && added.is_empty() && removed.is_empty() {
+        if body.is_none() && added.is_empty() && removed.is_empty() {
             return Ok(());
         }
         let at = meta::now();
-        if body_changed {
-            data.set_body(id, body);
-        }
-        data.touch(id, at);
         let mut events = Vec::new();
-        if body_changed {
+        if let Some(body) = body {
+            let before = data.full(id, false);
+            data.set_body(id, body);
+            data.touch(id, at);
             let after = data.full(id, false);
             events.push(NewEvent::updated(resource_type, id, &before, &after));
+        } else {
+            data.touch(id, at);
         }
         events.extend(member_events(id, &added, &removed));
         self.record(scope.tenant, events, at);
@@ -453,7 +454,9 @@ impl State {
         }
         data.set_body(id, Value::Null);
         data.resources.remove(id);
-        data.by_position.remove(&position);
+        if let Some(ordered) = data.by_position.get_mut(resource_type) {
+            ordered.remove(&position);
+        }
         self.record(scope.tenant, events, at);
         Ok(())
     }
@@ -492,7 +495,7 @@ impl TenantData {
         let Some(record) = self.resources.get(id) else {
             return Value::Null;
         };
-        let mut resource = meta::stamp(record.body.clone(), id, &record.meta);
+        let mut resource = record.resource.clone();
         if with_members && record.meta.resource_type == GROUP {
             let members = self.member_objects(id);
             if let (Value::Object(fields), false) = (&mut resource, members.is_empty()) {
@@ -541,7 +544,7 @@ impl TenantData {
     /// with the same value.
     fn same_user(&self, body: &Value) -> Option<String> {
         let id = self.user_names.get(&meta::fold_case(user_name(body)?))?;
-        let stored = self.resources.get(id)?.body.as_object()?;
+        let stored = self.resources.get(id)?.resource.as_object()?;
         let same = body
             .as_object()?
             .iter()
@@ -609,6 +612,9 @@ impl TenantData {
             record.revision += 1;
             record.meta.version = meta::version_tag(record.revision);
             record.meta.last_modified = at;
+            if let Value::Object(fields) = &mut record.resource {
+                fields.insert("meta".into(), record.meta.to_json());
+            }
         }
     }
 
@@ -617,7 +623,7 @@ impl TenantData {
         let Some(record) = self.resources.get_mut(id) else {
             return;
         };
-        if let Some(old) = user_name(&record.body) {
+        if let Some(old) = user_name(&record.resource) {
             self.user_names.remove(&meta::fold_case(old));
         }
         if record.meta.resource_type == USER {
@@ -625,7 +631,7 @@ impl TenantData {
                 self.user_names.insert(meta::fold_case(new), id.to_owned());
             }
         }
-        record.body = body;
+        record.resource = meta::stamp(body, id, &record.meta);
     }
 
     fn query(
@@ -640,11 +646,15 @@ impl TenantData {
         // then only to match; the page reads them again only if it returns them.
         let match_members = resource_type == GROUP && query_mentions_members(query);
         let mut found = Vec::new();
-        for (&position, id) in &self.by_position {
-            if self.record(resource_type, id).is_err() {
+        for (&position, id) in self.by_position.get(resource_type).into_iter().flatten() {
+            let Some(record) = self.resources.get(id) else {
                 continue;
-            }
-            let resource = self.full(id, match_members);
+            };
+            let resource = if match_members {
+                Cow::Owned(self.full(id, true))
+            } else {
+                Cow::Borrowed(&record.resource)
+            };
             let matched = match &query.filter {
                 Some(filter) => schema_ops::matches(&hints, filter, &resource),
                 None => true,
@@ -726,6 +736,25 @@ fn prepare(
         Vec::new()
     };
     Ok((body, members))
+}
+
+/// Whether a stored resource has exactly the attributes of `body`, `id` and `meta`
+/// aside (top-level order aside too: it carries no meaning).
+fn same_attributes(stored: &Value, body: &Value) -> bool {
+    let (Some(stored), Some(body)) = (stored.as_object(), body.as_object()) else {
+        return stored == body;
+    };
+    let attributes = |fields: &'_ Map<String, Value>| {
+        fields
+            .iter()
+            .filter(|(name, _)| !meta::is_store_owned(name))
+            .count()
+    };
+    attributes(stored) == attributes(body)
+        && body
+            .iter()
+            .filter(|(name, _)| !meta::is_store_owned(name))
+            .all(|(name, value)| stored.get(name) == Some(value))
 }
 
 fn user_name(body: &Value) -> Option<&str> {
