@@ -137,7 +137,7 @@ pub(crate) fn split_token(token: &str) -> Option<(&str, &str)> {
 pub struct Credential {
     /// The tenant every store call of the request is scoped to.
     pub tenant: Arc<Tenant>,
-    /// The token's public id.
+    /// The token's public id (`jwt` for a JWT).
     pub token_id: String,
     /// The tenant's identity-provider policy (its settings' `policy`, else the
     /// service's).
@@ -267,7 +267,7 @@ impl TokenCache {
 ///
 /// A `policy` that does not read as a [`Policy`] is logged and ignored, rather than
 /// locking the tenant out.
-fn tenant_policy(tenant: &Tenant, service_policy: &Policy) -> Policy {
+pub(crate) fn tenant_policy(tenant: &Tenant, service_policy: &Policy) -> Policy {
     match tenant.settings.get("policy") {
         None => service_policy.clone(),
         Some(value) => serde_json::from_value(value.clone()).unwrap_or_else(|error| {

@@ -43,7 +43,9 @@
 //! Each request carries `Authorization: Bearer scim_<id>_<secret>`, a token from
 //! [`issue_token`]; the tenant is the token's. Mount [`ScimService::tenant_scope`]
 //! to also serve `/tenants/{tenant}/scim/v2`, where a token of another tenant is
-//! refused. A disabled tenant gets 403. Verified tokens are cached for
+//! refused. A tenant whose settings have a `jwt` object (HS256 secret or RS256/ES256
+//! public key, issuer, audience) also accepts JWTs on its tenant URL. A disabled tenant
+//! gets 403. Verified tokens are cached for
 //! [`Limits::token_cache_seconds`]: revocation through
 //! [`ScimService::revoke_token`] is immediate in this process, and takes at most that
 //! long in others.
@@ -58,6 +60,7 @@ mod bulk;
 mod discovery;
 mod error;
 mod handlers;
+mod jwt;
 mod limits;
 mod log;
 mod rate;

@@ -11,11 +11,11 @@ use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 use scimitar_schema::{ErrorResponse, Policy, Registry, ResourceType};
 use scimitar_store::{Store, StoreError, TenantStore};
 
-use crate::auth::{Credential, TokenCache};
+use crate::auth::{tenant_policy, Credential, TokenCache};
 use crate::error::{error_body, ScimError};
 use crate::rate::RateLimiter;
 use crate::request::{base_url, BasePath};
-use crate::{bulk, discovery, handlers, Limits};
+use crate::{bulk, discovery, handlers, jwt, Limits};
 
 /// A SCIM 2.0 service provider over a store, ready to mount in an actix-web app.
 ///
@@ -318,11 +318,14 @@ impl<S, T: TenantStore> Shared<S, T> {
     /// Authenticates `req` (bearer token, tenant enabled, tenant URL, rate limit).
     pub(crate) async fn call(&self, req: &HttpRequest) -> Result<Call<'_, S, T>, ScimError> {
         let token = bearer_token(req)?;
-        let credential = self
-            .tokens
-            .verify(&*self.tenants, token, &self.policy)
-            .await?
-            .map_err(|refusal| ScimError::Unauthorized(refusal.to_string()))?;
+        let credential = if jwt::looks_like_jwt(token) {
+            self.jwt_credential(req, token).await?
+        } else {
+            self.tokens
+                .verify(&*self.tenants, token, &self.policy)
+                .await?
+                .map_err(|refusal| ScimError::Unauthorized(refusal.to_string()))?
+        };
         let tenant = &credential.tenant;
         req.extensions_mut()
             .insert(RequestTenant(tenant.id.clone()));
@@ -344,6 +347,35 @@ impl<S, T: TenantStore> Shared<S, T> {
             shared: self,
             credential,
             base_url: base_url(req),
+        })
+    }
+
+    /// Verifies a JWT against the settings of the tenant named in the URL.
+    async fn jwt_credential(
+        &self,
+        req: &HttpRequest,
+        token: &str,
+    ) -> Result<Credential, ScimError> {
+        let Some(tenant_id) = req.match_info().get("tenant") else {
+            return Err(ScimError::Unauthorized(
+                "JWT bearer tokens are accepted on /tenants/{tenant}/... URLs only".into(),
+            ));
+        };
+        let tenant = match self.tenants.get_tenant(tenant_id).await {
+            Ok(tenant) => tenant,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(ScimError::Unauthorized(format!(
+                    "tenant {tenant_id} does not accept JWT bearer tokens"
+                )))
+            }
+            Err(error) => return Err(error.into()),
+        };
+        jwt::verify(&tenant, token)
+            .map_err(|refusal| ScimError::Unauthorized(refusal.to_string()))?;
+        Ok(Credential {
+            policy: Arc::new(tenant_policy(&tenant, &self.policy)),
+            tenant: Arc::new(tenant),
+            token_id: "jwt".into(),
         })
     }
 }

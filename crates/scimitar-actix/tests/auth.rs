@@ -151,3 +151,47 @@ fn discovery_needs_no_token() {
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(reply.body["patch"]["supported"], true);
 }
+
+#[test]
+fn jwts_are_accepted_on_their_tenants_url_only() {
+    use jsonwebtoken::{encode, EncodingKey, Header};
+
+    let server = Server::start();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let sign = |claims: serde_json::Value| {
+        encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(common::JWT_SECRET.as_bytes()),
+        )
+        .unwrap()
+    };
+    let good = sign(json!({"iss": "test-idp", "aud": "scimitar", "exp": now + 600, "sub": "okta"}));
+    let url = |tenant: &str| format!("{}/tenants/{tenant}/scim/v2/Users", server.origin);
+    let ok = server
+        .request("GET", &url("jwt-co"))
+        .bearer(&good)
+        .send(None);
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    for (target, token) in [
+        (
+            url("jwt-co"),
+            sign(json!({"iss": "test-idp", "aud": "other", "exp": now + 600})),
+        ),
+        (
+            url("jwt-co"),
+            sign(json!({"iss": "test-idp", "aud": "scimitar", "exp": now - 3600})),
+        ),
+        (url("acme"), good.clone()),
+        (format!("{}/Users", server.base()), good.clone()),
+    ] {
+        server
+            .request("GET", &target)
+            .bearer(&token)
+            .send(None)
+            .assert_error(401, None);
+    }
+}

@@ -12,6 +12,9 @@ use scimitar_actix::{issue_token, Limits, ScimService};
 use scimitar_store::{MemoryStore, TenantStore};
 use serde_json::{json, Value};
 
+/// The HS256 secret of tenant `jwt-co` (issuer `test-idp`, audience `scimitar`).
+pub const JWT_SECRET: &str = "test-secret";
+
 /// A running server; stopped when dropped.
 pub struct Server {
     /// `http://127.0.0.1:<port>`.
@@ -41,6 +44,9 @@ impl Server {
                         .await
                         .unwrap();
                 }
+                let jwt = json!({"jwt": {"algorithm": "HS256", "secret": JWT_SECRET,
+                                         "issuer": "test-idp", "audience": "scimitar"}});
+                store.create_tenant("jwt-co", "JWT Co", jwt).await.unwrap();
                 let token = issue_token(&store, "acme", "test").await.unwrap().token;
                 let other = issue_token(&store, "other", "test").await.unwrap().token;
                 let service = ScimService::new(store).limits(limits);
