@@ -4,7 +4,9 @@
 //! The large databases are seeded with bulk SQL in one transaction (not through
 //! the store), once: the SQLite files are cached under `target/bench-cache/`, the
 //! PostgreSQL data lives in database `scimitar_bench` (`SCIMITAR_BENCH_POSTGRES_URL`).
-//! Set `SCIMITAR_BENCH_SKIP_POSTGRES=1` to run SQLite only.
+//! Set `SCIMITAR_BENCH_SKIP_POSTGRES=1` to run SQLite only, and
+//! `SCIMITAR_BENCH_SQLITE_SYNCHRONOUS=full` to measure SQLite with an fsync per
+//! commit (`Synchronous::Full`).
 //!
 //! ```sh
 //! cargo bench -p scimitar-diesel --bench store -- --warm-up-time 1 --measurement-time 3
@@ -19,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
-use scimitar_diesel::{Backend, DieselStore};
+use scimitar_diesel::{Backend, DieselStore, OpenOptions, Synchronous};
 use scimitar_filter::parse_filter;
 use scimitar_store::{Paging, Policy, Query, Registry, Scope, Store};
 use serde_json::json;
@@ -34,6 +36,19 @@ fn runtime() -> Runtime {
         .enable_all()
         .build()
         .expect("runtime")
+}
+
+fn options() -> OpenOptions {
+    let full = std::env::var("SCIMITAR_BENCH_SQLITE_SYNCHRONOUS")
+        .is_ok_and(|value| value.eq_ignore_ascii_case("full"));
+    OpenOptions {
+        synchronous: if full {
+            Synchronous::Full
+        } else {
+            Synchronous::Normal
+        },
+        ..OpenOptions::default()
+    }
 }
 
 fn cache_dir() -> PathBuf {
@@ -60,7 +75,7 @@ fn seeded(backend: Backend, users: u64) -> (DieselStore, String) {
         ),
         Backend::Postgres => postgres_url(users),
     };
-    let store = DieselStore::open(&url).expect("open bench database");
+    let store = DieselStore::open_with(&url, &options()).expect("open bench database");
     let rt = runtime();
     let registry = Registry::builtin();
     let policy = Policy::default();
@@ -351,7 +366,7 @@ fn creates(c: &mut Criterion) {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("create.db").display()),
             Backend::Postgres => postgres_url(0),
         };
-        let store = DieselStore::open(&url).expect("open");
+        let store = DieselStore::open_with(&url, &options()).expect("open");
         let counter = AtomicU64::new(0);
         group.bench_function(backend.to_string(), |b| {
             b.iter(|| {
