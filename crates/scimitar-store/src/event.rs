@@ -14,7 +14,9 @@ use time::OffsetDateTime;
 /// What happened to a resource.
 ///
 /// Users and groups get specific kinds (an IdP's deactivation is the event apps care
-/// most about); other resource types get the `Resource*` kinds.
+/// most about); other resource types get the `Resource*` kinds. A payload that is a
+/// resource is the resource as a client would read it (with `id` and `meta`, never
+/// `password`), and a group's never carries `members`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ChangeKind {

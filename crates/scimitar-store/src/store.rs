@@ -149,7 +149,8 @@ impl<'a> Scope<'a> {
 ///
 /// 16. *Members.* A group's `members` are `{"value": id, "type": "User"|"Group"}`
 ///     objects naming users or groups of the same tenant, in the order they were
-///     added. [`Store::add_members`] and [`Store::remove_members`] change them
+///     added (a `display` or `$ref` sent with a member is not kept; the HTTP layer
+///     adds `$ref`). [`Store::add_members`] and [`Store::remove_members`] change them
 ///     without loading the group; adding a present member or removing an absent one
 ///     is a no-op for that id; adding an id that is not a user or group of the
 ///     tenant fails with [`StoreError::UnknownMember`] and changes nothing. A
@@ -157,6 +158,8 @@ impl<'a> Scope<'a> {
 /// 17. *Outbox.* Every write that changes something records its events
 ///     ([`NewEvent`](crate::NewEvent)'s constructors say which) in the same
 ///     transaction: the change and its events are committed together or not at all.
+///     A payload that is a resource is shaped as a client reads it
+///     (`Registry::project` with the default projection: never `password`).
 ///     A group write that changes members records `MembersAdded` / `MembersRemoved`
 ///     with the delta, and a group event for its other attributes only if they
 ///     changed. [`Store::events`] returns the tenant's events with `seq` greater than

@@ -77,7 +77,7 @@ struct TenantData {
     events: Vec<ChangeEvent>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Record {
     position: u64,
     /// The resource as stored: the validated attributes with `id` and `meta`, and
@@ -280,7 +280,7 @@ impl State {
         let mut events = vec![NewEvent::created(
             resource_type,
             &id,
-            &data.full(&id, false),
+            &data.payload(scope, resource_type, &id),
         )];
         events.extend(member_events(&id, &added, &[]));
         self.record(scope.tenant, events, at);
@@ -402,10 +402,10 @@ impl State {
         let at = meta::now();
         let mut events = Vec::new();
         if let Some(body) = body {
-            let before = data.full(id, false);
+            let before = data.payload(scope, resource_type, id);
             data.set_body(id, body);
             data.touch(id, at);
-            let after = data.full(id, false);
+            let after = data.payload(scope, resource_type, id);
             events.push(NewEvent::updated(resource_type, id, &before, &after));
         } else {
             data.touch(id, at);
@@ -428,7 +428,8 @@ impl State {
         check_version(record, expected_version)?;
         let position = record.position;
         let at = meta::now();
-        let mut events = vec![NewEvent::deleted(resource_type, id, &data.full(id, false))];
+        let payload = data.payload(scope, resource_type, id);
+        let mut events = vec![NewEvent::deleted(resource_type, id, &payload)];
         // Leave every group this resource was in, in the groups' creation order so
         // the events come out in a stable order.
         let mut groups: Vec<(u64, String)> = data
@@ -452,8 +453,14 @@ impl State {
                 data.leave(member, id);
             }
         }
-        data.set_body(id, Value::Null);
-        data.resources.remove(id);
+        if let Some(name) = data
+            .resources
+            .remove(id)
+            .as_ref()
+            .and_then(|r| user_name(&r.resource))
+        {
+            data.user_names.remove(&meta::fold_case(name));
+        }
         if let Some(ordered) = data.by_position.get_mut(resource_type) {
             ordered.remove(&position);
         }
@@ -487,6 +494,13 @@ impl TenantData {
             &resource,
             projection,
         ))
+    }
+
+    /// The resource as an event carries it: as a client reads it (so never its
+    /// `password`), without group members.
+    fn payload(&self, scope: &Scope<'_>, resource_type: &str, id: &str) -> Value {
+        let resource = self.full(id, false);
+        schema_ops::project(scope, resource_type, &resource, &Projection::default())
     }
 
     /// The stored resource with `id` and `meta`, and its `members` if asked and it

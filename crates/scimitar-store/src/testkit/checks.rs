@@ -1808,7 +1808,9 @@ pub async fn rule_17_outbox_records_user_changes<S: Store>(store: &S) {
     );
     let mut body = user("events@example.com");
     body["active"] = json!(true);
-    let id = id_of(&create(store, &fx, "User", body.clone()).await);
+    let mut with_password = body.clone();
+    with_password["password"] = json!("t0p-s3cret");
+    let id = id_of(&create(store, &fx, "User", with_password).await);
     let mut steps = Vec::new();
     for (active, display_name) in [(false, None), (true, None), (true, Some("Named"))] {
         let mut next = body.clone();
@@ -1877,6 +1879,10 @@ pub async fn rule_17_outbox_records_user_changes<S: Store>(store: &S) {
         assert_eq!(
             event.payload["userName"], "events@example.com",
             "rule 17: payload {event:?}"
+        );
+        assert!(
+            event.payload.get("password").is_none(),
+            "rule 3/17: an event carries the password: {event:?}"
         );
     }
     assert!(
