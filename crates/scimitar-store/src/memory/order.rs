@@ -7,10 +7,9 @@
 use std::cmp::Ordering;
 
 use scimitar_filter::ast::AttrPath;
+use scimitar_schema::AttributeType;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
-
-use scimitar_schema::AttributeType;
 
 use crate::meta;
 use crate::query::{self, Query, SortOrder};
@@ -28,6 +27,8 @@ pub(super) struct SortSpec {
 #[derive(Debug)]
 struct SortBy {
     path: AttrPath,
+    /// The extension URN the attribute lives under, also when the path omits it.
+    extension: Option<String>,
     kind: KeyKind,
     descending: bool,
 }
@@ -72,6 +73,10 @@ impl SortSpec {
             });
         };
         let attribute = query::sort_attribute(scope.registry, resource_type, path)?;
+        let extension = scope
+            .registry
+            .resolve(resource_type, path)
+            .and_then(|resolved| resolved.extension_urn().map(str::to_owned));
         let kind = match attribute.type_ {
             AttributeType::Boolean => KeyKind::Boolean,
             AttributeType::Integer | AttributeType::Decimal => KeyKind::Number,
@@ -89,6 +94,7 @@ impl SortSpec {
         Ok(SortSpec {
             by: Some(SortBy {
                 path: path.clone(),
+                extension,
                 kind,
                 descending,
             }),
@@ -99,9 +105,8 @@ impl SortSpec {
     /// The sort key of a resource at creation `position`.
     pub(super) fn key(&self, resource: &Value, position: u64) -> SortKey {
         let value = match &self.by {
-            Some(by) => {
-                sort_value(resource, &by.path).map_or(KeyValue::Missing, |value| by.kind.key(value))
-            }
+            Some(by) => sort_value(resource, by.extension.as_deref(), &by.path)
+                .map_or(KeyValue::Missing, |value| by.kind.key(value)),
             None => KeyValue::Missing,
         };
         SortKey { value, position }
@@ -158,15 +163,18 @@ fn compare_values(a: &KeyValue, b: &KeyValue) -> Ordering {
     }
 }
 
-/// The value a resource sorts by: the attribute (in its extension object when the
-/// path names an extension schema), the primary or else first element of a
+/// The value a resource sorts by: the attribute (in its extension's object when it
+/// belongs to one), the primary or else first element of a
 /// multi-valued attribute, and the `value` of a complex one.
-fn sort_value<'a>(resource: &'a Value, path: &AttrPath) -> Option<&'a Value> {
-    let container = path
-        .schema
-        .as_deref()
-        .and_then(|schema| field(resource, schema))
-        .unwrap_or(resource);
+fn sort_value<'a>(
+    resource: &'a Value,
+    extension: Option<&str>,
+    path: &AttrPath,
+) -> Option<&'a Value> {
+    let container = match extension {
+        Some(urn) => field(resource, urn)?,
+        None => resource,
+    };
     let mut value = field(container, &path.name)?;
     if let Value::Array(elements) = value {
         value = elements
@@ -241,6 +249,7 @@ mod tests {
         SortSpec {
             by: Some(SortBy {
                 path: AttrPath::new("userName"),
+                extension: None,
                 kind,
                 descending,
             }),
@@ -295,11 +304,11 @@ mod tests {
     fn sort_value_prefers_the_primary_element() {
         let user = json!({"emails": [{"value": "b@x"}, {"value": "a@x", "primary": true}]});
         assert_eq!(
-            sort_value(&user, &AttrPath::new("emails").with_sub_attr("value")),
+            sort_value(&user, None, &AttrPath::new("emails").with_sub_attr("value")),
             Some(&json!("a@x"))
         );
         assert_eq!(
-            sort_value(&user, &AttrPath::new("emails")),
+            sort_value(&user, None, &AttrPath::new("emails")),
             Some(&json!("a@x"))
         );
     }

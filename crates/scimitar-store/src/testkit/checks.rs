@@ -1412,15 +1412,21 @@ pub async fn rule_11_invalid_filters<S: Store>(store: &S) {
 pub async fn rule_12_sorting<S: Store>(store: &S) {
     let fx = Fixture::new();
     let bodies = [
-        json!({"userName": "b-user", "displayName": "beta", "emails": [{"value": "m@x.example"}]}),
+        json!({"userName": "b-user", "displayName": "beta", "emails": [{"value": "m@x.example"}],
+               ENTERPRISE: {"department": "sales"}}),
         json!({"userName": "A-user", "displayName": "Alpha",
-               "emails": [{"value": "z@x.example"}, {"value": "a@x.example", "primary": true}]}),
+               "emails": [{"value": "z@x.example"}, {"value": "a@x.example", "primary": true}],
+               ENTERPRISE: {"department": "Engineering"}}),
         json!({"userName": "c-user"}),
         json!({"userName": "D-user", "displayName": "delta"}),
     ];
     let mut names = HashMap::new();
     for mut body in bodies {
-        body["schemas"] = json!(["urn:ietf:params:scim:schemas:core:2.0:User"]);
+        body["schemas"] = if body.get(ENTERPRISE).is_some() {
+            json!(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE])
+        } else {
+            json!(["urn:ietf:params:scim:schemas:core:2.0:User"])
+        };
         let name = body["userName"].as_str().unwrap_or_default().to_owned();
         names.insert(id_of(&create(store, &fx, "User", body).await), name);
     }
@@ -1471,6 +1477,14 @@ pub async fn rule_12_sorting<S: Store>(store: &S) {
         ["A-user", "b-user", "c-user", "D-user"],
         "rule 12: a multi-valued attribute sorts by its primary value"
     );
+    let department = format!("{ENTERPRISE}:department");
+    for path in [department.as_str(), "department"] {
+        assert_eq!(
+            sorted(path, Ascending, None).await,
+            ["A-user", "b-user", "c-user", "D-user"],
+            "rule 12: sorting by the extension attribute {path}"
+        );
+    }
     assert_eq!(
         sorted("displayName", Descending, Some("displayName pr")).await,
         ["D-user", "b-user", "A-user"],
