@@ -46,9 +46,9 @@ impl<'a> Scope<'a> {
 ///
 /// `resource_type` names a resource type of the scope's registry (`User`, `Group`, or
 /// one of its own) by name or endpoint, in any case (`users` is `User`). `Group` is
-/// special: its `members` live in a membership
-/// relation of their own (rule 16), so that a 100,000-member group can be read,
-/// renamed and patched without loading its members.
+/// special: its `members` live in a membership relation of their own (rule 16), so
+/// that a 100,000-member group can be read, renamed and patched without loading its
+/// members.
 ///
 /// # Rules
 ///
@@ -96,8 +96,10 @@ impl<'a> Scope<'a> {
 ///    the members become exactly the input's `members`.
 /// 8. *Patch* applies a PATCH request with `scimitar-patch` under the scope's policy,
 ///    atomically: all operations take effect or none. Group member operations are
-///    applied to the membership relation (rule 16) without loading the members.
-///    It returns the resource projected by the given projection.
+///    applied to the membership relation (rule 16) without loading the members
+///    (`scimitar_patch::ApplyOptions::external_members`); only a path that selects
+///    members by something else than their id (`members[display eq "x"]`) may load
+///    them. It returns the resource projected by the given projection.
 /// 9. *Delete* removes the resource: get is then `NotFound`, and deleting again is
 ///    `NotFound`. Deleting a user or group also removes it from every group it was a
 ///    member of (those groups get a new version and a `MembersRemoved` event).
@@ -109,11 +111,10 @@ impl<'a> Scope<'a> {
 ///     exception, for identity providers that retry a create after a timeout: when
 ///     `scope.policy.idempotent_create_retry` is set and the user holding the
 ///     `userName` has every attribute of the (validated) input with the same value,
-///     create returns that user unchanged, recording no event. Nothing
-///     else is unique: not `externalId`, not a group's `displayName` (RFC 7643 gives
-///     it no uniqueness), and not attributes a custom schema marks
-///     `uniqueness: server`, which stores do not enforce (add a unique index of your
-///     own if you need one).
+///     create returns that user unchanged, recording no event. Nothing else is
+///     unique: not `externalId`, not a group's `displayName` (RFC 7643 gives it no
+///     uniqueness), and not attributes a custom schema marks `uniqueness: server`,
+///     which stores do not enforce (add a unique index of your own if you need one).
 ///
 /// **Queries**
 ///

@@ -916,6 +916,10 @@ pub async fn rule_10_user_name_is_unique_ignoring_case<S: Store>(store: &S) {
 }
 
 /// Rule 10: of 20 simultaneous creates of one `userName`, exactly one succeeds.
+///
+/// The creates are polled together from one task (`join_all`), so a store whose
+/// futures await its database races them for real; one that blocks inside its
+/// futures runs them one after another, and must still answer one success.
 pub async fn rule_10_concurrent_creates_have_one_winner<S: Store>(store: &S) {
     let fx = Fixture::new();
     let scope = fx.scope();
