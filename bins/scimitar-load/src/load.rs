@@ -240,65 +240,62 @@ pub struct Outcome {
     pub client_cpu: Option<Duration>,
 }
 
-/// Runs `scenario` for `duration` after an unrecorded warm-up.
-pub async fn run(
-    target: &Arc<Target>,
-    dataset: &Arc<Dataset>,
-    scenario: Scenario,
-    connections: usize,
-    warmup: Duration,
-    duration: Duration,
-    creations: &Arc<AtomicU64>,
-) -> Result<Outcome, LoadError> {
-    if !warmup.is_zero() {
-        measure(target, dataset, scenario, connections, warmup, creations).await?;
-    }
-    measure(target, dataset, scenario, connections, duration, creations).await
+/// Runs scenarios against one seeded server.
+#[derive(Debug)]
+pub struct Runner {
+    /// The server.
+    pub target: Arc<Target>,
+    /// What was seeded.
+    pub dataset: Arc<Dataset>,
+    /// Concurrent connections.
+    pub connections: usize,
+    /// The index of the next user the `create` scenario makes (shared by workers).
+    pub creations: Arc<AtomicU64>,
 }
 
-async fn measure(
-    target: &Arc<Target>,
-    dataset: &Arc<Dataset>,
-    scenario: Scenario,
-    connections: usize,
-    duration: Duration,
-    creations: &Arc<AtomicU64>,
-) -> Result<Outcome, LoadError> {
-    let cpu_before = process_cpu_time();
-    let started = Instant::now();
-    let deadline = started + duration;
-    let mut tasks = Vec::new();
-    for worker in 0..connections {
-        let mut state = Worker {
-            scenario,
-            target: Arc::clone(target),
-            dataset: Arc::clone(dataset),
-            creations: Arc::clone(creations),
-            rng: Rng::new(0x5C1_u64 << 32 | worker as u64),
-            index: worker,
-            connections,
-            pending_removal: None,
-        };
-        tasks.push(tokio::spawn(async move { state.run_until(deadline).await }));
+impl Runner {
+    /// Runs `scenario` on every connection for `duration`.
+    pub async fn measure(
+        &self,
+        scenario: Scenario,
+        duration: Duration,
+    ) -> Result<Outcome, LoadError> {
+        let cpu_before = process_cpu_time();
+        let started = Instant::now();
+        let deadline = started + duration;
+        let mut tasks = Vec::new();
+        for worker in 0..self.connections {
+            let mut state = Worker {
+                scenario,
+                target: Arc::clone(&self.target),
+                dataset: Arc::clone(&self.dataset),
+                creations: Arc::clone(&self.creations),
+                rng: Rng::new(0x5C1_u64 << 32 | worker as u64),
+                index: worker,
+                connections: self.connections,
+                pending_removal: None,
+            };
+            tasks.push(tokio::spawn(async move { state.run_until(deadline).await }));
+        }
+        let mut samples = Samples::default();
+        let mut first_error = None;
+        for task in tasks {
+            let (worker_samples, error) = task
+                .await
+                .map_err(|error| LoadError::Worker(error.to_string()))?;
+            samples.merge(worker_samples);
+            first_error = first_error.or(error);
+        }
+        let elapsed = started.elapsed();
+        let client_cpu = process_cpu_time()
+            .zip(cpu_before)
+            .map(|(after, before)| after.saturating_sub(before));
+        Ok(Outcome {
+            summary: samples.summarise(elapsed),
+            first_error,
+            client_cpu,
+        })
     }
-    let mut samples = Samples::default();
-    let mut first_error = None;
-    for task in tasks {
-        let (worker_samples, error) = task
-            .await
-            .map_err(|error| LoadError::Seed(error.to_string()))?;
-        samples.merge(worker_samples);
-        first_error = first_error.or(error);
-    }
-    let elapsed = started.elapsed();
-    let client_cpu = process_cpu_time()
-        .zip(cpu_before)
-        .map(|(after, before)| after.saturating_sub(before));
-    Ok(Outcome {
-        summary: samples.summarise(elapsed),
-        first_error,
-        client_cpu,
-    })
 }
 
 /// One connection's loop and the state its scenario needs.

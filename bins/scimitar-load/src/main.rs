@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::load::{Dataset, Endpoint, Scenario, Target};
+use crate::load::{Dataset, Endpoint, Runner, Scenario, Target};
 use crate::report::{ServerRun, Setup};
 use crate::server::{Db, Paths, Server};
 
@@ -97,6 +97,10 @@ struct Args {
     /// Seconds before a request counts as failed.
     #[arg(long, default_value_t = 60.0)]
     request_timeout: f64,
+    /// Record where the servers spend CPU during each scenario with `perf record`,
+    /// into target/load-perf/ (read with `perf report -i FILE`).
+    #[arg(long)]
+    perf: bool,
     /// Where to write the Markdown report (default: target/load-report.md).
     #[arg(long)]
     report: Option<PathBuf>,
@@ -139,9 +143,12 @@ pub enum LoadError {
     /// A server did not answer in time.
     #[error("the server did not become ready; see {}", .0.display())]
     NotReady(PathBuf),
-    /// Seeding or a worker failed.
+    /// Seeding failed.
     #[error("seeding failed: {0}")]
     Seed(String),
+    /// A load task panicked or was cancelled.
+    #[error("a load task failed: {0}")]
+    Worker(String),
 }
 
 impl LoadError {
@@ -300,21 +307,28 @@ impl Measure<'_> {
             };
             (empty, None)
         };
-        let dataset = Arc::new(dataset);
-        // Users created by the POST scenario get indices after the seeded ones.
-        let creations = Arc::new(AtomicU64::new(self.args.users as u64 + 1_000_000));
+        let runner = Runner {
+            target,
+            dataset: Arc::new(dataset),
+            connections,
+            // Users created by the POST scenario get indices after the seeded ones.
+            creations: Arc::new(AtomicU64::new(self.args.users as u64 + 1_000_000)),
+        };
         let mut outcomes = Vec::new();
         for &scenario in self.scenarios {
-            let outcome = load::run(
-                &target,
-                &dataset,
-                scenario,
-                connections,
-                self.warmup,
-                self.duration,
-                &creations,
-            )
-            .await?;
+            if !self.warmup.is_zero() {
+                runner.measure(scenario, self.warmup).await?;
+            }
+            let profiler = match process {
+                Some(server) if self.args.perf => {
+                    Some(server.profile(&name, scenario, self.duration)?)
+                }
+                _ => None,
+            };
+            let outcome = runner.measure(scenario, self.duration).await?;
+            if let Some(profiler) = profiler {
+                profiler.finish();
+            }
             eprintln!(
                 "{name}: {:<40} {:>10.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}",
                 scenario.label(),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::load::Endpoint;
+use crate::load::{Endpoint, Scenario};
 use crate::LoadError;
 
 /// How long a server may take to answer its first request.
@@ -48,6 +48,7 @@ impl Db {
 pub struct Server {
     /// How to reach it.
     pub endpoint: Endpoint,
+    paths: Paths,
     child: Child,
     /// Whatever must outlive the process (a temporary directory, a database).
     _resources: Resources,
@@ -61,6 +62,65 @@ impl Server {
             .lines()
             .find_map(|line| line.strip_prefix("VmHWM:"))
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+}
+
+/// A `perf record` of a server during one scenario.
+#[derive(Debug)]
+pub struct Profiler {
+    child: Child,
+    output: PathBuf,
+}
+
+impl Profiler {
+    /// Waits for the recording to end and says where it is.
+    pub fn finish(mut self) {
+        match self.child.wait() {
+            Ok(status) if status.success() => eprintln!("  profile: {}", self.output.display()),
+            Ok(status) => eprintln!("  perf record failed ({status})"),
+            Err(error) => eprintln!("  perf record failed: {error}"),
+        }
+    }
+}
+
+impl Server {
+    /// Starts `perf record` on the server for `duration`, into
+    /// `target/load-perf/<run>-<scenario>.data`.
+    pub fn profile(
+        &self,
+        run: &str,
+        scenario: Scenario,
+        duration: Duration,
+    ) -> Result<Profiler, LoadError> {
+        let dir = self.paths.target.join("load-perf");
+        std::fs::create_dir_all(&dir).map_err(|source| LoadError::io(&dir, source))?;
+        let slug: String = format!("{run}-{scenario:?}")
+            .chars()
+            .filter_map(|c| match c {
+                c if c.is_ascii_alphanumeric() => Some(c.to_ascii_lowercase()),
+                ' ' | '-' | '_' => Some('-'),
+                _ => None,
+            })
+            .collect();
+        let output = dir.join(format!("{slug}.data"));
+        let child = Command::new("perf")
+            .args([
+                "record",
+                "-F",
+                "999",
+                "-g",
+                "-p",
+                &self.child.id().to_string(),
+                "-o",
+            ])
+            .arg(&output)
+            .args(["--", "sleep", &format!("{:.3}", duration.as_secs_f64())])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|source| LoadError::Spawn("perf".into(), source))?;
+        Ok(Profiler { child, output })
     }
 }
 
@@ -186,6 +246,7 @@ pub fn start_scimitar(
             token: String::new(),
             trivial_path: "/healthz".into(),
         },
+        paths: paths.clone(),
         child,
         _resources: resources,
     };
@@ -262,6 +323,7 @@ pub fn start_peer(paths: &Paths) -> Result<Server, LoadError> {
             token: "peer-accepts-any-token".into(),
             trivial_path: trivial_path.into(),
         },
+        paths: paths.clone(),
         child,
         _resources: Resources::default(),
     })
