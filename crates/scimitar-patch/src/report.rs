@@ -234,28 +234,41 @@ fn push_change(
 
 /// Members in `new` but not `old` and ids in `old` but not `new` (by `value`).
 pub(crate) fn member_delta(old: Option<&Value>, new: Option<&Value>) -> (Vec<Member>, Vec<String>) {
-    let members = |value: Option<&Value>| -> Vec<Member> {
-        value
-            .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(Member::from_element).collect())
-            .unwrap_or_default()
-    };
-    let (old, new) = (members(old), members(new));
-    let old_ids: HashSet<&str> = old.iter().map(|member| member.value.as_str()).collect();
-    let new_ids: HashSet<&str> = new.iter().map(|member| member.value.as_str()).collect();
+    let (old, new) = (elements(old), elements(new));
+    if old == new {
+        return (Vec::new(), Vec::new());
+    }
+    let old_ids: HashSet<&str> = old.iter().filter_map(id).collect();
+    let new_ids: HashSet<&str> = new.iter().filter_map(id).collect();
+    let mut seen = HashSet::new();
     let removed = old
         .iter()
-        .filter(|member| !new_ids.contains(member.value.as_str()))
-        .map(|member| member.value.clone())
+        .filter_map(id)
+        .filter(|id| !new_ids.contains(id) && seen.insert(*id))
+        .map(str::to_string)
         .collect();
     let mut seen = HashSet::new();
     let added = new
         .iter()
-        .filter(|member| !old_ids.contains(member.value.as_str()))
-        .filter(|member| seen.insert(member.value.clone()))
-        .cloned()
+        .filter(|element| id(element).is_some_and(|id| !old_ids.contains(id) && seen.insert(id)))
+        .filter_map(Member::from_element)
         .collect();
     (added, removed)
+}
+
+fn elements(value: Option<&Value>) -> &[Value] {
+    value
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+}
+
+/// A member element's non-empty `value`.
+fn id(element: &Value) -> Option<&str> {
+    element
+        .as_object()
+        .and_then(|object| crate::json::get(object, "value"))
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
 }
 
 #[cfg(test)]
