@@ -429,17 +429,15 @@ impl<'a> Engine<'a> {
         let incoming = self.check.elements(attribute, value, &path)?;
         let mut elements = existing_elements(doc, target);
         let first_new = elements.len();
-        let mut ids: HashSet<String> = if identified_by_value(attribute) {
+        let by_id = identified_by_value(attribute);
+        let mut ids: HashSet<String> = if by_id {
             elements.iter().filter_map(element_id).collect()
         } else {
             HashSet::new()
         };
         for element in incoming {
-            let duplicate = if identified_by_value(attribute) {
-                match element_id(&element) {
-                    Some(id) => !ids.insert(id),
-                    None => false,
-                }
+            let duplicate = if by_id {
+                element_id(&element).is_some_and(|id| !ids.insert(id))
             } else {
                 elements
                     .iter()
@@ -585,11 +583,7 @@ impl<'a> Engine<'a> {
         if !attribute.multi_valued {
             return match sub {
                 None => put(doc, target, None),
-                Some(sub) => {
-                    let mut partial = Map::new();
-                    partial.insert(sub.name.clone(), Value::Null);
-                    self.merge_single(doc, target, partial)
-                }
+                Some(sub) => self.merge_single(doc, target, clearing(sub)),
             };
         }
         if filter.is_none() && sub.is_none() {
@@ -615,9 +609,7 @@ impl<'a> Engine<'a> {
             Some(sub) => {
                 for (element, _) in elements.iter_mut().zip(&selected).filter(|(_, s)| **s) {
                     if let Value::Object(object) = element {
-                        let mut partial = Map::new();
-                        partial.insert(sub.name.clone(), Value::Null);
-                        merge(object, partial, attribute, &path)?;
+                        merge(object, clearing(sub), attribute, &path)?;
                     }
                 }
                 elements.retain(is_assigned);
@@ -913,6 +905,11 @@ fn merge(
         }
     }
     Ok(())
+}
+
+/// A partial object that clears `sub`.
+fn clearing(sub: &Attribute) -> Map<String, Value> {
+    Map::from_iter([(sub.name.clone(), Value::Null)])
 }
 
 /// After elements `touched` were written: at most one of them may be primary, and
