@@ -81,7 +81,9 @@
 //!   `mutability` (§3.5.2.2).
 //! - **Values** are checked against the attribute's type (strings, booleans,
 //!   integers, decimals, `xsd:dateTime`, base64, references, complex). `null`,
-//!   `[]` and `{}` mean unassigned (RFC 7643 §2.5).
+//!   `[]` and `{}` mean unassigned (RFC 7643 §2.5): a sub-attribute sent as `null`
+//!   inside a value is cleared, and `replace` with `[]` empties a multi-valued
+//!   attribute.
 //! - **`schemas`** follows the data: an extension that gains data gets its URN
 //!   listed; when a PATCH removes the last attribute of an extension, its URN is
 //!   unlisted, so the resource never claims an extension it has no data for.

@@ -452,3 +452,27 @@ fn custom_extension_data_is_ignored_or_refused_by_policy() {
     let error = patch_error(&Policy::strict(), "User", &entra_user(), operations);
     assert_eq!(error.scim_type(), ScimType::InvalidPath);
 }
+
+#[test]
+fn string_booleans_inside_values() {
+    let patched = patch(
+        "User",
+        &entra_user(),
+        json!([
+            {"op": "Replace", "value": {"active": "False"}},
+            {"op": "Add", "path": "roles", "value": [{"primary": "True", "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}]}
+        ]),
+    );
+    assert_eq!(patched.resource["active"], json!(false));
+    assert_eq!(
+        patched.resource["roles"],
+        json!([{"primary": true, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}])
+    );
+    let error = patch_error(
+        &Policy::strict(),
+        "User",
+        &entra_user(),
+        json!([{"op": "replace", "value": {"active": "False"}}]),
+    );
+    assert_eq!(error.scim_type(), ScimType::InvalidValue);
+}
