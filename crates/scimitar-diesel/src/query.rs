@@ -602,16 +602,9 @@ impl Plan<'_> {
                 let rows = if *count == 0 || start > total {
                     Vec::new()
                 } else {
-                    let mut sql = self.select(conn.dialect());
-                    self.sort.order_by(&mut sql);
-                    sql.push(" LIMIT ")
-                        .bind(to_i64(*count))
-                        .push(" OFFSET ")
-                        .bind(to_i64(start - 1));
-                    conn.load::<KeyedRow>(sql)?
+                    self.page_at(conn, start - 1, *count)?
                 };
-                let resources =
-                    self.resources(conn, rows.into_iter().map(|r| r.resource).collect())?;
+                let resources = self.resources(conn, rows)?;
                 Ok(Page::index(resources, total, start))
             }
             Paging::Cursor { count, .. } => {
@@ -638,6 +631,43 @@ impl Plan<'_> {
                 Ok(Page::cursor(resources, total, next_cursor))
             }
         }
+    }
+
+    /// `count` rows from `offset` on. The offset is walked over the primary keys
+    /// only (an index scan that reads no row), then the page's rows are read by
+    /// key: a deep page costs the walk, not the reading of every skipped row.
+    fn page_at(
+        &self,
+        conn: &mut Conn<'_>,
+        offset: usize,
+        count: usize,
+    ) -> Result<Vec<ResourceRow>, Failure> {
+        let mut keys = Sql::new("SELECT r.pk");
+        self.sort.select(&mut keys);
+        self.push_from_where(&mut keys);
+        self.sort.order_by(&mut keys);
+        keys.push(" LIMIT ")
+            .bind(to_i64(count))
+            .push(" OFFSET ")
+            .bind(to_i64(offset));
+        let pks: Vec<i64> = conn
+            .load::<PkRow>(keys)?
+            .into_iter()
+            .map(|r| r.pk)
+            .collect();
+        if pks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rows = Sql::new("SELECT ");
+        rows.push(&ResourceRow::columns(conn.dialect()))
+            .push(" FROM resources r WHERE r.pk IN ")
+            .bind_list(pks.iter().map(|pk| Bind::Int(*pk)));
+        let mut by_pk: HashMap<i64, ResourceRow> = conn
+            .load::<ResourceRow>(rows)?
+            .into_iter()
+            .map(|row| (row.pk, row))
+            .collect();
+        Ok(pks.iter().filter_map(|pk| by_pk.remove(pk)).collect())
     }
 
     /// The filter is a superset: read every candidate in order, keep those the

@@ -149,7 +149,11 @@ impl Store for DieselStore {
                 check_version(&row, expected.as_deref())?;
                 let at = meta::now();
                 let at_nanos = to_nanos(at)?;
-                let mut events = vec![NewEvent::deleted(&resource_type, &id, &row.resource(None)?)];
+                let mut events = vec![NewEvent::deleted(
+                    &resource_type,
+                    &id,
+                    &payload(&ctx, &row.resource(None)?, &resource_type),
+                )];
                 // Leaving its groups changes them (rule 9).
                 let leaving = [id.clone()];
                 for (group_pk, group_id) in rows::groups_of(conn, row.pk)? {
@@ -274,7 +278,11 @@ fn create(
         let pk = rows::insert(conn, &ctx.tenant, &resource_type, &id, &body, at_nanos)?;
         let added = rows::add_members(conn, pk, &members)?;
         let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-        let mut events = vec![NewEvent::created(&resource_type, &id, &row.resource(None)?)];
+        let mut events = vec![NewEvent::created(
+            &resource_type,
+            &id,
+            &payload(ctx, &row.resource(None)?, &resource_type),
+        )];
         events.extend(member_events(&id, &added, &[]));
         rows::record_events(conn, &ctx.tenant, events, at_nanos)?;
         view(conn, ctx, &row, &Projection::default())
@@ -378,7 +386,6 @@ fn write(
             (rows::member_refs(conn, &ctx.tenant, &add)?, remove)
         }
     };
-    let before = row.resource(None)?;
     let body_changed = row.body()? != body;
     let removed = rows::remove_members(conn, &ctx.tenant, row.pk, &to_remove)?;
     let added = rows::add_members(conn, row.pk, &to_add)?;
@@ -389,6 +396,7 @@ fn write(
     let at_nanos = to_nanos(at)?;
     let mut events = Vec::new();
     if body_changed {
+        let before = payload(ctx, &row.resource(None)?, &row.resource_type);
         rows::update_body(conn, row, &body, at_nanos)?;
         let meta = ResourceMeta {
             resource_type: row.resource_type.clone(),
@@ -396,7 +404,7 @@ fn write(
             last_modified: at,
             version: meta::version_tag(u64::try_from(row.version + 1).unwrap_or_default()),
         };
-        let after = meta::stamp(body, &row.id, &meta);
+        let after = payload(ctx, &meta::stamp(body, &row.id, &meta), &row.resource_type);
         events.push(NewEvent::updated(
             &row.resource_type,
             &row.id,
@@ -408,6 +416,11 @@ fn write(
     }
     events.extend(member_events(&row.id, &added, &removed));
     rows::record_events(conn, &ctx.tenant, events, at_nanos)
+}
+
+/// A resource as an event carries it: as a client reads it (never `password`).
+fn payload(ctx: &Ctx, resource: &Value, resource_type: &str) -> Value {
+    schema_ops::project(ctx, resource_type, resource, &Projection::default())
 }
 
 /// The events of a group's membership delta.
