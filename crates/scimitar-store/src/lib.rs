@@ -4,7 +4,8 @@
 //! - [`Store`]: tenant-scoped create, get, replace, patch, delete and query of SCIM
 //!   resources, group member changes that never load the group, and the change-event
 //!   outbox. Its documentation states the contract as numbered rules.
-//! - [`TenantStore`]: the server's tenant directory and hashed API tokens.
+//! - [`TenantStore`]: the server's tenant directory and hashed API tokens;
+//!   [`TenantSettings`]: what a tenant's settings object means.
 //! - [`Query`] / [`Page`]: filter, sort, index or cursor paging, projection.
 //! - [`StoreError`]: typed failures with their HTTP status and SCIM `scimType`.
 //! - [`MemoryStore`]: the reference implementation of both traits.
@@ -52,6 +53,7 @@ pub mod event;
 pub mod meta;
 pub mod query;
 pub mod schema;
+pub mod settings;
 
 mod error;
 mod memory;
@@ -66,5 +68,6 @@ pub use event::{ChangeEvent, ChangeKind, NewEvent};
 pub use memory::MemoryStore;
 pub use query::{Page, Paging, Query, SortOrder};
 pub use schema::{PatchRequest, Policy, Projection, Registry};
+pub use settings::{DeletionMode, RateLimit, SettingsError, TeamMode, TenantSettings, Webhook};
 pub use store::{Scope, Store};
 pub use tenant::{ApiToken, NewApiToken, Tenant, TenantStore};

@@ -7,12 +7,13 @@ use serde_json::Value;
 use crate::event::ChangeEvent;
 use crate::query::{Page, Query};
 use crate::schema::{PatchRequest, Policy, Projection, Registry};
+use crate::settings::TenantSettings;
 use crate::StoreError;
 
 /// Who is asking, and under which schema: passed to every [`Store`] call.
 ///
-/// The registry and policy travel with the call (rather than living in the store)
-/// because they can differ per tenant.
+/// The registry, policy and settings travel with the call (rather than living in
+/// the store) because they can differ per tenant.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
     /// The tenant every read and write is confined to.
@@ -21,16 +22,25 @@ pub struct Scope<'a> {
     pub registry: &'a Registry,
     /// The tenant's identity-provider policy (used by validation and PATCH).
     pub policy: &'a Policy,
+    /// The tenant's settings; the store reads [`TenantSettings::teams`] and
+    /// [`TenantSettings::deletion`].
+    pub settings: &'a TenantSettings,
 }
 
 impl<'a> Scope<'a> {
-    /// A scope for `tenant` with this registry and policy.
+    /// A scope for `tenant` with this registry and policy, and default settings.
     pub fn new(tenant: &'a str, registry: &'a Registry, policy: &'a Policy) -> Self {
         Scope {
             tenant,
             registry,
             policy,
+            settings: TenantSettings::default_ref(),
         }
+    }
+
+    /// This scope with the tenant's settings.
+    pub fn with_settings(self, settings: &'a TenantSettings) -> Self {
+        Scope { settings, ..self }
     }
 }
 
