@@ -246,7 +246,7 @@ impl<'a> Translator<'a> {
             Filter::Present(path) => {
                 let full = self.full_path(path, parent);
                 let resolved = self.resolve(&full)?;
-                self.present(path, &full, &resolved, within)?
+                self.present(&resolved, within)?
             }
             Filter::Compare { path, op, value } => {
                 let full = self.full_path(path, parent);
@@ -260,7 +260,7 @@ impl<'a> Translator<'a> {
                     // The parser never nests value filters; stay safe if one does.
                     return Ok(Pushdown::in_memory());
                 }
-                match self.table_of(path, &resolved) {
+                match self.table_of(&resolved) {
                     Some(table @ (Within::Emails | Within::Members)) => {
                         let inner = self.node(filter, table, Some(path))?;
                         let select = if table == Within::Emails {
@@ -350,7 +350,7 @@ impl<'a> Translator<'a> {
     }
 
     /// Whether the attribute of `path` is kept in a table of its own.
-    fn table_of(&self, path: &AttrPath, resolved: &Resolved<'_>) -> Option<Within> {
+    fn table_of(&self, resolved: &Resolved<'_>) -> Option<Within> {
         if !matches!(resolved.origin, Origin::Core(_)) || self.also_in_extension(resolved) {
             return None;
         }
@@ -360,7 +360,6 @@ impl<'a> Translator<'a> {
         } else if name == "members" && self.resource_type == GROUP {
             Some(Within::Members)
         } else {
-            let _ = path;
             None
         }
     }
@@ -411,14 +410,7 @@ impl<'a> Translator<'a> {
         })
     }
 
-    fn present(
-        &self,
-        path: &AttrPath,
-        full: &AttrPath,
-        resolved: &Resolved<'a>,
-        within: Within,
-    ) -> Result<Pushdown, StoreError> {
-        let _ = path;
+    fn present(&self, resolved: &Resolved<'a>, within: Within) -> Result<Pushdown, StoreError> {
         Ok(match within {
             Within::Emails => match email_column(resolved) {
                 Some((column, _)) => Pushdown::exact(Cond::sql(present_text(column))),
@@ -429,12 +421,12 @@ impl<'a> Translator<'a> {
                 None => Pushdown::in_memory(),
             },
             Within::Resource => {
-                if let Some(table) = self.table_of(full, resolved) {
+                if let Some(table) = self.table_of(resolved) {
                     let whole = resolved.sub_attribute.is_none();
                     let inner = if whole {
                         Pushdown::exact(Cond::True)
                     } else {
-                        self.present(path, full, resolved, table)?
+                        self.present(resolved, table)?
                     };
                     let select = if table == Within::Emails {
                         EMAILS_SELECT
@@ -473,7 +465,7 @@ impl<'a> Translator<'a> {
     ) -> Result<Pushdown, StoreError> {
         // `eq null` is `not pr`, `ne null` is `pr`; nothing else matches null.
         if *value == CompValue::Null {
-            let present = self.present(path, full, resolved, within)?;
+            let present = self.present(resolved, within)?;
             return Ok(match op {
                 CompareOp::Eq if present.exact => Pushdown::exact(Cond::not(present.cond)),
                 CompareOp::Eq => Pushdown::in_memory(),
@@ -525,7 +517,7 @@ impl<'a> Translator<'a> {
             }
             Within::Resource => {}
         }
-        if let Some(table) = self.table_of(full, resolved) {
+        if let Some(table) = self.table_of(resolved) {
             // `emails.value co "x"`, `emails co "x"` (its value): any element.
             let mut element_path = full.clone();
             element_path.sub_attr = Some(
