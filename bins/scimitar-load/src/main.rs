@@ -298,6 +298,9 @@ impl Measure<'_> {
                 connections,
             )
             .await?;
+            if let Some(server) = process {
+                server.settle_after_seeding()?;
+            }
             (dataset, Some(times))
         } else {
             let empty = Dataset {

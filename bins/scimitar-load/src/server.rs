@@ -51,7 +51,7 @@ pub struct Server {
     paths: Paths,
     child: Child,
     /// Whatever must outlive the process (a temporary directory, a database).
-    _resources: Resources,
+    resources: Resources,
 }
 
 impl Server {
@@ -124,6 +124,19 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Brings the database's planner statistics up to date after seeding, as
+    /// PostgreSQL's autovacuum would soon after a bulk load in production (where
+    /// it is on; on a server where it is off, plans for the fresh tables would be
+    /// guesses). Nothing to do for SQLite: the server owns its statistics there.
+    pub fn settle_after_seeding(&self) -> Result<(), LoadError> {
+        match &self.resources.database {
+            Some(database) => database.psql_on_own("ANALYZE"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         // Kills only the child we started, by its handle.
@@ -138,7 +151,7 @@ impl Drop for Server {
 #[derive(Debug, Default)]
 struct Resources {
     _temp_dir: Option<tempfile::TempDir>,
-    _database: Option<PostgresDatabase>,
+    database: Option<PostgresDatabase>,
 }
 
 /// Where to put the servers' logs, the peer's venv and the report.
@@ -214,7 +227,7 @@ pub fn start_scimitar(
             (
                 database.url.clone(),
                 Resources {
-                    _database: Some(database),
+                    database: Some(database),
                     ..Resources::default()
                 },
             )
@@ -248,7 +261,7 @@ pub fn start_scimitar(
         },
         paths: paths.clone(),
         child,
-        _resources: resources,
+        resources,
     };
     wait_until_ready(&mut server.child, addr, "/healthz", &log_path)?;
     server.endpoint.token = issue_token(bin, &database_url)?;
@@ -325,7 +338,7 @@ pub fn start_peer(paths: &Paths) -> Result<Server, LoadError> {
         },
         paths: paths.clone(),
         child,
-        _resources: Resources::default(),
+        resources: Resources::default(),
     })
 }
 
@@ -413,10 +426,14 @@ impl PostgresDatabase {
         Ok(database)
     }
 
+    /// Runs `sql` on the maintenance database `postgres`.
     fn psql(&self, sql: &str) -> Result<(), LoadError> {
-        run(Command::new("psql")
-            .args(["-q", "-v", "ON_ERROR_STOP=1", &self.admin_url, "-c", sql])
-            .stdout(Stdio::null()))
+        psql(&self.admin_url, sql)
+    }
+
+    /// Runs `sql` on this database.
+    fn psql_on_own(&self, sql: &str) -> Result<(), LoadError> {
+        psql(&self.url, sql)
     }
 }
 
@@ -429,6 +446,14 @@ impl Drop for PostgresDatabase {
             eprintln!("could not drop database {}: {error}", self.name);
         }
     }
+}
+
+fn psql(url: &str, sql: &str) -> Result<(), LoadError> {
+    run(Command::new("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql])
+        // Quiet the NOTICE of `DROP DATABASE IF EXISTS` on a fresh name.
+        .env("PGOPTIONS", "--client-min-messages=warning")
+        .stdout(Stdio::null()))
 }
 
 /// `url` with its database name (the path) replaced by `database`, query kept.
