@@ -252,7 +252,7 @@ impl<'a> Translator<'a> {
                 let full = self.full_path(path, parent);
                 let resolved = self.resolve(&full)?;
                 self.check_op(&full, &resolved, *op)?;
-                self.compare(path, &full, &resolved, *op, value, within)?
+                self.compare(&full, &resolved, *op, value, within)?
             }
             Filter::ValuePath { path, filter } => {
                 let resolved = self.resolve(path)?;
@@ -456,7 +456,6 @@ impl<'a> Translator<'a> {
 
     fn compare(
         &self,
-        path: &AttrPath,
         full: &AttrPath,
         resolved: &Resolved<'a>,
         op: CompareOp,
@@ -486,7 +485,7 @@ impl<'a> Translator<'a> {
         }
         // `ne` is exactly `not eq`: it matches a missing attribute too.
         if op == CompareOp::Ne {
-            let eq = self.compare(path, full, resolved, CompareOp::Eq, value, within)?;
+            let eq = self.compare(full, resolved, CompareOp::Eq, value, within)?;
             return Ok(if eq.exact {
                 Pushdown::exact(Cond::not(eq.cond))
             } else {
@@ -526,7 +525,7 @@ impl<'a> Translator<'a> {
                     .map_or_else(|| "value".to_owned(), |sub| sub.name.clone()),
             );
             let element = self.resolve(&element_path)?;
-            let inner = self.compare(path, &element_path, &element, op, value, table)?;
+            let inner = self.compare(&element_path, &element, op, value, table)?;
             let select = if table == Within::Emails {
                 EMAILS_SELECT
             } else {
