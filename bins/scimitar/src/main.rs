@@ -20,7 +20,7 @@ use clap::Parser;
 
 use cli::{Cli, Command, TenantCommand, TokenCommand};
 use config::Settings;
-use scimitar_diesel::DieselStore;
+use scimitar_diesel::{DieselStore, OpenOptions};
 use scimitar_store::{StoreError, TenantStore};
 
 /// Why a command failed; printed as `scimitar: <message>`.
@@ -58,7 +58,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
     let settings = Settings::load(&cli)?;
     actix_web::rt::System::new().block_on(async move {
-        let open = || DieselStore::open(&settings.database_url);
+        // One connection is plenty for an admin command, and it keeps the pool from
+        // opening connections in the background while the process exits: libpq
+        // crashes when exit handlers run during a connection handshake.
+        let admin_options = OpenOptions {
+            max_connections: 1,
+            ..OpenOptions::default()
+        };
+        let open = || DieselStore::open_with(&settings.database_url, &admin_options);
         match cli.command {
             Command::Serve { .. } => serve::serve(settings).await,
             Command::Migrate => {

@@ -55,8 +55,10 @@ impl Database {
             .expect("run scimitar");
         assert!(
             output.status.success(),
-            "scimitar {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
+            "scimitar {args:?} failed ({}): {}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
