@@ -2,8 +2,8 @@
 
 use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
-use actix_web::{App, HttpResponse, HttpServer};
-use scimitar_actix::{issue_token, ScimService, SCIM_JSON};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError};
+use scimitar_actix::{issue_token, ScimError, ScimService, SCIM_JSON};
 use scimitar_diesel::DieselStore;
 use scimitar_store::TenantStore;
 use serde_json::json;
@@ -31,6 +31,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
             .route("/readyz", web::get().to(readyz))
             .service(service.scope("/scim/v2"))
             .service(service.tenant_scope("/tenants/{tenant}/scim/v2"))
+            .default_service(web::to(not_found))
     })
     .bind(&settings.listen)?;
     let address = server
@@ -61,6 +62,12 @@ async fn first_start(store: &DieselStore) -> Result<Option<String>, Failure> {
         .await?;
     let issued = issue_token(store, DEFAULT_TENANT, "first start").await?;
     Ok(Some(issued.token))
+}
+
+/// Any path outside the SCIM scopes: a SCIM 404 too, so clients that mistype the
+/// base URL read an error they understand.
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    ScimError::NotFound(format!("no endpoint {}", req.path())).error_response()
 }
 
 /// `GET /healthz`: the process is up.

@@ -71,6 +71,12 @@ fn health_and_readiness_need_no_token() {
         let response = ureq::get(&format!("{origin}{probe}")).call().expect(probe);
         assert_eq!(response.status(), 200);
     }
+    // Outside the SCIM scopes, errors are SCIM errors too.
+    let client = common::Client {
+        base: origin,
+        token: String::new(),
+    };
+    expect_error(&client.get("/scim/v3/Users"), 404);
 }
 
 #[test]

@@ -214,6 +214,19 @@ mod tests {
     }
 
     #[test]
+    fn backend_failures_hide_their_cause() {
+        let cause: scimitar_store::BoxError = "password=hunter2 at db.internal".into();
+        let response = ScimError::from(StoreError::Backend(cause)).error_response();
+        assert_eq!(response.status(), 500);
+        let body = body_of(response);
+        assert_eq!(body["detail"], "storage failure");
+        assert!(!body.to_string().contains("hunter2"));
+        let unavailable = ScimError::from(StoreError::Unavailable("pool".into())).error_response();
+        assert_eq!(unavailable.status(), 503);
+        assert_eq!(unavailable.headers().get(header::RETRY_AFTER).unwrap(), "1");
+    }
+
+    #[test]
     fn parse_errors_are_invalid_filter() {
         let error = ScimError::from(scimitar_filter::parse_filter("userName =").unwrap_err());
         assert_eq!(error.status_code(), 400);
