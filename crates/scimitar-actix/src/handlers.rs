@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use scimitar_schema::{ListResponse, PatchRequest, ResourceType, SearchRequest};
-use scimitar_store::{Page, Projection, Query, Store, StoreError, TenantStore};
+use scimitar_store::{Page, Paging, Projection, Query, Store, StoreError, TenantStore};
 use serde_json::Value;
 
 use crate::error::ScimError;
@@ -29,13 +29,8 @@ pub(crate) async fn list<S: Store + 'static, T: TenantStore + 'static>(
     req: HttpRequest,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    let call = shared.call(&req).await?;
-    let resource_type = shared.resource_type(endpoint(&req))?;
     let request = ListRequest::from_query(&query_pairs(&req)?)?;
-    let page = call
-        .query(resource_type, &request.to_query(&shared.limits)?)
-        .await?;
-    Ok(list_response(page))
+    list_of(&req, &shared, request).await
 }
 
 /// `POST /{endpoint}/.search`.
@@ -44,10 +39,17 @@ pub(crate) async fn search<S: Store + 'static, T: TenantStore + 'static>(
     body: Bytes,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    let call = shared.call(&req).await?;
-    let resource_type = shared.resource_type(endpoint(&req))?;
     let search: SearchRequest = message(json_body(&req, &body)?, "SearchRequest")?;
-    let request = ListRequest::from_search(search);
+    list_of(&req, &shared, ListRequest::from_search(search)).await
+}
+
+async fn list_of<S: Store, T: TenantStore>(
+    req: &HttpRequest,
+    shared: &Shared<S, T>,
+    request: ListRequest,
+) -> Result<HttpResponse, ScimError> {
+    let call = shared.call(req).await?;
+    let resource_type = shared.resource_type(endpoint(req))?;
     let page = call
         .query(resource_type, &request.to_query(&shared.limits)?)
         .await?;
@@ -72,8 +74,8 @@ pub(crate) async fn search_all<S: Store + 'static, T: TenantStore + 'static>(
     }
     let query = request.to_query(&shared.limits)?;
     let (start_index, count) = match query.paging {
-        scimitar_store::Paging::Index { start_index, count } => (start_index.max(1), count),
-        scimitar_store::Paging::Cursor { count, .. } => (1, count),
+        Paging::Index { start_index, count } => (start_index.max(1), count),
+        Paging::Cursor { count, .. } => (1, count),
     };
     // First the totals per type, then the window [start_index, start_index + count)
     // across the types in registry order.
@@ -112,7 +114,7 @@ pub(crate) async fn search_all<S: Store + 'static, T: TenantStore + 'static>(
 
 fn with_paging(query: &Query, start_index: usize, count: usize) -> Query {
     let mut query = query.clone();
-    query.paging = scimitar_store::Paging::Index { start_index, count };
+    query.paging = Paging::Index { start_index, count };
     query
 }
 
@@ -220,11 +222,8 @@ pub(crate) async fn me<S: Store + 'static, T: TenantStore + 'static>(
 
 /// A `ListResponse` of a store page.
 pub(crate) fn list_response(page: Page) -> HttpResponse {
-    let total = page.total_results as u64;
-    let mut body = ListResponse::new(page.resources, total, page.start_index.unwrap_or(1) as u64);
-    if page.start_index.is_none() {
-        body.start_index = None;
-    }
+    let mut body = ListResponse::new(page.resources, page.total_results as u64, 1);
+    body.start_index = page.start_index.map(|index| index as u64);
     body.next_cursor = page.next_cursor;
     scim_json(StatusCode::OK, &body)
 }
