@@ -48,6 +48,18 @@ pub enum StoreError {
     /// A group member that is not a User or Group of the tenant (400 `invalidValue`).
     #[error("member {0} is not a user or group of this tenant")]
     UnknownMember(String),
+    /// An Enterprise `manager.value` that is not a user of the tenant
+    /// (400 `invalidValue`).
+    #[error("manager {0} is not a user of this tenant")]
+    UnknownManager(String),
+    /// The resource type is read-only in this tenant: its resources are derived
+    /// (Groups under [`TeamMode::Department`](crate::TeamMode::Department))
+    /// (400 `mutability`).
+    #[error("{resource_type} resources are derived from user attributes in this tenant and cannot be changed")]
+    ReadOnly {
+        /// The resource type written to, e.g. `Group`.
+        resource_type: String,
+    },
     /// The resource does not satisfy its schema (400, with the validator's scimType).
     #[error(transparent)]
     Validation(#[from] ValidationError),
@@ -81,6 +93,8 @@ impl StoreError {
             StoreError::InvalidFilter(_)
             | StoreError::InvalidCursor
             | StoreError::UnknownMember(_)
+            | StoreError::UnknownManager(_)
+            | StoreError::ReadOnly { .. }
             | StoreError::Validation(_)
             | StoreError::Patch(_) => 400,
             StoreError::Unavailable(_) => 503,
@@ -95,7 +109,10 @@ impl StoreError {
             StoreError::Uniqueness { .. } => Some(ScimType::Uniqueness),
             StoreError::InvalidFilter(_) => Some(ScimType::InvalidFilter),
             StoreError::InvalidCursor => Some(ScimType::InvalidCursor),
-            StoreError::UnknownMember(_) => Some(ScimType::InvalidValue),
+            StoreError::UnknownMember(_) | StoreError::UnknownManager(_) => {
+                Some(ScimType::InvalidValue)
+            }
+            StoreError::ReadOnly { .. } => Some(ScimType::Mutability),
             StoreError::Validation(error) => Some(error.scim_type()),
             StoreError::Patch(error) => Some(error.scim_type()),
             StoreError::NotFound { .. }

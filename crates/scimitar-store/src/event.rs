@@ -14,7 +14,11 @@ use time::OffsetDateTime;
 /// What happened to a resource.
 ///
 /// Users and groups get specific kinds (an IdP's deactivation is the event apps care
-/// most about); other resource types get the `Resource*` kinds. A payload that is a
+/// most about); other resource types get the `Resource*` kinds. Teams derived from
+/// user attributes ([`TeamMode::Department`](crate::TeamMode::Department)) are
+/// groups and get the group kinds: `group.created` when a team first has a member,
+/// `members.added` / `members.removed` as users join and leave it, `group.deleted`
+/// when its last member leaves. A payload that is a
 /// resource is the resource as a client would read it (with `id` and `meta`, never
 /// `password`), and a group's never carries `members`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,7 +32,9 @@ pub enum ChangeKind {
     UserDeactivated,
     /// A user's `active` went from false to true (or absent). Payload: the user.
     UserReactivated,
-    /// A user was deleted. Payload: the user as it was.
+    /// A user was deleted. Payload: the user as it was; a user archived rather than
+    /// deleted ([`DeletionMode::Archive`](crate::DeletionMode::Archive)) has
+    /// `"archived": true` beside its attributes.
     UserDeleted,
     /// A group was created. Payload: the group without `members` (those that it was
     /// created with are reported by a following [`ChangeKind::MembersAdded`]).
@@ -184,6 +190,16 @@ impl NewEvent {
         NewEvent::about(kind, resource_type, resource_id, without_members(resource))
     }
 
+    /// The event of archiving user `resource_id` (as it was) instead of deleting it:
+    /// a [`ChangeKind::UserDeleted`] whose payload has `"archived": true`.
+    pub fn archived(resource_id: &str, resource: &Value) -> Self {
+        let mut event = NewEvent::deleted(USER, resource_id, resource);
+        if let Value::Object(fields) = &mut event.payload {
+            fields.insert("archived".into(), Value::Bool(true));
+        }
+        event
+    }
+
     /// The event of `members` (ids) joining group `group_id`.
     pub fn members_added(group_id: &str, members: &[String]) -> Self {
         NewEvent::about(
@@ -278,6 +294,17 @@ mod tests {
             kind(&on, &json!({"userName": "b", "active": true})),
             ChangeKind::UserUpdated
         );
+    }
+
+    #[test]
+    fn archiving_is_a_deletion_that_says_so() {
+        let event = NewEvent::archived("1", &json!({"userName": "a"}));
+        assert_eq!(event.kind, ChangeKind::UserDeleted);
+        assert_eq!(event.payload, json!({"userName": "a", "archived": true}));
+        assert!(NewEvent::deleted("User", "1", &json!({}))
+            .payload
+            .get("archived")
+            .is_none());
     }
 
     #[test]

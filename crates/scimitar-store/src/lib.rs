@@ -49,6 +49,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod derive;
 pub mod event;
 pub mod meta;
 pub mod query;
@@ -69,5 +70,5 @@ pub use memory::MemoryStore;
 pub use query::{Page, Paging, Query, SortOrder};
 pub use schema::{PatchRequest, Policy, Projection, Registry};
 pub use settings::{DeletionMode, RateLimit, SettingsError, TeamMode, TenantSettings, Webhook};
-pub use store::{Scope, Store};
+pub use store::{Archived, Created, Scope, Store, TeamsRebuilt};
 pub use tenant::{ApiToken, NewApiToken, Tenant, TenantStore};

@@ -167,17 +167,30 @@ fn compared_attribute<'a>(
     })
 }
 
-/// The definition of the attribute `path` ends at, or `InvalidFilter`.
+/// The definition of the attribute `path` ends at, or `InvalidFilter`; also for
+/// `manager.displayName`, which stores do not keep (they read it from the manager
+/// when returning a user, rule 19).
 fn defined<'a>(
     registry: &'a Registry,
     resource_type: &str,
     path: &AttrPath,
 ) -> Result<&'a Attribute, StoreError> {
-    registry
+    let resolved = registry
         .resolve(resource_type, path)
-        .map(|resolved| resolved.leaf())
-        .ok_or_else(|| StoreError::InvalidFilter(format!("unknown attribute {path}")))
+        .ok_or_else(|| StoreError::InvalidFilter(format!("unknown attribute {path}")))?;
+    if resolved
+        .canonical_path()
+        .eq_ignore_ascii_case(MANAGER_DISPLAY_NAME)
+    {
+        return Err(StoreError::InvalidFilter(format!(
+            "{path} is read from the manager when a user is returned and cannot be filtered or sorted by"
+        )));
+    }
+    Ok(resolved.leaf())
 }
+
+const MANAGER_DISPLAY_NAME: &str =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName";
 
 /// `sortOrder` (RFC 7644 §3.4.2.3).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

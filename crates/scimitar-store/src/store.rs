@@ -3,6 +3,7 @@
 use std::future::Future;
 
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use crate::event::ChangeEvent;
 use crate::query::{Page, Query};
@@ -112,7 +113,9 @@ impl<'a> Scope<'a> {
 ///    them. It returns the resource projected by the given projection.
 /// 9. *Delete* removes the resource: get is then `NotFound`, and deleting again is
 ///    `NotFound`. Deleting a user or group also removes it from every group it was a
-///    member of (those groups get a new version and a `MembersRemoved` event).
+///    member of (those groups get a new version and a `MembersRemoved` event), and
+///    deleting a user clears the manager of its reports (rule 19). Under
+///    [`DeletionMode::Archive`](crate::DeletionMode::Archive) a user is archived instead (rule 20).
 /// 10. *Uniqueness.* `userName` is unique per tenant, case-insensitively
 ///     ([`meta::fold_case`](crate::meta::fold_case)): a create, replace or patch
 ///     that would make two users share one fails with [`StoreError::Uniqueness`]
@@ -121,7 +124,12 @@ impl<'a> Scope<'a> {
 ///     exception, for identity providers that retry a create after a timeout: when
 ///     `scope.policy.idempotent_create_retry` is set and the user holding the
 ///     `userName` has every attribute of the (validated) input with the same value,
-///     create returns that user unchanged, recording no event. Nothing else is
+///     create returns that user unchanged, recording no event
+///     ([`Store::create_or_existing`] says [`Created::Existing`]). Groups have no
+///     unique attribute, so a retried group create would make a twin: under the
+///     same policy, a group create with an `externalId` returns the first group
+///     that has every attribute of the input with the same value and every member
+///     it lists, likewise. Nothing else is
 ///     unique: not `externalId`, not a group's `displayName` (RFC 7643 gives it no
 ///     uniqueness), and not attributes a custom schema marks `uniqueness: server`,
 ///     which stores do not enforce (add a unique index of your own if you need one).
@@ -136,7 +144,10 @@ impl<'a> Scope<'a> {
 ///     instants; extension attributes are named with their schema URN. A query that
 ///     [`Query::check`] rejects (an attribute the schema does not define, `gt`/`ge`/
 ///     `lt`/`le` on a boolean or binary attribute, a comparison on a complex
-///     attribute without `value`) fails with [`StoreError::InvalidFilter`].
+///     attribute without `value`, the derived `manager.displayName`) fails with
+///     [`StoreError::InvalidFilter`]. The registry may be a tenant's own
+///     ([`TenantSettings::registry`]): an attribute retyped `dateTime` compares as
+///     instants and a custom `integer` as a number, in filters and sorting alike.
 /// 12. *Sorting.* With `sort_by`, resources are ordered by that attribute according
 ///     to its type (strings case-insensitively unless `caseExact`); resources without
 ///     a value sort after all others when ascending, before all others when
@@ -178,6 +189,37 @@ impl<'a> Scope<'a> {
 ///     last `seq` it saw never misses a committed event.
 /// 18. *Failure.* No input makes a store panic; backend trouble is
 ///     [`StoreError::Unavailable`] (retryable) or [`StoreError::Backend`].
+///
+/// **Users and teams** (what identity providers expect beyond the RFCs)
+///
+/// 19. *Managers.* An Enterprise `manager.value` names a user of the same tenant:
+///     a create, replace or patch naming any other id fails with
+///     [`StoreError::UnknownManager`] and changes nothing; an empty value (`""`,
+///     `{}`) clears the manager. Only the id is stored: every read (get, query,
+///     write results, event payloads) returns `manager.value` with the manager's
+///     current `displayName` (none if it has none; the HTTP layer adds `$ref`).
+///     Deleting or archiving a user clears the manager of its reports in the same
+///     transaction: each gets a new version and a `UserUpdated` event.
+/// 20. *Deactivation and deletion.* `active: false` keeps the user: get and
+///     queries return it (`UserDeactivated` / `UserReactivated` events). Delete
+///     under [`DeletionMode::Delete`](crate::DeletionMode::Delete) forgets the user: a later create with its
+///     `userName` makes a new user with a new id. Under [`DeletionMode::Archive`](crate::DeletionMode::Archive)
+///     a deleted user is kept for audit ([`Store::archived`] lists it) but is gone
+///     for everything else, exactly as if deleted: reads, queries, members,
+///     managers, uniqueness (its `userName` is free); the event is `UserDeleted`
+///     with `"archived": true` in the payload.
+/// 21. *Derived teams.* Under [`TeamMode::Department`](crate::TeamMode::Department) every active user with an
+///     Enterprise `department` is a member of the team [`derive::team_of`](crate::derive::team_of) names,
+///     a Group with the id [`derive::team_id`](crate::derive::team_id) and the body
+///     [`derive::team_body`](crate::derive::team_body), created when it gets its first member and deleted
+///     when its last member leaves. Membership follows every user create,
+///     replace, patch (department, organization, `active`) and delete in the same
+///     transaction, with group events (see [`ChangeKind`](crate::ChangeKind)).
+///     Groups are read-only: create, replace, patch, delete and member calls on
+///     Groups fail with [`StoreError::ReadOnly`]; groups the identity provider
+///     pushed before stay as they are. [`Store::rebuild_teams`] makes the teams
+///     exactly what the users say, under the scope's mode: call it when a tenant
+///     changes mode (under [`TeamMode::Groups`](crate::TeamMode::Groups) it removes every derived team).
 pub trait Store: Send + Sync {
     /// Creates a resource (rules 2, 3, 10, 16, 17) and returns it as stored.
     fn create(
@@ -186,6 +228,25 @@ pub trait Store: Send + Sync {
         resource_type: &str,
         resource: Value,
     ) -> impl Future<Output = Result<Value, StoreError>> + Send;
+
+    /// Creates a resource like [`Store::create`], and says whether it is new or the
+    /// one an earlier attempt made (rule 10's retry exception), so the HTTP layer
+    /// can answer a retry as it sees fit.
+    ///
+    /// The default implementation calls [`Store::create`] and reports
+    /// [`Created::New`]; stores that detect retries override it.
+    fn create_or_existing(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        resource: Value,
+    ) -> impl Future<Output = Result<Created, StoreError>> + Send {
+        async move {
+            self.create(scope, resource_type, resource)
+                .await
+                .map(Created::New)
+        }
+    }
 
     /// Reads a resource (rules 4, 15).
     fn get(
@@ -252,6 +313,29 @@ pub trait Store: Send + Sync {
         members: &[String],
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
 
+    /// The archived resources of a type (rule 20), oldest archive first; empty for
+    /// types that are never archived.
+    fn archived(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+    ) -> impl Future<Output = Result<Vec<Archived>, StoreError>> + Send {
+        // Until every store of the workspace implements it.
+        let _ = (scope, resource_type);
+        async { Ok(Vec::new()) }
+    }
+
+    /// Recomputes the tenant's derived teams from its users under the scope's
+    /// [`TeamMode`](crate::TeamMode) (rule 21), in one transaction.
+    fn rebuild_teams(
+        &self,
+        scope: &Scope<'_>,
+    ) -> impl Future<Output = Result<TeamsRebuilt, StoreError>> + Send {
+        // Until every store of the workspace implements it.
+        let _ = scope;
+        async { Ok(TeamsRebuilt::default()) }
+    }
+
     /// The tenant's change events after `after` (rule 17); start with 0.
     fn events(
         &self,
@@ -259,4 +343,50 @@ pub trait Store: Send + Sync {
         after: u64,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<ChangeEvent>, StoreError>> + Send;
+}
+
+/// What [`Store::create_or_existing`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// It created this resource.
+    New(Value),
+    /// The input repeats this existing resource (rule 10's retry exception); nothing
+    /// was written.
+    Existing(Value),
+}
+
+impl Created {
+    /// The resource, new or existing.
+    pub fn into_resource(self) -> Value {
+        match self {
+            Created::New(resource) | Created::Existing(resource) => resource,
+        }
+    }
+
+    /// Whether the resource was created by this call.
+    pub fn is_new(&self) -> bool {
+        matches!(self, Created::New(_))
+    }
+}
+
+/// An archived resource (rule 20), as [`Store::archived`] lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Archived {
+    /// The resource as it was when archived (as a client would have read it).
+    pub resource: Value,
+    /// When it was archived.
+    pub archived_at: OffsetDateTime,
+}
+
+/// What [`Store::rebuild_teams`] changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TeamsRebuilt {
+    /// Derived teams afterwards.
+    pub teams: usize,
+    /// Teams created.
+    pub created: usize,
+    /// Existing teams whose members changed.
+    pub changed: usize,
+    /// Teams deleted (empty, or not derived in this mode).
+    pub removed: usize,
 }

@@ -39,6 +39,11 @@ impl MemberList {
         }
     }
 
+    /// Whether the group has no members.
+    pub(super) fn is_empty(&self) -> bool {
+        self.positions.is_empty()
+    }
+
     /// The member ids in the order they were added.
     pub(super) fn iter(&self) -> impl Iterator<Item = &String> {
         self.ordered.values()

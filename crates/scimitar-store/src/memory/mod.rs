@@ -3,6 +3,7 @@
 mod members;
 mod order;
 mod schema_ops;
+mod teams;
 mod tenants;
 
 use std::borrow::Cow;
@@ -14,11 +15,13 @@ use scimitar_schema::Mode;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::derive;
 use crate::event::{ChangeEvent, NewEvent};
 use crate::meta::{self, ResourceMeta};
 use crate::query::{Page, Paging, Query};
 use crate::schema::{PatchRequest, Projection};
-use crate::store::{Scope, Store};
+use crate::settings::DeletionMode;
+use crate::store::{Archived, Created, Scope, Store, TeamsRebuilt};
 use crate::StoreError;
 
 use members::MemberList;
@@ -74,6 +77,10 @@ struct TenantData {
     members: HashMap<String, MemberList>,
     /// Member id → the groups it is in.
     member_of: HashMap<String, HashSet<String>>,
+    /// Manager id → the users whose `manager.value` it is.
+    reports: HashMap<String, HashSet<String>>,
+    /// Archived users, oldest first: out of every other map (rule 20).
+    archived: Vec<Archived>,
     events: Vec<ChangeEvent>,
 }
 
@@ -82,9 +89,12 @@ struct Record {
     position: u64,
     /// The resource as stored: the validated attributes with `id` and `meta`, and
     /// for groups without `members`. Kept stamped so reads and filters need no copy.
+    /// A manager is stored by id only; reads add its `displayName`.
     resource: Value,
     meta: ResourceMeta,
     revision: u64,
+    /// A team derived from user attributes (rule 21), not one the IdP pushed.
+    derived: bool,
 }
 
 /// How a write changes a group's members.
@@ -104,6 +114,17 @@ impl Store for MemoryStore {
         resource_type: &str,
         resource: Value,
     ) -> Result<Value, StoreError> {
+        self.lock()
+            .create(scope, resource_type, resource)
+            .map(Created::into_resource)
+    }
+
+    async fn create_or_existing(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        resource: Value,
+    ) -> Result<Created, StoreError> {
         self.lock().create(scope, resource_type, resource)
     }
 
@@ -202,6 +223,26 @@ impl Store for MemoryStore {
         self.lock().change_members(scope, group_id, change)
     }
 
+    async fn archived(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+    ) -> Result<Vec<Archived>, StoreError> {
+        let resource_type = schema_ops::resource_type(scope, resource_type)?;
+        let mut state = self.lock();
+        Ok(state
+            .tenant(scope.tenant)
+            .archived
+            .iter()
+            .filter(|archived| archived.resource["meta"]["resourceType"] == resource_type)
+            .cloned()
+            .collect())
+    }
+
+    async fn rebuild_teams(&self, scope: &Scope<'_>) -> Result<TeamsRebuilt, StoreError> {
+        Ok(self.lock().rebuild_teams(scope))
+    }
+
     async fn events(
         &self,
         scope: &Scope<'_>,
@@ -239,26 +280,61 @@ impl State {
         scope: &Scope<'_>,
         resource_type: &str,
         resource: Value,
-    ) -> Result<Value, StoreError> {
+    ) -> Result<Created, StoreError> {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
+        check_writable(scope, resource_type)?;
         let (body, member_ids) = prepare(scope, resource_type, &resource, Mode::Create)?;
-        self.last_position += 1;
-        let position = self.last_position;
         let data = self.tenant(scope.tenant);
         let members = data.check_members(member_ids)?;
+        let retry = scope.policy.idempotent_create_retry;
         if resource_type == USER {
             if let Err(taken) = data.check_user_name(user_name(&body), None) {
                 // A retried create (Entra ID after its timeout) gets the user it made.
                 return match data.same_user(&body) {
-                    Some(id) if scope.policy.idempotent_create_retry => {
-                        data.view(scope, resource_type, &id, &Projection::default())
-                    }
+                    Some(id) if retry => data.existing(scope, resource_type, &id),
                     _ => Err(taken),
                 };
             }
+            data.check_manager(&body)?;
         }
-        let id = meta::new_id();
+        if resource_type == GROUP && retry {
+            if let Some(id) = data.same_group(&body, &members) {
+                return data.existing(scope, resource_type, &id);
+            }
+        }
         let at = meta::now();
+        let id = meta::new_id();
+        self.insert(scope.tenant, resource_type, &id, body, at, false);
+        let data = self.tenant(scope.tenant);
+        let added = data.add_members(&id, &members);
+        let mut events = vec![NewEvent::created(
+            resource_type,
+            &id,
+            &data.payload(scope, resource_type, &id),
+        )];
+        events.extend(member_events(&id, &added, &[]));
+        if resource_type == USER {
+            events.extend(self.sync_team(scope, &id, at));
+        }
+        self.record(scope.tenant, events, at);
+        self.tenant(scope.tenant)
+            .view(scope, resource_type, &id, &Projection::default())
+            .map(Created::New)
+    }
+
+    /// Adds a resource at the end of the creation order, at version 1.
+    fn insert(
+        &mut self,
+        tenant: &str,
+        resource_type: &str,
+        id: &str,
+        body: Value,
+        at: OffsetDateTime,
+        derived: bool,
+    ) {
+        self.last_position += 1;
+        let position = self.last_position;
+        let data = self.tenant(tenant);
         let record = Record {
             position,
             resource: Value::Null,
@@ -269,23 +345,14 @@ impl State {
                 version: meta::version_tag(1),
             },
             revision: 1,
+            derived,
         };
-        data.resources.insert(id.clone(), record);
+        data.resources.insert(id.to_owned(), record);
         data.by_position
             .entry(resource_type.to_owned())
             .or_default()
-            .insert(position, id.clone());
-        data.set_body(&id, body);
-        let added = data.add_members(&id, &members);
-        let mut events = vec![NewEvent::created(
-            resource_type,
-            &id,
-            &data.payload(scope, resource_type, &id),
-        )];
-        events.extend(member_events(&id, &added, &[]));
-        self.record(scope.tenant, events, at);
-        self.tenant(scope.tenant)
-            .view(scope, resource_type, &id, &Projection::default())
+            .insert(position, id.to_owned());
+        data.set_body(id, body);
     }
 
     fn replace(
@@ -297,6 +364,7 @@ impl State {
         expected_version: Option<&str>,
     ) -> Result<Value, StoreError> {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
+        check_writable(scope, resource_type)?;
         let data = self.tenant(scope.tenant);
         check_version(data.record(resource_type, id)?, expected_version)?;
         let existing = data.full(id, false);
@@ -324,6 +392,7 @@ impl State {
         projection: &Projection,
     ) -> Result<Value, StoreError> {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
+        check_writable(scope, resource_type)?;
         let data = self.tenant(scope.tenant);
         check_version(data.record(resource_type, id)?, expected_version)?;
         // Groups are patched without their members, as a SQL store patches them: the
@@ -340,6 +409,9 @@ impl State {
         };
         let mut body = patched.resource;
         meta::strip_store_owned(&mut body);
+        if resource_type == USER {
+            derive::drop_unassigned_manager(&mut body);
+        }
         self.write(scope, resource_type, id, Some(body), patched.members)?;
         self.tenant(scope.tenant)
             .view(scope, resource_type, id, projection)
@@ -351,6 +423,7 @@ impl State {
         group_id: &str,
         change: MemberChange,
     ) -> Result<String, StoreError> {
+        check_writable(scope, GROUP)?;
         self.write(scope, GROUP, group_id, None, change)?;
         let version = &self
             .tenant(scope.tenant)
@@ -376,6 +449,7 @@ impl State {
         let body = body.filter(|body| !same_attributes(&record.resource, body));
         if let (USER, Some(body)) = (resource_type, &body) {
             data.check_user_name(user_name(body), Some(id))?;
+            data.check_manager(body)?;
         }
         let (to_add, to_remove) = match members {
             MemberChange::Keep => (Vec::new(), Vec::new()),
@@ -401,6 +475,7 @@ impl State {
         }
         let at = meta::now();
         let mut events = Vec::new();
+        let body_changed = body.is_some();
         if let Some(body) = body {
             let before = data.payload(scope, resource_type, id);
             data.set_body(id, body);
@@ -411,6 +486,9 @@ impl State {
             data.touch(id, at);
         }
         events.extend(member_events(id, &added, &removed));
+        if resource_type == USER && body_changed {
+            events.extend(self.sync_team(scope, id, at));
+        }
         self.record(scope.tenant, events, at);
         Ok(())
     }
@@ -423,13 +501,47 @@ impl State {
         expected_version: Option<&str>,
     ) -> Result<(), StoreError> {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
+        check_writable(scope, resource_type)?;
         let data = self.tenant(scope.tenant);
-        let record = data.record(resource_type, id)?;
-        check_version(record, expected_version)?;
-        let position = record.position;
+        check_version(data.record(resource_type, id)?, expected_version)?;
+        let archive = resource_type == USER && scope.settings.deletion == DeletionMode::Archive;
         let at = meta::now();
         let payload = data.payload(scope, resource_type, id);
-        let mut events = vec![NewEvent::deleted(resource_type, id, &payload)];
+        let mut events = vec![if archive {
+            NewEvent::archived(id, &payload)
+        } else {
+            NewEvent::deleted(resource_type, id, &payload)
+        }];
+        if resource_type == USER {
+            events.extend(self.leave_team(scope, id, at));
+            events.extend(self.tenant(scope.tenant).clear_reports(scope, id, at));
+        }
+        let removed = self.remove(scope.tenant, id, at, &mut events);
+        if let (true, Some(record)) = (archive, removed) {
+            self.tenant(scope.tenant).archived.push(Archived {
+                resource: schema_ops::project(
+                    scope,
+                    resource_type,
+                    &record.resource,
+                    &Projection::default(),
+                ),
+                archived_at: at,
+            });
+        }
+        self.record(scope.tenant, events, at);
+        Ok(())
+    }
+
+    /// Takes a resource out of the tenant: out of every group it was in (adding
+    /// their events), its own members released, out of every index. Returns it.
+    fn remove(
+        &mut self,
+        tenant: &str,
+        id: &str,
+        at: OffsetDateTime,
+        events: &mut Vec<NewEvent>,
+    ) -> Option<Record> {
+        let data = self.tenant(tenant);
         // Leave every group this resource was in, in the groups' creation order so
         // the events come out in a stable order.
         let mut groups: Vec<(u64, String)> = data
@@ -453,19 +565,17 @@ impl State {
                 data.leave(member, id);
             }
         }
-        if let Some(name) = data
-            .resources
-            .remove(id)
-            .as_ref()
-            .and_then(|r| user_name(&r.resource))
-        {
+        let record = data.resources.remove(id)?;
+        if let Some(name) = user_name(&record.resource) {
             data.user_names.remove(&meta::fold_case(name));
         }
-        if let Some(ordered) = data.by_position.get_mut(resource_type) {
-            ordered.remove(&position);
+        if let Some(manager) = derive::manager_id(&record.resource) {
+            data.forget_report(manager, id);
         }
-        self.record(scope.tenant, events, at);
-        Ok(())
+        if let Some(ordered) = data.by_position.get_mut(&record.meta.resource_type) {
+            ordered.remove(&record.position);
+        }
+        Some(record)
     }
 }
 
@@ -487,7 +597,7 @@ impl TenantData {
     ) -> Result<Value, StoreError> {
         self.record(resource_type, id)?;
         let with_members = schema_ops::returns_members(scope, resource_type, projection);
-        let resource = self.full(id, with_members);
+        let resource = self.shown(id, with_members);
         Ok(schema_ops::project(
             scope,
             resource_type,
@@ -499,8 +609,35 @@ impl TenantData {
     /// The resource as an event carries it: as a client reads it (so never its
     /// `password`), without group members.
     fn payload(&self, scope: &Scope<'_>, resource_type: &str, id: &str) -> Value {
-        let resource = self.full(id, false);
+        let resource = self.shown(id, false);
         schema_ops::project(scope, resource_type, &resource, &Projection::default())
+    }
+
+    /// An existing resource, as a retried create returns it.
+    fn existing(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        id: &str,
+    ) -> Result<Created, StoreError> {
+        self.view(scope, resource_type, id, &Projection::default())
+            .map(Created::Existing)
+    }
+
+    /// [`TenantData::full`] as a client reads it: a user's manager with its current
+    /// `displayName` (rule 19).
+    fn shown(&self, id: &str, with_members: bool) -> Value {
+        let mut resource = self.full(id, with_members);
+        if let Some(manager) = derive::manager_id(&resource) {
+            let display_name = self
+                .resources
+                .get(manager)
+                .and_then(|record| record.resource.get("displayName"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            derive::set_manager_display_name(&mut resource, display_name.as_deref());
+        }
+        resource
     }
 
     /// The stored resource with `id` and `meta`, and its `members` if asked and it
@@ -558,12 +695,86 @@ impl TenantData {
     /// with the same value.
     fn same_user(&self, body: &Value) -> Option<String> {
         let id = self.user_names.get(&meta::fold_case(user_name(body)?))?;
-        let stored = self.resources.get(id)?.resource.as_object()?;
-        let same = body
-            .as_object()?
-            .iter()
-            .all(|(name, value)| stored.get(name) == Some(value));
-        same.then(|| id.clone())
+        let stored = &self.resources.get(id)?.resource;
+        derive::has_all_attributes_of(stored, body).then(|| id.clone())
+    }
+
+    /// The first group with `body`'s `externalId` that has every attribute of
+    /// `body` with the same value and every one of `members` (rule 10).
+    fn same_group(&self, body: &Value, members: &[String]) -> Option<String> {
+        body.get("externalId")?;
+        self.by_position
+            .get(GROUP)?
+            .values()
+            .find(|id| {
+                let has_members = || {
+                    let list = self.members.get(id.as_str());
+                    members
+                        .iter()
+                        .all(|member| list.is_some_and(|list| list.contains(member)))
+                };
+                self.resources.get(id.as_str()).is_some_and(|record| {
+                    !record.derived && derive::has_all_attributes_of(&record.resource, body)
+                }) && has_members()
+            })
+            .cloned()
+    }
+
+    /// Fails with `UnknownManager` unless the user's manager, if any, is a user of
+    /// the tenant (rule 19).
+    fn check_manager(&self, user: &Value) -> Result<(), StoreError> {
+        match derive::manager_id(user) {
+            Some(manager) if self.record(USER, manager).is_err() => {
+                Err(StoreError::UnknownManager(manager.to_owned()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Clears the manager of every report of `manager` (rule 19), in creation
+    /// order; returns their events.
+    fn clear_reports(
+        &mut self,
+        scope: &Scope<'_>,
+        manager: &str,
+        at: OffsetDateTime,
+    ) -> Vec<NewEvent> {
+        let mut reports: Vec<(u64, String)> = self
+            .reports
+            .get(manager)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| Some((self.resources.get(id)?.position, id.clone())))
+            .collect();
+        reports.sort();
+        let mut events = Vec::with_capacity(reports.len());
+        for (_, id) in reports {
+            let Some(mut body) = self
+                .resources
+                .get(&id)
+                .map(|record| record.resource.clone())
+            else {
+                continue;
+            };
+            meta::strip_store_owned(&mut body);
+            derive::clear_manager(&mut body);
+            let before = self.payload(scope, USER, &id);
+            self.set_body(&id, body);
+            self.touch(&id, at);
+            let after = self.payload(scope, USER, &id);
+            events.push(NewEvent::updated(USER, &id, &before, &after));
+        }
+        events
+    }
+
+    /// Forgets that `report`'s manager is `manager` (the reverse index only).
+    fn forget_report(&mut self, manager: &str, report: &str) {
+        if let Some(reports) = self.reports.get_mut(manager) {
+            reports.remove(report);
+            if reports.is_empty() {
+                self.reports.remove(manager);
+            }
+        }
     }
 
     /// Checks that every id is a user or group of the tenant; drops repeats.
@@ -632,20 +843,34 @@ impl TenantData {
         }
     }
 
-    /// Replaces a stored body, keeping the `userName` index in step.
+    /// Replaces a stored body, keeping the `userName` and manager indexes in step.
     fn set_body(&mut self, id: &str, body: Value) {
         let Some(record) = self.resources.get_mut(id) else {
             return;
         };
-        if let Some(old) = user_name(&record.resource) {
-            self.user_names.remove(&meta::fold_case(old));
-        }
         if record.meta.resource_type == USER {
+            if let Some(old) = user_name(&record.resource) {
+                self.user_names.remove(&meta::fold_case(old));
+            }
             if let Some(new) = user_name(&body) {
                 self.user_names.insert(meta::fold_case(new), id.to_owned());
             }
+            let old_manager = derive::manager_id(&record.resource).map(str::to_owned);
+            if let Some(manager) = derive::manager_id(&body) {
+                self.reports
+                    .entry(manager.to_owned())
+                    .or_default()
+                    .insert(id.to_owned());
+            }
+            if let Some(old) =
+                old_manager.filter(|old| Some(old.as_str()) != derive::manager_id(&body))
+            {
+                self.forget_report(&old, id);
+            }
         }
-        record.resource = meta::stamp(body, id, &record.meta);
+        if let Some(record) = self.resources.get_mut(id) {
+            record.resource = meta::stamp(body, id, &record.meta);
+        }
     }
 
     fn query(
@@ -681,7 +906,7 @@ impl TenantData {
         let total_results = found.len();
         let with_members = schema_ops::returns_members(scope, resource_type, &query.projection);
         let project = |(_, id): (order::SortKey, &String)| {
-            let resource = self.full(id, with_members);
+            let resource = self.shown(id, with_members);
             schema_ops::project(scope, resource_type, &resource, &query.projection)
         };
         match &query.paging {
@@ -747,9 +972,20 @@ fn prepare(
     let members = if resource_type == GROUP {
         take_member_ids(&mut body)?
     } else {
+        derive::drop_unassigned_manager(&mut body);
         Vec::new()
     };
     Ok((body, members))
+}
+
+/// Rule 21: Groups are read-only while teams are derived.
+fn check_writable(scope: &Scope<'_>, resource_type: &str) -> Result<(), StoreError> {
+    if resource_type == GROUP && scope.settings.teams.is_derived() {
+        return Err(StoreError::ReadOnly {
+            resource_type: GROUP.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// Whether a stored resource has exactly the attributes of `body`, `id` and `meta`

@@ -18,8 +18,11 @@ use super::{
 };
 use crate::event::ChangeKind;
 use crate::query::{Page, Paging, Query, SortOrder};
-use crate::schema::{PatchOpKind, PatchOperation, PatchRequest, Policy, Projection, ScimType};
-use crate::store::Store;
+use crate::schema::{
+    PatchOpKind, PatchOperation, PatchRequest, Policy, Projection, Registry, ScimType,
+};
+use crate::settings::TenantSettings;
+use crate::store::{Created, Store};
 use crate::StoreError;
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -28,24 +31,34 @@ const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 // Small helpers. They panic with the rule number passed in, so a failure in a
 // setup step still says which rule's check it was.
 
-async fn create<S: Store>(store: &S, fx: &Fixture, resource_type: &str, body: Value) -> Value {
+pub(super) async fn create<S: Store>(
+    store: &S,
+    fx: &Fixture,
+    resource_type: &str,
+    body: Value,
+) -> Value {
     match store.create(&fx.scope(), resource_type, body.clone()).await {
         Ok(created) => created,
         Err(error) => panic!("setup: creating {resource_type} {body} failed: {error:?}"),
     }
 }
 
-async fn create_user<S: Store>(store: &S, fx: &Fixture, user_name: &str) -> String {
+pub(super) async fn create_user<S: Store>(store: &S, fx: &Fixture, user_name: &str) -> String {
     id_of(&create(store, fx, "User", user(user_name)).await)
 }
 
-async fn create_group<S: Store>(store: &S, fx: &Fixture, name: &str, members: &[&str]) -> String {
+pub(super) async fn create_group<S: Store>(
+    store: &S,
+    fx: &Fixture,
+    name: &str,
+    members: &[&str],
+) -> String {
     let mut body = group(name);
     body["members"] = members_of(members);
     id_of(&create(store, fx, "Group", body).await)
 }
 
-async fn get<S: Store>(store: &S, fx: &Fixture, resource_type: &str, id: &str) -> Value {
+pub(super) async fn get<S: Store>(store: &S, fx: &Fixture, resource_type: &str, id: &str) -> Value {
     match store
         .get(&fx.scope(), resource_type, id, &Projection::default())
         .await
@@ -55,7 +68,12 @@ async fn get<S: Store>(store: &S, fx: &Fixture, resource_type: &str, id: &str) -
     }
 }
 
-async fn query<S: Store>(store: &S, fx: &Fixture, resource_type: &str, query: &Query) -> Page {
+pub(super) async fn query<S: Store>(
+    store: &S,
+    fx: &Fixture,
+    resource_type: &str,
+    query: &Query,
+) -> Page {
     match store.query(&fx.scope(), resource_type, query).await {
         Ok(page) => page,
         Err(error) => panic!("querying {resource_type} with {query:?} failed: {error:?}"),
@@ -63,7 +81,12 @@ async fn query<S: Store>(store: &S, fx: &Fixture, resource_type: &str, query: &Q
 }
 
 /// The ids a query returns, in order.
-async fn ids<S: Store>(store: &S, fx: &Fixture, resource_type: &str, q: &Query) -> Vec<String> {
+pub(super) async fn ids<S: Store>(
+    store: &S,
+    fx: &Fixture,
+    resource_type: &str,
+    q: &Query,
+) -> Vec<String> {
     query(store, fx, resource_type, q)
         .await
         .resources
@@ -72,7 +95,9 @@ async fn ids<S: Store>(store: &S, fx: &Fixture, resource_type: &str, q: &Query) 
         .collect()
 }
 
-fn patch_request(operations: Vec<(PatchOpKind, Option<&str>, Option<Value>)>) -> PatchRequest {
+pub(super) fn patch_request(
+    operations: Vec<(PatchOpKind, Option<&str>, Option<Value>)>,
+) -> PatchRequest {
     PatchRequest::new(
         operations
             .into_iter()
@@ -85,22 +110,22 @@ fn patch_request(operations: Vec<(PatchOpKind, Option<&str>, Option<Value>)>) ->
     )
 }
 
-async fn event_kinds<S: Store>(store: &S, fx: &Fixture) -> Vec<ChangeKind> {
+pub(super) async fn event_kinds<S: Store>(store: &S, fx: &Fixture) -> Vec<ChangeKind> {
     match store.events(&fx.scope(), 0, 10_000).await {
         Ok(events) => events.into_iter().map(|event| event.kind).collect(),
         Err(error) => panic!("reading events failed: {error:?}"),
     }
 }
 
-fn is_not_found<T>(result: &Result<T, StoreError>) -> bool {
+pub(super) fn is_not_found<T>(result: &Result<T, StoreError>) -> bool {
     matches!(result, Err(StoreError::NotFound { .. }))
 }
 
-fn is_uniqueness<T>(result: &Result<T, StoreError>) -> bool {
+pub(super) fn is_uniqueness<T>(result: &Result<T, StoreError>) -> bool {
     matches!(result, Err(StoreError::Uniqueness { attribute }) if attribute == "userName")
 }
 
-fn is_unknown_member<T>(result: &Result<T, StoreError>) -> bool {
+pub(super) fn is_unknown_member<T>(result: &Result<T, StoreError>) -> bool {
     matches!(result, Err(StoreError::UnknownMember(_)))
 }
 
@@ -251,6 +276,7 @@ pub async fn rule_02_create_assigns_id_and_meta<S: Store>(store: &S) {
 /// Rule 3: values come back as sent; `password` never comes back.
 pub async fn rule_03_values_round_trip<S: Store>(store: &S) {
     let fx = Fixture::new();
+    let boss = create_user(store, &fx, "boss@contoso.com").await;
     let body = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
         "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
@@ -264,7 +290,7 @@ pub async fn rule_03_values_round_trip<S: Store>(store: &S) {
         ],
         "name": {"formatted": "Test User", "familyName": "User", "givenName": "Test"},
         "password": "s3cret!",
-        ENTERPRISE: {"department": "Dept 7", "employeeNumber": "00042", "manager": {"value": "boss-id"}}
+        ENTERPRISE: {"department": "Dept 7", "employeeNumber": "00042", "manager": {"value": boss}}
     });
     let created = create(store, &fx, "User", body.clone()).await;
     let read = get(store, &fx, "User", &id_of(&created)).await;
@@ -999,6 +1025,72 @@ pub async fn rule_10_retried_create_returns_the_same_user<S: Store>(store: &S) {
     );
 }
 
+/// Rule 10: with `idempotent_create_retry`, a group create that repeats an existing
+/// group with the same `externalId` returns that group instead of making a twin.
+pub async fn rule_10_retried_create_returns_the_same_group<S: Store>(store: &S) {
+    let fx = Fixture::new();
+    let scope = fx.scope();
+    let u1 = create_user(store, &fx, "gretry@example.com").await;
+    let mut body = group("Retried team");
+    body["externalId"] = json!("entra-group-1");
+    body["members"] = members_of(&[&u1]);
+    let first = match store
+        .create_or_existing(&scope, "Group", body.clone())
+        .await
+    {
+        Ok(Created::New(group)) => group,
+        other => panic!("rule 10: a first group create gave {other:?}"),
+    };
+    let events = event_kinds(store, &fx).await.len();
+    let retried = store
+        .create_or_existing(&scope, "Group", body.clone())
+        .await;
+    assert_eq!(
+        retried.ok(),
+        Some(Created::Existing(first.clone())),
+        "rule 10: a retried group create did not return the group"
+    );
+    let retried = store
+        .create_or_existing(&scope, "User", user("gretry@example.com"))
+        .await;
+    assert!(
+        matches!(&retried, Ok(Created::Existing(existing)) if id_of(existing) == u1),
+        "rule 10: a retried user create is not reported as existing: {retried:?}"
+    );
+    assert_eq!(
+        event_kinds(store, &fx).await.len(),
+        events,
+        "rule 10: a retried create recorded an event"
+    );
+    let mut renamed = body.clone();
+    renamed["displayName"] = json!("Another team");
+    let mut without_external_id = group("Retried team");
+    without_external_id["members"] = members_of(&[&u1]);
+    for (what, other) in [
+        ("another name", renamed),
+        ("no externalId", without_external_id),
+    ] {
+        let created = store.create_or_existing(&scope, "Group", other).await;
+        assert!(
+            matches!(&created, Ok(Created::New(group)) if id_of(group) != id_of(&first)),
+            "rule 10: a group create with {what} gave {created:?}"
+        );
+    }
+    let strict = Fixture {
+        policy: Policy::strict(),
+        ..Fixture::new()
+    };
+    let mut plain = group("Strict team");
+    plain["externalId"] = json!("entra-group-2");
+    let a = create(store, &strict, "Group", plain.clone()).await;
+    let b = create(store, &strict, "Group", plain).await;
+    assert_ne!(
+        id_of(&a),
+        id_of(&b),
+        "rule 10: the strict policy returned an existing group"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Rules 11 to 15: queries.
 
@@ -1021,7 +1113,7 @@ async fn people<S: Store>(store: &S, fx: &Fixture) -> People {
                     {"value": "alice@example.com", "type": "work", "primary": true},
                     {"value": "alice@home.example", "type": "home"}
                 ],
-                ENTERPRISE: {"department": "Sales", "employeeNumber": "100", "manager": {"value": "mgr-0001"}}
+                ENTERPRISE: {"department": "Sales", "employeeNumber": "100"}
             }),
         ),
         (
@@ -1059,6 +1151,15 @@ async fn people<S: Store>(store: &S, fx: &Fixture) -> People {
 }
 
 impl People {
+    /// The id of the user called `name`.
+    fn id_of(&self, name: &str) -> String {
+        self.by_id
+            .iter()
+            .find(|(_, known)| **known == name)
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default()
+    }
+
     /// Checks that `filter` selects exactly `expected`, in creation order.
     async fn expect<S: Store>(&self, store: &S, fx: &Fixture, filter: &str, expected: &[&str]) {
         let found: Vec<&str> = ids(store, fx, "User", &filtered(filter))
@@ -1204,10 +1305,28 @@ pub async fn rule_11_filter_extension_attributes<S: Store>(store: &S) {
     .await;
     p.expect(store, &fx, &format!("{department} pr"), &["alice", "bob"])
         .await;
+    // Entra ID sets a manager with a PATCH whose value is the manager's id.
+    let dave = p.id_of("dave");
+    let set_manager = patch_request(vec![(
+        PatchOpKind::Add,
+        Some(&format!("{ENTERPRISE}:manager")),
+        Some(json!(dave)),
+    )]);
+    store
+        .patch(
+            &fx.scope(),
+            "User",
+            &p.alice,
+            &set_manager,
+            None,
+            &Projection::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("rule 11: setting alice's manager failed: {e:?}"));
     p.expect(
         store,
         &fx,
-        &format!(r#"{ENTERPRISE}:manager.value eq "mgr-0001""#),
+        &format!(r#"{ENTERPRISE}:manager.value eq "{dave}""#),
         &["alice"],
     )
     .await;
@@ -1390,6 +1509,8 @@ pub async fn rule_11_invalid_filters<S: Store>(store: &S) {
         r#"name eq "x""#,
         r#"userName eq "a" and noSuchAttribute pr"#,
         r#"emails[noSuchPart eq "x"]"#,
+        // Derived at read time (rule 19): not stored, so not filterable.
+        &format!(r#"{ENTERPRISE}:manager.displayName eq "x""#),
     ] {
         let result = store.query(&fx.scope(), "User", &filtered(filter)).await;
         match result {
@@ -1409,6 +1530,109 @@ pub async fn rule_11_invalid_filters<S: Store>(store: &S) {
     assert!(
         matches!(result, Err(StoreError::InvalidFilter(_))),
         "rule 12: sorting by an undefined attribute gave {result:?}"
+    );
+}
+
+/// Rules 11 and 12 under a tenant's own schemas: Enterprise `costCenter` retyped
+/// `dateTime` and a custom extension's `integer` compare and sort by type.
+pub async fn rule_11_tenant_schemas_type_filters_and_sorting<S: Store>(store: &S) {
+    const ACME: &str = "urn:example:params:scim:schemas:extension:acme:2.0:User";
+    let settings = TenantSettings {
+        schema_overrides: vec![
+            json!({"id": ENTERPRISE, "attributes": [
+                {"name": "costCenter", "type": "dateTime", "multiValued": false}
+            ]}),
+            json!({"id": ACME, "name": "Acme", "attributes": [
+                {"name": "badgeNumber", "type": "integer", "multiValued": false}
+            ]}),
+        ],
+        ..TenantSettings::default()
+    };
+    let registry = settings
+        .registry(&Registry::builtin())
+        .unwrap_or_else(|e| panic!("setup: the tenant registry failed: {e}"));
+    let fx = Fixture {
+        registry,
+        ..Fixture::with_settings(settings)
+    };
+    let mut by_id = HashMap::new();
+    // Same instants in other offsets, badge numbers whose text order differs.
+    for (name, cost_center, badge) in [
+        ("early", "2025-12-31T22:30:00-02:00", 9),
+        ("late", "2026-06-01T00:00:00Z", 100),
+        ("mid", "2026-01-01T03:00:00+01:00", 1000),
+        ("none", "", 99),
+    ] {
+        let mut body = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE, ACME],
+            "userName": name,
+            ACME: {"badgeNumber": badge}
+        });
+        if !cost_center.is_empty() {
+            body[ENTERPRISE] = json!({"costCenter": cost_center});
+        }
+        by_id.insert(id_of(&create(store, &fx, "User", body).await), name);
+    }
+    let names = |found: Vec<String>| -> Vec<&str> {
+        found
+            .iter()
+            .map(|id| by_id.get(id).copied().unwrap_or("<unknown>"))
+            .collect()
+    };
+    let cost_center = format!("{ENTERPRISE}:costCenter");
+    let found = ids(
+        store,
+        &fx,
+        "User",
+        &filtered(&format!(r#"{cost_center} gt "2026-01-01T00:00:00Z""#)),
+    )
+    .await;
+    assert_eq!(
+        names(found),
+        ["early", "late", "mid"],
+        "rule 11: a dateTime override compares as instants (early is 2026-01-01T00:30Z)"
+    );
+    let found = ids(
+        store,
+        &fx,
+        "User",
+        &filtered(&format!(r#"{cost_center} lt "2026-01-01T01:00:00Z""#)),
+    )
+    .await;
+    assert_eq!(names(found), ["early"], "rule 11: dateTime lt");
+    let sorted = everything().sort(super::attr(&cost_center), SortOrder::Ascending);
+    assert_eq!(
+        names(ids(store, &fx, "User", &sorted).await),
+        ["early", "mid", "late", "none"],
+        "rule 12: sorting by a dateTime override"
+    );
+    let found = ids(
+        store,
+        &fx,
+        "User",
+        &filtered(&format!("{ACME}:badgeNumber gt 99")),
+    )
+    .await;
+    assert_eq!(
+        names(found),
+        ["late", "mid"],
+        "rule 11: a custom integer attribute compares as a number"
+    );
+    let sorted = everything().sort(
+        super::attr(&format!("{ACME}:badgeNumber")),
+        SortOrder::Descending,
+    );
+    assert_eq!(
+        names(ids(store, &fx, "User", &sorted).await),
+        ["mid", "late", "none", "early"],
+        "rule 12: sorting by a custom integer attribute"
+    );
+    let mut bad = user("bad-date");
+    bad[ENTERPRISE] = json!({"costCenter": "next Tuesday"});
+    let result = store.create(&fx.scope(), "User", bad).await;
+    assert!(
+        matches!(result, Err(StoreError::Validation(_))),
+        "rule 3: a value that is not a dateTime under the override gave {result:?}"
     );
 }
 

@@ -29,6 +29,7 @@
 
 pub mod checks;
 pub mod tenant_checks;
+pub mod user_checks;
 
 use std::future::Future;
 
@@ -36,11 +37,12 @@ use serde_json::{json, Value};
 
 use crate::query::{Paging, Query};
 use crate::schema::{Policy, Projection, Registry};
+use crate::settings::TenantSettings;
 use crate::store::{Scope, Store};
 use crate::tenant::TenantStore;
 
 /// Everything a check needs besides the store: a fresh tenant, the RFC 7643
-/// registry and the default (compatible) policy.
+/// registry, the default (compatible) policy and default tenant settings.
 #[derive(Debug)]
 pub struct Fixture {
     /// A tenant id no other check uses: `kit-<uuid>`.
@@ -49,6 +51,8 @@ pub struct Fixture {
     pub registry: Registry,
     /// [`Policy::default`].
     pub policy: Policy,
+    /// [`TenantSettings::default`].
+    pub settings: TenantSettings,
 }
 
 impl Fixture {
@@ -58,12 +62,31 @@ impl Fixture {
             tenant: format!("kit-{}", uuid::Uuid::new_v4()),
             registry: Registry::builtin(),
             policy: Policy::default(),
+            settings: TenantSettings::default(),
+        }
+    }
+
+    /// A fixture with a new random tenant and these settings.
+    pub fn with_settings(settings: TenantSettings) -> Self {
+        Fixture {
+            settings,
+            ..Fixture::new()
+        }
+    }
+
+    /// The same tenant under other settings (a tenant changing its settings).
+    pub fn resettled(&self, settings: TenantSettings) -> Self {
+        Fixture {
+            tenant: self.tenant.clone(),
+            registry: self.registry.clone(),
+            policy: self.policy.clone(),
+            settings,
         }
     }
 
     /// The scope of this fixture's tenant.
     pub fn scope(&self) -> Scope<'_> {
-        Scope::new(&self.tenant, &self.registry, &self.policy)
+        Scope::new(&self.tenant, &self.registry, &self.policy).with_settings(&self.settings)
     }
 }
 
@@ -136,12 +159,14 @@ macro_rules! __store_contract_checks {
             rule_10_user_name_is_unique_ignoring_case,
             rule_10_concurrent_creates_have_one_winner,
             rule_10_retried_create_returns_the_same_user,
+            rule_10_retried_create_returns_the_same_group,
             rule_11_filter_operators,
             rule_11_filter_logic,
             rule_11_filter_multi_valued_and_value_paths,
             rule_11_filter_extension_attributes,
             rule_11_filter_case_exactness,
             rule_11_filter_date_times,
+            rule_11_tenant_schemas_type_filters_and_sorting,
             rule_11_filter_groups_by_member,
             rule_11_invalid_filters,
             rule_12_sorting,
@@ -153,6 +178,15 @@ macro_rules! __store_contract_checks {
             rule_17_outbox_records_user_changes,
             rule_17_outbox_records_group_changes,
             rule_18_odd_input_is_an_error_not_a_panic,
+        );
+        $crate::__contract_checks!(@$mode $arg; user_checks;
+            rule_19_managers,
+            rule_20_deactivated_users_stay,
+            rule_20_deleted_users_are_forgotten,
+            rule_20_archived_users_are_kept_out_of_sight,
+            rule_21_teams_follow_users,
+            rule_21_teams_are_read_only,
+            rule_21_rebuild_teams_switches_modes,
         );
     };
 }

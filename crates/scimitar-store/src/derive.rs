@@ -1,0 +1,225 @@
+//! What stores derive from user attributes: Enterprise managers and department
+//! teams, spelled once so that every store reads and writes them alike.
+//!
+//! - A user's manager is the Enterprise `manager.value`: the id of another user of
+//!   the tenant ([`manager_id`]). The store stores only the id, checks it on every
+//!   write, and fills `manager.displayName` from the manager at read time
+//!   ([`set_manager_display_name`]).
+//! - Under [`TeamMode::Department`], a user belongs to the team [`team_of`] names;
+//!   a team is a Group with the id [`team_id`] and the body [`team_body`].
+//!
+//! ```
+//! use scimitar_store::derive::{manager_id, team_of};
+//! use scimitar_store::TeamMode;
+//! use serde_json::json;
+//!
+//! let user = json!({
+//!     "userName": "bjensen",
+//!     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+//!         "organization": "Contoso", "department": "Sales", "manager": {"value": "26118915"}
+//!     }
+//! });
+//! assert_eq!(manager_id(&user), Some("26118915"));
+//! let mode = TeamMode::Department { separator: " / ".into() };
+//! assert_eq!(team_of(&mode, &user).as_deref(), Some("Contoso / Sales"));
+//! ```
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::settings::TeamMode;
+
+/// The Enterprise User extension URN (RFC 7643 §4.3).
+pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// The Group schema URN (RFC 7643 §4.2).
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+fn enterprise(user: &Value) -> Option<&Map<String, Value>> {
+    user.get(ENTERPRISE_USER)?.as_object()
+}
+
+fn enterprise_text<'a>(user: &'a Value, name: &str) -> Option<&'a str> {
+    enterprise(user)?.get(name)?.as_str()
+}
+
+/// The id of a user's manager (a validated user body: the Enterprise extension
+/// spelled as the schema spells it); `None` without one or with an empty id.
+pub fn manager_id(user: &Value) -> Option<&str> {
+    enterprise(user)?
+        .get("manager")?
+        .get("value")?
+        .as_str()
+        .filter(|id| !id.is_empty())
+}
+
+/// Drops an Enterprise `manager` that names no one (`{"value": ""}`, `{}`): sending
+/// it on create or replace clears the manager, as `""` does in a PATCH (Entra ID).
+pub fn drop_unassigned_manager(user: &mut Value) {
+    let Some(Value::Object(extension)) = user.get_mut(ENTERPRISE_USER) else {
+        return;
+    };
+    let unassigned = extension
+        .get("manager")
+        .is_some_and(|manager| manager_id_of_object(manager).is_none());
+    if unassigned {
+        extension.remove("manager");
+    }
+}
+
+fn manager_id_of_object(manager: &Value) -> Option<&str> {
+    manager.get("value")?.as_str().filter(|id| !id.is_empty())
+}
+
+/// Removes a user's manager; false if it had none.
+pub fn clear_manager(user: &mut Value) -> bool {
+    match user.get_mut(ENTERPRISE_USER) {
+        Some(Value::Object(extension)) => extension.remove("manager").is_some(),
+        _ => false,
+    }
+}
+
+/// Sets `manager.displayName` of a user being returned to its manager's current
+/// `displayName` (or removes a stale one when the manager has none).
+pub fn set_manager_display_name(user: &mut Value, display_name: Option<&str>) {
+    let Some(Value::Object(manager)) = user
+        .get_mut(ENTERPRISE_USER)
+        .and_then(|extension| extension.get_mut("manager"))
+    else {
+        return;
+    };
+    match display_name {
+        Some(name) => {
+            manager.insert("displayName".into(), name.into());
+        }
+        None => {
+            manager.remove("displayName");
+        }
+    }
+}
+
+/// Whether a user is active: `active` is not `false` (RFC 7643 leaves a missing
+/// `active` undefined; Scimitar reads it as active, as the events do).
+pub fn is_active(user: &Value) -> bool {
+    user.get("active").and_then(Value::as_bool) != Some(false)
+}
+
+/// The team a user belongs to under `mode`: for an active user with an Enterprise
+/// `department`, see [`TeamMode::team_name`]; `None` otherwise.
+pub fn team_of(mode: &TeamMode, user: &Value) -> Option<String> {
+    if !is_active(user) {
+        return None;
+    }
+    mode.team_name(
+        enterprise_text(user, "organization"),
+        enterprise_text(user, "department"),
+    )
+}
+
+/// The id of the derived team called `name` in `tenant`: a name-based UUID
+/// (version 8 with SHA-256, as in RFC 9562 Appendix B.2), so a team keeps its id
+/// across rebuilds and stores.
+pub fn team_id(tenant: &str, name: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(TEAM_NAMESPACE);
+    hasher.update(tenant.as_bytes());
+    // The separator keeps (`ab`, `c`) and (`a`, `bc`) apart.
+    hasher.update([0]);
+    hasher.update(name.as_bytes());
+    let digest = hasher.finalize();
+    // A SHA-256 digest has 32 bytes; the UUID takes the first 16.
+    let bytes: [u8; 16] = digest.first_chunk().copied().unwrap_or_default();
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+/// Scopes team ids to Scimitar: a random UUID, fixed forever.
+const TEAM_NAMESPACE: [u8; 16] = [
+    0x5c, 0x1e, 0x7a, 0x0b, 0x2d, 0x4f, 0x4e, 0x8a, 0x9b, 0x31, 0x66, 0x0d, 0xe2, 0x57, 0xa4, 0x19,
+];
+
+/// The stored body of the derived team called `name`.
+pub fn team_body(name: &str) -> Value {
+    json!({ "schemas": [GROUP_SCHEMA], "displayName": name })
+}
+
+/// Whether a stored resource has every attribute of `body` with the same value
+/// (`id` and `meta` aside): what makes a create a retry of an earlier one.
+pub fn has_all_attributes_of(stored: &Value, body: &Value) -> bool {
+    let (Some(stored), Some(body)) = (stored.as_object(), body.as_object()) else {
+        return false;
+    };
+    body.iter()
+        .filter(|(name, _)| !crate::meta::is_store_owned(name))
+        .all(|(name, value)| stored.get(name) == Some(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn managers_are_read_set_and_cleared() {
+        let mut user = json!({ENTERPRISE_USER: {"manager": {"value": "m1"}, "department": "x"}});
+        assert_eq!(manager_id(&user), Some("m1"));
+        set_manager_display_name(&mut user, Some("Boss"));
+        assert_eq!(
+            user[ENTERPRISE_USER]["manager"],
+            json!({"value": "m1", "displayName": "Boss"})
+        );
+        set_manager_display_name(&mut user, None);
+        assert_eq!(user[ENTERPRISE_USER]["manager"], json!({"value": "m1"}));
+        assert!(clear_manager(&mut user) && !clear_manager(&mut user));
+        assert_eq!(user, json!({ENTERPRISE_USER: {"department": "x"}}));
+
+        for unassigned in [json!({"value": ""}), json!({})] {
+            let mut user = json!({ENTERPRISE_USER: {"manager": unassigned}});
+            assert_eq!(manager_id(&user), None);
+            drop_unassigned_manager(&mut user);
+            assert_eq!(user, json!({ENTERPRISE_USER: {}}));
+        }
+    }
+
+    #[test]
+    fn only_active_users_with_a_department_have_a_team() {
+        let mode = TeamMode::Department {
+            separator: " / ".into(),
+        };
+        let sales = json!({ENTERPRISE_USER: {"department": "Sales"}});
+        assert_eq!(team_of(&mode, &sales).as_deref(), Some("Sales"));
+        let mut inactive = sales.clone();
+        inactive["active"] = json!(false);
+        assert_eq!(team_of(&mode, &inactive), None);
+        assert_eq!(team_of(&mode, &json!({"userName": "x"})), None);
+        assert_eq!(team_of(&TeamMode::Groups, &sales), None);
+    }
+
+    #[test]
+    fn team_ids_are_stable_uuids_per_tenant_and_name() {
+        let id = team_id("acme", "Sales");
+        assert_eq!(id, team_id("acme", "Sales"));
+        assert_ne!(id, team_id("acme", "sales"));
+        assert_ne!(id, team_id("globex", "Sales"));
+        assert_ne!(team_id("ab", "c"), team_id("a", "bc"));
+        let parsed = uuid::Uuid::parse_str(&id).ok();
+        assert_eq!(parsed.map(|uuid| uuid.get_version_num()), Some(8));
+    }
+
+    #[test]
+    fn retries_match_on_every_attribute_sent() {
+        let stored = json!({"id": "1", "userName": "a", "externalId": "x", "meta": {}});
+        assert!(has_all_attributes_of(
+            &stored,
+            &json!({"userName": "a", "externalId": "x"})
+        ));
+        assert!(!has_all_attributes_of(
+            &stored,
+            &json!({"userName": "a", "externalId": "y"})
+        ));
+        assert!(!has_all_attributes_of(
+            &stored,
+            &json!({"userName": "a", "title": "t"})
+        ));
+    }
+}
