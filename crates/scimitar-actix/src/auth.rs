@@ -134,14 +134,14 @@ pub(crate) fn split_token(token: &str) -> Option<(&str, &str)> {
 
 /// Who a request is authenticated as.
 #[derive(Debug, Clone)]
-pub struct Credential {
+pub(crate) struct Credential {
     /// The tenant every store call of the request is scoped to.
-    pub tenant: Arc<Tenant>,
+    pub(crate) tenant: Arc<Tenant>,
     /// The token's public id (`jwt` for a JWT).
-    pub token_id: String,
+    pub(crate) token_id: String,
     /// The tenant's identity-provider policy (its settings' `policy`, else the
     /// service's).
-    pub policy: Arc<Policy>,
+    pub(crate) policy: Arc<Policy>,
 }
 
 /// Why a bearer token was refused; the message is safe to send to the client.

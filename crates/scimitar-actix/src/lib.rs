@@ -52,8 +52,8 @@
 //!
 //! # Logging
 //!
-//! [`log_request`] logs one line per request (id, tenant, method, path, status,
-//! latency), never a header or a body.
+//! [`log_request`] logs one line per request (id, tenant, token id, method, path,
+//! status, latency), never a header or a body.
 
 mod auth;
 mod bulk;
@@ -68,10 +68,10 @@ mod request;
 mod response;
 mod service;
 
-pub use auth::{issue_token, Credential, IssuedToken, TokenError, TOKEN_PREFIX};
+pub use auth::{issue_token, IssuedToken, TokenError, TOKEN_PREFIX};
 pub use discovery::LIMITS_URN;
 pub use error::ScimError;
 pub use limits::Limits;
 pub use log::{log_request, REQUEST_ID};
 pub use response::SCIM_JSON;
-pub use service::{RequestTenant, ScimService};
+pub use service::{RequestCredential, ScimService};

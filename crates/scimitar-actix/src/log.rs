@@ -8,14 +8,15 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 
-use crate::service::RequestTenant;
+use crate::service::RequestCredential;
 
 /// The header carrying the request id, taken from the request when it has a sane
 /// one (so a proxy's id carries through) and set on every response.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Middleware (for [`actix_web::middleware::from_fn`]) logging one `info` line per
-/// request: request id, tenant, method, path and query, status and latency.
+/// request: request id, tenant, token id (the public part), method, path and query,
+/// status and latency.
 ///
 /// Headers are never logged, so neither are bearer tokens; bodies are never logged,
 /// so neither are passwords.
@@ -42,20 +43,20 @@ pub async fn log_request(
         query => format!("{}?{query}", req.path()),
     };
     let result = next.call(req).await;
-    let (status, tenant) = match &result {
+    let (status, credential) = match &result {
         Ok(response) => (
             response.status().as_u16(),
             response
                 .request()
                 .extensions()
-                .get::<RequestTenant>()
-                .map(|t| t.0.clone()),
+                .get::<RequestCredential>()
+                .cloned(),
         ),
         Err(error) => (error.as_response_error().status_code().as_u16(), None),
     };
+    let (tenant, token) = credential.map_or(("-".into(), "-".into()), |c| (c.tenant, c.token_id));
     log::info!(
-        "req={id} tenant={} {method} {target} {status} {:.1}ms",
-        tenant.as_deref().unwrap_or("-"),
+        "req={id} tenant={tenant} token={token} {method} {target} {status} {:.1}ms",
         started.elapsed().as_secs_f64() * 1000.0,
     );
     result.map(|mut response| {

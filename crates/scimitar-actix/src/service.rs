@@ -291,10 +291,15 @@ impl<S, T> Clone for Shared<S, T> {
     }
 }
 
-/// The tenant a request was authenticated as, in the request's extensions for
-/// loggers (see [`log_request`](crate::log_request)).
+/// Who a request was authenticated as, in the request's extensions for loggers
+/// (see [`log_request`](crate::log_request)). Holds no secret.
 #[derive(Debug, Clone)]
-pub struct RequestTenant(pub String);
+pub struct RequestCredential {
+    /// The tenant id.
+    pub tenant: String,
+    /// The public id of the bearer token (`jwt` for a JWT).
+    pub token_id: String,
+}
 
 /// An authenticated request: the credential and where the scope is mounted.
 pub(crate) struct Call<'a, S, T> {
@@ -327,8 +332,10 @@ impl<S, T: TenantStore> Shared<S, T> {
                 .map_err(|refusal| ScimError::Unauthorized(refusal.to_string()))?
         };
         let tenant = &credential.tenant;
-        req.extensions_mut()
-            .insert(RequestTenant(tenant.id.clone()));
+        req.extensions_mut().insert(RequestCredential {
+            tenant: tenant.id.clone(),
+            token_id: credential.token_id.clone(),
+        });
         if let Some(url_tenant) = req.match_info().get("tenant") {
             if url_tenant != tenant.id {
                 return Err(ScimError::Forbidden(format!(
