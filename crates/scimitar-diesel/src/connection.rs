@@ -14,7 +14,7 @@ use diesel::{Connection, QueryResult, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::DieselError;
-use crate::sql::{fold, Dialect, Sql};
+use crate::sql::{fold, instant_nanos, Dialect, Sql};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -128,6 +128,13 @@ diesel::define_sql_function! {
         -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
 }
 
+diesel::define_sql_function! {
+    /// An RFC 3339 date-time as nanoseconds since the epoch, `NULL` for other text
+    /// (see [`crate::sql::INSTANT_FN`]), registered on every SQLite connection.
+    fn scim_instant(text: diesel::sql_types::Nullable<diesel::sql_types::Text>)
+        -> diesel::sql_types::Nullable<diesel::sql_types::BigInt>;
+}
+
 /// Applied to every new SQLite connection.
 #[derive(Debug, Clone, Copy)]
 struct SqliteSetup {
@@ -150,7 +157,11 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
         ))
         .map_err(diesel::r2d2::Error::QueryError)?;
         scim_fold_utils::register_impl(conn, |text: Option<String>| text.map(|t| fold(&t)))
-            .map_err(diesel::r2d2::Error::QueryError)
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        scim_instant_utils::register_impl(conn, |text: Option<String>| {
+            text.as_deref().and_then(instant_nanos)
+        })
+        .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 

@@ -56,6 +56,7 @@ mod rows;
 mod schema_ops;
 mod sql;
 mod store;
+mod teams;
 mod tenant;
 mod time;
 

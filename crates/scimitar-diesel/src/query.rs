@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use diesel::QueryableByName;
 use scimitar_filter::ast::{AttrPath, Filter};
 use scimitar_schema::{AttributeType, Origin};
-use scimitar_store::{Page, Paging, Query, SortOrder, StoreError};
+use scimitar_store::{derive, Page, Paging, Query, SortOrder, StoreError};
 use serde_json::{json, Value};
 
 use crate::connection::{Conn, Pools};
@@ -15,7 +15,7 @@ use crate::error::Failure;
 use crate::filter_sql::{Pushdown, Translator};
 use crate::rows::{self, ResourceRow, GROUP, USER};
 use crate::schema_ops::{self, Ctx};
-use crate::sql::{Dialect, Sql, Value as Bind, FOLD_FN};
+use crate::sql::{Dialect, Sql, Value as Bind, FOLD_FN, INSTANT_FN};
 
 /// A resource row with its sort key; one of the key columns is used, by kind.
 #[derive(QueryableByName)]
@@ -341,9 +341,8 @@ fn sort_key(
             _ => {}
         }
     }
-    // Other attributes: read from the JSON. Multi-valued ones (beyond emails) and
-    // date-times sort by their text: the first element, and instants only when
-    // written alike (see the crate docs).
+    // Other attributes: read from the JSON. Multi-valued ones (beyond emails) sort
+    // by their first element (see the crate docs), date-times by their instant.
     let mut keys = Vec::with_capacity(4);
     if let Some(urn) = resolved.extension_urn() {
         keys.push(urn.to_owned());
@@ -434,21 +433,20 @@ fn sort_key(
             }
             sql.push(" END");
         }
-        // A date-time in the JSON: sorted as text.
+        // A date-time in the JSON: sorted by the instant it names.
         (KeyKind::Int, _) => {
-            return Ok((text_key(dialect, &keys), KeyKind::Text));
+            let types: &[&str] = if dialect == Dialect::Sqlite {
+                &["text"]
+            } else {
+                &["string"]
+            };
+            json_type_is(&mut sql, types);
+            sql.push(INSTANT_FN).push("(");
+            push_text(dialect, &mut sql, &keys);
+            sql.push(") END");
         }
     }
     Ok((sql, kind))
-}
-
-fn text_key(dialect: Dialect, keys: &[String]) -> Sql {
-    let mut sql = Sql::default();
-    push_text(dialect, &mut sql, keys);
-    if dialect == Dialect::Postgres {
-        sql.push(" COLLATE \"C\"");
-    }
-    sql
 }
 
 fn push_text(dialect: Dialect, sql: &mut Sql, keys: &[String]) {
@@ -520,6 +518,8 @@ pub(crate) fn run(
     query: &Query,
 ) -> Result<Page, Failure> {
     let resource_type = ctx.resource_type(resource_type)?;
+    // The shared rules of what is `invalidFilter` (rules 11 and 12).
+    query.check(&ctx.registry, &resource_type)?;
     let dialect = pools.backend().dialect();
     let translator = Translator::new(dialect, &ctx.registry, &resource_type)?;
     let pushdown = query
@@ -753,20 +753,32 @@ impl Plan<'_> {
         } else {
             None
         };
-        page.into_iter()
+        let resources = page
+            .into_iter()
             .map(|row| {
                 let group_members = members
                     .as_mut()
                     .map(|by_group| by_group.remove(&row.pk).unwrap_or_default());
-                let resource = row.resource(group_members)?;
-                Ok(schema_ops::project(
-                    self.ctx,
-                    self.resource_type,
-                    &resource,
-                    projection,
-                ))
+                row.resource(group_members)
             })
-            .collect()
+            .collect::<Result<Vec<Value>, _>>()?;
+        // Rule 19: the managers' current names, in one query for the page.
+        let managers: Vec<&str> = resources.iter().filter_map(derive::manager_id).collect();
+        let names = if managers.is_empty() {
+            HashMap::new()
+        } else {
+            rows::user_display_names(conn, &self.ctx.tenant, &managers)?
+        };
+        Ok(resources
+            .into_iter()
+            .map(|mut resource| {
+                if let Some(manager) = derive::manager_id(&resource).map(str::to_owned) {
+                    let name = names.get(&manager).map(String::as_str);
+                    derive::set_manager_display_name(&mut resource, name);
+                }
+                schema_ops::project(self.ctx, self.resource_type, &resource, projection)
+            })
+            .collect())
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
 use scimitar_store::meta::{self, ResourceMeta};
-use scimitar_store::{ChangeEvent, NewEvent, StoreError};
+use scimitar_store::{derive, Archived, ChangeEvent, NewEvent, StoreError};
 use serde_json::{Map, Value};
 
 use crate::connection::Conn;
@@ -107,6 +107,7 @@ pub(crate) struct Columns {
     external_id: Option<String>,
     display_name: Option<String>,
     active: Option<bool>,
+    manager_id: Option<String>,
     emails: Vec<Email>,
 }
 
@@ -154,6 +155,11 @@ impl Columns {
             external_id: text("externalId"),
             display_name: text("displayName"),
             active: field(object, "active").and_then(Value::as_bool),
+            manager_id: if resource_type == USER {
+                derive::manager_id(body).map(str::to_owned)
+            } else {
+                None
+            },
             emails,
         }
     }
@@ -235,7 +241,8 @@ struct Pk {
     pk: i64,
 }
 
-/// Inserts a resource row and its emails; returns its `pk`.
+/// Inserts a resource row and its emails; returns its `pk`. `derived` marks a
+/// team derived from user attributes (rule 21).
 pub(crate) fn insert(
     conn: &mut Conn<'_>,
     tenant: &str,
@@ -243,12 +250,13 @@ pub(crate) fn insert(
     id: &str,
     body: &Value,
     at: i64,
+    derived: bool,
 ) -> Result<i64, Failure> {
     let columns = Columns::of(resource_type, body);
     let mut sql = Sql::new(
         "INSERT INTO resources (tenant_id, resource_type, id, user_name, user_name_folded, \
-         external_id, display_name, display_name_folded, active, created, last_modified, \
-         version, data) VALUES (",
+         external_id, display_name, display_name_folded, active, manager_id, created, \
+         last_modified, derived, version, data) VALUES (",
     );
     sql.bind(tenant)
         .push(", ")
@@ -261,6 +269,8 @@ pub(crate) fn insert(
         .bind(at)
         .push(", ")
         .bind(at)
+        .push(", ")
+        .bind(derived)
         .push(", 1, ")
         .bind(body.to_string())
         .push(conn.dialect().json_param_suffix())
@@ -283,7 +293,9 @@ fn push_column_values(sql: &mut Sql, columns: &Columns) {
         .push(", ")
         .bind(folded(&columns.display_name))
         .push(", ")
-        .bind(columns.active.map_or(Bind::NullBool, Bind::Bool));
+        .bind(columns.active.map_or(Bind::NullBool, Bind::Bool))
+        .push(", ")
+        .bind(columns.manager_id.clone());
 }
 
 /// Replaces a row's body (and the columns copied from it), with a new version.
@@ -297,7 +309,7 @@ pub(crate) fn update_body(
     let columns = Columns::of(&row.resource_type, body);
     let mut sql = Sql::new(
         "UPDATE resources SET (user_name, user_name_folded, external_id, display_name, \
-         display_name_folded, active) = (",
+         display_name_folded, active, manager_id) = (",
     );
     push_column_values(&mut sql, &columns);
     sql.push("), data = ")
@@ -599,6 +611,179 @@ pub(crate) fn groups_of(conn: &mut Conn<'_>, member_pk: i64) -> Result<Vec<Membe
         .into_iter()
         .map(|g| (g.pk, g.id))
         .collect())
+}
+
+/// The rows of a query on `resources r`: `SELECT <columns> FROM resources r WHERE
+/// r.tenant_id = <tenant> AND r.resource_type = <type>`, to extend.
+fn select_rows(conn: &Conn<'_>, tenant: &str, resource_type: &str) -> Sql {
+    let mut sql = Sql::new(&format!(
+        "SELECT {} FROM resources r WHERE r.tenant_id = ",
+        ResourceRow::columns(conn.dialect())
+    ));
+    sql.bind(tenant)
+        .push(" AND r.resource_type = ")
+        .bind(resource_type);
+    sql
+}
+
+/// Every resource of a type, in creation order (`derived` teams only, or all).
+pub(crate) fn all_of_type(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+    derived_only: bool,
+) -> Result<Vec<ResourceRow>, Failure> {
+    let mut sql = select_rows(conn, tenant, resource_type);
+    if derived_only {
+        sql.push(" AND r.derived");
+    }
+    sql.push(" ORDER BY r.pk");
+    Ok(conn.load(sql)?)
+}
+
+/// The users whose manager is `manager_id`, in creation order (rule 19).
+pub(crate) fn reports_of(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    manager_id: &str,
+) -> Result<Vec<ResourceRow>, Failure> {
+    let mut sql = select_rows(conn, tenant, USER);
+    sql.push(" AND r.manager_id = ")
+        .bind(manager_id)
+        .push(" ORDER BY r.pk");
+    Ok(conn.load(sql)?)
+}
+
+/// The `displayName` of each of these users that exists and has one.
+pub(crate) fn user_display_names(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    ids: &[&str],
+) -> Result<HashMap<String, String>, Failure> {
+    #[derive(QueryableByName)]
+    struct Named {
+        #[diesel(sql_type = Text)]
+        id: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        display_name: Option<String>,
+    }
+    let mut names = HashMap::with_capacity(ids.len());
+    let ids: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| !id.contains('\0'))
+        .collect();
+    for chunk in ids.chunks(CHUNK) {
+        let mut sql = Sql::new("SELECT id, display_name FROM resources WHERE tenant_id = ");
+        sql.bind(tenant)
+            .push(" AND resource_type = ")
+            .bind(USER)
+            .push(" AND id IN ")
+            .bind_list(chunk.iter().map(|id| Bind::from(*id)));
+        for row in conn.load::<Named>(sql)? {
+            if let Some(name) = row.display_name {
+                names.insert(row.id, name);
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// The groups of `tenant` with this `externalId` that the IdP pushed (not
+/// derived), in creation order.
+pub(crate) fn groups_with_external_id(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    external_id: &str,
+) -> Result<Vec<ResourceRow>, Failure> {
+    if external_id.contains('\0') {
+        return Ok(Vec::new());
+    }
+    let mut sql = select_rows(conn, tenant, GROUP);
+    sql.push(" AND r.external_id = ")
+        .bind(external_id)
+        .push(" AND NOT r.derived ORDER BY r.pk");
+    Ok(conn.load(sql)?)
+}
+
+/// The derived teams `member_pk` belongs to, in creation order.
+pub(crate) fn derived_teams_of(
+    conn: &mut Conn<'_>,
+    member_pk: i64,
+) -> Result<Vec<ResourceRow>, Failure> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {} FROM group_members gm JOIN resources r ON r.pk = gm.group_pk \
+         WHERE gm.member_pk = ",
+        ResourceRow::columns(conn.dialect())
+    ));
+    sql.bind(member_pk).push(" AND r.derived ORDER BY r.pk");
+    Ok(conn.load(sql)?)
+}
+
+/// Whether a group has any member.
+pub(crate) fn has_members(conn: &mut Conn<'_>, group_pk: i64) -> Result<bool, Failure> {
+    let mut sql = Sql::new("SELECT member_pk AS pk FROM group_members WHERE group_pk = ");
+    sql.bind(group_pk).push(" LIMIT 1");
+    Ok(conn.first::<Pk>(sql)?.is_some())
+}
+
+/// Keeps `resource` (as a client reads it) in the archive (rule 20).
+pub(crate) fn archive(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    row: &ResourceRow,
+    resource: &Value,
+    at: i64,
+) -> Result<(), Failure> {
+    let mut sql = Sql::new(
+        "INSERT INTO archived_resources (tenant_id, resource_type, id, archived_at, resource) \
+         VALUES (",
+    );
+    sql.bind(tenant)
+        .push(", ")
+        .bind(row.resource_type.as_str())
+        .push(", ")
+        .bind(row.id.as_str())
+        .push(", ")
+        .bind(at)
+        .push(", ")
+        .bind(resource.to_string())
+        .push(conn.dialect().json_param_suffix())
+        .push(")");
+    conn.execute(sql)?;
+    Ok(())
+}
+
+/// The archived resources of a type, oldest archive first.
+pub(crate) fn archived(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+) -> Result<Vec<Archived>, Failure> {
+    #[derive(QueryableByName)]
+    struct ArchivedRow {
+        #[diesel(sql_type = Text)]
+        resource: String,
+        #[diesel(sql_type = BigInt)]
+        archived_at: i64,
+    }
+    let mut sql = Sql::new(&format!(
+        "SELECT {} AS resource, archived_at FROM archived_resources WHERE tenant_id = ",
+        conn.dialect().json_text("resource")
+    ));
+    sql.bind(tenant)
+        .push(" AND resource_type = ")
+        .bind(resource_type)
+        .push(" ORDER BY pk");
+    conn.load::<ArchivedRow>(sql)?
+        .into_iter()
+        .map(|row| {
+            Ok(Archived {
+                resource: serde_json::from_str(&row.resource).map_err(DieselError::CorruptJson)?,
+                archived_at: from_nanos(row.archived_at)?,
+            })
+        })
+        .collect()
 }
 
 /// Appends events to the tenant's outbox.

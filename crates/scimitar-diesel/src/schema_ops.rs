@@ -3,18 +3,21 @@
 use scimitar_filter::ast::{AttrPath, Filter};
 use scimitar_patch::{ApplyOptions, OperationError};
 use scimitar_schema::Mode;
-use scimitar_store::{PatchRequest, Policy, Projection, Registry, Scope, StoreError};
+use scimitar_store::{
+    PatchRequest, Policy, Projection, Registry, Scope, StoreError, TenantSettings,
+};
 use serde_json::Value;
 
 use crate::rows::GROUP;
 
-/// A [`Scope`] owned, to move onto a blocking thread (the registry and policy are
-/// cheap to clone).
+/// A [`Scope`] owned, to move onto a blocking thread (the registry, policy and
+/// settings are cheap to clone).
 #[derive(Debug, Clone)]
 pub(crate) struct Ctx {
     pub(crate) tenant: String,
     pub(crate) registry: Registry,
     pub(crate) policy: Policy,
+    pub(crate) settings: TenantSettings,
 }
 
 impl Ctx {
@@ -23,7 +26,18 @@ impl Ctx {
             tenant: scope.tenant.to_owned(),
             registry: scope.registry.clone(),
             policy: scope.policy.clone(),
+            settings: scope.settings.clone(),
         }
+    }
+
+    /// Rule 21: Groups are read-only while teams are derived.
+    pub(crate) fn check_writable(&self, resource_type: &str) -> Result<(), StoreError> {
+        if resource_type == GROUP && self.settings.teams.is_derived() {
+            return Err(StoreError::ReadOnly {
+                resource_type: GROUP.to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// The registry's name for a resource type; `UnknownResourceType` otherwise.

@@ -50,6 +50,19 @@ pub(crate) fn fold(text: &str) -> String {
 /// SQLite connection, created by the PostgreSQL migration (ICU lower-casing).
 pub(crate) const FOLD_FN: &str = "scim_fold";
 
+/// The SQL function that reads RFC 3339 text as nanoseconds since the epoch
+/// ([`instant_nanos`]), `NULL` for other text: sorting by a `dateTime` attribute
+/// inside the JSON orders instants (`...+01:00` and `...Z` alike). Registered on
+/// every SQLite connection, created by the PostgreSQL migration.
+pub(crate) const INSTANT_FN: &str = "scim_instant";
+
+/// What [`INSTANT_FN`] computes: the instant the memory store sorts by
+/// ([`scimitar_store::meta::parse_timestamp`]), in stored form.
+pub(crate) fn instant_nanos(text: &str) -> Option<i64> {
+    let at = scimitar_store::meta::parse_timestamp(text)?;
+    i64::try_from(at.unix_timestamp_nanos()).ok()
+}
+
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Value {

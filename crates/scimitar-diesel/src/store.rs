@@ -1,26 +1,30 @@
 //! [`Store`] for [`DieselStore`]: each call is one transaction on a blocking thread.
 
+use std::collections::HashSet;
+
 use scimitar_schema::{Mode, ValidationError};
 use scimitar_store::meta::{self, ResourceMeta};
 use scimitar_store::{
-    ChangeEvent, NewEvent, Page, PatchRequest, Projection, Query, Scope, Store, StoreError,
+    derive, Archived, ChangeEvent, Created, DeletionMode, NewEvent, Page, PatchRequest, Projection,
+    Query, Scope, Store, StoreError, TeamsRebuilt,
 };
 use serde_json::Value;
 
 use crate::connection::{Conn, Pools};
 use crate::error::Failure;
-use crate::rows::{self, ResourceRow, GROUP};
+use crate::rows::{self, MemberRef, ResourceRow, GROUP, USER};
 use crate::schema_ops::{self, Ctx, MemberChange};
+use crate::teams;
 use crate::time::{from_nanos, to_nanos};
 use crate::DieselStore;
 
 impl Store for DieselStore {
-    async fn create(
+    async fn create_or_existing(
         &self,
         scope: &Scope<'_>,
         resource_type: &str,
         resource: Value,
-    ) -> Result<Value, StoreError> {
+    ) -> Result<Created, StoreError> {
         let (ctx, resource_type) = (Ctx::of(scope), resource_type.to_owned());
         self.blocking(move |pools| create(pools, &ctx, &resource_type, resource))
             .await
@@ -57,6 +61,7 @@ impl Store for DieselStore {
         let expected = expected_version.map(str::to_owned);
         self.blocking(move |pools| {
             let resource_type = ctx.resource_type(&resource_type)?;
+            ctx.check_writable(&resource_type)?;
             pools.write(|conn| {
                 rows::lock_tenant(conn, &ctx.tenant)?;
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
@@ -93,6 +98,7 @@ impl Store for DieselStore {
         let expected = expected_version.map(str::to_owned);
         self.blocking(move |pools| {
             let resource_type = ctx.resource_type(&resource_type)?;
+            ctx.check_writable(&resource_type)?;
             pools.write(|conn| {
                 rows::lock_tenant(conn, &ctx.tenant)?;
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
@@ -122,6 +128,7 @@ impl Store for DieselStore {
                 let members = if resource_type == GROUP {
                     patched.members
                 } else {
+                    derive::drop_unassigned_manager(&mut body);
                     MemberChange::Keep
                 };
                 write(conn, &ctx, &row, body, members)?;
@@ -143,25 +150,29 @@ impl Store for DieselStore {
         let expected = expected_version.map(str::to_owned);
         self.blocking(move |pools| {
             let resource_type = ctx.resource_type(&resource_type)?;
+            ctx.check_writable(&resource_type)?;
             pools.write(|conn| {
                 rows::lock_tenant(conn, &ctx.tenant)?;
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
                 check_version(&row, expected.as_deref())?;
-                let at = meta::now();
-                let at_nanos = to_nanos(at)?;
-                let mut events = vec![NewEvent::deleted(
-                    &resource_type,
-                    &id,
-                    &payload(&ctx, &row.resource(None)?, &resource_type),
-                )];
-                // Leaving its groups changes them (rule 9).
-                let leaving = [id.clone()];
-                for (group_pk, group_id) in rows::groups_of(conn, row.pk)? {
-                    rows::touch(conn, group_pk, at_nanos)?;
-                    events.push(NewEvent::members_removed(&group_id, &leaving));
+                let at = to_nanos(meta::now())?;
+                let archive =
+                    resource_type == USER && ctx.settings.deletion == DeletionMode::Archive;
+                let as_read = payload(conn, &ctx, row.resource(None)?, &resource_type)?;
+                let mut events = vec![if archive {
+                    NewEvent::archived(&id, &as_read)
+                } else {
+                    NewEvent::deleted(&resource_type, &id, &as_read)
+                }];
+                if resource_type == USER {
+                    teams::sync(conn, &ctx, &row, None, at, &mut events)?;
+                    clear_reports(conn, &ctx, &id, at, &mut events)?;
                 }
-                rows::delete(conn, &ctx.tenant, &row)?;
-                rows::record_events(conn, &ctx.tenant, events, at_nanos)
+                if archive {
+                    rows::archive(conn, &ctx.tenant, &row, &as_read, at)?;
+                }
+                remove(conn, &ctx.tenant, &row, at, &mut events)?;
+                rows::record_events(conn, &ctx.tenant, events, at)
             })
         })
         .await
@@ -214,6 +225,30 @@ impl Store for DieselStore {
         .await
     }
 
+    async fn archived(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+    ) -> Result<Vec<Archived>, StoreError> {
+        let (ctx, resource_type) = (Ctx::of(scope), resource_type.to_owned());
+        self.blocking(move |pools| {
+            let resource_type = ctx.resource_type(&resource_type)?;
+            pools.with_conn(|conn| rows::archived(conn, &ctx.tenant, &resource_type))
+        })
+        .await
+    }
+
+    async fn rebuild_teams(&self, scope: &Scope<'_>) -> Result<TeamsRebuilt, StoreError> {
+        let ctx = Ctx::of(scope);
+        self.blocking(move |pools| {
+            pools.write(|conn| {
+                rows::lock_tenant(conn, &ctx.tenant)?;
+                teams::rebuild(conn, &ctx)
+            })
+        })
+        .await
+    }
+
     async fn events(
         &self,
         scope: &Scope<'_>,
@@ -238,6 +273,7 @@ impl DieselStore {
     ) -> Result<String, StoreError> {
         let (ctx, group_id, members) = (Ctx::of(scope), group_id.to_owned(), members.to_vec());
         self.blocking(move |pools| {
+            ctx.check_writable(GROUP)?;
             pools.write(|conn| {
                 rows::lock_tenant(conn, &ctx.tenant)?;
                 let row = rows::get(conn, &ctx.tenant, GROUP, &group_id)?;
@@ -255,16 +291,18 @@ fn create(
     ctx: &Ctx,
     resource_type: &str,
     resource: Value,
-) -> Result<Value, Failure> {
+) -> Result<Created, Failure> {
     let resource_type = ctx.resource_type(resource_type)?;
+    ctx.check_writable(&resource_type)?;
     let (body, member_ids) = prepare(ctx, &resource_type, &resource, Mode::Create)?;
     pools.write(|conn| {
         rows::lock_tenant(conn, &ctx.tenant)?;
         let members = rows::member_refs(conn, &ctx.tenant, &member_ids)?;
+        let retry = ctx.policy.idempotent_create_retry;
         if let Some(holder) = rows::user_name_holder(conn, &ctx.tenant, &resource_type, &body)? {
             // A retried create (Entra ID after its timeout) gets the user it made.
-            return if ctx.policy.idempotent_create_retry && is_same_user(&holder, &body)? {
-                view(conn, ctx, &holder, &Projection::default())
+            return if retry && derive::has_all_attributes_of(&holder.body()?, &body) {
+                view(conn, ctx, &holder, &Projection::default()).map(Created::Existing)
             } else {
                 Err(StoreError::Uniqueness {
                     attribute: "userName".into(),
@@ -272,21 +310,103 @@ fn create(
                 .into())
             };
         }
+        if resource_type == USER {
+            check_manager(conn, ctx, &body)?;
+        }
+        if resource_type == GROUP && retry {
+            if let Some(group) = same_group(conn, ctx, &body, &members)? {
+                return view(conn, ctx, &group, &Projection::default()).map(Created::Existing);
+            }
+        }
         let id = meta::new_id();
-        let at = meta::now();
-        let at_nanos = to_nanos(at)?;
-        let pk = rows::insert(conn, &ctx.tenant, &resource_type, &id, &body, at_nanos)?;
+        let at = to_nanos(meta::now())?;
+        let pk = rows::insert(conn, &ctx.tenant, &resource_type, &id, &body, at, false)?;
         let added = rows::add_members(conn, pk, &members)?;
         let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
         let mut events = vec![NewEvent::created(
             &resource_type,
             &id,
-            &payload(ctx, &row.resource(None)?, &resource_type),
+            &payload(conn, ctx, row.resource(None)?, &resource_type)?,
         )];
         events.extend(member_events(&id, &added, &[]));
-        rows::record_events(conn, &ctx.tenant, events, at_nanos)?;
-        view(conn, ctx, &row, &Projection::default())
+        if resource_type == USER {
+            teams::sync(conn, ctx, &row, Some(&body), at, &mut events)?;
+        }
+        rows::record_events(conn, &ctx.tenant, events, at)?;
+        view(conn, ctx, &row, &Projection::default()).map(Created::New)
     })
+}
+
+/// The first group with `body`'s `externalId` that has every attribute of `body`
+/// and every one of `members`: what a retried group create made (rule 10).
+fn same_group(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    body: &Value,
+    members: &[MemberRef],
+) -> Result<Option<ResourceRow>, Failure> {
+    let Some(external_id) = body.get("externalId").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    for group in rows::groups_with_external_id(conn, &ctx.tenant, external_id)? {
+        if !derive::has_all_attributes_of(&group.body()?, body) {
+            continue;
+        }
+        let present: HashSet<String> = rows::member_ids(conn, group.pk)?.into_iter().collect();
+        if members.iter().all(|(_, id)| present.contains(id)) {
+            return Ok(Some(group));
+        }
+    }
+    Ok(None)
+}
+
+/// Fails with `UnknownManager` unless the user's manager, if any, is a user of
+/// the tenant (rule 19).
+fn check_manager(conn: &mut Conn<'_>, ctx: &Ctx, user: &Value) -> Result<(), Failure> {
+    match derive::manager_id(user) {
+        Some(manager) if rows::find(conn, &ctx.tenant, USER, manager)?.is_none() => {
+            Err(StoreError::UnknownManager(manager.to_owned()).into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Clears the manager of every report of `manager` (rule 19), with their events.
+fn clear_reports(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    manager: &str,
+    at: i64,
+    events: &mut Vec<NewEvent>,
+) -> Result<(), Failure> {
+    for report in rows::reports_of(conn, &ctx.tenant, manager)? {
+        let mut body = report.body()?;
+        if !derive::clear_manager(&mut body) {
+            continue;
+        }
+        let before = payload(conn, ctx, report.resource(None)?, USER)?;
+        rows::update_body(conn, &report, &body, at)?;
+        let after = payload(conn, ctx, next_version(&report, body, at)?, USER)?;
+        events.push(NewEvent::updated(USER, &report.id, &before, &after));
+    }
+    Ok(())
+}
+
+/// Takes a resource out: out of every group it was in (each gets a new version
+/// and an event, rule 9), then its row, emails and memberships.
+pub(crate) fn remove(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    row: &ResourceRow,
+    at: i64,
+    events: &mut Vec<NewEvent>,
+) -> Result<(), Failure> {
+    let leaving = [row.id.clone()];
+    for (group_pk, group_id) in rows::groups_of(conn, row.pk)? {
+        rows::touch(conn, group_pk, at)?;
+        events.push(NewEvent::members_removed(&group_id, &leaving));
+    }
+    rows::delete(conn, tenant, row)
 }
 
 /// Refuses text with a NUL character, which PostgreSQL cannot store: the same
@@ -321,17 +441,6 @@ fn refuse_nul(body: &Value) -> Result<(), StoreError> {
     }
 }
 
-/// Whether the stored user has every attribute of `body` with the same value.
-fn is_same_user(stored: &ResourceRow, body: &Value) -> Result<bool, Failure> {
-    let stored = stored.body()?;
-    Ok(match (body.as_object(), stored.as_object()) {
-        (Some(body), Some(stored)) => body
-            .iter()
-            .all(|(name, value)| stored.get(name) == Some(value)),
-        _ => false,
-    })
-}
-
 /// Validates a create or replace body and splits off a group's member ids.
 fn prepare(
     ctx: &Ctx,
@@ -345,6 +454,7 @@ fn prepare(
     let members = if resource_type == GROUP {
         schema_ops::take_member_ids(&mut body)?
     } else {
+        derive::drop_unassigned_manager(&mut body);
         Vec::new()
     };
     Ok((body, members))
@@ -374,8 +484,7 @@ fn write(
         MemberChange::Keep => (Vec::new(), Vec::new()),
         MemberChange::Set(ids) => {
             let wanted = rows::member_refs(conn, &ctx.tenant, &ids)?;
-            let wanted_ids: std::collections::HashSet<&str> =
-                wanted.iter().map(|(_, id)| id.as_str()).collect();
+            let wanted_ids: HashSet<&str> = wanted.iter().map(|(_, id)| id.as_str()).collect();
             let to_remove = rows::member_ids(conn, row.pk)?
                 .into_iter()
                 .filter(|id| !wanted_ids.contains(id.as_str()))
@@ -387,24 +496,21 @@ fn write(
         }
     };
     let body_changed = row.body()? != body;
+    if body_changed && row.resource_type == USER {
+        check_manager(conn, ctx, &body)?;
+    }
     let removed = rows::remove_members(conn, &ctx.tenant, row.pk, &to_remove)?;
     let added = rows::add_members(conn, row.pk, &to_add)?;
     if !body_changed && added.is_empty() && removed.is_empty() {
         return Ok(());
     }
-    let at = meta::now();
-    let at_nanos = to_nanos(at)?;
+    let at = to_nanos(meta::now())?;
     let mut events = Vec::new();
     if body_changed {
-        let before = payload(ctx, &row.resource(None)?, &row.resource_type);
-        rows::update_body(conn, row, &body, at_nanos)?;
-        let meta = ResourceMeta {
-            resource_type: row.resource_type.clone(),
-            created: from_nanos(row.created)?,
-            last_modified: at,
-            version: meta::version_tag(u64::try_from(row.version + 1).unwrap_or_default()),
-        };
-        let after = payload(ctx, &meta::stamp(body, &row.id, &meta), &row.resource_type);
+        let before = payload(conn, ctx, row.resource(None)?, &row.resource_type)?;
+        rows::update_body(conn, row, &body, at)?;
+        let after = next_version(row, body.clone(), at)?;
+        let after = payload(conn, ctx, after, &row.resource_type)?;
         events.push(NewEvent::updated(
             &row.resource_type,
             &row.id,
@@ -412,19 +518,54 @@ fn write(
             &after,
         ));
     } else {
-        rows::touch(conn, row.pk, at_nanos)?;
+        rows::touch(conn, row.pk, at)?;
     }
     events.extend(member_events(&row.id, &added, &removed));
-    rows::record_events(conn, &ctx.tenant, events, at_nanos)
+    if body_changed && row.resource_type == USER {
+        teams::sync(conn, ctx, row, Some(&body), at, &mut events)?;
+    }
+    rows::record_events(conn, &ctx.tenant, events, at)
 }
 
-/// A resource as an event carries it: as a client reads it (never `password`).
-fn payload(ctx: &Ctx, resource: &Value, resource_type: &str) -> Value {
-    schema_ops::project(ctx, resource_type, resource, &Projection::default())
+/// `body` stamped as `row`'s next version, written at `at`.
+fn next_version(row: &ResourceRow, body: Value, at: i64) -> Result<Value, Failure> {
+    let meta = ResourceMeta {
+        resource_type: row.resource_type.clone(),
+        created: from_nanos(row.created)?,
+        last_modified: from_nanos(at)?,
+        version: meta::version_tag(u64::try_from(row.version + 1).unwrap_or_default()),
+    };
+    Ok(meta::stamp(body, &row.id, &meta))
+}
+
+/// A resource as an event carries it: as a client reads it (never `password`,
+/// a user's manager named).
+pub(crate) fn payload(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    resource: Value,
+    resource_type: &str,
+) -> Result<Value, Failure> {
+    let resource = name_manager(conn, ctx, resource)?;
+    Ok(schema_ops::project(
+        ctx,
+        resource_type,
+        &resource,
+        &Projection::default(),
+    ))
+}
+
+/// A user with its manager's current `displayName` (rule 19): one lookup.
+fn name_manager(conn: &mut Conn<'_>, ctx: &Ctx, mut resource: Value) -> Result<Value, Failure> {
+    if let Some(manager) = derive::manager_id(&resource).map(str::to_owned) {
+        let names = rows::user_display_names(conn, &ctx.tenant, &[manager.as_str()])?;
+        derive::set_manager_display_name(&mut resource, names.get(&manager).map(String::as_str));
+    }
+    Ok(resource)
 }
 
 /// The events of a group's membership delta.
-fn member_events(group_id: &str, added: &[String], removed: &[String]) -> Vec<NewEvent> {
+pub(crate) fn member_events(group_id: &str, added: &[String], removed: &[String]) -> Vec<NewEvent> {
     let mut events = Vec::new();
     if !added.is_empty() {
         events.push(NewEvent::members_added(group_id, added));
@@ -447,7 +588,7 @@ fn view(
     } else {
         None
     };
-    let resource = row.resource(members)?;
+    let resource = name_manager(conn, ctx, row.resource(members)?)?;
     Ok(schema_ops::project(
         ctx,
         &row.resource_type,

@@ -222,31 +222,30 @@ impl<'a> Scope<'a> {
 ///     changes mode (under [`TeamMode::Groups`](crate::TeamMode::Groups) it removes every derived team).
 pub trait Store: Send + Sync {
     /// Creates a resource (rules 2, 3, 10, 16, 17) and returns it as stored.
+    ///
+    /// Provided: [`Store::create_or_existing`], without saying which.
     fn create(
         &self,
         scope: &Scope<'_>,
         resource_type: &str,
         resource: Value,
-    ) -> impl Future<Output = Result<Value, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Value, StoreError>> + Send {
+        async move {
+            self.create_or_existing(scope, resource_type, resource)
+                .await
+                .map(Created::into_resource)
+        }
+    }
 
-    /// Creates a resource like [`Store::create`], and says whether it is new or the
-    /// one an earlier attempt made (rule 10's retry exception), so the HTTP layer
-    /// can answer a retry as it sees fit.
-    ///
-    /// The default implementation calls [`Store::create`] and reports
-    /// [`Created::New`]; stores that detect retries override it.
+    /// Creates a resource (rules 2, 3, 10, 16, 17) and returns it as stored, or
+    /// returns the one an earlier attempt made ([`Created::Existing`], rule 10's
+    /// retry exception), so the HTTP layer can answer a retry as it sees fit.
     fn create_or_existing(
         &self,
         scope: &Scope<'_>,
         resource_type: &str,
         resource: Value,
-    ) -> impl Future<Output = Result<Created, StoreError>> + Send {
-        async move {
-            self.create(scope, resource_type, resource)
-                .await
-                .map(Created::New)
-        }
-    }
+    ) -> impl Future<Output = Result<Created, StoreError>> + Send;
 
     /// Reads a resource (rules 4, 15).
     fn get(
@@ -319,22 +318,14 @@ pub trait Store: Send + Sync {
         &self,
         scope: &Scope<'_>,
         resource_type: &str,
-    ) -> impl Future<Output = Result<Vec<Archived>, StoreError>> + Send {
-        // Until every store of the workspace implements it.
-        let _ = (scope, resource_type);
-        async { Ok(Vec::new()) }
-    }
+    ) -> impl Future<Output = Result<Vec<Archived>, StoreError>> + Send;
 
     /// Recomputes the tenant's derived teams from its users under the scope's
     /// [`TeamMode`](crate::TeamMode) (rule 21), in one transaction.
     fn rebuild_teams(
         &self,
         scope: &Scope<'_>,
-    ) -> impl Future<Output = Result<TeamsRebuilt, StoreError>> + Send {
-        // Until every store of the workspace implements it.
-        let _ = scope;
-        async { Ok(TeamsRebuilt::default()) }
-    }
+    ) -> impl Future<Output = Result<TeamsRebuilt, StoreError>> + Send;
 
     /// The tenant's change events after `after` (rule 17); start with 0.
     fn events(

@@ -108,17 +108,6 @@ enum MemberChange {
 }
 
 impl Store for MemoryStore {
-    async fn create(
-        &self,
-        scope: &Scope<'_>,
-        resource_type: &str,
-        resource: Value,
-    ) -> Result<Value, StoreError> {
-        self.lock()
-            .create(scope, resource_type, resource)
-            .map(Created::into_resource)
-    }
-
     async fn create_or_existing(
         &self,
         scope: &Scope<'_>,

@@ -1556,11 +1556,13 @@ pub async fn rule_11_tenant_schemas_type_filters_and_sorting<S: Store>(store: &S
         ..Fixture::with_settings(settings)
     };
     let mut by_id = HashMap::new();
-    // Same instants in other offsets, badge numbers whose text order differs.
+    // Instants in other offsets, so that their text and instant orders differ
+    // (early is 00:30Z, dawn 01:00Z, mid 02:00Z); badge numbers likewise.
     for (name, cost_center, badge) in [
-        ("early", "2025-12-31T22:30:00-02:00", 9),
+        ("early", "2025-12-31T23:30:00-01:00", 9),
         ("late", "2026-06-01T00:00:00Z", 100),
-        ("mid", "2026-01-01T03:00:00+01:00", 1000),
+        ("dawn", "2026-01-01T05:00:00+04:00", 50),
+        ("mid", "2026-01-01T02:00:00Z", 1000),
         ("none", "", 99),
     ] {
         let mut body = json!({
@@ -1589,7 +1591,7 @@ pub async fn rule_11_tenant_schemas_type_filters_and_sorting<S: Store>(store: &S
     .await;
     assert_eq!(
         names(found),
-        ["early", "late", "mid"],
+        ["early", "late", "dawn", "mid"],
         "rule 11: a dateTime override compares as instants (early is 2026-01-01T00:30Z)"
     );
     let found = ids(
@@ -1603,8 +1605,8 @@ pub async fn rule_11_tenant_schemas_type_filters_and_sorting<S: Store>(store: &S
     let sorted = everything().sort(super::attr(&cost_center), SortOrder::Ascending);
     assert_eq!(
         names(ids(store, &fx, "User", &sorted).await),
-        ["early", "mid", "late", "none"],
-        "rule 12: sorting by a dateTime override"
+        ["early", "dawn", "mid", "late", "none"],
+        "rule 12: sorting by a dateTime override orders instants"
     );
     let found = ids(
         store,
@@ -1624,7 +1626,7 @@ pub async fn rule_11_tenant_schemas_type_filters_and_sorting<S: Store>(store: &S
     );
     assert_eq!(
         names(ids(store, &fx, "User", &sorted).await),
-        ["mid", "late", "none", "early"],
+        ["mid", "late", "none", "dawn", "early"],
         "rule 12: sorting by a custom integer attribute"
     );
     let mut bad = user("bad-date");

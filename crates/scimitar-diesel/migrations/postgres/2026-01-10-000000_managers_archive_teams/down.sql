@@ -1,0 +1,5 @@
+DROP FUNCTION scim_instant(text);
+DROP TABLE archived_resources;
+DROP INDEX resources_manager;
+ALTER TABLE resources DROP COLUMN derived;
+ALTER TABLE resources DROP COLUMN manager_id;

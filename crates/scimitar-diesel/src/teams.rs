@@ -1,0 +1,166 @@
+//! Teams derived from user attributes (rule 21): membership kept in step with each
+//! user write, in its transaction, and rebuilt whole on demand.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use scimitar_store::{derive, meta, NewEvent, TeamsRebuilt};
+use serde_json::Value;
+
+use crate::connection::Conn;
+use crate::error::Failure;
+use crate::rows::{self, MemberRef, ResourceRow, GROUP, USER};
+use crate::schema_ops::Ctx;
+use crate::store::{member_events, payload, remove};
+use crate::time::to_nanos;
+
+/// Puts `user` in the team its body names (`None`: it is being deleted) and out
+/// of any other derived team, adding the events. Nothing under `TeamMode::Groups`.
+pub(crate) fn sync(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    user: &ResourceRow,
+    body: Option<&Value>,
+    at: i64,
+    events: &mut Vec<NewEvent>,
+) -> Result<(), Failure> {
+    if !ctx.settings.teams.is_derived() {
+        return Ok(());
+    }
+    let wanted = body
+        .and_then(|body| derive::team_of(&ctx.settings.teams, body))
+        .map(|name| (derive::team_id(&ctx.tenant, &name), name));
+    let leaving = [user.id.clone()];
+    for team in rows::derived_teams_of(conn, user.pk)? {
+        if wanted.as_ref().is_none_or(|(id, _)| *id != team.id) {
+            change(conn, ctx, &team, &[], &leaving, at, events)?;
+        }
+    }
+    if let Some((team_id, name)) = wanted {
+        join(
+            conn,
+            ctx,
+            &team_id,
+            &name,
+            &[(user.pk, user.id.clone())],
+            at,
+            events,
+        )?;
+    }
+    Ok(())
+}
+
+/// Adds `members` to the team `team_id` called `name`, creating it if need be.
+fn join(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    team_id: &str,
+    name: &str,
+    members: &[MemberRef],
+    at: i64,
+    events: &mut Vec<NewEvent>,
+) -> Result<(), Failure> {
+    if let Some(team) = rows::find(conn, &ctx.tenant, GROUP, team_id)? {
+        return change(conn, ctx, &team, members, &[], at, events);
+    }
+    let pk = rows::insert(
+        conn,
+        &ctx.tenant,
+        GROUP,
+        team_id,
+        &derive::team_body(name),
+        at,
+        true,
+    )?;
+    let added = rows::add_members(conn, pk, members)?;
+    let team = rows::get(conn, &ctx.tenant, GROUP, team_id)?;
+    let created = payload(conn, ctx, team.resource(None)?, GROUP)?;
+    events.push(NewEvent::created(GROUP, team_id, &created));
+    events.extend(member_events(team_id, &added, &[]));
+    Ok(())
+}
+
+/// Changes a team's members; deletes it when that leaves it empty.
+fn change(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    team: &ResourceRow,
+    add: &[MemberRef],
+    remove_ids: &[String],
+    at: i64,
+    events: &mut Vec<NewEvent>,
+) -> Result<(), Failure> {
+    let removed = rows::remove_members(conn, &ctx.tenant, team.pk, remove_ids)?;
+    let added = rows::add_members(conn, team.pk, add)?;
+    if added.is_empty() && removed.is_empty() {
+        return Ok(());
+    }
+    events.extend(member_events(&team.id, &added, &removed));
+    if rows::has_members(conn, team.pk)? {
+        rows::touch(conn, team.pk, at)
+    } else {
+        delete(conn, ctx, team, at, events)
+    }
+}
+
+fn delete(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    team: &ResourceRow,
+    at: i64,
+    events: &mut Vec<NewEvent>,
+) -> Result<(), Failure> {
+    let deleted = payload(conn, ctx, team.resource(None)?, GROUP)?;
+    events.push(NewEvent::deleted(GROUP, &team.id, &deleted));
+    remove(conn, &ctx.tenant, team, at, events)
+}
+
+/// Makes the derived teams exactly what the users say under the scope's mode.
+pub(crate) fn rebuild(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<TeamsRebuilt, Failure> {
+    let at = to_nanos(meta::now())?;
+    // Team name → (id, members in user creation order); by name, so the events
+    // come out in a stable order.
+    let mut wanted: BTreeMap<String, (String, Vec<MemberRef>)> = BTreeMap::new();
+    for user in rows::all_of_type(conn, &ctx.tenant, USER, false)? {
+        if let Some(name) = derive::team_of(&ctx.settings.teams, &user.body()?) {
+            wanted
+                .entry(name)
+                .or_insert_with_key(|name| (derive::team_id(&ctx.tenant, name), Vec::new()))
+                .1
+                .push((user.pk, user.id));
+        }
+    }
+    let wanted_ids: HashSet<&str> = wanted.values().map(|(id, _)| id.as_str()).collect();
+    let mut summary = TeamsRebuilt {
+        teams: wanted.len(),
+        ..TeamsRebuilt::default()
+    };
+    let mut events = Vec::new();
+    let mut existing = HashMap::new();
+    for team in rows::all_of_type(conn, &ctx.tenant, GROUP, true)? {
+        if wanted_ids.contains(team.id.as_str()) {
+            existing.insert(team.id.clone(), team);
+        } else {
+            delete(conn, ctx, &team, at, &mut events)?;
+            summary.removed += 1;
+        }
+    }
+    for (name, (team_id, members)) in &wanted {
+        let Some(team) = existing.get(team_id) else {
+            join(conn, ctx, team_id, name, members, at, &mut events)?;
+            summary.created += 1;
+            continue;
+        };
+        let keep: HashSet<&str> = members.iter().map(|(_, id)| id.as_str()).collect();
+        let leaving: Vec<String> = rows::member_ids(conn, team.pk)?
+            .into_iter()
+            .filter(|id| !keep.contains(id.as_str()))
+            .collect();
+        let before = events.len();
+        change(conn, ctx, team, members, &leaving, at, &mut events)?;
+        if events.len() > before {
+            summary.changed += 1;
+        }
+    }
+    rows::record_events(conn, &ctx.tenant, events, at)?;
+    Ok(summary)
+}
