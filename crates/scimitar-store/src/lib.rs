@@ -51,6 +51,7 @@
 
 pub mod derive;
 pub mod event;
+pub mod hooks;
 pub mod meta;
 pub mod query;
 pub mod schema;

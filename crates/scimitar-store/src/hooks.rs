@@ -1,0 +1,376 @@
+//! Consuming the outbox: react to provisioning changes in your own code.
+//!
+//! Every change a [`Store`] commits is recorded, in the same transaction, as a
+//! [`ChangeEvent`] (rule 17). This module is the consumer side:
+//!
+//! - [`EventHandler`]: your reaction to one event (cancel a deleted user's
+//!   appointments, post a webhook, sync a table of your own).
+//! - [`OutboxStore`]: where a consumer's progress is kept durably: a checkpoint per
+//!   (tenant, consumer), and a lease so that one process at a time delivers a
+//!   tenant's stream when several share a database. The Diesel store implements it
+//!   in its database; [`MemoryOutbox`] keeps it in memory.
+//! - [`Dispatcher`] (feature `dispatcher`): reads the events after the checkpoint,
+//!   calls the handler in `seq` order, and advances the checkpoint after each
+//!   success. A failing event is retried with capped exponential backoff, never
+//!   skipped, and blocks the events after it: delivery is **at least once, in
+//!   order**. An event is handled again only when the process stopped (or lost its
+//!   lease) between the handler's success and the checkpoint write, so handlers
+//!   should be idempotent (the event's `seq` is a natural key).
+//!
+//! ```
+//! use scimitar_store::hooks::{EventHandler, HandlerError};
+//! use scimitar_store::{ChangeEvent, ChangeKind};
+//!
+//! /// Cancels the upcoming appointments of users the identity provider deletes
+//! /// or deactivates.
+//! struct CancelAppointments;
+//!
+//! impl EventHandler for CancelAppointments {
+//!     async fn handle(&self, event: &ChangeEvent) -> Result<(), HandlerError> {
+//!         match event.kind {
+//!             ChangeKind::UserDeleted | ChangeKind::UserDeactivated => {
+//!                 // Your database call here; an error is retried later.
+//!                 cancel_upcoming(&event.tenant, &event.resource_id)
+//!                     .map_err(HandlerError::failed)
+//!             }
+//!             _ => Ok(()),
+//!         }
+//!     }
+//! }
+//! # fn cancel_upcoming(_tenant: &str, _user: &str) -> Result<(), std::io::Error> { Ok(()) }
+//! ```
+//!
+//! With the `dispatcher` feature, run it for a tenant:
+//!
+//! ```
+//! # #[cfg(feature = "dispatcher")]
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
+//! use std::sync::Arc;
+//! use scimitar_store::hooks::{Dispatcher, EventHandler, HandlerError, MemoryOutbox};
+//! use scimitar_store::{ChangeEvent, MemoryStore, Policy, Registry, Scope, Store};
+//!
+//! struct Print;
+//! impl EventHandler for Print {
+//!     async fn handle(&self, event: &ChangeEvent) -> Result<(), HandlerError> {
+//!         println!("{} {} {}", event.seq, event.kind, event.resource_id);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let store = Arc::new(MemoryStore::new());
+//! let outbox = Arc::new(MemoryOutbox::new());
+//! // A DieselStore is its own outbox: `Dispatcher::new(store, "acme", "print", Print)`.
+//! let dispatcher = Dispatcher::with_outbox(Arc::clone(&store), Arc::clone(&outbox), "acme", "print", Print);
+//! let running = dispatcher.spawn();
+//!
+//! let (registry, policy) = (Registry::builtin(), Policy::default());
+//! let scope = Scope::new("acme", &registry, &policy);
+//! let user = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bjensen"});
+//! store.create(&scope, "User", user).await?;
+//!
+//! running.stop().await; // finishes the current event, gives the lease up
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).map_err(|e| e.to_string())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`Store`]: crate::Store
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::event::ChangeEvent;
+use crate::{BoxError, StoreError};
+
+#[cfg(feature = "dispatcher")]
+mod dispatcher;
+
+#[cfg(feature = "dispatcher")]
+pub use dispatcher::{Backoff, DispatchOptions, Dispatcher, RunningDispatcher};
+
+/// Your reaction to a change event; a [`Dispatcher`](self#) calls it once per event,
+/// in `seq` order, until it succeeds.
+///
+/// Implement it with `async fn`. Return [`HandlerError`] when the event could not
+/// be handled now (a database down, a remote service failing): the same event is
+/// offered again after a backoff, and the events after it wait. Do not fail for
+/// events you do not care about: return `Ok(())`.
+pub trait EventHandler: Send + Sync {
+    /// Handles one event. Called again with the same event after an error, and
+    /// possibly after a success whose checkpoint was not recorded (a crash): make
+    /// it idempotent.
+    fn handle(&self, event: &ChangeEvent) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// Why a handler could not handle an event now; the event is offered again later.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HandlerError {
+    /// It failed; retried after the dispatcher's backoff.
+    #[error("event handler failed: {0}")]
+    Failed(#[source] BoxError),
+    /// The other side asked to wait (HTTP 429 or 503 with `Retry-After`); retried
+    /// after `after` or the backoff, whichever is longer.
+    #[error("event handler asked to retry in {} s: {reason}", after.as_secs())]
+    RetryAfter {
+        /// How long to wait.
+        after: Duration,
+        /// What the other side said.
+        reason: String,
+    },
+}
+
+impl HandlerError {
+    /// A [`HandlerError::Failed`] with `error` as its cause.
+    pub fn failed(error: impl Into<BoxError>) -> Self {
+        HandlerError::Failed(error.into())
+    }
+}
+
+/// Durable progress of outbox consumers: per (tenant, consumer), the last handled
+/// `seq` (the checkpoint) and a lease naming the one owner allowed to deliver.
+///
+/// A consumer is any name the application chooses (`appointments`,
+/// `webhook:audit`): each has its own checkpoint, so consumers progress
+/// independently over the same events.
+///
+/// # Rules
+///
+/// - **O1.** A new (tenant, consumer) has checkpoint 0 and no lease.
+/// - **O2.** [`OutboxStore::try_lease`] gives the lease to `owner` until `ttl` from now
+///   when nobody holds it, when it has expired, or when `owner` already holds it
+///   (a renewal); it then returns the checkpoint. While another owner's lease runs
+///   it returns `None` and changes nothing. Two owners racing for a free lease:
+///   exactly one gets it.
+/// - **O3.** [`OutboxStore::set_checkpoint`] records `seq` and renews the lease only
+///   while `owner` holds it (returns `false` and changes nothing otherwise); the
+///   checkpoint never moves backwards.
+/// - **O4.** [`OutboxStore::release_lease`] frees the lease if `owner` holds it, so
+///   another owner may take it at once; the checkpoint stays.
+///
+/// Expiry compares wall-clock times of the processes involved: keep their clocks
+/// synchronised (NTP) to well within the lease time.
+pub trait OutboxStore: Send + Sync {
+    /// The checkpoint of `consumer` in `tenant`'s stream: the `seq` of the last
+    /// event it handled, 0 before the first.
+    fn checkpoint(
+        &self,
+        tenant: &str,
+        consumer: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Takes or renews the lease for `owner` (rule O2): the checkpoint when `owner`
+    /// holds the lease afterwards, `None` when another owner does.
+    fn try_lease(
+        &self,
+        tenant: &str,
+        consumer: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+
+    /// Records that events up to `seq` are handled and renews the lease for `ttl`,
+    /// if `owner` still holds it (rule O3); whether it did.
+    fn set_checkpoint(
+        &self,
+        tenant: &str,
+        consumer: &str,
+        owner: &str,
+        seq: u64,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Gives the lease up if `owner` holds it (rule O4).
+    fn release_lease(
+        &self,
+        tenant: &str,
+        consumer: &str,
+        owner: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// An [`OutboxStore`] in memory: progress is lost with the process, and leases are
+/// only shared within it. Pair it with a [`MemoryStore`](crate::MemoryStore) (whose
+/// events are lost too) in tests and demos.
+#[derive(Debug, Default)]
+pub struct MemoryOutbox {
+    consumers: Mutex<HashMap<(String, String), Progress>>,
+}
+
+#[derive(Debug, Default)]
+struct Progress {
+    checkpoint: u64,
+    lease: Option<(String, Instant)>,
+}
+
+impl Progress {
+    fn held_by(&self, owner: &str) -> bool {
+        self.lease
+            .as_ref()
+            .is_some_and(|(holder, _)| holder == owner)
+    }
+
+    fn free_for(&self, owner: &str, now: Instant) -> bool {
+        match &self.lease {
+            None => true,
+            Some((holder, until)) => holder == owner || *until <= now,
+        }
+    }
+}
+
+impl MemoryOutbox {
+    /// An outbox store with no consumers yet.
+    pub fn new() -> Self {
+        MemoryOutbox::default()
+    }
+
+    fn with<T>(&self, tenant: &str, consumer: &str, f: impl FnOnce(&mut Progress) -> T) -> T {
+        // Each update is a single assignment: a panic elsewhere cannot leave one
+        // half-made, so a poisoned lock is still consistent.
+        let mut consumers = self
+            .consumers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        f(consumers
+            .entry((tenant.to_owned(), consumer.to_owned()))
+            .or_default())
+    }
+}
+
+impl OutboxStore for MemoryOutbox {
+    async fn checkpoint(&self, tenant: &str, consumer: &str) -> Result<u64, StoreError> {
+        Ok(self.with(tenant, consumer, |progress| progress.checkpoint))
+    }
+
+    async fn try_lease(
+        &self,
+        tenant: &str,
+        consumer: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Option<u64>, StoreError> {
+        let now = Instant::now();
+        Ok(self.with(tenant, consumer, |progress| {
+            progress.free_for(owner, now).then(|| {
+                progress.lease = Some((owner.to_owned(), now + ttl));
+                progress.checkpoint
+            })
+        }))
+    }
+
+    async fn set_checkpoint(
+        &self,
+        tenant: &str,
+        consumer: &str,
+        owner: &str,
+        seq: u64,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        Ok(self.with(tenant, consumer, |progress| {
+            let held = progress.held_by(owner);
+            if held {
+                progress.checkpoint = progress.checkpoint.max(seq);
+                progress.lease = Some((owner.to_owned(), now + ttl));
+            }
+            held
+        }))
+    }
+
+    async fn release_lease(
+        &self,
+        tenant: &str,
+        consumer: &str,
+        owner: &str,
+    ) -> Result<(), StoreError> {
+        self.with(tenant, consumer, |progress| {
+            if progress.held_by(owner) {
+                progress.lease = None;
+            }
+        });
+        Ok(())
+    }
+}
+
+/// The [`OutboxStore`] rules O1–O4 as one check, for the tests of an
+/// implementation (feature `testkit`); panics at the first rule broken.
+///
+/// `tenant` should be new to `outbox` (e.g. with a random suffix): the check uses
+/// consumers of that tenant and of `{tenant}-other`.
+#[cfg(feature = "testkit")]
+pub async fn check_outbox_store<O: OutboxStore>(outbox: &O, tenant: &str) {
+    const TTL: Duration = Duration::from_secs(60);
+    let other = format!("{tenant}-other");
+    let lease = |owner: &'static str, ttl| outbox.try_lease(tenant, "c", owner, ttl);
+    let held = |result: Result<Option<u64>, StoreError>| match result {
+        Ok(checkpoint) => checkpoint,
+        Err(error) => panic!("try_lease failed: {error}"),
+    };
+    assert_eq!(
+        held(lease("a", TTL).await),
+        Some(0),
+        "O1, O2: a free lease, at 0"
+    );
+    assert_eq!(held(lease("b", TTL).await), None, "O2: a holds it");
+    assert_eq!(held(lease("a", TTL).await), Some(0), "O2: a renews");
+    let set = |owner: &'static str, seq| outbox.set_checkpoint(tenant, "c", owner, seq, TTL);
+    assert!(matches!(set("a", 5).await, Ok(true)), "O3");
+    assert!(matches!(set("a", 3).await, Ok(true)), "O3");
+    assert!(matches!(set("b", 9).await, Ok(false)), "O3: b has no lease");
+    assert_eq!(
+        outbox.checkpoint(tenant, "c").await.ok(),
+        Some(5),
+        "O3: never back"
+    );
+    assert_eq!(outbox.checkpoint(tenant, "d").await.ok(), Some(0), "O1");
+    assert_eq!(
+        outbox.checkpoint(&other, "c").await.ok(),
+        Some(0),
+        "per tenant"
+    );
+
+    assert!(outbox.release_lease(tenant, "c", "b").await.is_ok());
+    assert_eq!(
+        held(lease("b", TTL).await),
+        None,
+        "O4: only the holder releases"
+    );
+    assert!(outbox.release_lease(tenant, "c", "a").await.is_ok());
+    assert_eq!(
+        held(lease("b", Duration::ZERO).await),
+        Some(5),
+        "O4: free at once"
+    );
+    assert_eq!(
+        held(lease("a", TTL).await),
+        Some(5),
+        "O2: b's lease expired"
+    );
+    assert!(matches!(set("b", 7).await, Ok(false)), "O3: b lost it");
+
+    // Two owners racing for a free lease.
+    let (x, y) = (
+        outbox.try_lease(&other, "race", "x", TTL),
+        outbox.try_lease(&other, "race", "y", TTL),
+    );
+    let (x, y) = futures_util::future::join(x, y).await;
+    let winners = [held(x), held(y)]
+        .iter()
+        .filter(|won| won.is_some())
+        .count();
+    assert_eq!(winners, 1, "O2: exactly one owner wins a race");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_outbox_keeps_the_rules() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build();
+        let runtime = runtime.unwrap_or_else(|error| panic!("{error}"));
+        runtime.block_on(check_outbox_store(&MemoryOutbox::new(), "acme"));
+    }
+}
