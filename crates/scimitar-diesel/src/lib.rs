@@ -51,6 +51,8 @@
 mod connection;
 mod error;
 mod filter_sql;
+mod outbox;
+mod provisioning_log;
 mod query;
 mod rows;
 mod schema_ops;

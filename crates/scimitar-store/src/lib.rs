@@ -53,6 +53,7 @@ pub mod derive;
 pub mod event;
 pub mod hooks;
 pub mod meta;
+pub mod provisioning_log;
 pub mod query;
 pub mod schema;
 pub mod settings;

@@ -53,9 +53,9 @@ pub struct DispatchOptions {
     /// call must finish within two thirds of it: otherwise another process could
     /// take over while it runs.
     pub lease_ttl: Duration,
-    /// This dispatcher's name in leases: unique per process and consumer (a random
-    /// UUID by default).
-    pub owner: String,
+    /// This dispatcher's name in leases, unique among the dispatchers of a
+    /// consumer; `None` (the default) gives each dispatcher a random UUID.
+    pub owner: Option<String>,
 }
 
 impl Default for DispatchOptions {
@@ -65,7 +65,7 @@ impl Default for DispatchOptions {
             poll_interval: Duration::from_secs(1),
             backoff: Backoff::default(),
             lease_ttl: Duration::from_secs(60),
-            owner: uuid::Uuid::new_v4().to_string(),
+            owner: None,
         }
     }
 }
@@ -89,6 +89,7 @@ pub struct Dispatcher<S, H, O = S> {
     tenant: String,
     consumer: String,
     options: DispatchOptions,
+    owner: String,
     registry: Registry,
     policy: Policy,
 }
@@ -128,6 +129,7 @@ impl<S: Store, H: EventHandler, O: OutboxStore> Dispatcher<S, H, O> {
             tenant: tenant.to_owned(),
             consumer: consumer.to_owned(),
             options: DispatchOptions::default(),
+            owner: uuid::Uuid::new_v4().to_string(),
             registry: Registry::builtin(),
             policy: Policy::default(),
         }
@@ -135,6 +137,9 @@ impl<S: Store, H: EventHandler, O: OutboxStore> Dispatcher<S, H, O> {
 
     /// These options instead of the defaults.
     pub fn options(mut self, options: DispatchOptions) -> Self {
+        if let Some(owner) = &options.owner {
+            self.owner.clone_from(owner);
+        }
         self.options = options;
         self
     }
@@ -154,7 +159,7 @@ impl<S: Store, H: EventHandler, O: OutboxStore> Dispatcher<S, H, O> {
         }
         if let Err(error) = self
             .outbox
-            .release_lease(&self.tenant, &self.consumer, &self.options.owner)
+            .release_lease(&self.tenant, &self.consumer, &self.owner)
             .await
         {
             log::warn!("{}: could not release the lease: {error}", self.name());
@@ -231,7 +236,7 @@ impl<S: Store, H: EventHandler, O: OutboxStore> Dispatcher<S, H, O> {
             .try_lease(
                 &self.tenant,
                 &self.consumer,
-                &self.options.owner,
+                &self.owner,
                 self.options.lease_ttl,
             )
             .await
@@ -296,7 +301,7 @@ impl<S: Store, H: EventHandler, O: OutboxStore> Dispatcher<S, H, O> {
                 .set_checkpoint(
                     &self.tenant,
                     &self.consumer,
-                    &self.options.owner,
+                    &self.owner,
                     event.seq,
                     self.options.lease_ttl,
                 )

@@ -1,0 +1,2 @@
+DROP TABLE provisioning_log;
+DROP TABLE outbox_consumers;

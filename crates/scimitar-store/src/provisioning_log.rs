@@ -1,0 +1,272 @@
+//! The provisioning log: one entry per SCIM request, for the tenant's admin.
+//!
+//! When an identity provider reports "the SCIM endpoint failed", the admin needs to
+//! see which request failed and why. The HTTP layer records an entry per request
+//! (after the response, best effort: a log failure never fails a request) in a
+//! [`ProvisioningLog`]; admins read the newest entries of a tenant back.
+//!
+//! An entry never holds a token secret, a header or a body value: the client is
+//! named by its token's public id and label, a PATCH by its operations and paths.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+//! use scimitar_store::provisioning_log::{LogEntry, LogQuery, MemoryLog, ProvisioningLog};
+//!
+//! let log = MemoryLog::new(1000);
+//! let mut entry = LogEntry::new("acme", "POST", "create");
+//! entry.status = 409;
+//! entry.scim_type = Some("uniqueness".into());
+//! entry.detail = Some("userName is already in use".into());
+//! log.record(&[entry]).await?;
+//!
+//! let failures = log.recent("acme", &LogQuery { limit: 10, errors_only: true }).await?;
+//! assert_eq!(failures[0].detail.as_deref(), Some("userName is already in use"));
+//! # Ok::<(), scimitar_store::StoreError>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Mutex, PoisonError};
+
+use time::OffsetDateTime;
+
+use crate::StoreError;
+
+/// How many entries a log keeps per tenant by default: the newest 10,000 (a
+/// month of an Entra ID tenant with a few hundred users; a day of an initial
+/// import of ten thousand).
+pub const DEFAULT_RETENTION: usize = 10_000;
+
+/// One SCIM request as the admin sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// When the response was sent.
+    pub at: OffsetDateTime,
+    /// The tenant the request was for.
+    pub tenant: String,
+    /// The public id of the bearer token (`jwt` for a JWT); `None` when the
+    /// request carried no valid credential.
+    pub token_id: Option<String>,
+    /// The token's label (`entra-prod`).
+    pub token_label: Option<String>,
+    /// The client's `User-Agent` (`Okta SCIM Client 1.0.0`), truncated to 200
+    /// characters.
+    pub user_agent: Option<String>,
+    /// The HTTP method.
+    pub method: String,
+    /// The resource type (`User`, `Group`), when the request names one.
+    pub resource_type: Option<String>,
+    /// What was asked: `create`, `get`, `list`, `search`, `replace`, `patch`,
+    /// `delete`, `bulk`, `discovery`. A PATCH adds its operations and paths
+    /// (`patch replace:active`), never their values.
+    pub operation: String,
+    /// The resource's id (for a create, the id it was given).
+    pub resource_id: Option<String>,
+    /// The response status.
+    pub status: u16,
+    /// The SCIM error type of a failed request (`uniqueness`, `invalidFilter`).
+    pub scim_type: Option<String>,
+    /// The error detail sent to the client.
+    pub detail: Option<String>,
+}
+
+impl LogEntry {
+    /// An entry stamped now, with status 200 and nothing else known yet.
+    pub fn new(tenant: &str, method: &str, operation: &str) -> Self {
+        LogEntry {
+            at: crate::meta::now(),
+            tenant: tenant.to_owned(),
+            token_id: None,
+            token_label: None,
+            user_agent: None,
+            method: method.to_owned(),
+            resource_type: None,
+            operation: operation.to_owned(),
+            resource_id: None,
+            status: 200,
+            scim_type: None,
+            detail: None,
+        }
+    }
+
+    /// Whether the request failed (status 400 or above).
+    pub fn is_error(&self) -> bool {
+        self.status >= 400
+    }
+}
+
+/// Which entries [`ProvisioningLog::recent`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogQuery {
+    /// At most this many, newest first.
+    pub limit: usize,
+    /// Only failed requests ([`LogEntry::is_error`]).
+    pub errors_only: bool,
+}
+
+impl Default for LogQuery {
+    fn default() -> Self {
+        LogQuery {
+            limit: 50,
+            errors_only: false,
+        }
+    }
+}
+
+/// Where provisioning log entries are kept.
+///
+/// Rules: entries are returned newest first (by recording order), only the
+/// tenant's; an implementation keeps at least the newest [`DEFAULT_RETENTION`]
+/// entries per tenant (or the retention it was configured with) and may drop older
+/// ones.
+pub trait ProvisioningLog: Send + Sync {
+    /// Appends entries (of any tenants), in order.
+    fn record(&self, entries: &[LogEntry]) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The tenant's newest entries.
+    fn recent(
+        &self,
+        tenant: &str,
+        query: &LogQuery,
+    ) -> impl Future<Output = Result<Vec<LogEntry>, StoreError>> + Send;
+}
+
+/// A [`ProvisioningLog`] in memory, keeping the newest `retention` entries per
+/// tenant.
+#[derive(Debug)]
+pub struct MemoryLog {
+    retention: usize,
+    tenants: Mutex<HashMap<String, VecDeque<LogEntry>>>,
+}
+
+impl MemoryLog {
+    /// A log keeping `retention` entries per tenant.
+    pub fn new(retention: usize) -> Self {
+        MemoryLog {
+            retention,
+            tenants: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Default for MemoryLog {
+    fn default() -> Self {
+        MemoryLog::new(DEFAULT_RETENTION)
+    }
+}
+
+impl ProvisioningLog for MemoryLog {
+    async fn record(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
+        // Pushes and pops leave each queue whole: a poisoned lock is consistent.
+        let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
+        for entry in entries {
+            let queue = tenants.entry(entry.tenant.clone()).or_default();
+            queue.push_back(entry.clone());
+            while queue.len() > self.retention {
+                queue.pop_front();
+            }
+        }
+        Ok(())
+    }
+
+    async fn recent(&self, tenant: &str, query: &LogQuery) -> Result<Vec<LogEntry>, StoreError> {
+        let tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(tenants
+            .get(tenant)
+            .map(|queue| {
+                queue
+                    .iter()
+                    .rev()
+                    .filter(|entry| !query.errors_only || entry.is_error())
+                    .take(query.limit)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+/// The [`ProvisioningLog`] rules as one check, for the tests of an implementation
+/// (feature `testkit`) whose retention is `retention`; panics at the first rule
+/// broken. `tenant` should be new to `log`.
+#[cfg(feature = "testkit")]
+pub async fn check_provisioning_log<L: ProvisioningLog>(log: &L, tenant: &str, retention: usize) {
+    let other = format!("{tenant}-other");
+    let entry = |tenant: &str, n: usize| {
+        let mut entry = LogEntry::new(tenant, "PATCH", "patch replace:active");
+        entry.resource_type = Some("User".into());
+        entry.resource_id = Some(format!("id-{n}"));
+        entry.token_id = Some("0123456789abcdef".into());
+        entry.token_label = Some("entra".into());
+        entry.user_agent = Some("Okta SCIM Client 1.0.0".into());
+        if n % 2 == 1 {
+            entry.status = 400;
+            entry.scim_type = Some("invalidValue".into());
+            entry.detail = Some(format!("failure {n}"));
+        }
+        entry
+    };
+    let batch: Vec<LogEntry> = (0..retention + 3)
+        .map(|n| entry(if n == 1 { &other } else { tenant }, n))
+        .collect();
+    if let Err(error) = log.record(&batch).await {
+        panic!("record failed: {error}");
+    }
+    let everything = LogQuery {
+        limit: retention * 2,
+        errors_only: false,
+    };
+    let all = log.recent(tenant, &everything).await.unwrap_or_default();
+    let newest = batch.last().cloned();
+    assert_eq!(
+        all.first().cloned(),
+        newest,
+        "newest first, read as written"
+    );
+    assert!(all.iter().all(|e| e.tenant == tenant), "only the tenant's");
+    assert!(all.len() >= retention.min(retention + 2), "retention kept");
+    let ids: Vec<_> = all.iter().map(|e| e.resource_id.clone()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_by_key(|id| {
+        std::cmp::Reverse(
+            id.as_deref()
+                .and_then(|id| id.strip_prefix("id-"))
+                .and_then(|n| n.parse::<usize>().ok()),
+        )
+    });
+    assert_eq!(ids, sorted, "in recording order");
+    let two_errors = LogQuery {
+        limit: 2,
+        errors_only: true,
+    };
+    let errors = log.recent(tenant, &two_errors).await.unwrap_or_default();
+    assert_eq!(errors.len(), 2);
+    assert!(errors.iter().all(LogEntry::is_error));
+    let others = log.recent(&other, &LogQuery::default()).await;
+    assert_eq!(others.unwrap_or_default().len(), 1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_memory_log_keeps_the_rules() {
+        check_provisioning_log(&MemoryLog::new(5), "acme", 5).await;
+        let log = MemoryLog::new(5);
+        let batch: Vec<LogEntry> = (0..8).map(|_| LogEntry::new("t", "GET", "list")).collect();
+        assert!(log.record(&batch).await.is_ok());
+        let kept = log
+            .recent(
+                "t",
+                &LogQuery {
+                    limit: 100,
+                    errors_only: false,
+                },
+            )
+            .await;
+        assert_eq!(kept.map(|kept| kept.len()).ok(), Some(5), "retention");
+    }
+}
