@@ -6,9 +6,10 @@
 //!   Enterprise `costCenter` as a `dateTime`, the hire date ([`registry`]).
 //! - [`EmbeddedApp::configure`] mounts the SCIM scope under `/scim/v2` next to the
 //!   app's own routes ([`routes`]).
-//! - [`EmbeddedApp::sync`] hands the store's change events to the app ([`sync::apply`]):
-//!   accounts follow the users, a departing host's upcoming appointments are
-//!   cancelled and their guests told, and a newcomer's welcome waits for the hire date.
+//! - [`EmbeddedApp::dispatcher`] delivers the store's change events to the app's
+//!   hook ([`sync::ProvisioningHook`]): accounts follow the users, a departing
+//!   host's upcoming appointments are cancelled and the guests told, and a
+//!   newcomer's welcome waits for the hire date ([`tables`]).
 //!
 //! ```
 //! use actix_web::{test, App};
@@ -18,6 +19,7 @@
 //! # actix_web::rt::System::new().block_on(async {
 //! let (app, token) = EmbeddedApp::new().await?;
 //! let service = test::init_service(App::new().configure(|config| app.configure(config))).await;
+//! let sync = app.dispatcher().spawn();
 //!
 //! let request = test::TestRequest::post()
 //!     .uri("/scim/v2/Users")
@@ -30,9 +32,12 @@
 //!     .to_request();
 //! let user: Value = test::call_and_read_body_json(&service, request).await;
 //!
-//! app.sync().await?;
+//! while !app.caught_up().await? {
+//!     actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+//! }
 //! let account = app.tables().account(user["id"].as_str().unwrap_or_default());
 //! assert_eq!(account.map(|a| a.user_name).as_deref(), Some("adele.vance@contoso.com"));
+//! sync.stop().await;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # })?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -42,14 +47,16 @@ pub mod routes;
 pub mod sync;
 pub mod tables;
 
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use actix_web::web::{Data, ServiceConfig};
 use scimitar::actix::{issue_token, ScimService, TokenError};
 use scimitar::schema::{Policy, Registry, RegistryError};
 use scimitar::store::{MemoryStore, Scope, Store, StoreError, TenantSettings, TenantStore};
+use scimitar_store::hooks::{Dispatcher, MemoryOutbox, OutboxStore};
 use serde_json::{json, Value};
 
+use crate::sync::ProvisioningHook;
 use crate::tables::Tables;
 
 /// The Enterprise User extension's URN.
@@ -84,7 +91,7 @@ pub fn registry() -> Result<Registry, RegistryError> {
     settings.registry(&Registry::builtin())
 }
 
-/// Why the app could not start or sync.
+/// Why the app could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The schema override did not apply.
@@ -98,13 +105,15 @@ pub enum StartError {
     Token(#[from] TokenError),
 }
 
-/// The app: its SCIM service, its tables, and how far it has read the outbox.
+/// The name the app's hook keeps its progress under in the outbox.
+pub const CONSUMER: &str = "embedded-app";
+
+/// The app: its SCIM service, its tables, and the outbox progress of its hook.
 pub struct EmbeddedApp {
     scim: ScimService<MemoryStore>,
-    registry: Registry,
-    policy: Policy,
+    outbox: Arc<MemoryOutbox>,
     tables: Data<Tables>,
-    last_seen: Mutex<u64>,
+    registry: Registry,
 }
 
 impl EmbeddedApp {
@@ -112,7 +121,7 @@ impl EmbeddedApp {
     /// token (the one to paste into the identity provider).
     ///
     /// # Errors
-    /// [`StartError`] if the store or token issuing fails.
+    /// [`StartError`] if the schema override, the store or token issuing fails.
     pub async fn new() -> Result<(EmbeddedApp, String), StartError> {
         let store = MemoryStore::new();
         store
@@ -122,16 +131,14 @@ impl EmbeddedApp {
             .await?
             .token;
         let registry = registry()?;
-        let policy = Policy::compatible();
         let scim = ScimService::new(store)
             .registry(registry.clone())
-            .policy(policy.clone());
+            .policy(Policy::compatible());
         let app = EmbeddedApp {
             scim,
-            registry,
-            policy,
+            outbox: Arc::new(MemoryOutbox::new()),
             tables: Data::new(Tables::new()),
-            last_seen: Mutex::new(0),
+            registry,
         };
         Ok((app, token))
     }
@@ -149,19 +156,25 @@ impl EmbeddedApp {
         &self.tables
     }
 
-    /// Applies the change events recorded since the last call; returns how many.
+    /// The dispatcher that hands the tenant's change events to the app's hook, in
+    /// order, at least once. Start it with `.spawn()` inside the actix (Tokio)
+    /// runtime; `.options(..)` paces it.
+    pub fn dispatcher(&self) -> Dispatcher<MemoryStore, ProvisioningHook, MemoryOutbox> {
+        let hook = ProvisioningHook::new(self.tables.clone());
+        let store = Arc::clone(self.scim.store());
+        Dispatcher::with_outbox(store, Arc::clone(&self.outbox), TENANT, CONSUMER, hook)
+    }
+
+    /// Whether the hook has handled every change event recorded so far.
     ///
     /// # Errors
-    /// The store's, when reading events fails; events not yet applied are read
-    /// again by the next call.
-    pub async fn sync(&self) -> Result<usize, StoreError> {
-        let scope = Scope::new(TENANT, &self.registry, &self.policy);
-        let after = *self.last_seen.lock().unwrap_or_else(|e| e.into_inner());
-        let events = self.scim.store().events(&scope, after, 500).await?;
-        for event in &events {
-            sync::apply(&self.tables, event);
-            *self.last_seen.lock().unwrap_or_else(|e| e.into_inner()) = event.seq;
-        }
-        Ok(events.len())
+    /// The store's, if reading the outbox fails.
+    pub async fn caught_up(&self) -> Result<bool, StoreError> {
+        let handled = self.outbox.checkpoint(TENANT, CONSUMER).await?;
+        // Reading events needs only the tenant; the scope's policy is not used.
+        let policy = Policy::default();
+        let scope = Scope::new(TENANT, &self.registry, &policy);
+        let next = self.scim.store().events(&scope, handled, 1).await?;
+        Ok(next.is_empty())
     }
 }

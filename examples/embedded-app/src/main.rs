@@ -18,16 +18,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Arc::new(app);
     println!("SCIM base URL: http://{listen}/scim/v2\nBearer token:  {token}");
 
-    // The app's side of provisioning: apply change events, send what is due.
-    let worker = Arc::clone(&app);
+    // The app's side of provisioning: the hook gets every change event, in order;
+    // a ticker sends the notifications that are due.
+    let sync = app.dispatcher().spawn();
+    let sender = Arc::clone(&app);
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            if let Err(error) = worker.sync().await {
-                log::warn!("sync failed, retrying: {error}");
-            }
-            worker.tables().send_due(OffsetDateTime::now_utc());
+            sender.tables().send_due(OffsetDateTime::now_utc());
         }
     });
 
@@ -39,5 +38,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .bind(&listen)?
     .run()
     .await?;
+    sync.stop().await;
     Ok(())
 }

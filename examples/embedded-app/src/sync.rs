@@ -1,36 +1,52 @@
-//! From SCIM change events to the app's tables.
+//! The hook: from SCIM change events to the app's tables.
 
+use actix_web::web::Data;
 use scimitar::store::{ChangeEvent, ChangeKind};
+use scimitar_store::hooks::{EventHandler, HandlerError};
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::tables::{Account, Tables};
+use crate::tables::{Account, Change, Tables};
 use crate::ENTERPRISE_USER;
 
-/// What the guests of a cancelled appointment are told.
-pub const HOST_LEFT: &str = "the host no longer works here";
+/// The [`EventHandler`] that keeps the app's tables in step with provisioning: a
+/// [`Dispatcher`](scimitar_store::hooks::Dispatcher) calls it with each change
+/// event, in order.
+#[derive(Debug, Clone)]
+pub struct ProvisioningHook {
+    tables: Data<Tables>,
+}
 
-/// Applies one change event to the app's tables; replaying it changes nothing.
-///
-/// The event's own time is "now": an appointment is upcoming if it starts after
-/// the change was made, however late the event is handled.
-pub fn apply(tables: &Tables, event: &ChangeEvent) {
-    let id = event.resource_id.as_str();
+impl ProvisioningHook {
+    /// A hook writing to `tables`.
+    pub fn new(tables: Data<Tables>) -> Self {
+        ProvisioningHook { tables }
+    }
+}
+
+impl EventHandler for ProvisioningHook {
+    async fn handle(&self, event: &ChangeEvent) -> Result<(), HandlerError> {
+        if let Some(change) = change_of(event) {
+            // A redelivered event is recognised by its seq and changes nothing.
+            self.tables.apply(event.seq, event.at, &change);
+        }
+        // Tables in memory cannot fail; a database error here would be returned
+        // as `HandlerError::failed(error)`, and the event retried.
+        Ok(())
+    }
+}
+
+/// What a change event means for the app; `None` for events it ignores (groups).
+pub fn change_of(event: &ChangeEvent) -> Option<Change> {
+    let id = event.resource_id.clone();
     match event.kind {
         ChangeKind::UserCreated | ChangeKind::UserUpdated | ChangeKind::UserReactivated => {
-            tables.upsert_account(account(id, &event.payload), event.at);
+            Some(Change::Upsert(account(&id, &event.payload)))
         }
-        ChangeKind::UserDeactivated => {
-            tables.deactivate_account(id);
-            tables.cancel_upcoming(id, HOST_LEFT, event.at);
-        }
-        ChangeKind::UserDeleted => {
-            tables.cancel_upcoming(id, HOST_LEFT, event.at);
-            tables.remove_account(id);
-        }
-        // Groups and other resources do not concern this app.
-        _ => {}
+        ChangeKind::UserDeactivated => Some(Change::Deactivate(id)),
+        ChangeKind::UserDeleted => Some(Change::Remove(id)),
+        _ => None,
     }
 }
 
@@ -103,5 +119,31 @@ mod tests {
         let first = json!({"emails": [{"value": "a@x"}, {"value": "b@x"}]});
         assert_eq!(work_email(&first).as_deref(), Some("a@x"));
         assert_eq!(work_email(&json!({})), None);
+    }
+
+    #[test]
+    fn user_events_become_changes_and_group_events_nothing() {
+        let event = |kind| ChangeEvent {
+            seq: 1,
+            tenant: "app".into(),
+            kind,
+            resource_type: "User".into(),
+            resource_id: "u1".into(),
+            payload: json!({"userName": "adele@contoso.com", "active": false}),
+            at: datetime!(2027-01-10 09:00 UTC),
+        };
+        assert!(matches!(
+            change_of(&event(ChangeKind::UserCreated)),
+            Some(Change::Upsert(account)) if !account.active
+        ));
+        assert_eq!(
+            change_of(&event(ChangeKind::UserDeactivated)),
+            Some(Change::Deactivate("u1".into()))
+        );
+        assert_eq!(
+            change_of(&event(ChangeKind::UserDeleted)),
+            Some(Change::Remove("u1".into()))
+        );
+        assert_eq!(change_of(&event(ChangeKind::MembersAdded)), None);
     }
 }

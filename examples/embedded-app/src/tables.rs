@@ -1,9 +1,10 @@
 //! The host app's own tables: its accounts, appointments and outgoing notifications.
 //!
 //! They live in memory behind one mutex so that the example stays about SCIM; a real
-//! app keeps them in its database. Every change made from a SCIM event is
-//! idempotent (replaying an event changes nothing), because event delivery is
-//! at-least-once.
+//! app keeps them in its database. A provisioning [`Change`] is applied in one step
+//! together with the `seq` of the event it comes from, and an event already applied
+//! is skipped: event delivery is at least once, and this makes its effect exactly
+//! once (in a database: one transaction writing the rows and the last `seq`).
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -71,7 +72,7 @@ pub struct Notification {
     #[serde(with = "time::serde::rfc3339")]
     pub send_at: OffsetDateTime,
     /// Pending, sent or withdrawn.
-    pub state: Delivery,
+    pub delivery: Delivery,
 }
 
 /// What a notification says.
@@ -120,6 +121,23 @@ pub enum BookingError {
     InThePast,
 }
 
+/// A change from the identity provider, in the app's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A user was created or changed: insert or update the account, and schedule
+    /// (or move) its welcome for the hire date, or now for someone already working
+    /// here. An inactive account gets none; one already welcomed gets no second.
+    Upsert(Account),
+    /// A user was deactivated: the account stays, inactive; its upcoming
+    /// appointments are cancelled, the guests told, an unsent welcome withdrawn.
+    Deactivate(String),
+    /// A user was deleted: as [`Change::Deactivate`], then the account goes.
+    Remove(String),
+}
+
+/// What the guests of a cancelled appointment are told.
+pub const HOST_LEFT: &str = "the host no longer works here";
+
 /// The app's tables, behind one lock.
 #[derive(Debug, Default)]
 pub struct Tables {
@@ -132,6 +150,8 @@ struct Rows {
     appointments: BTreeMap<u64, Appointment>,
     notifications: BTreeMap<u64, Notification>,
     last_id: u64,
+    /// The `seq` of the last event applied.
+    last_event: u64,
 }
 
 impl Rows {
@@ -147,23 +167,78 @@ impl Rows {
             to,
             message,
             send_at,
-            state: Delivery::Pending,
+            delivery: Delivery::Pending,
         };
         self.notifications.insert(id, notification);
     }
 
     fn pending_welcome(&mut self, scim_id: &str) -> Option<&mut Notification> {
         self.notifications.values_mut().find(|notification| {
-            notification.state == Delivery::Pending
+            notification.delivery == Delivery::Pending
                 && matches!(&notification.message, Message::Welcome { scim_id: id } if id == scim_id)
         })
     }
 
     fn was_welcomed(&self, scim_id: &str) -> bool {
         self.notifications.values().any(|notification| {
-            notification.state != Delivery::Withdrawn
+            notification.delivery != Delivery::Withdrawn
                 && matches!(&notification.message, Message::Welcome { scim_id: id } if id == scim_id)
         })
+    }
+
+    /// Inserts or updates `account`, scheduling or moving its welcome.
+    fn upsert(&mut self, account: &Account, now: OffsetDateTime) {
+        let welcome_at = account.hire_date.map_or(now, |hired| hired.max(now));
+        if account.active {
+            if let Some(welcome) = self.pending_welcome(&account.scim_id) {
+                welcome.send_at = welcome_at;
+                if let Some(email) = &account.email {
+                    welcome.to.clone_from(email);
+                }
+            } else if let (false, Some(email)) =
+                (self.was_welcomed(&account.scim_id), &account.email)
+            {
+                let message = Message::Welcome {
+                    scim_id: account.scim_id.clone(),
+                };
+                self.notify(email.clone(), message, welcome_at);
+            }
+        }
+        self.accounts
+            .insert(account.scim_id.clone(), account.clone());
+    }
+
+    /// Deactivates `host`: cancels its booked appointments that start after `now`,
+    /// tells each guest, and withdraws its welcome if it has not gone out.
+    fn deactivate(&mut self, host: &str, now: OffsetDateTime) {
+        if let Some(account) = self.accounts.get_mut(host) {
+            account.active = false;
+        }
+        let cancelled: Vec<Appointment> = self
+            .appointments
+            .values_mut()
+            .filter(|appointment| {
+                appointment.host == host
+                    && appointment.starts_at > now
+                    && appointment.status == AppointmentStatus::Booked
+            })
+            .map(|appointment| {
+                appointment.status = AppointmentStatus::Cancelled(HOST_LEFT.to_owned());
+                appointment.clone()
+            })
+            .collect();
+        for appointment in cancelled {
+            for guest in appointment.guests {
+                let message = Message::AppointmentCancelled {
+                    appointment: appointment.id,
+                    reason: HOST_LEFT.to_owned(),
+                };
+                self.notify(guest, message, now);
+            }
+        }
+        if let Some(welcome) = self.pending_welcome(host) {
+            welcome.delivery = Delivery::Withdrawn;
+        }
     }
 }
 
@@ -174,8 +249,8 @@ impl Tables {
     }
 
     fn rows(&self) -> MutexGuard<'_, Rows> {
-        // Every method checks before it writes, so rows left by a panicking
-        // thread are still consistent.
+        // No method can panic halfway through a change, so the rows behind a
+        // poisoned lock are still consistent.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -189,41 +264,27 @@ impl Tables {
         self.rows().accounts.values().cloned().collect()
     }
 
-    /// Inserts or updates an account from the identity provider, and schedules
-    /// (or moves) its welcome: on the hire date, or at `now` for someone already
-    /// working here. An inactive account gets none; one already welcomed gets no
-    /// second.
-    pub fn upsert_account(&self, account: Account, now: OffsetDateTime) {
+    /// Applies `change`, made by the identity provider at `at`, as event `seq`:
+    /// all of it in one step, with `seq`. Returns `false`, changing nothing, when
+    /// event `seq` was applied already (a redelivery).
+    ///
+    /// `at` is "now" for the change: an appointment is upcoming if it starts after
+    /// the user left, however late the event arrives.
+    pub fn apply(&self, seq: u64, at: OffsetDateTime, change: &Change) -> bool {
         let mut rows = self.rows();
-        let welcome_at = account.hire_date.map_or(now, |hired| hired.max(now));
-        if account.active {
-            if let Some(welcome) = rows.pending_welcome(&account.scim_id) {
-                welcome.send_at = welcome_at;
-                if let Some(email) = &account.email {
-                    welcome.to.clone_from(email);
-                }
-            } else if let (false, Some(email)) =
-                (rows.was_welcomed(&account.scim_id), &account.email)
-            {
-                let message = Message::Welcome {
-                    scim_id: account.scim_id.clone(),
-                };
-                rows.notify(email.clone(), message, welcome_at);
+        if seq <= rows.last_event {
+            return false;
+        }
+        match change {
+            Change::Upsert(account) => rows.upsert(account, at),
+            Change::Deactivate(id) => rows.deactivate(id, at),
+            Change::Remove(id) => {
+                rows.deactivate(id, at);
+                rows.accounts.remove(id);
             }
         }
-        rows.accounts.insert(account.scim_id.clone(), account);
-    }
-
-    /// Marks an account inactive (keeping it), if it exists.
-    pub fn deactivate_account(&self, scim_id: &str) {
-        if let Some(account) = self.rows().accounts.get_mut(scim_id) {
-            account.active = false;
-        }
-    }
-
-    /// Removes an account, if it exists.
-    pub fn remove_account(&self, scim_id: &str) {
-        self.rows().accounts.remove(scim_id);
+        rows.last_event = seq;
+        true
     }
 
     /// Books an appointment for an active account.
@@ -266,39 +327,6 @@ impl Tables {
         self.rows().appointments.get(&id).cloned()
     }
 
-    /// Cancels `host`'s booked appointments that start after `now`, tells each
-    /// guest, and withdraws `host`'s welcome if it has not gone out yet. Returns
-    /// how many appointments it cancelled (0 when replayed).
-    pub fn cancel_upcoming(&self, host: &str, reason: &str, now: OffsetDateTime) -> usize {
-        let mut rows = self.rows();
-        let cancelled: Vec<Appointment> = rows
-            .appointments
-            .values_mut()
-            .filter(|appointment| {
-                appointment.host == host
-                    && appointment.starts_at > now
-                    && appointment.status == AppointmentStatus::Booked
-            })
-            .map(|appointment| {
-                appointment.status = AppointmentStatus::Cancelled(reason.to_owned());
-                appointment.clone()
-            })
-            .collect();
-        for appointment in &cancelled {
-            for guest in &appointment.guests {
-                let message = Message::AppointmentCancelled {
-                    appointment: appointment.id,
-                    reason: reason.to_owned(),
-                };
-                rows.notify(guest.clone(), message, now);
-            }
-        }
-        if let Some(welcome) = rows.pending_welcome(host) {
-            welcome.state = Delivery::Withdrawn;
-        }
-        cancelled.len()
-    }
-
     /// Every notification, in creation order.
     pub fn notifications(&self) -> Vec<Notification> {
         self.rows().notifications.values().cloned().collect()
@@ -310,8 +338,8 @@ impl Tables {
         let mut rows = self.rows();
         let mut sent = Vec::new();
         for notification in rows.notifications.values_mut() {
-            if notification.state == Delivery::Pending && notification.send_at <= now {
-                notification.state = Delivery::Sent(now);
+            if notification.delivery == Delivery::Pending && notification.send_at <= now {
+                notification.delivery = Delivery::Sent(now);
                 log::info!("notify {}: {:?}", notification.to, notification.message);
                 sent.push(notification.clone());
             }
@@ -325,15 +353,15 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn account(active: bool, hire_date: Option<OffsetDateTime>) -> Account {
-        Account {
+    fn adele(active: bool, hire_date: Option<OffsetDateTime>) -> Change {
+        Change::Upsert(Account {
             scim_id: "u1".into(),
             user_name: "adele@contoso.com".into(),
             display_name: "Adele Vance".into(),
             email: Some("adele@contoso.com".into()),
             active,
             hire_date,
-        }
+        })
     }
 
     const NOW: OffsetDateTime = datetime!(2027-01-10 09:00 UTC);
@@ -341,32 +369,31 @@ mod tests {
     #[test]
     fn a_welcome_waits_for_the_hire_date_and_follows_it() {
         let tables = Tables::new();
-        tables.upsert_account(account(true, Some(datetime!(2027-03-01 09:00 UTC))), NOW);
+        tables.apply(1, NOW, &adele(true, Some(datetime!(2027-03-01 09:00 UTC))));
         assert!(tables.send_due(NOW).is_empty());
         // The identity provider moves the start date: the welcome moves with it.
-        tables.upsert_account(account(true, Some(datetime!(2027-02-01 09:00 UTC))), NOW);
+        tables.apply(2, NOW, &adele(true, Some(datetime!(2027-02-01 09:00 UTC))));
         assert_eq!(tables.notifications().len(), 1);
         assert!(tables.send_due(datetime!(2027-01-31 23:59 UTC)).is_empty());
-        let sent = tables.send_due(datetime!(2027-02-01 09:00 UTC));
-        assert_eq!(sent.len(), 1);
-        // Welcomed once, even when the account is updated again.
-        tables.upsert_account(account(true, None), NOW);
+        assert_eq!(tables.send_due(datetime!(2027-02-01 09:00 UTC)).len(), 1);
+        // Welcomed once, however often the account changes.
+        tables.apply(3, NOW, &adele(true, None));
         assert_eq!(tables.notifications().len(), 1);
     }
 
     #[test]
     fn someone_already_working_here_is_welcomed_now_and_inactive_accounts_never() {
         let tables = Tables::new();
-        tables.upsert_account(account(false, None), NOW);
+        tables.apply(1, NOW, &adele(false, None));
         assert!(tables.notifications().is_empty());
-        tables.upsert_account(account(true, Some(datetime!(2020-01-01 00:00 UTC))), NOW);
+        tables.apply(2, NOW, &adele(true, Some(datetime!(2020-01-01 00:00 UTC))));
         assert_eq!(tables.send_due(NOW).len(), 1);
     }
 
     #[test]
-    fn cancelling_spares_past_meetings_and_is_idempotent() {
+    fn leaving_cancels_upcoming_meetings_only_and_tells_each_guest_once() {
         let tables = Tables::new();
-        tables.upsert_account(account(true, None), NOW);
+        tables.apply(1, NOW, &adele(true, None));
         let guests = vec!["guest@fabrikam.com".to_owned()];
         let before = datetime!(2027-01-09 09:00 UTC);
         let past = tables.book(
@@ -377,20 +404,44 @@ mod tests {
         );
         let coming = tables.book("u1", guests, datetime!(2027-01-20 10:00 UTC), NOW);
         let (past, coming) = (past.unwrap(), coming.unwrap());
-        assert_eq!(tables.cancel_upcoming("u1", "host left", NOW), 1);
-        assert_eq!(tables.cancel_upcoming("u1", "host left", NOW), 0);
+
+        assert!(tables.apply(2, NOW, &Change::Remove("u1".into())));
+        assert!(
+            !tables.apply(2, NOW, &Change::Remove("u1".into())),
+            "redelivered"
+        );
         let status = |id| tables.appointment(id).map(|a| a.status);
         assert_eq!(status(past.id), Some(AppointmentStatus::Booked));
         assert_eq!(
             status(coming.id),
-            Some(AppointmentStatus::Cancelled("host left".into()))
+            Some(AppointmentStatus::Cancelled(HOST_LEFT.into()))
         );
-        let to_guest = tables
+        let to_guest: Vec<Message> = tables
             .notifications()
             .into_iter()
             .filter(|n| n.to == "guest@fabrikam.com")
-            .count();
-        assert_eq!(to_guest, 1);
+            .map(|n| n.message)
+            .collect();
+        assert_eq!(
+            to_guest,
+            [Message::AppointmentCancelled {
+                appointment: coming.id,
+                reason: HOST_LEFT.into()
+            }]
+        );
+        assert_eq!(tables.account("u1"), None);
+    }
+
+    #[test]
+    fn a_deactivated_newcomer_keeps_the_account_but_loses_the_welcome() {
+        let tables = Tables::new();
+        tables.apply(1, NOW, &adele(true, Some(datetime!(2027-03-01 09:00 UTC))));
+        tables.apply(2, NOW, &Change::Deactivate("u1".into()));
+        assert_eq!(tables.account("u1").map(|a| a.active), Some(false));
+        assert!(tables.send_due(datetime!(2027-04-01 00:00 UTC)).is_empty());
+        // Reactivated: welcomed on the hire date after all.
+        tables.apply(3, NOW, &adele(true, Some(datetime!(2027-03-01 09:00 UTC))));
+        assert_eq!(tables.send_due(datetime!(2027-03-01 09:00 UTC)).len(), 1);
     }
 
     #[test]
@@ -401,12 +452,12 @@ mod tests {
             tables.book("u1", vec![], later, NOW),
             Err(BookingError::UnknownHost("u1".into()))
         );
-        tables.upsert_account(account(false, None), NOW);
+        tables.apply(1, NOW, &adele(false, None));
         assert_eq!(
             tables.book("u1", vec![], later, NOW),
             Err(BookingError::InactiveHost("u1".into()))
         );
-        tables.upsert_account(account(true, None), NOW);
+        tables.apply(2, NOW, &adele(true, None));
         assert_eq!(
             tables.book("u1", vec![], NOW, NOW),
             Err(BookingError::InThePast)
