@@ -5,7 +5,8 @@ use scimitar::store::{ChangeEvent, ChangeKind};
 use scimitar_store::hooks::{EventHandler, HandlerError};
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::tables::{Account, Change, Tables};
 use crate::ENTERPRISE_USER;
@@ -83,10 +84,19 @@ fn work_email(user: &Value) -> Option<String> {
 }
 
 /// The Enterprise `costCenter`, which this app's schema retypes as the hire date.
-/// The registry has validated it as a `dateTime`, so it parses.
+///
+/// The registry has validated it as an `xsd:dateTime`: RFC 3339, or without an
+/// offset, which is read as UTC. The rare forms `time` cannot represent (hour 24,
+/// five-digit years) count as no hire date.
 fn hire_date(user: &Value) -> Option<OffsetDateTime> {
     let text = user.get(ENTERPRISE_USER)?.get("costCenter")?.as_str()?;
-    OffsetDateTime::parse(text, &Rfc3339).ok()
+    let without_offset = format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+    );
+    OffsetDateTime::parse(text, &Rfc3339).ok().or_else(|| {
+        let local = PrimitiveDateTime::parse(&text.to_ascii_uppercase(), without_offset).ok()?;
+        Some(local.assume_utc())
+    })
 }
 
 #[cfg(test)]
@@ -110,6 +120,22 @@ mod tests {
         assert_eq!(account.display_name, "adele@contoso.com");
         assert!(account.active);
         assert_eq!(account.hire_date, Some(datetime!(2027-03-01 09:00 UTC)));
+    }
+
+    #[test]
+    fn hire_dates_read_every_common_xsd_date_time() {
+        let at = |text: &str| hire_date(&json!({ENTERPRISE_USER: {"costCenter": text}}));
+        let march = datetime!(2027-03-01 09:00 UTC);
+        assert_eq!(at("2027-03-01T09:00:00Z"), Some(march));
+        assert_eq!(at("2027-03-01t09:00:00z"), Some(march));
+        assert_eq!(at("2027-03-01T10:00:00+01:00"), Some(march));
+        assert_eq!(at("2027-03-01T09:00:00"), Some(march));
+        assert_eq!(
+            at("2027-03-01T09:00:00.5"),
+            Some(march + time::Duration::milliseconds(500))
+        );
+        assert_eq!(at("CC-4100"), None);
+        assert_eq!(hire_date(&json!({})), None);
     }
 
     #[test]
