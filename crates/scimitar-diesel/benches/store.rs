@@ -23,11 +23,12 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 use scimitar_diesel::{Backend, DieselStore, OpenOptions, Synchronous};
 use scimitar_filter::parse_filter;
-use scimitar_store::{Paging, Policy, Query, Registry, Scope, Store};
+use scimitar_store::{Paging, Policy, Query, Registry, Scope, Store, TeamMode, TenantSettings};
 use serde_json::json;
 use tokio::runtime::Runtime;
 
 const TENANT: &str = "bench";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const GROUP_MEMBERS: u64 = 100_000;
 
 fn runtime() -> Runtime {
@@ -386,5 +387,93 @@ fn creates(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, lookups, paging, members, creates);
+/// Rules 19 and 21 at a 10,000-user tenant whose teams are derived from 20
+/// departments and whose users have managers: a page of 100 (managers named in
+/// one query), a create that joins a team, and a rebuild that changes nothing.
+fn users_and_teams(c: &mut Criterion) {
+    const USERS: u64 = 10_000;
+    let rt = runtime();
+    let registry = Registry::builtin();
+    let policy = Policy::default();
+    let settings = TenantSettings {
+        teams: TeamMode::Department {
+            separator: " / ".into(),
+        },
+        ..TenantSettings::default()
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut group = c.benchmark_group("users_and_teams_10k");
+    for backend in backends() {
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("teams.db").display()),
+            Backend::Postgres => postgres_url(0),
+        };
+        let store = DieselStore::open_with(&url, &options()).expect("open");
+        let tenant = format!("teams-{}", uuid::Uuid::new_v4());
+        let scope = Scope::new(&tenant, &registry, &policy).with_settings(&settings);
+        let employee = |n: u64, manager: Option<&str>| {
+            let mut enterprise =
+                json!({"organization": "Contoso", "department": format!("Dept {}", n % 20)});
+            if let Some(manager) = manager {
+                enterprise["manager"] = json!({"value": manager});
+            }
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+                "userName": format!("emp{n}@contoso.com"),
+                "displayName": format!("Employee {n}"),
+                ENTERPRISE: enterprise,
+            })
+        };
+        eprintln!("seeding {USERS} users through the store on {backend}...");
+        let started = std::time::Instant::now();
+        let mut manager = String::new();
+        for n in 0..USERS {
+            // Every tenth user manages the next nine.
+            let body = employee(n, (n % 10 != 0).then_some(manager.as_str()));
+            let created = rt
+                .block_on(store.create(&scope, "User", body))
+                .expect("seed");
+            if n % 10 == 0 {
+                manager = created["id"].as_str().expect("id").to_owned();
+            }
+        }
+        if backend == Backend::Postgres {
+            // As autovacuum would on a live database: plans from real statistics.
+            PgConnection::establish(&url)
+                .expect("postgres")
+                .batch_execute("ANALYZE")
+                .expect("analyze");
+        }
+        eprintln!("seeded in {:.1?}", started.elapsed());
+        let first_page = Query::with_paging(Paging::Index {
+            start_index: 1,
+            count: 100,
+        });
+        group.bench_function(format!("{backend}/page of 100 with managers"), |b| {
+            b.iter(|| {
+                let page = rt
+                    .block_on(store.query(&scope, "User", &first_page))
+                    .expect("page");
+                assert_eq!(page.resources.len(), 100);
+            })
+        });
+        let counter = AtomicU64::new(USERS);
+        group.bench_function(format!("{backend}/create joining a team"), |b| {
+            b.iter(|| {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                rt.block_on(store.create(&scope, "User", employee(n, Some(&manager))))
+                    .expect("create")
+            })
+        });
+        group.bench_function(format!("{backend}/rebuild_teams unchanged"), |b| {
+            b.iter(|| {
+                let rebuilt = rt.block_on(store.rebuild_teams(&scope)).expect("rebuild");
+                assert_eq!(rebuilt.changed + rebuilt.created + rebuilt.removed, 0);
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, lookups, paging, members, creates, users_and_teams);
 criterion_main!(benches);

@@ -14,6 +14,10 @@
 //! - **Group members live in their own table**: adding one member to a
 //!   100,000-member group is one row; reading a group with
 //!   `excludedAttributes=members` never reads them.
+//! - **Managers, archived users and derived teams** (rules 19 to 21): a
+//!   `manager_id` column finds a deleted manager's reports, a page names its
+//!   users' managers in one query, archived users leave `resources` for an archive
+//!   table, and department teams are group rows kept in step with each user write.
 //! - **Every write is one transaction** with its outbox events; SQLite writers
 //!   take the write lock up front (`BEGIN IMMEDIATE`), PostgreSQL writers of one
 //!   tenant take turns so events are numbered in commit order.

@@ -763,7 +763,12 @@ impl Plan<'_> {
             })
             .collect::<Result<Vec<Value>, _>>()?;
         // Rule 19: the managers' current names, in one query for the page.
-        let managers: Vec<&str> = resources.iter().filter_map(derive::manager_id).collect();
+        let managers: Vec<&str> = resources
+            .iter()
+            .filter_map(derive::manager_id)
+            .collect::<HashSet<&str>>()
+            .into_iter()
+            .collect();
         let names = if managers.is_empty() {
             HashMap::new()
         } else {

@@ -234,6 +234,50 @@ impl<C> RunQueryDsl<C> for Sql {}
 mod tests {
     use super::*;
 
+    /// `scim_instant` is a Rust function on SQLite and PL/pgSQL on PostgreSQL:
+    /// both must read every text as the memory store does.
+    #[test]
+    fn instant_function_agrees_with_the_memory_store_on_both_backends() {
+        use crate::connection::{OpenOptions, Pools};
+        use crate::error::DieselError;
+
+        #[derive(diesel::QueryableByName)]
+        struct Instant {
+            #[diesel(sql_type = Nullable<BigInt>)]
+            n: Option<i64>,
+        }
+        let inputs = [
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T05:00:00+04:00",
+            "2025-12-31T23:30:00.125-01:00",
+            "2026-01-01T00:00:00.123456Z",
+            "2026-01-01t00:00:00z",
+            "2026-02-30T00:00:00Z",
+            "2026-01-01T00:00:00",
+            "2026-01-01",
+            "now",
+            "",
+        ];
+        let postgres = std::env::var("SCIMITAR_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        for url in ["sqlite::memory:", postgres.as_str()] {
+            let pools = Pools::open(url, &OpenOptions::default())
+                .unwrap_or_else(|error| panic!("{url}: {error}"));
+            for input in inputs {
+                let mut sql = Sql::new(&format!("SELECT {INSTANT_FN}("));
+                sql.bind(input).push(") AS n");
+                let found = pools
+                    .with_conn(|conn| -> Result<_, DieselError> { Ok(conn.first::<Instant>(sql)?) })
+                    .unwrap_or_else(|error| panic!("{url}: {input:?}: {error}"));
+                assert_eq!(
+                    found.and_then(|row| row.n),
+                    instant_nanos(input),
+                    "{url}: scim_instant({input:?})"
+                );
+            }
+        }
+    }
+
     #[test]
     fn binds_stay_out_of_the_text() {
         let mut sql = Sql::new("SELECT 1 FROM t WHERE a = ");

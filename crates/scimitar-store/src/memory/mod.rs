@@ -505,15 +505,10 @@ impl State {
             events.extend(self.leave_team(scope, id, at));
             events.extend(self.tenant(scope.tenant).clear_reports(scope, id, at));
         }
-        let removed = self.remove(scope.tenant, id, at, &mut events);
-        if let (true, Some(record)) = (archive, removed) {
+        self.remove(scope.tenant, id, at, &mut events);
+        if archive {
             self.tenant(scope.tenant).archived.push(Archived {
-                resource: schema_ops::project(
-                    scope,
-                    resource_type,
-                    &record.resource,
-                    &Projection::default(),
-                ),
+                resource: payload,
                 archived_at: at,
             });
         }
@@ -522,14 +517,8 @@ impl State {
     }
 
     /// Takes a resource out of the tenant: out of every group it was in (adding
-    /// their events), its own members released, out of every index. Returns it.
-    fn remove(
-        &mut self,
-        tenant: &str,
-        id: &str,
-        at: OffsetDateTime,
-        events: &mut Vec<NewEvent>,
-    ) -> Option<Record> {
+    /// their events), its own members released, out of every index.
+    fn remove(&mut self, tenant: &str, id: &str, at: OffsetDateTime, events: &mut Vec<NewEvent>) {
         let data = self.tenant(tenant);
         // Leave every group this resource was in, in the groups' creation order so
         // the events come out in a stable order.
@@ -554,7 +543,9 @@ impl State {
                 data.leave(member, id);
             }
         }
-        let record = data.resources.remove(id)?;
+        let Some(record) = data.resources.remove(id) else {
+            return;
+        };
         if let Some(name) = user_name(&record.resource) {
             data.user_names.remove(&meta::fold_case(name));
         }
@@ -564,7 +555,6 @@ impl State {
         if let Some(ordered) = data.by_position.get_mut(&record.meta.resource_type) {
             ordered.remove(&record.position);
         }
-        Some(record)
     }
 }
 
