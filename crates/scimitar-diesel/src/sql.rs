@@ -57,9 +57,9 @@ pub(crate) const FOLD_FN: &str = "scim_fold";
 pub(crate) const INSTANT_FN: &str = "scim_instant";
 
 /// What [`INSTANT_FN`] computes: the instant the memory store sorts by
-/// ([`scimitar_store::meta::parse_timestamp`]), in stored form.
+/// ([`scimitar_store::meta::parse_instant`]), in stored form.
 pub(crate) fn instant_nanos(text: &str) -> Option<i64> {
-    let at = scimitar_store::meta::parse_timestamp(text)?;
+    let at = scimitar_store::meta::parse_instant(text)?;
     i64::try_from(at.unix_timestamp_nanos()).ok()
 }
 
@@ -252,8 +252,11 @@ mod tests {
             "2025-12-31T23:30:00.125-01:00",
             "2026-01-01T00:00:00.123456Z",
             "2026-01-01t00:00:00z",
+            "2026-01-01 05:00:00+04:00",
             "2026-02-30T00:00:00Z",
             "2026-01-01T00:00:00",
+            "2026-01-01T00:00:00.5",
+            "2026-01-01T00:00:00+01",
             "2026-01-01",
             "now",
             "",

@@ -5,6 +5,8 @@
 //! the spelling of versions, the precision of timestamps and case folding, so the
 //! contract kit can hold all of them to the same answers.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::format_description::BorrowedFormatItem;
@@ -46,6 +48,17 @@ const TIMESTAMP: &[BorrowedFormatItem<'_>] =
 /// Parses an RFC 3339 timestamp.
 pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
+/// Reads a date-time attribute value as the filter evaluator compares it (rule 11),
+/// so that sorting agrees with filtering: RFC 3339, with `t` or a space between
+/// date and time, and a missing offset read as UTC (as `xsd:dateTime` allows).
+pub fn parse_instant(text: &str) -> Option<OffsetDateTime> {
+    let with_t = match (text.get(..10), text.as_bytes().get(10), text.get(11..)) {
+        (Some(date), Some(b' '), Some(time)) => Cow::Owned(format!("{date}T{time}")),
+        _ => Cow::Borrowed(text),
+    };
+    parse_timestamp(&with_t).or_else(|| parse_timestamp(&format!("{with_t}Z")))
 }
 
 /// The weak ETag for a resource's `n`-th version: `W/"n"`.
@@ -164,6 +177,30 @@ mod tests {
         let text = format_timestamp(at);
         assert!(text.ends_with('Z') && text.len() == 24, "{text}");
         assert_eq!(parse_timestamp(&text), Some(at));
+    }
+
+    #[test]
+    fn instants_read_as_the_filter_evaluator_reads_them() {
+        let utc = parse_timestamp("2026-01-01T00:00:00Z");
+        assert!(utc.is_some());
+        for text in [
+            "2026-01-01T00:00:00Z",
+            "2026-01-01t00:00:00z",
+            "2026-01-01 00:00:00Z",
+            "2026-01-01T00:00:00",
+            "2026-01-01T01:00:00+01:00",
+        ] {
+            assert_eq!(parse_instant(text), utc, "{text}");
+        }
+        for text in [
+            "2026-01-01",
+            "2026-02-30T00:00:00Z",
+            "now",
+            "",
+            "2026-01-01T00:00:00+01",
+        ] {
+            assert_eq!(parse_instant(text), None, "{text}");
+        }
     }
 
     #[test]

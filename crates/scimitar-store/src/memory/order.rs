@@ -141,7 +141,7 @@ impl KeyKind {
             }
             (KeyKind::Number, Value::Number(number)) => number.as_f64().map(KeyValue::Number),
             (KeyKind::Boolean, Value::Bool(flag)) => Some(KeyValue::Boolean(*flag)),
-            (KeyKind::Time, Value::String(text)) => meta::parse_timestamp(text).map(KeyValue::Time),
+            (KeyKind::Time, Value::String(text)) => meta::parse_instant(text).map(KeyValue::Time),
             _ => None,
         };
         key.unwrap_or(KeyValue::Missing)

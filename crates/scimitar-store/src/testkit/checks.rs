@@ -1557,13 +1557,15 @@ pub async fn rule_11_tenant_schemas_type_filters_and_sorting<S: Store>(store: &S
     };
     let mut by_id = HashMap::new();
     // Instants in other offsets, so that their text and instant orders differ
-    // (early is 00:30Z, dawn 01:00Z, mid 02:00Z); badge numbers likewise.
+    // (early is 00:30Z, dawn 01:00Z, plain 01:30Z: no offset reads as UTC, mid
+    // 02:00Z); badge numbers likewise.
     for (name, cost_center, badge) in [
         ("early", "2025-12-31T23:30:00-01:00", 9),
         ("late", "2026-06-01T00:00:00Z", 100),
         ("dawn", "2026-01-01T05:00:00+04:00", 50),
         ("mid", "2026-01-01T02:00:00Z", 1000),
         ("none", "", 99),
+        ("plain", "2026-01-01T01:30:00", 75),
     ] {
         let mut body = json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE, ACME],
@@ -1591,7 +1593,7 @@ pub async fn rule_11_tenant_schemas_type_filters_and_sorting<S: Store>(store: &S
     .await;
     assert_eq!(
         names(found),
-        ["early", "late", "dawn", "mid"],
+        ["early", "late", "dawn", "mid", "plain"],
         "rule 11: a dateTime override compares as instants (early is 2026-01-01T00:30Z)"
     );
     let found = ids(
@@ -1605,7 +1607,7 @@ pub async fn rule_11_tenant_schemas_type_filters_and_sorting<S: Store>(store: &S
     let sorted = everything().sort(super::attr(&cost_center), SortOrder::Ascending);
     assert_eq!(
         names(ids(store, &fx, "User", &sorted).await),
-        ["early", "dawn", "mid", "late", "none"],
+        ["early", "dawn", "plain", "mid", "late", "none"],
         "rule 12: sorting by a dateTime override orders instants"
     );
     let found = ids(
@@ -1626,7 +1628,7 @@ pub async fn rule_11_tenant_schemas_type_filters_and_sorting<S: Store>(store: &S
     );
     assert_eq!(
         names(ids(store, &fx, "User", &sorted).await),
-        ["mid", "late", "none", "dawn", "early"],
+        ["mid", "late", "none", "plain", "dawn", "early"],
         "rule 12: sorting by a custom integer attribute"
     );
     let mut bad = user("bad-date");

@@ -24,14 +24,18 @@ CREATE TABLE archived_resources (
 );
 CREATE INDEX archived_resources_tenant ON archived_resources (tenant_id, resource_type, pk);
 
--- An RFC 3339 date-time as nanoseconds since the epoch, NULL for other text:
--- sorting by a `dateTime` attribute inside `data` orders instants, not text
--- (SQLite gets a function of the same name from the store itself).
-CREATE FUNCTION scim_instant(t text) RETURNS bigint
+-- A date-time as nanoseconds since the epoch, read as the filter evaluator reads
+-- it (RFC 3339; `t` or a space before the time; no offset means UTC), NULL for
+-- other text: sorting by a `dateTime` attribute inside `data` orders instants, not
+-- text (SQLite gets a function of the same name from the store itself).
+CREATE OR REPLACE FUNCTION scim_instant(t text) RETURNS bigint
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE AS $$
 BEGIN
-    IF t !~ '^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$' THEN
+    IF t !~ '^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$' THEN
         RETURN NULL;
+    END IF;
+    IF t !~ '([Zz]|[+-]\d{2}:\d{2})$' THEN
+        t := t || 'Z';
     END IF;
     RETURN (extract(epoch FROM t::timestamptz) * 1000000000)::bigint;
 EXCEPTION WHEN others THEN
