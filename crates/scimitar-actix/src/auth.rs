@@ -17,10 +17,11 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::RngCore;
-use scimitar_schema::Policy;
 use scimitar_store::{ApiToken, NewApiToken, StoreError, Tenant, TenantStore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+use crate::tenant::TenantContext;
 
 /// The prefix of every Scimitar token; it lets secret scanners recognise them.
 pub const TOKEN_PREFIX: &str = "scim_";
@@ -132,16 +133,17 @@ pub(crate) fn split_token(token: &str) -> Option<(&str, &str)> {
     (well_formed(id, ID_BYTES) && well_formed(secret, SECRET_BYTES)).then_some((id, secret))
 }
 
-/// Who a request is authenticated as.
+/// Who a request is authenticated as, and what its tenant's requests run under.
 #[derive(Debug, Clone)]
 pub(crate) struct Credential {
     /// The tenant every store call of the request is scoped to.
     pub(crate) tenant: Arc<Tenant>,
     /// The token's public id (`jwt` for a JWT).
     pub(crate) token_id: String,
-    /// The tenant's identity-provider policy (its settings' `policy`, else the
-    /// service's).
-    pub(crate) policy: Arc<Policy>,
+    /// The token's label (empty for a JWT).
+    pub(crate) token_label: String,
+    /// The tenant's registry, policy and settings.
+    pub(crate) context: Arc<TenantContext>,
 }
 
 /// Why a bearer token was refused; the message is safe to send to the client.
@@ -188,12 +190,13 @@ impl TokenCache {
     }
 
     /// Checks `token` against the tenant store (or the cache) and returns the
-    /// credential; `Ok(Err(refusal))` when the token is not valid.
+    /// credential, with the tenant's context from `context_of`;
+    /// `Ok(Err(refusal))` when the token is not valid.
     pub(crate) async fn verify<T: TenantStore + ?Sized>(
         &self,
         tenants: &T,
         token: &str,
-        service_policy: &Policy,
+        context_of: impl Fn(&Tenant) -> Arc<TenantContext>,
     ) -> Result<Result<Credential, Refusal>, StoreError> {
         let Some((id, secret)) = split_token(token) else {
             return Ok(Err(Refusal::Malformed));
@@ -218,9 +221,10 @@ impl TokenCache {
         }
         let tenant = tenants.get_tenant(&record.tenant).await?;
         let credential = Credential {
-            policy: Arc::new(tenant_policy(&tenant, service_policy)),
+            context: context_of(&tenant),
             tenant: Arc::new(tenant),
             token_id: record.id.clone(),
+            token_label: record.label.clone(),
         };
         if let Err(error) = tenants
             .touch_token(&record.id, scimitar_store::meta::now())
@@ -260,23 +264,6 @@ impl TokenCache {
     pub(crate) fn forget_tenant(&self, tenant: &str) {
         self.lock()
             .retain(|_, entry| entry.credential.tenant.id != tenant);
-    }
-}
-
-/// The tenant's policy: its settings' `policy` object over the service's policy.
-///
-/// A `policy` that does not read as a [`Policy`] is logged and ignored, rather than
-/// locking the tenant out.
-pub(crate) fn tenant_policy(tenant: &Tenant, service_policy: &Policy) -> Policy {
-    match tenant.settings.get("policy") {
-        None => service_policy.clone(),
-        Some(value) => serde_json::from_value(value.clone()).unwrap_or_else(|error| {
-            log::warn!(
-                "tenant {}: settings.policy is not valid ({error}); using the service policy",
-                tenant.id
-            );
-            service_policy.clone()
-        }),
     }
 }
 

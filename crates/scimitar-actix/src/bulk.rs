@@ -154,7 +154,7 @@ async fn execute<S: Store, T>(
     let mut segments = path.trim_matches('/').splitn(2, '/');
     let endpoint = segments.next().unwrap_or_default();
     let id = segments.next();
-    let resource_type = call.shared.resource_type(endpoint)?;
+    let resource_type = call.resource_type(endpoint)?;
     let data = || -> Result<Value, ScimError> {
         let data = operation
             .data

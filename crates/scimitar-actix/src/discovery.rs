@@ -14,6 +14,9 @@ use scimitar_schema::{
 };
 use serde_json::{json, Value};
 
+use scimitar_schema::Registry;
+use scimitar_store::{Store, TenantStore};
+
 use crate::error::ScimError;
 use crate::request::{base_url, query_pairs};
 use crate::response::scim_json;
@@ -103,14 +106,14 @@ pub(crate) async fn service_provider_config<S: 'static, T: 'static>(
 }
 
 /// `GET /ResourceTypes`.
-pub(crate) async fn resource_types<S: 'static, T: 'static>(
+pub(crate) async fn resource_types<S: Store + 'static, T: TenantStore + 'static>(
     req: HttpRequest,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
     refuse_filter(&req)?;
     let base = base_url(&req);
-    let resources: Vec<Value> = shared
-        .registry
+    let registry = registry_for(&req, &shared).await?;
+    let resources: Vec<Value> = registry
         .resource_types()
         .iter()
         .map(|resource_type| resource_type.to_resource(&base))
@@ -119,14 +122,14 @@ pub(crate) async fn resource_types<S: 'static, T: 'static>(
 }
 
 /// `GET /ResourceTypes/{name}`.
-pub(crate) async fn resource_type<S: 'static, T: 'static>(
+pub(crate) async fn resource_type<S: Store + 'static, T: TenantStore + 'static>(
     req: HttpRequest,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
     refuse_filter(&req)?;
     let name = req.match_info().get("name").unwrap_or_default();
-    let resource_type = shared
-        .registry
+    let registry = registry_for(&req, &shared).await?;
+    let resource_type = registry
         .resource_types()
         .iter()
         .find(|resource_type| {
@@ -144,14 +147,14 @@ pub(crate) async fn resource_type<S: 'static, T: 'static>(
 }
 
 /// `GET /Schemas`.
-pub(crate) async fn schemas<S: 'static, T: 'static>(
+pub(crate) async fn schemas<S: Store + 'static, T: TenantStore + 'static>(
     req: HttpRequest,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
     refuse_filter(&req)?;
     let base = base_url(&req);
-    let resources: Vec<Value> = shared
-        .registry
+    let registry = registry_for(&req, &shared).await?;
+    let resources: Vec<Value> = registry
         .schemas()
         .iter()
         .map(|schema| schema.to_resource(&base))
@@ -160,20 +163,36 @@ pub(crate) async fn schemas<S: 'static, T: 'static>(
 }
 
 /// `GET /Schemas/{id}`.
-pub(crate) async fn schema<S: 'static, T: 'static>(
+pub(crate) async fn schema<S: Store + 'static, T: TenantStore + 'static>(
     req: HttpRequest,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
     refuse_filter(&req)?;
     let id = req.match_info().get("id").unwrap_or_default();
-    let schema = shared
-        .registry
+    let registry = registry_for(&req, &shared).await?;
+    let schema = registry
         .schema(id)
         .ok_or_else(|| ScimError::NotFound(format!("no schema {id}")))?;
     Ok(scim_json(
         StatusCode::OK,
         &schema.to_resource(&base_url(&req)),
     ))
+}
+
+/// The registry a discovery request describes: the tenant's (with its schema
+/// overrides) when the request carries a credential, else the service's.
+async fn registry_for<S: Store, T: TenantStore>(
+    req: &HttpRequest,
+    shared: &Shared<S, T>,
+) -> Result<Registry, ScimError> {
+    if req
+        .headers()
+        .contains_key(actix_web::http::header::AUTHORIZATION)
+    {
+        let call = shared.call(req).await?;
+        return Ok(call.context().registry.clone());
+    }
+    Ok(shared.registry.clone())
 }
 
 fn list(resources: Vec<Value>) -> HttpResponse {

@@ -8,12 +8,15 @@ use scimitar_schema::{ListResponse, PatchRequest, ResourceType, SearchRequest};
 use scimitar_store::{Page, Paging, Projection, Query, Store, StoreError, TenantStore};
 use serde_json::Value;
 
+use actix_web::HttpMessage;
+
 use crate::error::ScimError;
+use crate::provisioning::PatchSummary;
 use crate::request::{
     if_match, if_none_match, json_body, message, none_match_hits, query_pairs, query_projection,
     ListRequest,
 };
-use crate::response::{resource_response, scim_json, set_location, version_of};
+use crate::response::{resource_response, scim_json, set_location, set_references, version_of};
 use crate::service::{Call, Shared};
 
 fn endpoint(req: &HttpRequest) -> &str {
@@ -49,7 +52,7 @@ async fn list_of<S: Store, T: TenantStore>(
     request: ListRequest,
 ) -> Result<HttpResponse, ScimError> {
     let call = shared.call(req).await?;
-    let resource_type = shared.resource_type(endpoint(req))?;
+    let resource_type = call.resource_type(endpoint(req))?;
     let page = call
         .query(resource_type, &request.to_query(&shared.limits)?)
         .await?;
@@ -81,7 +84,7 @@ pub(crate) async fn search_all<S: Store + 'static, T: TenantStore + 'static>(
     // across the types in registry order.
     let mut totals = Vec::new();
     let mut last_error = None;
-    for resource_type in shared.registry.resource_types() {
+    for resource_type in call.context().registry.resource_types() {
         let counting = with_paging(&query, 1, 0);
         match call.query(resource_type, &counting).await {
             Ok(page) => totals.push((resource_type, page.total_results)),
@@ -125,7 +128,7 @@ pub(crate) async fn create<S: Store + 'static, T: TenantStore + 'static>(
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
     let call = shared.call(&req).await?;
-    let resource_type = shared.resource_type(endpoint(&req))?;
+    let resource_type = call.resource_type(endpoint(&req))?;
     let projection = query_projection(&req, &shared.limits)?;
     let resource = call
         .create(resource_type, json_body(&req, &body)?, &projection)
@@ -139,7 +142,7 @@ pub(crate) async fn get<S: Store + 'static, T: TenantStore + 'static>(
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
     let call = shared.call(&req).await?;
-    let resource_type = shared.resource_type(endpoint(&req))?;
+    let resource_type = call.resource_type(endpoint(&req))?;
     let projection = query_projection(&req, &shared.limits)?;
     let resource = call.get(resource_type, id(&req), &projection).await?;
     if let (Some(wanted), Some(version)) = (if_none_match(&req), version_of(&resource)) {
@@ -159,7 +162,7 @@ pub(crate) async fn replace<S: Store + 'static, T: TenantStore + 'static>(
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
     let call = shared.call(&req).await?;
-    let resource_type = shared.resource_type(endpoint(&req))?;
+    let resource_type = call.resource_type(endpoint(&req))?;
     let projection = query_projection(&req, &shared.limits)?;
     let body = json_body(&req, &body)?;
     let resource = call
@@ -181,9 +184,12 @@ pub(crate) async fn patch<S: Store + 'static, T: TenantStore + 'static>(
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
     let call = shared.call(&req).await?;
-    let resource_type = shared.resource_type(endpoint(&req))?;
+    let resource_type = call.resource_type(endpoint(&req))?;
     let projection = query_projection(&req, &shared.limits)?;
     let body = json_body(&req, &body)?;
+    if let Some(summary) = PatchSummary::of(&body) {
+        req.extensions_mut().insert(summary);
+    }
     let resource = call
         .patch(
             resource_type,
@@ -202,7 +208,7 @@ pub(crate) async fn delete<S: Store + 'static, T: TenantStore + 'static>(
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
     let call = shared.call(&req).await?;
-    let resource_type = shared.resource_type(endpoint(&req))?;
+    let resource_type = call.resource_type(endpoint(&req))?;
     call.delete(resource_type, id(&req), if_match(&req).as_deref())
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -233,6 +239,7 @@ pub(crate) fn list_response(page: Page) -> HttpResponse {
 impl<S: Store, T> Call<'_, S, T> {
     fn locate(&self, resource_type: &ResourceType, mut resource: Value) -> Value {
         set_location(&mut resource, &self.base_url, &resource_type.endpoint);
+        set_references(&mut resource, &self.base_url, &self.context().registry);
         resource
     }
 
@@ -264,6 +271,7 @@ impl<S: Store, T> Call<'_, S, T> {
             .await?;
         for resource in &mut page.resources {
             set_location(resource, &self.base_url, &resource_type.endpoint);
+            set_references(resource, &self.base_url, &self.context().registry);
         }
         Ok(page)
     }
@@ -288,12 +296,22 @@ impl<S: Store, T> Call<'_, S, T> {
         body: Value,
         projection: &Projection,
     ) -> Result<Value, ScimError> {
+        // A create an identity provider retries after a timeout returns the
+        // resource the first one made (rule 10), answered as the first was: 201.
         let created = self
             .shared
             .store
-            .create(&self.scope(), &resource_type.name, body)
+            .create_or_existing(&self.scope(), &resource_type.name, body)
             .await?;
-        self.projected(resource_type, created, projection).await
+        if !created.is_new() {
+            log::info!(
+                "tenant {}: a repeated create of {} returned the existing resource",
+                self.credential.tenant.id,
+                resource_type.name
+            );
+        }
+        self.projected(resource_type, created.into_resource(), projection)
+            .await
     }
 
     pub(crate) async fn replace(

@@ -55,6 +55,7 @@
 //! [`log_request`] logs one line per request (id, tenant, token id, method, path,
 //! status, latency), never a header or a body.
 
+mod admin;
 mod auth;
 mod bulk;
 mod discovery;
@@ -63,11 +64,17 @@ mod handlers;
 mod jwt;
 mod limits;
 mod log;
+mod provisioning;
 mod rate;
 mod request;
 mod response;
 mod service;
+mod tenant;
+pub mod webhook;
 
+pub use admin::{
+    admin_token_hash, issue_admin_token, AdminApi, AdminHashError, ADMIN_TOKEN_PREFIX,
+};
 pub use auth::{issue_token, IssuedToken, TokenError, TOKEN_PREFIX};
 pub use discovery::LIMITS_URN;
 pub use error::ScimError;

@@ -3,6 +3,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
+use scimitar_schema::Registry;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -54,6 +55,44 @@ pub(crate) fn set_location(resource: &mut Value, base_url: &str, endpoint: &str)
     }
 }
 
+/// The Enterprise User extension, whose `manager` gets a `$ref`.
+const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// Adds the `$ref` URIs the store leaves to the HTTP layer: the Enterprise
+/// `manager` (`{base_url}/Users/{id}`) and each group member (by its `type`).
+pub(crate) fn set_references(resource: &mut Value, base_url: &str, registry: &Registry) {
+    let uri = |resource_type: &str, id: &str| {
+        let endpoint = registry
+            .resource_type(resource_type)
+            .map_or(resource_type, |found| found.endpoint.trim_matches('/'));
+        Value::String(format!("{base_url}/{endpoint}/{id}"))
+    };
+    let manager = resource
+        .get_mut(ENTERPRISE_USER)
+        .and_then(|extension| extension.get_mut("manager"));
+    if let Some(Value::Object(manager)) = manager {
+        if let Some(id) = manager.get("value").and_then(Value::as_str) {
+            let reference = uri("User", id);
+            manager.insert("$ref".into(), reference);
+        }
+    }
+    if let Some(Value::Array(members)) = resource.get_mut("members") {
+        for member in members {
+            let Value::Object(member) = member else {
+                continue;
+            };
+            let target = member
+                .get("value")
+                .and_then(Value::as_str)
+                .zip(member.get("type").and_then(Value::as_str));
+            if let Some((id, resource_type)) = target {
+                let reference = uri(resource_type, id);
+                member.insert("$ref".into(), reference);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +111,23 @@ mod tests {
         );
         let ok = resource_response(StatusCode::OK, &user);
         assert!(ok.headers().get(header::LOCATION).is_none());
+    }
+
+    #[test]
+    fn managers_and_members_get_references() {
+        let registry = Registry::builtin();
+        let mut user =
+            json!({"id": "1", ENTERPRISE_USER: {"manager": {"value": "2", "displayName": "Boss"}}});
+        set_references(&mut user, "http://h/scim/v2", &registry);
+        assert_eq!(
+            user[ENTERPRISE_USER]["manager"],
+            json!({"value": "2", "displayName": "Boss", "$ref": "http://h/scim/v2/Users/2"})
+        );
+        let mut group =
+            json!({"members": [{"value": "1", "type": "User"}, {"value": "3", "type": "Group"}]});
+        set_references(&mut group, "http://h/scim/v2", &registry);
+        assert_eq!(group["members"][0]["$ref"], "http://h/scim/v2/Users/1");
+        assert_eq!(group["members"][1]["$ref"], "http://h/scim/v2/Groups/3");
     }
 
     #[test]

@@ -9,12 +9,15 @@ use actix_web::middleware::{from_fn, Next};
 use actix_web::web::{self, Data};
 use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
 use scimitar_schema::{ErrorResponse, Policy, Registry, ResourceType};
+use scimitar_store::provisioning_log::ProvisioningLog;
 use scimitar_store::{Store, StoreError, TenantStore};
 
-use crate::auth::{tenant_policy, Credential, TokenCache};
+use crate::auth::{Credential, TokenCache};
 use crate::error::{error_body, ScimError};
+use crate::provisioning::{entry_for, LogQueue, RequestFacts};
 use crate::rate::RateLimiter;
 use crate::request::{base_url, BasePath};
+use crate::tenant::{TenantContext, TenantContexts};
 use crate::{bulk, discovery, handlers, jwt, Limits};
 
 /// A SCIM 2.0 service provider over a store, ready to mount in an actix-web app.
@@ -85,6 +88,8 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
                 policy: Policy::compatible(),
                 tokens: Arc::new(TokenCache::new(limits.token_cache_ttl())),
                 rate: Arc::new(RateLimiter::new(&limits)),
+                contexts: Arc::new(TenantContexts::default()),
+                log: None,
                 limits,
             }),
         }
@@ -97,7 +102,10 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
 
     /// The schemas and resource types served; every resource type gets endpoints.
     pub fn registry(self, registry: Registry) -> Self {
-        self.configure(|shared| shared.registry = registry)
+        self.configure(|shared| {
+            shared.registry = registry;
+            shared.contexts = Arc::new(TenantContexts::default());
+        })
     }
 
     /// The identity-provider policy of tenants whose settings name none (a tenant's
@@ -113,6 +121,37 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
             shared.rate = Arc::new(RateLimiter::new(&limits));
             shared.limits = limits;
         })
+    }
+
+    /// Records every request of the scopes in `log` (see
+    /// [`scimitar_store::provisioning_log`]): tenant, client (token id and label,
+    /// `User-Agent`), operation, resource, status, `scimType` and detail. Entries
+    /// are written after the response by a background thread, in batches; a slow
+    /// or failing log drops entries (with a warning) but never delays or fails a
+    /// request.
+    pub fn provisioning_log<L: ProvisioningLog + 'static>(self, log: Arc<L>) -> Self {
+        let queue = LogQueue::start(log);
+        self.configure(|shared| shared.log = Some(queue))
+    }
+
+    /// Replaces a tenant's settings (a JSON object read as
+    /// [`TenantSettings`](scimitar_store::TenantSettings)), effective at once in
+    /// this service (other processes notice within
+    /// [`Limits::token_cache_seconds`]).
+    ///
+    /// # Errors
+    /// The tenant store's, e.g. [`StoreError::NotFound`] for an unknown tenant.
+    pub async fn set_tenant_settings(
+        &self,
+        tenant: &str,
+        settings: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.shared
+            .tenants
+            .set_tenant_settings(tenant, settings)
+            .await?;
+        self.shared.tokens.forget_tenant(tenant);
+        Ok(())
     }
 
     /// The resource store.
@@ -203,8 +242,12 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
         >,
     > {
         let not_allowed = || web::to(method_not_allowed);
-        web::scope(path)
-            .app_data(Data::from(Arc::clone(&self.shared)))
+        let scope = web::scope(path).app_data(Data::from(Arc::clone(&self.shared)));
+        let scope = match &self.shared.log {
+            Some(queue) => scope.app_data(queue.clone()),
+            None => scope,
+        };
+        scope
             .app_data(web::PayloadConfig::new(self.shared.limits.max_payload_size))
             .wrap(from_fn(scim_middleware))
             .service(
@@ -275,6 +318,8 @@ pub(crate) struct Shared<S, T> {
     pub(crate) limits: Limits,
     pub(crate) tokens: Arc<TokenCache>,
     pub(crate) rate: Arc<RateLimiter>,
+    pub(crate) contexts: Arc<TenantContexts>,
+    pub(crate) log: Option<LogQueue>,
 }
 
 impl<S, T> Clone for Shared<S, T> {
@@ -287,6 +332,8 @@ impl<S, T> Clone for Shared<S, T> {
             limits: self.limits.clone(),
             tokens: Arc::clone(&self.tokens),
             rate: Arc::clone(&self.rate),
+            contexts: Arc::clone(&self.contexts),
+            log: self.log.clone(),
         }
     }
 }
@@ -299,6 +346,8 @@ pub struct RequestCredential {
     pub tenant: String,
     /// The public id of the bearer token (`jwt` for a JWT).
     pub token_id: String,
+    /// The token's label (empty for a JWT).
+    pub token_label: String,
 }
 
 /// An authenticated request: the credential and where the scope is mounted.
@@ -309,13 +358,25 @@ pub(crate) struct Call<'a, S, T> {
 }
 
 impl<S, T> Call<'_, S, T> {
-    /// The store scope of this request.
+    /// The store scope of this request: the tenant's registry, policy and settings.
     pub(crate) fn scope(&self) -> scimitar_store::Scope<'_> {
+        let context = self.context();
         scimitar_store::Scope::new(
             &self.credential.tenant.id,
-            &self.shared.registry,
-            &self.credential.policy,
+            &context.registry,
+            &context.policy,
         )
+        .with_settings(&context.settings)
+    }
+
+    /// The tenant's registry, policy and settings.
+    pub(crate) fn context(&self) -> &TenantContext {
+        &self.credential.context
+    }
+
+    /// The resource type served at `/{endpoint}` for this tenant, ignoring case.
+    pub(crate) fn resource_type(&self, endpoint: &str) -> Result<&ResourceType, ScimError> {
+        resource_type_at(&self.context().registry, endpoint)
     }
 }
 
@@ -327,7 +388,7 @@ impl<S, T: TenantStore> Shared<S, T> {
             self.jwt_credential(req, token).await?
         } else {
             self.tokens
-                .verify(&*self.tenants, token, &self.policy)
+                .verify(&*self.tenants, token, |tenant| self.context_of(tenant))
                 .await?
                 .map_err(|refusal| ScimError::Unauthorized(refusal.to_string()))?
         };
@@ -335,6 +396,7 @@ impl<S, T: TenantStore> Shared<S, T> {
         req.extensions_mut().insert(RequestCredential {
             tenant: tenant.id.clone(),
             token_id: credential.token_id.clone(),
+            token_label: credential.token_label.clone(),
         });
         if let Some(url_tenant) = req.match_info().get("tenant") {
             if url_tenant != tenant.id {
@@ -349,7 +411,8 @@ impl<S, T: TenantStore> Shared<S, T> {
                 tenant.id
             )));
         }
-        self.rate.check(&tenant.id)?;
+        self.rate
+            .check(&tenant.id, credential.context.settings.rate_limit)?;
         Ok(Call {
             shared: self,
             credential,
@@ -380,27 +443,34 @@ impl<S, T: TenantStore> Shared<S, T> {
         jwt::verify(&tenant, token)
             .map_err(|refusal| ScimError::Unauthorized(refusal.to_string()))?;
         Ok(Credential {
-            policy: Arc::new(tenant_policy(&tenant, &self.policy)),
+            context: self.context_of(&tenant),
             tenant: Arc::new(tenant),
             token_id: "jwt".into(),
+            token_label: String::new(),
         })
+    }
+
+    /// The registry, policy and settings `tenant`'s requests run under.
+    pub(crate) fn context_of(&self, tenant: &scimitar_store::Tenant) -> Arc<TenantContext> {
+        self.contexts.context(tenant, &self.registry, &self.policy)
     }
 }
 
-impl<S, T> Shared<S, T> {
-    /// The resource type served at `/{endpoint}`, ignoring case.
-    pub(crate) fn resource_type(&self, endpoint: &str) -> Result<&ResourceType, ScimError> {
-        self.registry
-            .resource_types()
-            .iter()
-            .find(|resource_type| {
-                resource_type
-                    .endpoint
-                    .trim_matches('/')
-                    .eq_ignore_ascii_case(endpoint)
-            })
-            .ok_or_else(|| ScimError::NotFound(format!("no endpoint /{endpoint}")))
-    }
+/// The resource type of `registry` served at `/{endpoint}`, ignoring case.
+pub(crate) fn resource_type_at<'r>(
+    registry: &'r Registry,
+    endpoint: &str,
+) -> Result<&'r ResourceType, ScimError> {
+    registry
+        .resource_types()
+        .iter()
+        .find(|resource_type| {
+            resource_type
+                .endpoint
+                .trim_matches('/')
+                .eq_ignore_ascii_case(endpoint)
+        })
+        .ok_or_else(|| ScimError::NotFound(format!("no endpoint /{endpoint}")))
 }
 
 /// The bearer token of the `Authorization` header.
@@ -438,11 +508,25 @@ async fn scim_middleware<B: MessageBody + 'static>(
         .len()
         .saturating_sub(req.match_info().unprocessed().len());
     let base = path.get(..matched).unwrap_or_default().to_owned();
+    let facts = RequestFacts {
+        method: req.method().clone(),
+        rest: path.get(matched..).unwrap_or_default().to_owned(),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|agent| agent.to_str().ok())
+            .map(str::to_owned),
+    };
     req.extensions_mut().insert(BasePath(base));
     // Handlers and extractors answer with responses (errors included); an `Err` here
     // would come from a middleware inside the scope, and there is none.
-    let response = next.call(req).await?.map_into_boxed_body();
-    Ok(scim_error_body(response))
+    let response = scim_error_body(next.call(req).await?.map_into_boxed_body());
+    if let Some(queue) = response.request().app_data::<LogQueue>() {
+        if let Some(entry) = entry_for(facts, &response) {
+            queue.push(entry);
+        }
+    }
+    Ok(response)
 }
 
 fn scim_error_body(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
