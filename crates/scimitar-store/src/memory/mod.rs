@@ -550,7 +550,7 @@ impl State {
             data.user_names.remove(&meta::fold_case(name));
         }
         if let Some(manager) = derive::manager_id(&record.resource) {
-            data.forget_report(manager, id);
+            unlink(&mut data.reports, manager, id);
         }
         if let Some(ordered) = data.by_position.get_mut(&record.meta.resource_type) {
             ordered.remove(&record.position);
@@ -746,16 +746,6 @@ impl TenantData {
         events
     }
 
-    /// Forgets that `report`'s manager is `manager` (the reverse index only).
-    fn forget_report(&mut self, manager: &str, report: &str) {
-        if let Some(reports) = self.reports.get_mut(manager) {
-            reports.remove(report);
-            if reports.is_empty() {
-                self.reports.remove(manager);
-            }
-        }
-    }
-
     /// Checks that every id is a user or group of the tenant; drops repeats.
     fn check_members(&self, ids: Vec<String>) -> Result<Vec<String>, StoreError> {
         let mut seen = HashSet::with_capacity(ids.len());
@@ -802,12 +792,7 @@ impl TenantData {
 
     /// Forgets that `member` is in `group` (the reverse index only).
     fn leave(&mut self, member: &str, group: &str) {
-        if let Some(groups) = self.member_of.get_mut(member) {
-            groups.remove(group);
-            if groups.is_empty() {
-                self.member_of.remove(member);
-            }
-        }
+        unlink(&mut self.member_of, member, group);
     }
 
     /// Gives a resource its next version.
@@ -827,28 +812,27 @@ impl TenantData {
         let Some(record) = self.resources.get_mut(id) else {
             return;
         };
-        if record.meta.resource_type == USER {
-            if let Some(old) = user_name(&record.resource) {
-                self.user_names.remove(&meta::fold_case(old));
-            }
-            if let Some(new) = user_name(&body) {
-                self.user_names.insert(meta::fold_case(new), id.to_owned());
-            }
-            let old_manager = derive::manager_id(&record.resource).map(str::to_owned);
-            if let Some(manager) = derive::manager_id(&body) {
-                self.reports
-                    .entry(manager.to_owned())
-                    .or_default()
-                    .insert(id.to_owned());
-            }
-            if let Some(old) =
-                old_manager.filter(|old| Some(old.as_str()) != derive::manager_id(&body))
-            {
-                self.forget_report(&old, id);
-            }
+        let stamped = meta::stamp(body, id, &record.meta);
+        let old = std::mem::replace(&mut record.resource, stamped);
+        if record.meta.resource_type != USER {
+            return;
         }
-        if let Some(record) = self.resources.get_mut(id) {
-            record.resource = meta::stamp(body, id, &record.meta);
+        let new = &record.resource;
+        if let Some(name) = user_name(&old) {
+            self.user_names.remove(&meta::fold_case(name));
+        }
+        if let Some(name) = user_name(new) {
+            self.user_names.insert(meta::fold_case(name), id.to_owned());
+        }
+        let (old_manager, new_manager) = (derive::manager_id(&old), derive::manager_id(new));
+        if old_manager != new_manager {
+            if let Some(manager) = old_manager {
+                unlink(&mut self.reports, manager, id);
+            }
+            if let Some(manager) = new_manager {
+                let reports = self.reports.entry(manager.to_owned()).or_default();
+                reports.insert(id.to_owned());
+            }
         }
     }
 
@@ -955,6 +939,17 @@ fn prepare(
         Vec::new()
     };
     Ok((body, members))
+}
+
+/// Removes `value` from the set under `key` in a reverse index, and the set when
+/// it is left empty.
+fn unlink(index: &mut HashMap<String, HashSet<String>>, key: &str, value: &str) {
+    if let Some(values) = index.get_mut(key) {
+        values.remove(value);
+        if values.is_empty() {
+            index.remove(key);
+        }
+    }
 }
 
 /// Rule 21: Groups are read-only while teams are derived.

@@ -75,7 +75,7 @@ impl Fixture {
     }
 
     /// The same tenant under other settings (a tenant changing its settings).
-    pub fn resettled(&self, settings: TenantSettings) -> Self {
+    pub fn same_tenant_with(&self, settings: TenantSettings) -> Self {
         Fixture {
             tenant: self.tenant.clone(),
             registry: self.registry.clone(),

@@ -647,7 +647,7 @@ pub async fn rule_21_rebuild_teams_switches_modes<S: Store>(store: &S) {
         "rule 21: Groups mode derives no teams"
     );
 
-    let department = groups_mode.resettled(department_mode());
+    let department = groups_mode.same_tenant_with(department_mode());
     let rebuilt = store
         .rebuild_teams(&department.scope())
         .await
@@ -688,7 +688,7 @@ pub async fn rule_21_rebuild_teams_switches_modes<S: Store>(store: &S) {
         "rule 21: a rebuild that changes nothing recorded events"
     );
 
-    let back = groups_mode.resettled(TenantSettings::default());
+    let back = groups_mode.same_tenant_with(TenantSettings::default());
     let rebuilt = store.rebuild_teams(&back.scope()).await;
     assert_eq!(
         rebuilt.ok(),
