@@ -146,7 +146,8 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-fn pick<'a>(list: &[&'a str], key: u64) -> &'a str {
+/// The entry of `list` that `key` selects (empty if `list` is).
+pub fn pick<'a>(list: &[&'a str], key: u64) -> &'a str {
     let len = list.len() as u64;
     usize::try_from(key % len.max(1))
         .ok()

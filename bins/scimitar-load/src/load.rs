@@ -347,7 +347,7 @@ impl Worker {
     }
 
     /// Writes the next request into `out` and returns a short description of it.
-    fn write_request(&mut self, out: &mut Vec<u8>) -> String {
+    fn write_request(&mut self, out: &mut Vec<u8>) -> &'static str {
         // Cheap handles, so the request can borrow them while the RNG moves on.
         let target = Arc::clone(&self.target);
         let dataset = Arc::clone(&self.dataset);
@@ -357,39 +357,35 @@ impl Worker {
         match self.scenario {
             Scenario::Trivial => {
                 template.write(out, "GET", &target.trivial_path, None);
-                format!("GET {}", target.trivial_path)
+                "GET of the trivial endpoint"
             }
             Scenario::GetById => {
                 let id = user_id(self.random_user());
                 template.write(out, "GET", &format!("{base}/Users/{id}"), None);
-                "GET /Users/{id}".into()
+                "GET /Users/{id}"
             }
             Scenario::UserNameEq | Scenario::ExternalIdEq => {
                 let user = self.random_user() as u64;
-                let filter = if self.scenario == Scenario::UserNameEq {
-                    format!("userName eq \"{}\"", data::user_name(user))
+                let (filter, description) = if self.scenario == Scenario::UserNameEq {
+                    let filter = format!("userName eq \"{}\"", data::user_name(user));
+                    (filter, "GET /Users?filter=userName eq ...")
                 } else {
-                    format!("externalId eq \"{}\"", data::external_id(user))
+                    let filter = format!("externalId eq \"{}\"", data::external_id(user));
+                    (filter, "GET /Users?filter=externalId eq ...")
                 };
                 let path = format!("{base}/Users?filter={}", encode_query_value(&filter));
                 template.write(out, "GET", &path, None);
-                format!("GET /Users?filter={filter}")
+                description
             }
             Scenario::Page => {
                 let last_start = user_count.saturating_sub(100) as u64 + 1;
                 let start = 1 + self.rng.below(last_start);
                 let path = format!("{base}/Users?startIndex={start}&count=100");
                 template.write(out, "GET", &path, None);
-                "GET /Users?startIndex=N&count=100".into()
+                "GET /Users?startIndex=N&count=100"
             }
             Scenario::FamilyNameSw => {
-                let family = data::FAMILY_NAMES
-                    .get(
-                        usize::try_from(self.rng.below(data::FAMILY_NAMES.len() as u64))
-                            .unwrap_or_default(),
-                    )
-                    .copied()
-                    .unwrap_or("Abbott");
+                let family = data::pick(data::FAMILY_NAMES, self.rng.next_u64());
                 let filter = format!(
                     "name.familyName sw \"{}\"",
                     family.get(..3).unwrap_or(family)
@@ -399,7 +395,7 @@ impl Worker {
                     encode_query_value(&filter)
                 );
                 template.write(out, "GET", &path, None);
-                format!("GET /Users?filter={filter}&count=100")
+                "GET /Users?filter=name.familyName sw ...&count=100"
             }
             Scenario::PatchGivenName => {
                 let id = user_id(self.random_user());
@@ -409,14 +405,14 @@ impl Worker {
                 ]));
                 let body = serde_json::to_vec(&body).unwrap_or_default();
                 template.write(out, "PATCH", &format!("{base}/Users/{id}"), Some(&body));
-                "PATCH /Users/{id} name.givenName".into()
+                "PATCH /Users/{id} name.givenName"
             }
             Scenario::GroupMember => self.write_member_change(out, base, template, &dataset),
             Scenario::Create => {
                 let index = self.creations.fetch_add(1, Ordering::Relaxed);
                 let body = serde_json::to_vec(&data::user(index)).unwrap_or_default();
                 template.write(out, "POST", &format!("{base}/Users"), Some(&body));
-                "POST /Users".into()
+                "POST /Users"
             }
         }
     }
@@ -430,7 +426,7 @@ impl Worker {
         base: &str,
         template: &RequestTemplate,
         dataset: &Dataset,
-    ) -> String {
+    ) -> &'static str {
         let groups = dataset.group_ids.len();
         let (group, user, add) = match self.pending_removal {
             Some((group, user)) => (group, user, false),
@@ -464,9 +460,9 @@ impl Worker {
         );
         self.pending_removal = add.then_some((group, user));
         if add {
-            "PATCH /Groups/{id} add member".into()
+            "PATCH /Groups/{id} add member"
         } else {
-            "PATCH /Groups/{id} remove member".into()
+            "PATCH /Groups/{id} remove member"
         }
     }
 
