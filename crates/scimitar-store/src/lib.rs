@@ -9,7 +9,7 @@
 //! - [`Query`] / [`Page`]: filter, sort, index or cursor paging, projection.
 //! - [`StoreError`]: typed failures with their HTTP status and SCIM `scimType`.
 //! - [`MemoryStore`]: the reference implementation of both traits.
-//! - [`meta`], [`derive`] and [`NewEvent`]: helpers so every store spells ids,
+//! - [`meta`], [`derive`](mod@derive) and [`NewEvent`]: helpers so every store spells ids,
 //!   versions, timestamps, managers, derived teams and events the same way.
 //! - `testkit` (feature `testkit`): the contract as checks, one per rule, to run
 //!   against any store with `store_contract_tests!`.
