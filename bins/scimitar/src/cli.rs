@@ -27,6 +27,10 @@ pub(crate) enum Command {
         /// The address to listen on [default: 127.0.0.1:8080]
         #[arg(long, env = "SCIMITAR_LISTEN", value_name = "ADDR")]
         listen: Option<String>,
+        /// Serve the admin API (/admin/tenants/TENANT/log) to the admin token with
+        /// this hash (`scimitar admin token issue` prints both).
+        #[arg(long, env = "SCIMITAR_ADMIN_TOKEN_HASH", value_name = "HASH")]
+        admin_token_hash: Option<String>,
     },
     /// Bring the database schema up to date, and exit.
     Migrate,
@@ -39,6 +43,27 @@ pub(crate) enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Manage a tenant's webhooks (its change events, POSTed and signed).
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
+    /// Show a tenant's provisioning log, newest first.
+    Log {
+        /// The tenant id.
+        tenant: String,
+        /// How many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Only failed requests.
+        #[arg(long)]
+        errors: bool,
+    },
+    /// The admin API's credential.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
     },
     /// Parse a SCIM filter and print it fully parenthesised (exit code 1 if invalid).
     Filter {
@@ -69,6 +94,99 @@ pub(crate) enum TenantCommand {
         /// The tenant id.
         id: String,
     },
+    /// Show a tenant's settings, after applying the changes given (running servers
+    /// notice within the token cache time).
+    Settings(SettingsArgs),
+}
+
+/// `scimitar tenant settings`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SettingsArgs {
+    /// The tenant id.
+    pub(crate) id: String,
+    /// Replace the whole settings object with this JSON.
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["teams", "deletion", "rate_limit", "schema_override"])]
+    pub(crate) set_json: Option<String>,
+    /// Where teams (Groups) come from: pushed by the IdP, or derived from users'
+    /// Enterprise department (read-only over SCIM). Switching rebuilds them.
+    #[arg(long, value_enum)]
+    pub(crate) teams: Option<TeamsArg>,
+    /// What joins organization and department in a derived team's name.
+    #[arg(long, requires = "teams", value_name = "S")]
+    pub(crate) separator: Option<String>,
+    /// What DELETE /Users/{id} does.
+    #[arg(long, value_enum)]
+    pub(crate) deletion: Option<DeletionArg>,
+    /// Requests per second the tenant may make (bursts of twice that); 0 returns to
+    /// the server's limit.
+    #[arg(long, value_name = "N")]
+    pub(crate) rate_limit: Option<u32>,
+    /// Add (or replace, by id) an RFC 7643 schema document from FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) schema_override: Option<PathBuf>,
+}
+
+/// `--teams`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum TeamsArg {
+    /// Groups as the identity provider pushes them.
+    Groups,
+    /// Teams from the users' department.
+    Department,
+}
+
+/// `--deletion`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DeletionArg {
+    /// Remove the user for good.
+    Delete,
+    /// Keep the user for audit, invisible over SCIM.
+    Archive,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WebhookCommand {
+    /// Add a webhook; prints its secret once when it is generated.
+    Add {
+        /// The tenant id.
+        tenant: String,
+        /// Where events are POSTed.
+        url: String,
+        /// The signing secret [default: 32 random bytes, printed once]
+        #[arg(long)]
+        secret: Option<String>,
+        /// Its name among the tenant's webhooks [default: hook-N]
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// List a tenant's webhooks (never their secrets).
+    List {
+        /// The tenant id.
+        tenant: String,
+    },
+    /// Remove a webhook.
+    Remove {
+        /// The tenant id.
+        tenant: String,
+        /// The webhook id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Manage the admin token.
+    Token {
+        #[command(subcommand)]
+        command: AdminTokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminTokenCommand {
+    /// Print a new admin token (first line, shown once) and the hash to configure
+    /// the server with (second line: --admin-token-hash or admin_token_hash).
+    Issue,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,8 +2,12 @@
 
 use std::path::Path;
 
+use std::time::Duration;
+
+use scimitar_actix::webhook::WebhookOptions;
 use scimitar_actix::Limits;
 use scimitar_schema::Policy;
+use scimitar_store::hooks::Backoff;
 use serde::Deserialize;
 
 use crate::cli::{Cli, Command};
@@ -40,16 +44,58 @@ pub(crate) enum ConfigError {
 ///
 /// [policy]
 /// unknown_attributes = "reject"
+///
+/// admin_token_hash = "sha256:..."   # from `scimitar admin token issue`
+///
+/// [webhooks]                        # every key optional; these are the defaults
+/// poll_interval_ms = 1000
+/// retry_initial_ms = 1000
+/// retry_max_ms = 300000
+/// timeout_ms = 10000
+/// lease_ms = 60000
+/// refresh_ms = 10000
 /// ```
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileSettings {
     listen: Option<String>,
     database_url: Option<String>,
+    admin_token_hash: Option<String>,
     #[serde(default)]
     limits: Option<Limits>,
     #[serde(default)]
     policy: Option<Policy>,
+    #[serde(default)]
+    webhooks: WebhookSettings,
+}
+
+/// The `[webhooks]` table: delivery pacing, in milliseconds.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookSettings {
+    poll_interval_ms: Option<u64>,
+    retry_initial_ms: Option<u64>,
+    retry_max_ms: Option<u64>,
+    timeout_ms: Option<u64>,
+    lease_ms: Option<u64>,
+    refresh_ms: Option<u64>,
+}
+
+impl WebhookSettings {
+    fn options(&self) -> WebhookOptions {
+        let mut options = WebhookOptions::default();
+        let ms = Duration::from_millis;
+        let dispatch = &mut options.dispatch;
+        dispatch.poll_interval = self.poll_interval_ms.map_or(dispatch.poll_interval, ms);
+        dispatch.backoff = Backoff {
+            initial: self.retry_initial_ms.map_or(dispatch.backoff.initial, ms),
+            max: self.retry_max_ms.map_or(dispatch.backoff.max, ms),
+        };
+        dispatch.lease_ttl = self.lease_ms.map_or(dispatch.lease_ttl, ms);
+        options.timeout = self.timeout_ms.map_or(options.timeout, ms);
+        options.refresh = self.refresh_ms.map_or(options.refresh, ms);
+        options
+    }
 }
 
 /// The settings in force.
@@ -59,6 +105,9 @@ pub(crate) struct Settings {
     pub(crate) database_url: String,
     pub(crate) limits: Limits,
     pub(crate) policy: Policy,
+    /// The digest of the admin token; the admin API is off without it.
+    pub(crate) admin_token_hash: Option<String>,
+    pub(crate) webhooks: WebhookOptions,
 }
 
 impl Settings {
@@ -67,9 +116,12 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileSettings::default(),
         };
-        let listen = match &cli.command {
-            Command::Serve { listen } => listen.clone(),
-            _ => None,
+        let (listen, admin_token_hash) = match &cli.command {
+            Command::Serve {
+                listen,
+                admin_token_hash,
+            } => (listen.clone(), admin_token_hash.clone()),
+            _ => (None, None),
         };
         Ok(Settings {
             listen: listen
@@ -82,6 +134,8 @@ impl Settings {
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             limits: file.limits.unwrap_or_default(),
             policy: file.policy.unwrap_or_default(),
+            admin_token_hash: admin_token_hash.or(file.admin_token_hash),
+            webhooks: file.webhooks.options(),
         })
     }
 }
@@ -136,6 +190,24 @@ mod tests {
         let settings = Settings::load(&cli).unwrap();
         assert_eq!(settings.listen, "127.0.0.1:1");
         assert_eq!(settings.database_url, "sqlite://cli.db");
+    }
+
+    #[test]
+    fn webhook_pacing_and_admin_hash_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scimitar.toml");
+        std::fs::write(
+            &path,
+            "admin_token_hash = \"sha256:ab\"\n[webhooks]\nretry_initial_ms = 5\nlease_ms = 900\n",
+        )
+        .unwrap();
+        let cli = Cli::parse_from(["scimitar", "--config", path.to_str().unwrap(), "serve"]);
+        let settings = Settings::load(&cli).unwrap();
+        assert_eq!(settings.admin_token_hash.as_deref(), Some("sha256:ab"));
+        let dispatch = &settings.webhooks.dispatch;
+        assert_eq!(dispatch.backoff.initial, Duration::from_millis(5));
+        assert_eq!(dispatch.backoff.max, Duration::from_secs(300));
+        assert_eq!(dispatch.lease_ttl, Duration::from_millis(900));
     }
 
     #[test]

@@ -4,12 +4,17 @@
 //! scimitar serve                      # serve SCIM on 127.0.0.1:8080 over ./scimitar.db
 //! scimitar tenant add acme            # another tenant
 //! scimitar token issue acme --label entra-prod
+//! scimitar tenant settings acme --deletion archive --rate-limit 20
+//! scimitar webhook add acme https://hooks.example.com/scim   # prints the signing secret
+//! scimitar log acme --errors          # why did the IdP's requests fail?
+//! scimitar admin token issue          # the admin API's token and its hash
 //! scimitar filter 'userName eq "bjensen" and active eq true'
 //! ```
 //!
 //! Settings come from, in order of precedence: command-line options, `SCIMITAR_*`
 //! environment variables, the TOML file named by `--config`, then defaults.
 
+mod admin;
 mod cli;
 mod config;
 mod serve;
@@ -18,9 +23,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, TenantCommand, TokenCommand};
+use cli::{AdminCommand, AdminTokenCommand, Cli, Command, TenantCommand, TokenCommand};
 use config::Settings;
 use scimitar_diesel::{DieselStore, OpenOptions};
+use scimitar_store::provisioning_log::LogQuery;
 use scimitar_store::{StoreError, TenantStore};
 
 /// Why a command failed; printed as `scimitar: <message>`.
@@ -32,6 +38,10 @@ enum Failure {
     Store(#[from] StoreError),
     #[error(transparent)]
     Token(#[from] scimitar_actix::TokenError),
+    #[error(transparent)]
+    Settings(#[from] admin::SettingsFailure),
+    #[error(transparent)]
+    AdminHash(#[from] scimitar_actix::AdminHashError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
     /// Already reported to the user (e.g. a filter error with its caret).
@@ -56,6 +66,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Filter { expression } = &cli.command {
         return print_filter(expression);
     }
+    if let Command::Admin {
+        command: AdminCommand::Token {
+            command: AdminTokenCommand::Issue,
+        },
+    } = &cli.command
+    {
+        let (token, hash) = scimitar_actix::issue_admin_token();
+        println!("{token}\n{hash}");
+        return Ok(());
+    }
     let settings = Settings::load(&cli)?;
     actix_web::rt::System::new().block_on(async move {
         // One connection is plenty for an admin command, and it keeps the pool from
@@ -73,9 +93,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 println!("database {} is up to date", store.backend());
                 Ok(())
             }
+            Command::Tenant {
+                command: TenantCommand::Settings(args),
+            } => admin::settings(&open()?, args, &settings.policy).await,
             Command::Tenant { command } => tenant(&open()?, command).await,
             Command::Token { command } => token(&open()?, command).await,
-            Command::Filter { .. } => Ok(()),
+            Command::Webhook { command } => admin::webhook(&open()?, command).await,
+            Command::Log {
+                tenant,
+                limit,
+                errors,
+            } => {
+                let query = LogQuery {
+                    limit,
+                    errors_only: errors,
+                };
+                admin::log(&open()?, &tenant, query).await
+            }
+            Command::Filter { .. } | Command::Admin { .. } => Ok(()),
         }
     })
 }
@@ -119,6 +154,7 @@ async fn tenant(store: &DieselStore, command: TenantCommand) -> Result<(), Failu
             store.set_tenant_enabled(&id, false).await?;
             println!("tenant {id} disabled (running servers notice within the token cache time)");
         }
+        TenantCommand::Settings(_) => {}
     }
     Ok(())
 }

@@ -3,7 +3,10 @@
 use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError};
-use scimitar_actix::{issue_token, ScimError, ScimService, SCIM_JSON};
+use std::sync::Arc;
+
+use scimitar_actix::webhook::Webhooks;
+use scimitar_actix::{issue_token, AdminApi, ScimError, ScimService, SCIM_JSON};
 use scimitar_diesel::DieselStore;
 use scimitar_store::TenantStore;
 use serde_json::json;
@@ -19,19 +22,32 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     log::info!("database {} ready", store.backend());
     let first_token = first_start(&store).await?;
 
+    let shared = Arc::new(store.clone());
     let service = ScimService::new(store.clone())
         .policy(settings.policy.clone())
-        .limits(settings.limits.clone());
+        .limits(settings.limits.clone())
+        .provisioning_log(Arc::clone(&shared));
+    let admin = match &settings.admin_token_hash {
+        Some(hash) => Some(AdminApi::new(Arc::clone(&shared), hash)?),
+        None => None,
+    };
+    let webhooks = Webhooks::new(Arc::clone(&shared), shared)
+        .options(settings.webhooks.clone())
+        .spawn();
     let probe = Data::new(store);
     let server = HttpServer::new(move || {
-        App::new()
+        let app = App::new()
             .wrap(from_fn(scimitar_actix::log_request))
             .app_data(probe.clone())
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .service(service.scope("/scim/v2"))
-            .service(service.tenant_scope("/tenants/{tenant}/scim/v2"))
-            .default_service(web::to(not_found))
+            .service(service.tenant_scope("/tenants/{tenant}/scim/v2"));
+        let app = match &admin {
+            Some(admin) => app.service(admin.scope("/admin")),
+            None => app,
+        };
+        app.default_service(web::to(not_found))
     })
     .bind(&settings.listen)?;
     let address = server
@@ -49,6 +65,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     }
     println!("scimitar listening on {base_url}");
     server.run().await?;
+    webhooks.stop().await;
     Ok(())
 }
 

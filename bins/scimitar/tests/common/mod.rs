@@ -13,6 +13,7 @@ pub use idp::*;
 
 #[path = "../../../../crates/scimitar-actix/tests/idp/mod.rs"]
 mod idp;
+pub mod receiver;
 
 /// The PostgreSQL database of the tests.
 pub fn postgres_url() -> String {
@@ -74,6 +75,11 @@ impl Database {
     pub fn serve(&self) -> Server {
         Server::start(&self.url)
     }
+
+    /// A server with more command-line arguments (`--config FILE`...).
+    pub fn serve_with(&self, args: &[&str]) -> Server {
+        Server::start_with(&self.url, args)
+    }
 }
 
 /// A running `scimitar serve`; killed when dropped.
@@ -87,6 +93,10 @@ pub struct Server {
 
 impl Server {
     pub fn start(database_url: &str) -> Server {
+        Server::start_with(database_url, &[])
+    }
+
+    pub fn start_with(database_url: &str, args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_scimitar"))
             .args([
                 "serve",
@@ -95,6 +105,7 @@ impl Server {
                 "--database-url",
                 database_url,
             ])
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -122,6 +133,11 @@ impl Server {
             base,
             first_token,
         }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn origin(&self) -> String {
+        self.base.trim_end_matches("/scim/v2").to_owned()
     }
 
     /// A client of this server with `token`.

@@ -1,0 +1,229 @@
+//! The administration commands over tenant settings, webhooks and the
+//! provisioning log.
+
+use std::fmt::Write as _;
+
+use rand::RngCore;
+use scimitar_diesel::DieselStore;
+use scimitar_schema::{Policy, Registry};
+use scimitar_store::provisioning_log::{LogQuery, ProvisioningLog};
+use scimitar_store::{
+    DeletionMode, RateLimit, Scope, Store, TeamMode, TenantSettings, TenantStore, Webhook,
+};
+use serde_json::Value;
+
+use crate::cli::{DeletionArg, SettingsArgs, TeamsArg, WebhookCommand};
+use crate::Failure;
+
+/// Why a settings change was refused.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SettingsFailure {
+    #[error("--set-json is not JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    #[error(transparent)]
+    Settings(#[from] scimitar_store::SettingsError),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a schema document: {source}")]
+    Schema {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("the schema overrides do not apply: {0}")]
+    Registry(#[from] scimitar_schema::RegistryError),
+    #[error("tenant {tenant} has no webhook {id}")]
+    NoWebhook { tenant: String, id: String },
+    #[error("tenant {tenant} already has a webhook {id}")]
+    DuplicateWebhook { tenant: String, id: String },
+}
+
+async fn load(store: &DieselStore, tenant: &str) -> Result<TenantSettings, Failure> {
+    let tenant = store.get_tenant(tenant).await?;
+    Ok(TenantSettings::from_value(&tenant.settings).map_err(SettingsFailure::from)?)
+}
+
+/// `scimitar tenant settings`.
+pub(crate) async fn settings(
+    store: &DieselStore,
+    args: SettingsArgs,
+    policy: &Policy,
+) -> Result<(), Failure> {
+    let before = load(store, &args.id).await?;
+    let mut settings = match &args.set_json {
+        Some(json) => {
+            let value: Value = serde_json::from_str(json).map_err(SettingsFailure::Json)?;
+            TenantSettings::from_value(&value).map_err(SettingsFailure::from)?
+        }
+        None => before.clone(),
+    };
+    if let Some(teams) = args.teams {
+        settings.teams = match teams {
+            TeamsArg::Groups => TeamMode::Groups,
+            TeamsArg::Department => TeamMode::Department {
+                separator: args.separator.clone().unwrap_or_else(|| " / ".into()),
+            },
+        };
+    }
+    if let Some(deletion) = args.deletion {
+        settings.deletion = match deletion {
+            DeletionArg::Delete => DeletionMode::Delete,
+            DeletionArg::Archive => DeletionMode::Archive,
+        };
+    }
+    if let Some(per_second) = args.rate_limit {
+        settings.rate_limit = (per_second > 0).then(|| RateLimit {
+            per_second,
+            burst: per_second.saturating_mul(2),
+        });
+    }
+    if let Some(path) = &args.schema_override {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsFailure::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let document: Value =
+            serde_json::from_str(&text).map_err(|source| SettingsFailure::Schema {
+                path: shown,
+                source,
+            })?;
+        let id = document.get("id").cloned();
+        settings
+            .schema_overrides
+            .retain(|existing| id.is_none() || existing.get("id") != id.as_ref());
+        settings.schema_overrides.push(document);
+    }
+    // Refuse overrides that would not build, rather than have servers ignore them.
+    let registry = settings
+        .registry(&Registry::builtin())
+        .map_err(SettingsFailure::from)?;
+    if settings != before {
+        store
+            .set_tenant_settings(&args.id, settings.to_value())
+            .await?;
+    }
+    if settings.teams != before.teams {
+        let scope = Scope::new(&args.id, &registry, policy).with_settings(&settings);
+        let rebuilt = store.rebuild_teams(&scope).await?;
+        println!(
+            "teams rebuilt: {} teams ({} created, {} changed, {} removed)",
+            rebuilt.teams, rebuilt.created, rebuilt.changed, rebuilt.removed
+        );
+    }
+    println!("{}", shown_settings(&settings));
+    Ok(())
+}
+
+/// The settings as JSON, webhook secrets left out.
+fn shown_settings(settings: &TenantSettings) -> String {
+    let mut value = settings.to_value();
+    if let Some(Value::Array(webhooks)) = value.get_mut("webhooks") {
+        for webhook in webhooks.iter_mut().filter_map(Value::as_object_mut) {
+            webhook.insert("secret".into(), Value::String("<hidden>".into()));
+        }
+    }
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+/// `scimitar webhook ...`.
+pub(crate) async fn webhook(store: &DieselStore, command: WebhookCommand) -> Result<(), Failure> {
+    match command {
+        WebhookCommand::Add {
+            tenant,
+            url,
+            secret,
+            id,
+        } => {
+            let mut settings = load(store, &tenant).await?;
+            let id = id.unwrap_or_else(|| {
+                (1..)
+                    .map(|n| format!("hook-{n}"))
+                    .find(|id| settings.webhooks.iter().all(|hook| &hook.id != id))
+                    .unwrap_or_default()
+            });
+            if settings.webhooks.iter().any(|hook| hook.id == id) {
+                return Err(SettingsFailure::DuplicateWebhook { tenant, id }.into());
+            }
+            let generated = secret.is_none();
+            let secret = secret.unwrap_or_else(random_secret);
+            settings.webhooks.push(Webhook {
+                id: id.clone(),
+                url: url.clone(),
+                secret: secret.clone(),
+                enabled: true,
+            });
+            store
+                .set_tenant_settings(&tenant, settings.to_value())
+                .await?;
+            println!("webhook {id} of tenant {tenant} posts to {url}");
+            if generated {
+                println!("signing secret (shown only this once): {secret}");
+            }
+        }
+        WebhookCommand::List { tenant } => {
+            for hook in load(store, &tenant).await?.webhooks {
+                let state = if hook.enabled { "enabled" } else { "disabled" };
+                println!("{}\t{state}\t{}", hook.id, hook.url);
+            }
+        }
+        WebhookCommand::Remove { tenant, id } => {
+            let mut settings = load(store, &tenant).await?;
+            let count = settings.webhooks.len();
+            settings.webhooks.retain(|hook| hook.id != id);
+            if settings.webhooks.len() == count {
+                return Err(SettingsFailure::NoWebhook { tenant, id }.into());
+            }
+            store
+                .set_tenant_settings(&tenant, settings.to_value())
+                .await?;
+            println!("webhook {id} of tenant {tenant} removed");
+        }
+    }
+    Ok(())
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// `scimitar log TENANT`: a table, newest first.
+pub(crate) async fn log(store: &DieselStore, tenant: &str, query: LogQuery) -> Result<(), Failure> {
+    store.get_tenant(tenant).await?;
+    let entries = store.recent(tenant, &query).await?;
+    let mut table = String::from("TIME\tSTATUS\tOPERATION\tRESOURCE\tCLIENT\tDETAIL\n");
+    for entry in entries {
+        let resource = match (&entry.resource_type, &entry.resource_id) {
+            (Some(kind), Some(id)) => format!("{kind}/{id}"),
+            (Some(kind), None) => kind.clone(),
+            _ => "-".into(),
+        };
+        let client = match (&entry.token_label, &entry.token_id) {
+            (Some(label), _) => label.clone(),
+            (None, Some(id)) => id.clone(),
+            (None, None) => "-".into(),
+        };
+        let client = match &entry.user_agent {
+            Some(agent) => format!("{client} ({agent})"),
+            None => client,
+        };
+        let status = match &entry.scim_type {
+            Some(scim_type) => format!("{} {scim_type}", entry.status),
+            None => entry.status.to_string(),
+        };
+        let _ = writeln!(
+            table,
+            "{}\t{status}\t{} {}\t{resource}\t{client}\t{}",
+            scimitar_store::meta::format_timestamp(entry.at),
+            entry.method,
+            entry.operation,
+            entry.detail.as_deref().unwrap_or("")
+        );
+    }
+    print!("{table}");
+    Ok(())
+}
