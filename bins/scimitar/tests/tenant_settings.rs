@@ -1,0 +1,248 @@
+//! Tenant settings, the provisioning log and the admin API through the real
+//! server, on SQLite and PostgreSQL.
+
+mod common;
+
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{expect, expect_error, Database, ENTERPRISE, GROUP, PATCH_OP, USER};
+use serde_json::{json, Value};
+
+const ACME: &str = "urn:example:params:scim:schemas:extension:acme:2.0:User";
+
+/// Settings changes apply to the next request (no credential cache), and the
+/// admin API is on with `admin_hash`.
+fn config(dir: &tempfile::TempDir, admin_hash: &str) -> PathBuf {
+    let path = dir.path().join("scimitar.toml");
+    std::fs::write(
+        &path,
+        format!("admin_token_hash = \"{admin_hash}\"\n[limits]\ntoken_cache_seconds = 0\n"),
+    )
+    .expect("write the config");
+    path
+}
+
+fn admin_token(database: &Database) -> (String, String) {
+    let issued = database.cli(&["admin", "token", "issue"]);
+    let mut lines = issued.lines();
+    let token = lines.next().expect("a token").to_owned();
+    let hash = lines.next().expect("a hash").to_owned();
+    assert!(
+        token.starts_with("scimadm_") && hash.starts_with("sha256:"),
+        "{issued}"
+    );
+    (token, hash)
+}
+
+fn settings_apply_over_http(database: Database) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, admin_hash) = admin_token(&database);
+    let config = config(&dir, &admin_hash);
+    let (tenant, token) = database.tenant();
+    let (limited, limited_token) = database.tenant();
+    let schema = dir.path().join("acme.json");
+    std::fs::write(
+        &schema,
+        json!({"id": ACME, "name": "Acme", "attributes": [
+            {"name": "badge", "type": "integer", "multiValued": false}]})
+        .to_string(),
+    )
+    .expect("write the schema");
+    let shown = database.cli(&[
+        "tenant",
+        "settings",
+        &tenant,
+        "--schema-override",
+        schema.to_str().expect("path"),
+    ]);
+    assert!(shown.contains(ACME), "{shown}");
+    database.cli(&["tenant", "settings", &limited, "--rate-limit", "1"]);
+    let server = database.serve_with(&["--config", config.to_str().expect("path")]);
+    let client = server.client(&token);
+
+    // Schema overrides: the tenant's /Schemas, and values of the new type.
+    let schemas = client.get("/Schemas");
+    let ids: Vec<&str> = expect(&schemas, 200)["Resources"]
+        .as_array()
+        .expect("schemas")
+        .iter()
+        .filter_map(|schema| schema["id"].as_str())
+        .collect();
+    assert!(ids.contains(&ACME), "{ids:?}");
+    let user = json!({"schemas": [USER, ACME], "userName": "badged", ACME: {"badge": 7}});
+    let created = client.post("/Users", &user);
+    assert_eq!(expect(&created, 201)[ACME]["badge"], 7);
+
+    // A retried create answers 201 with the first one's resource.
+    let boss = json!({"schemas": [USER], "userName": "boss", "displayName": "The Boss"});
+    let first = client.post("/Users", &boss);
+    let again = client.post("/Users", &boss);
+    let boss_id = expect(&first, 201)["id"].as_str().expect("id").to_owned();
+    assert_eq!(expect(&again, 201)["id"], boss_id.as_str());
+
+    // The manager, set as Entra ID does, comes back with displayName and $ref.
+    let report_id = expect(&created, 201)["id"].as_str().expect("id").to_owned();
+    let patch = json!({"schemas": [PATCH_OP], "Operations": [{"op": "Add",
+        "path": format!("{ENTERPRISE}:manager"), "value": boss_id}]});
+    expect(
+        &client.send("PATCH", &format!("/Users/{report_id}"), Some(&patch)),
+        200,
+    );
+    let read = client.get(&format!("/Users/{report_id}"));
+    let manager = &expect(&read, 200)[ENTERPRISE]["manager"];
+    assert_eq!(manager["value"], boss_id.as_str());
+    assert_eq!(manager["displayName"], "The Boss");
+    assert_eq!(
+        manager["$ref"],
+        format!("{}/Users/{boss_id}", server.base).as_str()
+    );
+
+    // Derived teams make Groups read-only.
+    database.cli(&["tenant", "settings", &tenant, "--teams", "department"]);
+    let group = json!({"schemas": [GROUP], "displayName": "Sales"});
+    let refused = client.post("/Groups", &group);
+    expect_error(&refused, 400);
+    assert_eq!(refused.body["scimType"], "mutability");
+    database.cli(&["tenant", "settings", &tenant, "--teams", "groups"]);
+    expect(&client.post("/Groups", &group), 201);
+
+    // Archive deletion: gone from SCIM.
+    database.cli(&["tenant", "settings", &tenant, "--deletion", "archive"]);
+    let delete = client.send("DELETE", &format!("/Users/{report_id}"), None);
+    assert_eq!(delete.status, 204, "{}", delete.text);
+    expect_error(&client.get(&format!("/Users/{report_id}")), 404);
+
+    // The rate-limited tenant: a burst of 2, then 429 with Retry-After.
+    let limited_client = server.client(&limited_token);
+    let statuses: Vec<u16> = (0..4)
+        .map(|_| limited_client.get("/Users?count=0").status)
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let throttled = ureq::get(&format!("{}/Users", server.base))
+        .set("Authorization", &format!("Bearer {limited_token}"))
+        .call();
+    match throttled {
+        Err(ureq::Error::Status(429, response)) => {
+            let retry_after: u64 = response
+                .header("Retry-After")
+                .and_then(|value| value.parse().ok())
+                .expect("Retry-After seconds");
+            assert!(retry_after >= 1);
+            let body: Value = response.into_json().expect("a SCIM error body");
+            assert_eq!(body["status"], "429");
+        }
+        other => panic!("expected 429, got {other:?}"),
+    }
+    // Other tenants are not limited.
+    assert!((0..4).all(|_| client.get("/Users?count=0").status == 200));
+}
+
+#[test]
+fn settings_apply_over_http_on_sqlite() {
+    settings_apply_over_http(Database::sqlite());
+}
+
+#[test]
+fn settings_apply_over_http_on_postgres() {
+    settings_apply_over_http(Database::postgres());
+}
+
+/// Runs `scimitar log` until its output satisfies `done` (entries are written
+/// after the response, in the background).
+fn log_until(database: &Database, args: &[&str], done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let output = database.cli(args);
+        if done(&output) || Instant::now() > deadline {
+            return output;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn requests_are_logged_for_the_admin(database: Database) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (admin, admin_hash) = admin_token(&database);
+    let config = config(&dir, &admin_hash);
+    let (tenant, token) = database.tenant();
+    let server = database.serve_with(&["--config", config.to_str().expect("path")]);
+    let client = server.client(&token);
+    let user =
+        |external: &str| json!({"schemas": [USER], "userName": "dup", "externalId": external});
+    let created = client.post("/Users", &user("1"));
+    let id = expect(&created, 201)["id"].as_str().expect("id").to_owned();
+    expect_error(&client.post("/Users", &user("2")), 409);
+    expect_error(&client.get("/Users?filter=nickName+zz+%22x%22"), 400);
+    let patch = json!({"schemas": [PATCH_OP], "Operations": [
+        {"op": "Replace", "path": "active", "value": "False"},
+        {"op": "replace", "value": {"password": "hunter2"}}]});
+    expect(
+        &client.send("PATCH", &format!("/Users/{id}"), Some(&patch)),
+        200,
+    );
+
+    let errors = log_until(&database, &["log", &tenant, "--errors"], |out| {
+        out.contains("uniqueness") && out.contains("invalidFilter")
+    });
+    assert!(errors.starts_with("TIME\tSTATUS"), "{errors}");
+    assert!(
+        errors.contains("409 uniqueness\tPOST create\tUsers\ttest"),
+        "{errors}"
+    );
+    assert!(errors.contains("userName is already in use"), "{errors}");
+    assert!(!errors.contains("PATCH"), "only failures: {errors}");
+    let all = log_until(&database, &["log", &tenant, "--limit", "10"], |out| {
+        out.contains("PATCH")
+    });
+    assert!(
+        all.contains(&format!(
+            "200\tPATCH patch replace:active replace:(password)\tUsers/{id}"
+        )),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!("201\tPOST create\tUsers/{id}")),
+        "{all}"
+    );
+    let secret = token.rsplit('_').next().expect("secret");
+    assert!(!all.contains(secret) && !all.contains("hunter2"), "{all}");
+
+    // The admin API: the same entries, to the admin token only.
+    let url = format!(
+        "{}/admin/tenants/{tenant}/log?errors=true&limit=5",
+        server.origin()
+    );
+    let refused = ureq::get(&url)
+        .set("Authorization", &format!("Bearer {token}"))
+        .call();
+    assert!(
+        matches!(refused, Err(ureq::Error::Status(401, _))),
+        "SCIM tokens are refused"
+    );
+    let body: Value = ureq::get(&url)
+        .set("Authorization", &format!("Bearer {admin}"))
+        .call()
+        .expect("the admin log")
+        .into_json()
+        .expect("JSON");
+    let entries = body["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2, "{body}");
+    assert_eq!(entries[0]["scimType"], "invalidFilter");
+    assert_eq!(entries[1]["status"], 409);
+    assert_eq!(entries[1]["tokenLabel"], "test");
+    assert!(entries[1]["userAgent"]
+        .as_str()
+        .is_some_and(|a| a.contains("ureq")));
+}
+
+#[test]
+fn requests_are_logged_for_the_admin_on_sqlite() {
+    requests_are_logged_for_the_admin(Database::sqlite());
+}
+
+#[test]
+fn requests_are_logged_for_the_admin_on_postgres() {
+    requests_are_logged_for_the_admin(Database::postgres());
+}
