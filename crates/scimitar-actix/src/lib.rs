@@ -50,10 +50,24 @@
 //! [`ScimService::revoke_token`] is immediate in this process, and takes at most that
 //! long in others.
 //!
-//! # Logging
+//! # Tenant settings
+//!
+//! Each request runs under its tenant's settings
+//! ([`TenantSettings`](scimitar_store::TenantSettings)): its policy, its registry
+//! (the service's with its `schemaOverrides`, cached, and served by `/Schemas` and
+//! `/ResourceTypes` to authenticated requests), its team and deletion modes (passed to
+//! the store in the [`Scope`](scimitar_store::Scope)) and its `rateLimit`. A create
+//! an identity provider retries after a timeout answers 201 with the resource the
+//! first one made.
+//!
+//! # Logging, the provisioning log, the admin API, webhooks
 //!
 //! [`log_request`] logs one line per request (id, tenant, token id, method, path,
 //! status, latency), never a header or a body.
+//! [`ScimService::provisioning_log`] records every request for the tenant's admin
+//! (who, what, outcome and why), read back through [`AdminApi`] behind an admin
+//! token. [`webhook::Webhooks`] delivers each tenant's change events to the URLs of
+//! its settings, signed, in order, at least once.
 
 mod admin;
 mod auth;
