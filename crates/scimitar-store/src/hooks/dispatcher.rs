@@ -195,8 +195,17 @@ impl<S: Store, H: EventHandler, O: OutboxStore> Dispatcher<S, H, O> {
     async fn deliver_forever(&self) -> std::convert::Infallible {
         let scope = Scope::new(&self.tenant, &self.registry, &self.policy);
         let mut store_failures = 0;
+        // The lease while held: renewed as it ages, not on every poll.
+        let mut held: Option<Lease> = None;
         loop {
-            let Some(mut lease) = self.take_lease().await else {
+            let still_held = match held.as_mut() {
+                Some(lease) => self.keep_lease(lease).await,
+                None => false,
+            };
+            if !still_held {
+                held = self.take_lease().await;
+            }
+            let Some(lease) = held.as_mut() else {
                 tokio::time::sleep(self.options.poll_interval).await;
                 continue;
             };
@@ -221,7 +230,8 @@ impl<S: Store, H: EventHandler, O: OutboxStore> Dispatcher<S, H, O> {
                 continue;
             }
             for event in &events {
-                if !self.deliver(event, &mut lease).await {
+                if !self.deliver(event, lease).await {
+                    held = None;
                     break;
                 }
             }
