@@ -3,12 +3,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use scimitar_schema::{ListResponse, PatchRequest, ResourceType, SearchRequest};
 use scimitar_store::{Page, Paging, Projection, Query, Store, StoreError, TenantStore};
 use serde_json::Value;
-
-use actix_web::HttpMessage;
 
 use crate::error::ScimError;
 use crate::provisioning::PatchSummary;

@@ -90,8 +90,8 @@ mod dispatcher;
 #[cfg(feature = "dispatcher")]
 pub use dispatcher::{Backoff, DispatchOptions, Dispatcher, RunningDispatcher};
 
-/// Your reaction to a change event; a [`Dispatcher`](self#) calls it once per event,
-/// in `seq` order, until it succeeds.
+/// Your reaction to a change event; a `Dispatcher` calls it once per event, in
+/// `seq` order, until it succeeds.
 ///
 /// Implement it with `async fn`. Return [`HandlerError`] when the event could not
 /// be handled now (a database down, a remote service failing): the same event is
