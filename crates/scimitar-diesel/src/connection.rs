@@ -193,9 +193,12 @@ impl Pools {
     pub(crate) fn open(url: &str, options: &OpenOptions) -> Result<Pools, DieselError> {
         let pools = match Target::parse(url)? {
             Target::Postgres(url) => {
+                // No idle minimum: r2d2 then connects only when a caller waits for a
+                // connection, never in the background. A background libpq connect
+                // racing process exit (OpenSSL's atexit cleanup) crashed with SIGSEGV.
                 let pool = Pool::builder()
                     .max_size(options.max_connections.max(1))
-                    .min_idle(Some(1))
+                    .min_idle(Some(0))
                     .connection_timeout(options.connection_timeout)
                     .build(ConnectionManager::<PgConnection>::new(url))?;
                 Pools::Postgres(pool)
