@@ -47,6 +47,8 @@ pub struct Setup {
     pub duration: Duration,
     /// Unrecorded warm-up per scenario.
     pub warmup: Duration,
+    /// Runs per scenario and server (the table shows the median one).
+    pub repeat: u16,
 }
 
 /// The 1-minute load average, from `/proc/loadavg`.
@@ -62,7 +64,8 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
     let _ = writeln!(
         out,
         "Machine: {}. Data: {} Entra-shaped users (~1 KB), {} groups of {} members. \
-         Load: {} keep-alive connections over loopback, {} s per scenario after a {} s warm-up.\n",
+         Load: {} keep-alive connections over loopback, {} s per scenario after a {} s warm-up{}; \
+         the servers take turns, scenario by scenario.\n",
         machine(),
         count(setup.users),
         setup.groups,
@@ -70,6 +73,11 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
         setup.connections,
         setup.duration.as_secs_f64(),
         setup.warmup.as_secs_f64(),
+        if setup.repeat > 1 {
+            format!(", median of {} runs", setup.repeat)
+        } else {
+            String::new()
+        },
     );
 
     let mut header = vec!["scenario"];
@@ -400,6 +408,7 @@ mod tests {
             connections: 16,
             duration: Duration::from_secs(10),
             warmup: Duration::from_secs(1),
+            repeat: 3,
         };
         let report = render(&setup, Some(&run("ours", 1)), Some(&run("peer", 20)));
         assert!(
@@ -412,6 +421,10 @@ mod tests {
             "seeded 10 users in 1.0 s (10.0 users/s) and 1 groups in 1.0 s; peak RSS 2 MiB"
         ));
         assert!(report.contains("load average 0.50 before"));
+        assert!(
+            report.contains("1 s warm-up, median of 3 runs;"),
+            "{report}"
+        );
         assert!(
             !report.contains("load generator against"),
             "no trivial scenario ran"
