@@ -1,7 +1,7 @@
 //! [`OutboxStore`] for [`DieselStore`]: consumer checkpoints and leases in the
 //! `outbox_consumers` table, so that delivery resumes after a restart and, on
 //! PostgreSQL, several servers share the work without delivering one tenant's
-//! stream twice at once.
+//! stream twice at once; and pruning of the `events` they have all handled.
 
 use std::time::Duration;
 
@@ -139,6 +139,32 @@ impl OutboxStore for DieselStore {
                     .bind(owner);
                 conn.execute(sql)?;
                 Ok::<_, Failure>(())
+            })
+        })
+        .await
+    }
+
+    async fn prune_events(&self, tenant: &str, up_to: u64) -> Result<u64, StoreError> {
+        let tenant = tenant.to_owned();
+        self.blocking(move |pools| {
+            pools.write(|conn| {
+                // One statement, bounded by the lowest checkpoint (or `up_to` when
+                // the tenant has no consumers); `seq` is AUTOINCREMENT / IDENTITY,
+                // so deleting the newest events never lets a number come back.
+                let mut sql = Sql::new("DELETE FROM events WHERE tenant_id = ");
+                sql.bind(tenant.clone())
+                    .push(" AND seq <= ")
+                    .bind(stored(up_to))
+                    .push(
+                        " AND seq <= COALESCE((SELECT MIN(checkpoint) FROM outbox_consumers \
+                         WHERE tenant_id = ",
+                    )
+                    .bind(tenant)
+                    .push("), ")
+                    .bind(stored(up_to))
+                    .push(")");
+                let deleted = conn.execute(sql)?;
+                Ok::<_, Failure>(u64::try_from(deleted).unwrap_or(u64::MAX))
             })
         })
         .await

@@ -1,4 +1,4 @@
-//! Outbox consumers (checkpoints, leases, the dispatcher) and the provisioning log,
+//! Outbox consumers (checkpoints, leases, pruning, the dispatcher) and the provisioning log,
 //! on SQLite and PostgreSQL (`SCIMITAR_TEST_POSTGRES_URL`).
 
 use std::sync::{Arc, Mutex};
@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use scimitar_diesel::{DieselStore, OpenOptions};
 use scimitar_store::hooks::{
-    check_outbox_store, Backoff, DispatchOptions, Dispatcher, EventHandler, HandlerError,
-    OutboxStore,
+    check_event_pruning, check_outbox_store, Backoff, DispatchOptions, Dispatcher, EventHandler,
+    HandlerError, OutboxStore,
 };
 use scimitar_store::provisioning_log::{check_provisioning_log, DEFAULT_RETENTION};
 use scimitar_store::{ChangeEvent, Policy, Registry, Scope, Store};
@@ -41,6 +41,17 @@ async fn outbox_rules_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outbox_rules_on_postgres() {
     check_outbox_store(&postgres(), &tenant()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_pruning_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    check_event_pruning(&sqlite(&dir), &tenant()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_pruning_on_postgres() {
+    check_event_pruning(&postgres(), &tenant()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,8 +7,10 @@
 //!   appointments, post a webhook, sync a table of your own).
 //! - [`OutboxStore`]: where a consumer's progress is kept durably: a checkpoint per
 //!   (tenant, consumer), and a lease so that one process at a time delivers a
-//!   tenant's stream when several share a database. The Diesel store implements it
-//!   in its database; [`MemoryOutbox`] keeps it in memory.
+//!   tenant's stream when several share a database; and pruning of the events
+//!   every consumer has handled. The Diesel store implements it in its database,
+//!   the [`MemoryStore`](crate::MemoryStore) in memory; [`MemoryOutbox`] keeps
+//!   checkpoints and leases in memory beside any other [`Store`].
 //! - [`Dispatcher`] (feature `dispatcher`): reads the events after the checkpoint,
 //!   calls the handler in `seq` order, and advances the checkpoint after each
 //!   success. A failing event is retried with capped exponential backoff, never
@@ -16,6 +18,10 @@
 //!   order**. An event is handled again only when the process stopped (or lost its
 //!   lease) between the handler's success and the checkpoint write, so handlers
 //!   should be idempotent (the event's `seq` is a natural key).
+//!
+//! A store keeps every event until [`OutboxStore::prune_events`] deletes those all
+//! the tenant's consumers have handled: call it from time to time (say hourly) for
+//! each tenant, or the outbox grows with every change.
 //!
 //! ```
 //! use scimitar_store::hooks::{EventHandler, HandlerError};
@@ -46,7 +52,7 @@
 //! # #[cfg(feature = "dispatcher")]
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
 //! use std::sync::Arc;
-//! use scimitar_store::hooks::{Dispatcher, EventHandler, HandlerError, MemoryOutbox};
+//! use scimitar_store::hooks::{Dispatcher, EventHandler, HandlerError};
 //! use scimitar_store::{ChangeEvent, MemoryStore, Policy, Registry, Scope, Store};
 //!
 //! struct Print;
@@ -57,11 +63,10 @@
 //!     }
 //! }
 //!
+//! // A MemoryStore (or a DieselStore) is its own outbox; `Dispatcher::with_outbox`
+//! // keeps the progress elsewhere (a `MemoryOutbox` beside a store of your own).
 //! let store = Arc::new(MemoryStore::new());
-//! let outbox = Arc::new(MemoryOutbox::new());
-//! // A DieselStore is its own outbox: `Dispatcher::new(store, "acme", "print", Print)`.
-//! let dispatcher = Dispatcher::with_outbox(Arc::clone(&store), Arc::clone(&outbox), "acme", "print", Print);
-//! let running = dispatcher.spawn();
+//! let running = Dispatcher::new(Arc::clone(&store), "acme", "print", Print).spawn();
 //!
 //! let (registry, policy) = (Registry::builtin(), Policy::default());
 //! let scope = Scope::new("acme", &registry, &policy);
@@ -78,7 +83,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::event::ChangeEvent;
@@ -130,7 +135,8 @@ impl HandlerError {
 }
 
 /// Durable progress of outbox consumers: per (tenant, consumer), the last handled
-/// `seq` (the checkpoint) and a lease naming the one owner allowed to deliver.
+/// `seq` (the checkpoint) and a lease naming the one owner allowed to deliver; and
+/// pruning of the events every consumer has handled.
 ///
 /// A consumer is any name the application chooses (`appointments`,
 /// `webhook:audit`): each has its own checkpoint, so consumers progress
@@ -138,7 +144,9 @@ impl HandlerError {
 ///
 /// # Rules
 ///
-/// - **O1.** A new (tenant, consumer) has checkpoint 0 and no lease.
+/// - **O1.** A new (tenant, consumer) has checkpoint 0 and no lease. A consumer
+///   exists from its first [`OutboxStore::try_lease`] on, whether it got the lease
+///   or not; reading a checkpoint creates nothing.
 /// - **O2.** [`OutboxStore::try_lease`] gives the lease to `owner` until `ttl` from now
 ///   when nobody holds it, when it has expired, or when `owner` already holds it
 ///   (a renewal); it then returns the checkpoint. While another owner's lease runs
@@ -149,6 +157,13 @@ impl HandlerError {
 ///   checkpoint never moves backwards.
 /// - **O4.** [`OutboxStore::release_lease`] frees the lease if `owner` holds it, so
 ///   another owner may take it at once; the checkpoint stays.
+/// - **O5.** [`OutboxStore::prune_events`] deletes exactly the tenant's events whose
+///   `seq` is at most `up_to` and at most the checkpoint of each of the tenant's
+///   consumers (with no consumers: every event up to `up_to`), and returns how
+///   many. Other tenants' events stay, and no `seq` is ever reused: a reader of
+///   [`Store::events`](crate::Store::events) resuming after its checkpoint misses
+///   nothing, and a consumer that appears after a prune starts at the oldest event
+///   left.
 ///
 /// Expiry compares wall-clock times of the processes involved: keep their clocks
 /// synchronised (NTP) to well within the lease time.
@@ -189,14 +204,29 @@ pub trait OutboxStore: Send + Sync {
         consumer: &str,
         owner: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes `tenant`'s events up to `up_to` that all its consumers have handled
+    /// (rule O5; `u64::MAX` for every such event) and returns how many.
+    ///
+    /// Only consumers known here hold pruning back: a reader of
+    /// [`Store::events`](crate::Store::events) that keeps its position elsewhere
+    /// should pass that position as `up_to`. A consumer that never runs again (a
+    /// removed webhook) holds it back at its checkpoint for good.
+    fn prune_events(
+        &self,
+        tenant: &str,
+        up_to: u64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
-/// An [`OutboxStore`] in memory: progress is lost with the process, and leases are
-/// only shared within it. Pair it with a [`MemoryStore`](crate::MemoryStore) (whose
-/// events are lost too) in tests and demos.
+/// An [`OutboxStore`] in memory beside a [`Store`](crate::Store) that is not one
+/// itself: progress is lost with the process, and leases are only shared within
+/// it. It holds no events, so its [`OutboxStore::prune_events`] deletes nothing;
+/// a [`MemoryStore`](crate::MemoryStore) is its own outbox and prunes its events.
 #[derive(Debug, Default)]
 pub struct MemoryOutbox {
-    consumers: Mutex<HashMap<(String, String), Progress>>,
+    /// Tenant → consumer → progress; a consumer appears with its first lease (O1).
+    tenants: Mutex<HashMap<String, HashMap<String, Progress>>>,
 }
 
 #[derive(Debug, Default)]
@@ -226,22 +256,39 @@ impl MemoryOutbox {
         MemoryOutbox::default()
     }
 
-    fn with<T>(&self, tenant: &str, consumer: &str, f: impl FnOnce(&mut Progress) -> T) -> T {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, HashMap<String, Progress>>> {
         // Each update is a single assignment: a panic elsewhere cannot leave one
         // half-made, so a poisoned lock is still consistent.
-        let mut consumers = self
-            .consumers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        f(consumers
-            .entry((tenant.to_owned(), consumer.to_owned()))
-            .or_default())
+        self.tenants.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `f` applied to an existing consumer's progress; `None` for an unknown one.
+    fn existing<T>(
+        &self,
+        tenant: &str,
+        consumer: &str,
+        f: impl FnOnce(&mut Progress) -> T,
+    ) -> Option<T> {
+        let mut tenants = self.lock();
+        tenants
+            .get_mut(tenant)
+            .and_then(|consumers| consumers.get_mut(consumer))
+            .map(f)
+    }
+
+    /// The lowest checkpoint of `tenant`'s consumers; `None` when it has none.
+    pub(crate) fn lowest_checkpoint(&self, tenant: &str) -> Option<u64> {
+        let tenants = self.lock();
+        let consumers = tenants.get(tenant)?;
+        consumers.values().map(|progress| progress.checkpoint).min()
     }
 }
 
 impl OutboxStore for MemoryOutbox {
     async fn checkpoint(&self, tenant: &str, consumer: &str) -> Result<u64, StoreError> {
-        Ok(self.with(tenant, consumer, |progress| progress.checkpoint))
+        Ok(self
+            .existing(tenant, consumer, |progress| progress.checkpoint)
+            .unwrap_or(0))
     }
 
     async fn try_lease(
@@ -252,11 +299,15 @@ impl OutboxStore for MemoryOutbox {
         ttl: Duration,
     ) -> Result<Option<u64>, StoreError> {
         let now = Instant::now();
-        Ok(self.with(tenant, consumer, |progress| {
-            progress.free_for(owner, now).then(|| {
-                progress.lease = Some((owner.to_owned(), now + ttl));
-                progress.checkpoint
-            })
+        let mut tenants = self.lock();
+        let progress = tenants
+            .entry(tenant.to_owned())
+            .or_default()
+            .entry(consumer.to_owned())
+            .or_default();
+        Ok(progress.free_for(owner, now).then(|| {
+            progress.lease = Some((owner.to_owned(), now + ttl));
+            progress.checkpoint
         }))
     }
 
@@ -269,14 +320,15 @@ impl OutboxStore for MemoryOutbox {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let now = Instant::now();
-        Ok(self.with(tenant, consumer, |progress| {
+        let held = self.existing(tenant, consumer, |progress| {
             let held = progress.held_by(owner);
             if held {
                 progress.checkpoint = progress.checkpoint.max(seq);
                 progress.lease = Some((owner.to_owned(), now + ttl));
             }
             held
-        }))
+        });
+        Ok(held.unwrap_or(false))
     }
 
     async fn release_lease(
@@ -285,12 +337,16 @@ impl OutboxStore for MemoryOutbox {
         consumer: &str,
         owner: &str,
     ) -> Result<(), StoreError> {
-        self.with(tenant, consumer, |progress| {
+        self.existing(tenant, consumer, |progress| {
             if progress.held_by(owner) {
                 progress.lease = None;
             }
         });
         Ok(())
+    }
+
+    async fn prune_events(&self, _tenant: &str, _up_to: u64) -> Result<u64, StoreError> {
+        Ok(0)
     }
 }
 
@@ -361,6 +417,105 @@ pub async fn check_outbox_store<O: OutboxStore>(outbox: &O, tenant: &str) {
         .filter(|won| won.is_some())
         .count();
     assert_eq!(winners, 1, "O2: exactly one owner wins a race");
+}
+
+/// Rule O5 as one check, for a [`Store`](crate::Store) that is its own
+/// [`OutboxStore`] (feature `testkit`); panics at the first rule broken.
+///
+/// `tenant` should be new to `store`: the check writes users in that tenant and in
+/// `{tenant}-other`.
+#[cfg(feature = "testkit")]
+pub async fn check_event_pruning<S: crate::Store + OutboxStore>(store: &S, tenant: &str) {
+    use crate::{Policy, Registry, Scope};
+
+    const TTL: Duration = Duration::from_secs(60);
+    let (registry, policy) = (Registry::builtin(), Policy::default());
+    let other = format!("{tenant}-other");
+    let (scope, other_scope) = (
+        Scope::new(tenant, &registry, &policy),
+        Scope::new(&other, &registry, &policy),
+    );
+    create_users(store, &scope, &["p1", "p2", "p3", "p4"]).await;
+    create_users(store, &other_scope, &["q1"]).await;
+    let all = event_seqs(store, &scope).await;
+    let (&[first, second, third, ..], Some(&last)) = (all.as_slice(), all.last()) else {
+        panic!("four creates recorded {} events", all.len());
+    };
+    for (consumer, seq) in [("slow", second), ("fast", third)] {
+        let leased = store.try_lease(tenant, consumer, "kit", TTL).await;
+        assert!(matches!(leased, Ok(Some(_))), "O2: a free lease");
+        let set = store
+            .set_checkpoint(tenant, consumer, "kit", seq, TTL)
+            .await;
+        assert!(matches!(set, Ok(true)), "O3");
+    }
+    let prune = |tenant, up_to| store.prune_events(tenant, up_to);
+    let pruned = |result: Result<u64, StoreError>| match result {
+        Ok(count) => count,
+        Err(error) => panic!("prune_events failed: {error}"),
+    };
+    assert_eq!(store.checkpoint(tenant, "reader").await.ok(), Some(0));
+    assert_eq!(pruned(prune(tenant, first).await), 1, "O5: not after up_to");
+    assert_eq!(event_seqs(store, &scope).await, all[1..], "O5");
+    assert_eq!(
+        pruned(prune(tenant, u64::MAX).await),
+        1,
+        "O5: not after the lowest checkpoint (a checkpoint read creates no consumer)"
+    );
+    assert_eq!(event_seqs(store, &scope).await, all[2..], "O5");
+    assert_eq!(pruned(prune(tenant, u64::MAX).await), 0, "O5: nothing more");
+    assert_eq!(
+        event_seqs(store, &other_scope).await.len(),
+        1,
+        "O5: other tenants' events stay"
+    );
+
+    for consumer in ["slow", "fast"] {
+        let set = store
+            .set_checkpoint(tenant, consumer, "kit", last, TTL)
+            .await;
+        assert!(matches!(set, Ok(true)), "O3");
+    }
+    let left = u64::try_from(all.len() - 2).unwrap_or(u64::MAX);
+    assert_eq!(
+        pruned(prune(tenant, u64::MAX).await),
+        left,
+        "O5: all handled"
+    );
+    assert!(event_seqs(store, &scope).await.is_empty(), "O5");
+    create_users(store, &scope, &["p5"]).await;
+    let after = event_seqs(store, &scope).await;
+    assert!(
+        after.first().is_some_and(|&seq| seq > last),
+        "O5: no seq is reused ({after:?} after {last})"
+    );
+    assert_eq!(
+        pruned(prune(&other, u64::MAX).await),
+        1,
+        "O5: without consumers, every event up to up_to"
+    );
+    assert!(event_seqs(store, &other_scope).await.is_empty(), "O5");
+}
+
+#[cfg(feature = "testkit")]
+async fn create_users<S: crate::Store>(store: &S, scope: &crate::Scope<'_>, names: &[&str]) {
+    for name in names {
+        let user = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": name,
+        });
+        if let Err(error) = store.create(scope, "User", user).await {
+            panic!("creating user {name} failed: {error}");
+        }
+    }
+}
+
+#[cfg(feature = "testkit")]
+async fn event_seqs<S: crate::Store>(store: &S, scope: &crate::Scope<'_>) -> Vec<u64> {
+    match store.events(scope, 0, 1000).await {
+        Ok(events) => events.iter().map(|event| event.seq).collect(),
+        Err(error) => panic!("events failed: {error}"),
+    }
 }
 
 #[cfg(test)]

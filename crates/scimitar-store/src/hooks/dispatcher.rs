@@ -498,30 +498,23 @@ mod tests {
 
     #[tokio::test]
     async fn a_restarted_dispatcher_resumes_after_its_checkpoint() {
+        // The store is its own outbox here.
         let store = Arc::new(MemoryStore::new());
-        let outbox = Arc::new(MemoryOutbox::new());
         create_users(&store, "acme", &["a", "b"]).await;
-        let first = Dispatcher::with_outbox(
-            Arc::clone(&store),
-            Arc::clone(&outbox),
-            "acme",
-            "test",
-            Recorder::default(),
-        )
-        .options(fast());
+        let first = Dispatcher::new(Arc::clone(&store), "acme", "test", Recorder::default())
+            .options(fast());
         let running = first.spawn();
         for _ in 0..2000 {
-            if outbox.checkpoint("acme", "test").await.ok() == Some(2) {
+            if store.checkpoint("acme", "test").await.ok() == Some(2) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         running.stop().await;
-        assert_eq!(outbox.checkpoint("acme", "test").await.ok(), Some(2));
+        assert_eq!(store.checkpoint("acme", "test").await.ok(), Some(2));
         create_users(&store, "acme", &["c"]).await;
 
-        let second = Dispatcher::with_outbox(store, outbox, "acme", "test", Recorder::default())
-            .options(fast());
+        let second = Dispatcher::new(store, "acme", "test", Recorder::default()).options(fast());
         let (stop, stopped) = oneshot::channel::<()>();
         let run = second.run_until(async {
             let _ = stopped.await;

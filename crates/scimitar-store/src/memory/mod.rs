@@ -1,5 +1,6 @@
 //! [`MemoryStore`]: the reference implementation of [`Store`] and [`TenantStore`](crate::TenantStore).
 
+mod hooks;
 mod members;
 mod order;
 mod schema_ops;
@@ -17,7 +18,9 @@ use time::OffsetDateTime;
 
 use crate::derive;
 use crate::event::{ChangeEvent, NewEvent};
+use crate::hooks::MemoryOutbox;
 use crate::meta::{self, ResourceMeta};
+use crate::provisioning_log::MemoryLog;
 use crate::query::{Page, Paging, Query};
 use crate::schema::{PatchRequest, Projection};
 use crate::settings::DeletionMode;
@@ -36,9 +39,20 @@ const GROUP: &str = "Group";
 /// (a query scans the resource type), and atomic: every call runs start to finish
 /// under one mutex, so there are no lost updates and no uniqueness races. Use it in
 /// tests, demos, and servers that may lose their data on restart.
+///
+/// It is also its own [`OutboxStore`](crate::hooks::OutboxStore) (as a
+/// [`MemoryOutbox`] would be, and pruning its events) and
+/// [`ProvisioningLog`](crate::provisioning_log::ProvisioningLog) (as a
+/// [`MemoryLog`] keeping [`DEFAULT_RETENTION`](crate::provisioning_log::DEFAULT_RETENTION)
+/// entries per tenant), so one `Arc<MemoryStore>` serves a
+/// [`Dispatcher`](crate::hooks::Dispatcher) and the HTTP layer's log.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    /// Consumers' checkpoints and leases, under a lock of their own: never held
+    /// together with `state`'s.
+    outbox: MemoryOutbox,
+    log: MemoryLog,
 }
 
 impl MemoryStore {
