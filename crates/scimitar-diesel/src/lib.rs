@@ -21,6 +21,10 @@
 //! - **Every write is one transaction** with its outbox events; SQLite writers
 //!   take the write lock up front (`BEGIN IMMEDIATE`), PostgreSQL writers of one
 //!   tenant take turns so events are numbered in commit order.
+//! - **Outbox consumers and the provisioning log** live in the database too:
+//!   checkpoints and leases ([`OutboxStore`](scimitar_store::hooks::OutboxStore),
+//!   pruning events every consumer has handled) and the newest requests per
+//!   tenant ([`ProvisioningLog`](scimitar_store::provisioning_log::ProvisioningLog)).
 //!
 //! Calls run on Tokio's blocking pool when called inside a Tokio runtime, so the
 //! async executor never waits on the database.
@@ -77,7 +81,10 @@ use scimitar_store::StoreError;
 use sql::Sql;
 
 /// A SCIM store on SQLite or PostgreSQL: implements
-/// [`Store`](scimitar_store::Store) and [`TenantStore`](scimitar_store::TenantStore).
+/// [`Store`](scimitar_store::Store), [`TenantStore`](scimitar_store::TenantStore),
+/// [`OutboxStore`](scimitar_store::hooks::OutboxStore) (so it is its own
+/// dispatcher outbox) and
+/// [`ProvisioningLog`](scimitar_store::provisioning_log::ProvisioningLog).
 ///
 /// Cloning is cheap and shares the connection pool.
 #[derive(Debug, Clone)]

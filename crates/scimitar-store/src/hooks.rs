@@ -11,7 +11,7 @@
 //!   every consumer has handled. The Diesel store implements it in its database,
 //!   the [`MemoryStore`](crate::MemoryStore) in memory; [`MemoryOutbox`] keeps
 //!   checkpoints and leases in memory beside any other [`Store`].
-//! - [`Dispatcher`] (feature `dispatcher`): reads the events after the checkpoint,
+//! - `Dispatcher` (feature `dispatcher`): reads the events after the checkpoint,
 //!   calls the handler in `seq` order, and advances the checkpoint after each
 //!   success. A failing event is retried with capped exponential backoff, never
 //!   skipped, and blocks the events after it: delivery is **at least once, in

@@ -8,7 +8,13 @@
 //!   [`TenantSettings`]: what a tenant's settings object means.
 //! - [`Query`] / [`Page`]: filter, sort, index or cursor paging, projection.
 //! - [`StoreError`]: typed failures with their HTTP status and SCIM `scimType`.
-//! - [`MemoryStore`]: the reference implementation of both traits.
+//! - [`hooks`]: reacting to the outbox: an [`EventHandler`](hooks::EventHandler), the
+//!   `Dispatcher` that feeds it one tenant's events in order (feature
+//!   `dispatcher`), and the [`OutboxStore`](hooks::OutboxStore) keeping consumers'
+//!   checkpoints and leases and pruning handled events.
+//! - [`provisioning_log`]: one entry per SCIM request, for the tenant's admin.
+//! - [`MemoryStore`]: the reference implementation of both traits, and its own
+//!   outbox store and provisioning log.
 //! - [`meta`], [`derive`](mod@derive) and [`NewEvent`]: helpers so every store spells ids,
 //!   versions, timestamps, managers, derived teams and events the same way.
 //! - `testkit` (feature `testkit`): the contract as checks, one per rule, to run

@@ -45,7 +45,7 @@ const GROUP: &str = "Group";
 /// [`ProvisioningLog`](crate::provisioning_log::ProvisioningLog) (as a
 /// [`MemoryLog`] keeping [`DEFAULT_RETENTION`](crate::provisioning_log::DEFAULT_RETENTION)
 /// entries per tenant), so one `Arc<MemoryStore>` serves a
-/// [`Dispatcher`](crate::hooks::Dispatcher) and the HTTP layer's log.
+/// `Dispatcher` (module [`hooks`](crate::hooks)) and the HTTP layer's log.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
