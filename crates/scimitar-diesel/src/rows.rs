@@ -14,8 +14,7 @@ use crate::error::{DieselError, Failure};
 use crate::sql::{fold, Dialect, Sql, Value as Bind};
 use crate::time::from_nanos;
 
-pub(crate) const USER: &str = "User";
-pub(crate) const GROUP: &str = "Group";
+pub(crate) use scimitar_store::write::{GROUP, USER};
 
 /// Most values bound in one statement (SQLite allows 32,766, PostgreSQL 65,535).
 const CHUNK: usize = 500;

@@ -1,8 +1,8 @@
 //! What the store asks of the schema, filter and patch crates, in one place.
 
 use scimitar_filter::ast::{AttrPath, Filter};
-use scimitar_patch::{ApplyOptions, OperationError};
 use scimitar_schema::Mode;
+use scimitar_store::write::{self, Patched};
 use scimitar_store::{
     PatchRequest, Policy, Projection, Registry, Scope, StoreError, TenantSettings,
 };
@@ -32,12 +32,7 @@ impl Ctx {
 
     /// Rule 21: Groups are read-only while teams are derived.
     pub(crate) fn check_writable(&self, resource_type: &str) -> Result<(), StoreError> {
-        if resource_type == GROUP && self.settings.teams.is_derived() {
-            return Err(StoreError::ReadOnly {
-                resource_type: GROUP.to_owned(),
-            });
-        }
-        Ok(())
+        write::check_writable(&self.settings, resource_type)
     }
 
     /// The registry's name for a resource type; `UnknownResourceType` otherwise.
@@ -47,23 +42,6 @@ impl Ctx {
             .map(|rt| rt.name.clone())
             .ok_or_else(|| StoreError::UnknownResourceType(name.to_owned()))
     }
-}
-
-/// How a write changes a group's members.
-#[derive(Debug)]
-pub(crate) enum MemberChange {
-    Keep,
-    Set(Vec<String>),
-    Delta {
-        add: Vec<String>,
-        remove: Vec<String>,
-    },
-}
-
-/// A PATCH applied to a resource read without its group members.
-pub(crate) struct Patched {
-    pub(crate) resource: Value,
-    pub(crate) members: MemberChange,
 }
 
 /// Validates a client's body with the registry: the cleaned resource to store.
@@ -95,8 +73,8 @@ pub(crate) fn returns_members(ctx: &Ctx, resource_type: &str, projection: &Proje
         && projection.needs_attribute(&ctx.registry, resource_type, &AttrPath::new("members"))
 }
 
-/// Applies a PATCH. A group is passed without its members unless
-/// `with_members`: member operations then come back as a delta.
+/// Applies a PATCH with the context's registry and policy
+/// ([`write::apply_patch`]).
 pub(crate) fn apply_patch(
     ctx: &Ctx,
     resource_type: &str,
@@ -104,76 +82,14 @@ pub(crate) fn apply_patch(
     request: &PatchRequest,
     with_members: bool,
 ) -> Result<Patched, StoreError> {
-    let is_group = resource_type == GROUP;
-    let options = ApplyOptions {
-        external_members: is_group && !with_members,
-    };
-    let patched = scimitar_patch::apply_with(
+    write::apply_patch(
         &ctx.registry,
+        &ctx.policy,
         resource_type,
         resource,
         request,
-        &ctx.policy,
-        &options,
-    )?;
-    let mut resource = patched.resource;
-    let changes = patched.changes;
-    let members = if !is_group {
-        MemberChange::Keep
-    } else if with_members {
-        MemberChange::Set(take_member_ids(&mut resource)?)
-    } else {
-        let added: Vec<String> = changes
-            .members_added
-            .into_iter()
-            .map(|member| member.value)
-            .collect();
-        if changes.members_replaced {
-            MemberChange::Set(added)
-        } else {
-            MemberChange::Delta {
-                add: added,
-                remove: changes.members_removed,
-            }
-        }
-    };
-    Ok(Patched { resource, members })
-}
-
-/// Whether a PATCH failed only because it selects members by something other
-/// than their id (`members[display eq "x"]`): applying it again with the member
-/// list loaded succeeds.
-pub(crate) fn needs_member_list(error: &StoreError) -> bool {
-    matches!(
-        error,
-        StoreError::Patch(error)
-            if matches!(error.reason(), Some(OperationError::MembersNeedList { .. }))
+        with_members,
     )
-}
-
-/// Removes a group's `members` from its body and returns their ids.
-pub(crate) fn take_member_ids(body: &mut Value) -> Result<Vec<String>, StoreError> {
-    let Value::Object(fields) = body else {
-        return Ok(Vec::new());
-    };
-    let Some(key) = fields
-        .keys()
-        .find(|name| name.eq_ignore_ascii_case("members"))
-        .cloned()
-    else {
-        return Ok(Vec::new());
-    };
-    match fields.remove(&key) {
-        Some(Value::Array(members)) => members
-            .into_iter()
-            .map(|member| match member.get("value") {
-                Some(Value::String(id)) => Ok(id.clone()),
-                _ => Err(StoreError::UnknownMember(member.to_string())),
-            })
-            .collect(),
-        Some(Value::Null) | None => Ok(Vec::new()),
-        Some(other) => Err(StoreError::UnknownMember(other.to_string())),
-    }
 }
 
 /// Whether `resource` matches `filter`: the reference semantics (rule 11).

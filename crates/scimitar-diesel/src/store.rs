@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use scimitar_schema::{Mode, ValidationError};
 use scimitar_store::meta::{self, ResourceMeta};
+use scimitar_store::write::{self, MemberChange};
 use scimitar_store::{
     derive, Archived, ChangeEvent, Created, DeletionMode, NewEvent, Page, PatchRequest, Projection,
     Query, Scope, Store, StoreError, TeamsRebuilt,
@@ -13,7 +14,7 @@ use serde_json::Value;
 use crate::connection::{Conn, Pools};
 use crate::error::Failure;
 use crate::rows::{self, MemberRef, ResourceRow, GROUP, USER};
-use crate::schema_ops::{self, Ctx, MemberChange};
+use crate::schema_ops::{self, Ctx};
 use crate::teams;
 use crate::time::{from_nanos, to_nanos};
 use crate::DieselStore;
@@ -115,7 +116,7 @@ impl Store for DieselStore {
                 ) {
                     // Only a path selecting members by something else than their
                     // id needs the list.
-                    Err(error) if schema_ops::needs_member_list(&error) => {
+                    Err(error) if write::needs_member_list(&error) => {
                         let members = rows::member_objects(conn, row.pk)?;
                         let current = row.resource(Some(members))?;
                         schema_ops::apply_patch(&ctx, &resource_type, &current, &request, true)?
@@ -451,12 +452,7 @@ fn prepare(
     let mut body = schema_ops::validate(ctx, resource_type, resource, mode)?;
     meta::strip_store_owned(&mut body);
     refuse_nul(&body)?;
-    let members = if resource_type == GROUP {
-        schema_ops::take_member_ids(&mut body)?
-    } else {
-        derive::drop_unassigned_manager(&mut body);
-        Vec::new()
-    };
+    let members = write::split_members(resource_type, &mut body)?;
     Ok((body, members))
 }
 

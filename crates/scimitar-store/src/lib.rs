@@ -16,7 +16,9 @@
 //! - [`MemoryStore`]: the reference implementation of both traits, and its own
 //!   outbox store and provisioning log.
 //! - [`meta`], [`derive`](mod@derive) and [`NewEvent`]: helpers so every store spells ids,
-//!   versions, timestamps, managers, derived teams and events the same way.
+//!   versions, timestamps, managers, derived teams and events the same way;
+//!   [`write`]: the store-independent steps of a write (writable types, group
+//!   members split off a body, PATCH member changes).
 //! - `testkit` (feature `testkit`): the contract as checks, one per rule, to run
 //!   against any store with `store_contract_tests!`.
 //!
@@ -63,6 +65,7 @@ pub mod provisioning_log;
 pub mod query;
 pub mod schema;
 pub mod settings;
+pub mod write;
 
 mod error;
 mod memory;

@@ -25,13 +25,11 @@ use crate::query::{Page, Paging, Query};
 use crate::schema::{PatchRequest, Projection};
 use crate::settings::DeletionMode;
 use crate::store::{Archived, Created, Scope, Store, TeamsRebuilt};
+use crate::write::{self, MemberChange, GROUP, USER};
 use crate::StoreError;
 
 use members::MemberList;
 use order::{Cursor, SortSpec};
-
-const USER: &str = "User";
-const GROUP: &str = "Group";
 
 /// Keeps every tenant's resources and events, and the tenant directory, in memory.
 ///
@@ -109,16 +107,6 @@ struct Record {
     revision: u64,
     /// A team derived from user attributes (rule 21), not one the IdP pushed.
     derived: bool,
-}
-
-/// How a write changes a group's members.
-enum MemberChange {
-    Keep,
-    Set(Vec<String>),
-    Delta {
-        add: Vec<String>,
-        remove: Vec<String>,
-    },
 }
 
 impl Store for MemoryStore {
@@ -285,7 +273,7 @@ impl State {
         resource: Value,
     ) -> Result<Created, StoreError> {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
-        check_writable(scope, resource_type)?;
+        write::check_writable(scope.settings, resource_type)?;
         let (body, member_ids) = prepare(scope, resource_type, &resource, Mode::Create)?;
         let data = self.tenant(scope.tenant);
         let members = data.check_members(member_ids)?;
@@ -367,7 +355,7 @@ impl State {
         expected_version: Option<&str>,
     ) -> Result<Value, StoreError> {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
-        check_writable(scope, resource_type)?;
+        write::check_writable(scope.settings, resource_type)?;
         let data = self.tenant(scope.tenant);
         check_version(data.record(resource_type, id)?, expected_version)?;
         let existing = data.full(id, false);
@@ -395,19 +383,25 @@ impl State {
         projection: &Projection,
     ) -> Result<Value, StoreError> {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
-        check_writable(scope, resource_type)?;
+        write::check_writable(scope.settings, resource_type)?;
         let data = self.tenant(scope.tenant);
         check_version(data.record(resource_type, id)?, expected_version)?;
         // Groups are patched without their members, as a SQL store patches them: the
         // patcher reports the member delta, applied to the membership relation. Only
         // a path that selects members by something else than id needs the list.
-        let current = data.full(id, false);
-        let patched = match schema_ops::apply_patch(scope, resource_type, &current, request, false)
-        {
-            Err(error) if schema_ops::needs_member_list(&error) => {
-                let current = data.full(id, true);
-                schema_ops::apply_patch(scope, resource_type, &current, request, true)?
-            }
+        let apply = |current: &Value, with_members| {
+            let (registry, policy) = (scope.registry, scope.policy);
+            write::apply_patch(
+                registry,
+                policy,
+                resource_type,
+                current,
+                request,
+                with_members,
+            )
+        };
+        let patched = match apply(&data.full(id, false), false) {
+            Err(error) if write::needs_member_list(&error) => apply(&data.full(id, true), true)?,
             other => other?,
         };
         let mut body = patched.resource;
@@ -426,7 +420,7 @@ impl State {
         group_id: &str,
         change: MemberChange,
     ) -> Result<String, StoreError> {
-        check_writable(scope, GROUP)?;
+        write::check_writable(scope.settings, GROUP)?;
         self.write(scope, GROUP, group_id, None, change)?;
         let version = &self
             .tenant(scope.tenant)
@@ -504,7 +498,7 @@ impl State {
         expected_version: Option<&str>,
     ) -> Result<(), StoreError> {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
-        check_writable(scope, resource_type)?;
+        write::check_writable(scope.settings, resource_type)?;
         let data = self.tenant(scope.tenant);
         check_version(data.record(resource_type, id)?, expected_version)?;
         let archive = resource_type == USER && scope.settings.deletion == DeletionMode::Archive;
@@ -946,12 +940,7 @@ fn prepare(
 ) -> Result<(Value, Vec<String>), StoreError> {
     let mut body = schema_ops::validate(scope, resource_type, resource, mode)?;
     meta::strip_store_owned(&mut body);
-    let members = if resource_type == GROUP {
-        take_member_ids(&mut body)?
-    } else {
-        derive::drop_unassigned_manager(&mut body);
-        Vec::new()
-    };
+    let members = write::split_members(resource_type, &mut body)?;
     Ok((body, members))
 }
 
@@ -964,16 +953,6 @@ fn unlink(index: &mut HashMap<String, HashSet<String>>, key: &str, value: &str) 
             index.remove(key);
         }
     }
-}
-
-/// Rule 21: Groups are read-only while teams are derived.
-fn check_writable(scope: &Scope<'_>, resource_type: &str) -> Result<(), StoreError> {
-    if resource_type == GROUP && scope.settings.teams.is_derived() {
-        return Err(StoreError::ReadOnly {
-            resource_type: GROUP.to_owned(),
-        });
-    }
-    Ok(())
 }
 
 /// Whether a stored resource has exactly the attributes of `body`, `id` and `meta`
@@ -1000,31 +979,6 @@ fn user_name(body: &Value) -> Option<&str> {
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("userName"))
         .and_then(|(_, value)| value.as_str())
-}
-
-/// Removes a group's `members` from its body and returns their ids.
-fn take_member_ids(body: &mut Value) -> Result<Vec<String>, StoreError> {
-    let Value::Object(fields) = body else {
-        return Ok(Vec::new());
-    };
-    let Some(key) = fields
-        .keys()
-        .find(|name| name.eq_ignore_ascii_case("members"))
-        .cloned()
-    else {
-        return Ok(Vec::new());
-    };
-    match fields.remove(&key) {
-        Some(Value::Array(members)) => members
-            .into_iter()
-            .map(|member| match member.get("value") {
-                Some(Value::String(id)) => Ok(id.clone()),
-                _ => Err(StoreError::UnknownMember(member.to_string())),
-            })
-            .collect(),
-        Some(Value::Null) | None => Ok(Vec::new()),
-        Some(other) => Err(StoreError::UnknownMember(other.to_string())),
-    }
 }
 
 fn check_version(record: &Record, expected: Option<&str>) -> Result<(), StoreError> {

@@ -1,21 +1,12 @@
-//! What the memory store asks of the schema, filter and patch crates, in one place.
+//! What the memory store asks of the schema and filter crates, in one place.
 
 use scimitar_filter::ast::{AttrPath, Filter};
 use scimitar_schema::{Hints, Mode};
 use serde_json::Value;
 
-use scimitar_patch::{ApplyOptions, OperationError};
-
-use super::{take_member_ids, MemberChange, GROUP};
-use crate::schema::{PatchRequest, Projection};
+use crate::schema::Projection;
 use crate::store::Scope;
 use crate::StoreError;
-
-/// A patched resource (without group members) and how its members change.
-pub(super) struct Patched {
-    pub(super) resource: Value,
-    pub(super) members: MemberChange,
-}
 
 /// The registry's name for `resource_type` (`users` → `User`), or
 /// `UnknownResourceType`.
@@ -66,59 +57,4 @@ pub(super) fn returns_members(
 /// hints.
 pub(super) fn matches(hints: &Hints<'_>, filter: &Filter, resource: &Value) -> bool {
     scimitar_filter::matches(filter, resource, hints)
-}
-
-/// Applies a PATCH. A group comes without its members (`with_members` false) and
-/// member operations come back as a delta; a group that comes with them (the
-/// fallback for paths that need the list) comes back with its whole new list.
-pub(super) fn apply_patch(
-    scope: &Scope<'_>,
-    resource_type: &str,
-    resource: &Value,
-    request: &PatchRequest,
-    with_members: bool,
-) -> Result<Patched, StoreError> {
-    let is_group = resource_type == GROUP;
-    let options = ApplyOptions {
-        external_members: is_group && !with_members,
-    };
-    let patched = scimitar_patch::apply_with(
-        scope.registry,
-        resource_type,
-        resource,
-        request,
-        scope.policy,
-        &options,
-    )?;
-    let mut resource = patched.resource;
-    let changes = patched.changes;
-    let members = if !is_group {
-        MemberChange::Keep
-    } else if with_members {
-        MemberChange::Set(take_member_ids(&mut resource)?)
-    } else {
-        let added: Vec<String> = changes
-            .members_added
-            .into_iter()
-            .map(|member| member.value)
-            .collect();
-        if changes.members_replaced {
-            MemberChange::Set(added)
-        } else {
-            MemberChange::Delta {
-                add: added,
-                remove: changes.members_removed,
-            }
-        }
-    };
-    Ok(Patched { resource, members })
-}
-
-/// Whether a PATCH failed only because it needs the group's member list.
-pub(super) fn needs_member_list(error: &StoreError) -> bool {
-    matches!(
-        error,
-        StoreError::Patch(error)
-            if matches!(error.reason(), Some(OperationError::MembersNeedList { .. }))
-    )
 }

@@ -1,0 +1,203 @@
+//! The store-independent steps of a write, spelled once so that every [`Store`]
+//! decides them alike: which resource types are writable (rule 21), how a group's
+//! members are split off its body, and what a PATCH does to a group's members.
+//!
+//! A store keeps a group's members apart from its body (a membership relation), so
+//! a group is patched without them: [`apply_patch`] reports the member operations
+//! as a [`MemberChange`] to apply to that relation.
+//!
+//! ```
+//! use scimitar_store::write::{take_member_ids, MemberChange};
+//! use serde_json::json;
+//!
+//! let mut group = json!({"displayName": "Sales", "members": [{"value": "2819c223"}]});
+//! assert_eq!(take_member_ids(&mut group)?, vec!["2819c223".to_owned()]);
+//! assert_eq!(group, json!({"displayName": "Sales"}));
+//! # Ok::<(), scimitar_store::StoreError>(())
+//! ```
+//!
+//! [`Store`]: crate::Store
+
+use scimitar_patch::{ApplyOptions, OperationError};
+use serde_json::Value;
+
+use crate::derive;
+use crate::schema::{PatchRequest, Policy, Registry};
+use crate::settings::TenantSettings;
+use crate::StoreError;
+
+/// The name of the User resource type.
+pub const USER: &str = "User";
+/// The name of the Group resource type.
+pub const GROUP: &str = "Group";
+
+/// How a write changes a group's members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberChange {
+    /// The members stay as they are.
+    Keep,
+    /// The members become exactly these ids.
+    Set(Vec<String>),
+    /// These ids are added and those removed.
+    Delta {
+        /// Ids of members to add.
+        add: Vec<String>,
+        /// Ids of members to remove.
+        remove: Vec<String>,
+    },
+}
+
+/// A PATCH applied to a resource read without its group members.
+#[derive(Debug)]
+pub struct Patched {
+    /// The patched resource, without `members`.
+    pub resource: Value,
+    /// How the group's members change ([`MemberChange::Keep`] for other types).
+    pub members: MemberChange,
+}
+
+/// Rule 21: Groups are read-only while teams are derived.
+pub fn check_writable(settings: &TenantSettings, resource_type: &str) -> Result<(), StoreError> {
+    if resource_type == GROUP && settings.teams.is_derived() {
+        return Err(StoreError::ReadOnly {
+            resource_type: GROUP.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Splits a validated create or replace body: a group's member ids are taken off
+/// it; any other resource loses an Enterprise manager that names no one
+/// ([`derive::drop_unassigned_manager`]).
+pub fn split_members(resource_type: &str, body: &mut Value) -> Result<Vec<String>, StoreError> {
+    if resource_type == GROUP {
+        take_member_ids(body)
+    } else {
+        derive::drop_unassigned_manager(body);
+        Ok(Vec::new())
+    }
+}
+
+/// Applies a PATCH. A group is passed without its members unless `with_members`
+/// (the fallback for paths that need the list): member operations then come back
+/// as a delta; with them, as the whole new list.
+pub fn apply_patch(
+    registry: &Registry,
+    policy: &Policy,
+    resource_type: &str,
+    resource: &Value,
+    request: &PatchRequest,
+    with_members: bool,
+) -> Result<Patched, StoreError> {
+    let is_group = resource_type == GROUP;
+    let options = ApplyOptions {
+        external_members: is_group && !with_members,
+    };
+    let patched =
+        scimitar_patch::apply_with(registry, resource_type, resource, request, policy, &options)?;
+    let mut resource = patched.resource;
+    let changes = patched.changes;
+    let members = if !is_group {
+        MemberChange::Keep
+    } else if with_members {
+        MemberChange::Set(take_member_ids(&mut resource)?)
+    } else {
+        let added: Vec<String> = changes
+            .members_added
+            .into_iter()
+            .map(|member| member.value)
+            .collect();
+        if changes.members_replaced {
+            MemberChange::Set(added)
+        } else {
+            MemberChange::Delta {
+                add: added,
+                remove: changes.members_removed,
+            }
+        }
+    };
+    Ok(Patched { resource, members })
+}
+
+/// Whether a PATCH failed only because it selects members by something other
+/// than their id (`members[display eq "x"]`): applying it again with the member
+/// list loaded succeeds.
+pub fn needs_member_list(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::Patch(error)
+            if matches!(error.reason(), Some(OperationError::MembersNeedList { .. }))
+    )
+}
+
+/// Removes a group's `members` from its body and returns their ids.
+///
+/// # Errors
+///
+/// [`StoreError::UnknownMember`] for a member without a string `value`, or
+/// `members` that is not an array.
+pub fn take_member_ids(body: &mut Value) -> Result<Vec<String>, StoreError> {
+    let Value::Object(fields) = body else {
+        return Ok(Vec::new());
+    };
+    let Some(key) = fields
+        .keys()
+        .find(|name| name.eq_ignore_ascii_case("members"))
+        .cloned()
+    else {
+        return Ok(Vec::new());
+    };
+    match fields.remove(&key) {
+        Some(Value::Array(members)) => members
+            .into_iter()
+            .map(|member| match member.get("value") {
+                Some(Value::String(id)) => Ok(id.clone()),
+                _ => Err(StoreError::UnknownMember(member.to_string())),
+            })
+            .collect(),
+        Some(Value::Null) | None => Ok(Vec::new()),
+        Some(other) => Err(StoreError::UnknownMember(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::settings::TeamMode;
+
+    #[test]
+    fn members_are_taken_off_a_group_whatever_the_case_of_their_name() {
+        let mut group =
+            json!({"displayName": "Sales", "MEMBERS": [{"value": "a"}, {"value": "b"}]});
+        assert_eq!(
+            take_member_ids(&mut group).ok(),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(group, json!({"displayName": "Sales"}));
+    }
+
+    #[test]
+    fn a_member_without_a_string_value_is_unknown() {
+        let mut group = json!({"members": [{"value": 7}]});
+        assert!(matches!(
+            take_member_ids(&mut group),
+            Err(StoreError::UnknownMember(_))
+        ));
+    }
+
+    #[test]
+    fn groups_are_read_only_only_while_teams_are_derived() {
+        let mut settings = TenantSettings::default();
+        assert!(check_writable(&settings, GROUP).is_ok());
+        settings.teams = TeamMode::Department {
+            separator: " / ".into(),
+        };
+        assert!(matches!(
+            check_writable(&settings, GROUP),
+            Err(StoreError::ReadOnly { .. })
+        ));
+        assert!(check_writable(&settings, USER).is_ok());
+    }
+}
