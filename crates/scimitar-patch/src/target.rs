@@ -3,7 +3,7 @@
 
 use scimitar_filter::ast::{AttrPath, CompValue, CompareOp, Filter};
 use scimitar_filter::{AttrType, AttributeHints};
-use scimitar_schema::{Attribute, AttributeType, Schema};
+use scimitar_schema::{Attribute, Schema};
 use serde_json::{Map, Value};
 
 /// A resolved PATCH target.
@@ -69,16 +69,8 @@ impl AttributeHints for ElementHints<'_> {
     }
 
     fn attr_type(&self, path: &AttrPath) -> Option<AttrType> {
-        self.attribute(path).map(|attribute| match attribute.type_ {
-            AttributeType::String => AttrType::String,
-            AttributeType::Boolean => AttrType::Boolean,
-            AttributeType::Decimal => AttrType::Decimal,
-            AttributeType::Integer => AttrType::Integer,
-            AttributeType::DateTime => AttrType::DateTime,
-            AttributeType::Binary => AttrType::Binary,
-            AttributeType::Reference => AttrType::Reference,
-            AttributeType::Complex => AttrType::Complex,
-        })
+        self.attribute(path)
+            .map(|attribute| AttrType::from(attribute.type_))
     }
 }
 
@@ -221,7 +213,8 @@ mod tests {
             .iter_mut()
             .for_each(|sub| sub.case_exact = true);
         assert!(!element_matches(&exact, &filter, &json!({"type": "work"})));
-        let mut tags = scimitar_schema::Attribute::new("tags", AttributeType::String);
+        let mut tags =
+            scimitar_schema::Attribute::new("tags", scimitar_schema::AttributeType::String);
         tags.multi_valued = true;
         let filter = parse_filter(r#"value eq "blue""#).unwrap();
         assert!(element_matches(&tags, &filter, &json!("Blue")));
