@@ -53,7 +53,7 @@ use actix_web::web::{Data, ServiceConfig};
 use scimitar::actix::{issue_token, ScimService, TokenError};
 use scimitar::schema::{Policy, Registry, RegistryError};
 use scimitar::store::{MemoryStore, Scope, Store, StoreError, TenantSettings, TenantStore};
-use scimitar_store::hooks::{Dispatcher, MemoryOutbox, OutboxStore};
+use scimitar_store::hooks::{Dispatcher, OutboxStore};
 use serde_json::{json, Value};
 
 use crate::sync::ProvisioningHook;
@@ -108,10 +108,9 @@ pub enum StartError {
 /// The name the app's hook keeps its progress under in the outbox.
 pub const CONSUMER: &str = "embedded-app";
 
-/// The app: its SCIM service, its tables, and the outbox progress of its hook.
+/// The app: its SCIM service and its tables.
 pub struct EmbeddedApp {
     scim: ScimService<MemoryStore>,
-    outbox: Arc<MemoryOutbox>,
     tables: Data<Tables>,
     registry: Registry,
 }
@@ -136,7 +135,6 @@ impl EmbeddedApp {
             .policy(Policy::compatible());
         let app = EmbeddedApp {
             scim,
-            outbox: Arc::new(MemoryOutbox::new()),
             tables: Data::new(Tables::new()),
             registry,
         };
@@ -157,12 +155,12 @@ impl EmbeddedApp {
     }
 
     /// The dispatcher that hands the tenant's change events to the app's hook, in
-    /// order, at least once. Start it with `.spawn()` inside the actix (Tokio)
-    /// runtime; `.options(..)` paces it.
-    pub fn dispatcher(&self) -> Dispatcher<MemoryStore, ProvisioningHook, MemoryOutbox> {
+    /// order, at least once, keeping its progress in the store (as the Diesel store
+    /// would, durably). Start it with `.spawn()` inside the actix (Tokio) runtime;
+    /// `.options(..)` paces it.
+    pub fn dispatcher(&self) -> Dispatcher<MemoryStore, ProvisioningHook> {
         let hook = ProvisioningHook::new(self.tables.clone());
-        let store = Arc::clone(self.scim.store());
-        Dispatcher::with_outbox(store, Arc::clone(&self.outbox), TENANT, CONSUMER, hook)
+        Dispatcher::new(Arc::clone(self.scim.store()), TENANT, CONSUMER, hook)
     }
 
     /// Whether the hook has handled every change event recorded so far.
@@ -170,11 +168,12 @@ impl EmbeddedApp {
     /// # Errors
     /// The store's, if reading the outbox fails.
     pub async fn caught_up(&self) -> Result<bool, StoreError> {
-        let handled = self.outbox.checkpoint(TENANT, CONSUMER).await?;
+        let store = self.scim.store();
+        let handled = store.checkpoint(TENANT, CONSUMER).await?;
         // Reading events needs only the tenant; the scope's policy is not used.
         let policy = Policy::default();
         let scope = Scope::new(TENANT, &self.registry, &policy);
-        let next = self.scim.store().events(&scope, handled, 1).await?;
+        let next = store.events(&scope, handled, 1).await?;
         Ok(next.is_empty())
     }
 }
