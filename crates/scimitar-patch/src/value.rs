@@ -1,7 +1,7 @@
 //! Type checks and coercions of PATCH values against attribute definitions.
 
 use scimitar_schema::{
-    is_base64, is_xsd_date_time, Attribute, AttributeType, Mutability, Policy, UnknownAttributes,
+    check_value, Attribute, AttributeType, Mutability, Policy, UnknownAttributes, ValueError,
 };
 use serde_json::{Map, Value};
 
@@ -127,94 +127,20 @@ impl Checker<'_> {
         Ok(partial)
     }
 
-    /// A value of a non-complex type, checked (and a string boolean coerced when the
-    /// policy says so).
+    /// A value of a non-complex type, checked and coerced as the schema crate's
+    /// [`check_value`] does for a whole resource; a complex one as by [`Self::whole`].
     pub(crate) fn scalar(
         &self,
         attribute: &Attribute,
         value: &Value,
         path: &str,
     ) -> Result<Value, OperationError> {
-        let checked = match (attribute.type_, value) {
-            (AttributeType::Complex, _) => {
-                return self
-                    .whole(attribute, value, path)
-                    .map(|value| value.unwrap_or(Value::Null))
-            }
-            (AttributeType::String, Value::String(text)) => {
-                self.check_canonical(attribute, text, path)?;
-                value.clone()
-            }
-            (AttributeType::String, _) => return Err(wrong_type(path, "a string", value)),
-            (AttributeType::Boolean, Value::Bool(_)) => value.clone(),
-            (AttributeType::Boolean, Value::String(text)) if self.policy.coerce_string_booleans => {
-                match text.trim() {
-                    t if t.eq_ignore_ascii_case("true") => Value::Bool(true),
-                    t if t.eq_ignore_ascii_case("false") => Value::Bool(false),
-                    _ => return Err(wrong_type(path, "true or false", value)),
-                }
-            }
-            (AttributeType::Boolean, _) => return Err(wrong_type(path, "true or false", value)),
-            (AttributeType::Integer, Value::Number(number))
-                if number.is_i64() || number.is_u64() =>
-            {
-                value.clone()
-            }
-            (AttributeType::Integer, _) => return Err(wrong_type(path, "an integer", value)),
-            (AttributeType::Decimal, Value::Number(_)) => value.clone(),
-            (AttributeType::Decimal, _) => return Err(wrong_type(path, "a number", value)),
-            (AttributeType::DateTime, Value::String(text)) => {
-                if !is_xsd_date_time(text) {
-                    return Err(OperationError::InvalidDateTime {
-                        path: path.into(),
-                        value: text.clone(),
-                    });
-                }
-                value.clone()
-            }
-            (AttributeType::DateTime, _) => {
-                return Err(wrong_type(path, "a dateTime string", value))
-            }
-            (AttributeType::Binary, Value::String(text)) => {
-                if !is_base64(text) {
-                    return Err(OperationError::InvalidBinary { path: path.into() });
-                }
-                value.clone()
-            }
-            (AttributeType::Binary, _) => return Err(wrong_type(path, "a base64 string", value)),
-            (AttributeType::Reference, Value::String(_)) => value.clone(),
-            (AttributeType::Reference, _) => {
-                return Err(wrong_type(path, "a reference (a URI string)", value))
-            }
-        };
-        Ok(checked)
-    }
-
-    fn check_canonical(
-        &self,
-        attribute: &Attribute,
-        text: &str,
-        path: &str,
-    ) -> Result<(), OperationError> {
-        if !self.policy.enforce_canonical_values || attribute.canonical_values.is_empty() {
-            return Ok(());
+        if attribute.type_ == AttributeType::Complex {
+            return self
+                .whole(attribute, value, path)
+                .map(|value| value.unwrap_or(Value::Null));
         }
-        let allowed = attribute.canonical_values.iter().any(|canonical| {
-            if attribute.case_exact {
-                canonical == text
-            } else {
-                canonical.eq_ignore_ascii_case(text)
-            }
-        });
-        if allowed {
-            Ok(())
-        } else {
-            Err(OperationError::NonCanonicalValue {
-                path: path.into(),
-                value: text.into(),
-                allowed: attribute.canonical_values.join(", "),
-            })
-        }
+        check_value(attribute, value, self.policy).map_err(|error| at_path(path, error))
     }
 
     /// An attribute of a value that no schema defines: dropped or refused, as the
@@ -235,6 +161,25 @@ fn wrong_type(path: &str, expected: &'static str, found: &Value) -> OperationErr
         path: path.into(),
         expected,
         found: json::kind(found),
+    }
+}
+
+/// The schema crate's verdict on one value, as this crate's error at `path`.
+fn at_path(path: &str, error: ValueError) -> OperationError {
+    let path = path.to_owned();
+    match error {
+        ValueError::WrongType { expected, found } => OperationError::WrongType {
+            path,
+            expected,
+            found,
+        },
+        ValueError::InvalidDateTime { value } => OperationError::InvalidDateTime { path, value },
+        ValueError::InvalidBinary => OperationError::InvalidBinary { path },
+        ValueError::NonCanonicalValue { value, allowed } => OperationError::NonCanonicalValue {
+            path,
+            value,
+            allowed,
+        },
     }
 }
 

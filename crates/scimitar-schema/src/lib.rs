@@ -81,7 +81,7 @@ pub use model::{
 pub use policy::{Policy, UnknownAttributes};
 pub use projection::Projection;
 pub use registry::{Hints, Origin, Registry, RegistryError, Resolved, ResourceSchemas};
-pub use validate::{is_base64, is_xsd_date_time, Mode, ValidationError};
+pub use validate::{check_value, is_base64, is_xsd_date_time, Mode, ValidationError, ValueError};
 pub use views::{
     Address, Email, EnterpriseUser, Group, Manager, Member, MultiValued, Name, PhoneNumber, Role,
     User,

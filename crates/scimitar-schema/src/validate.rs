@@ -480,60 +480,15 @@ impl<'a> Validator<'a> {
         value: &Value,
         path: &str,
     ) -> Result<Option<Value>, ValidationError> {
-        let wrong_type = |expected| ValidationError::WrongType {
-            path: path.into(),
-            expected,
-            found: json_kind(value),
-        };
-        let checked = match (attribute.type_, value) {
-            (_, Value::Null) => return Ok(None),
+        match (attribute.type_, value) {
+            (_, Value::Null) => Ok(None),
             (AttributeType::Complex, Value::Object(object)) => {
-                return self.complex(attribute, object, path)
+                self.complex(attribute, object, path)
             }
-            (AttributeType::Complex, _) => return Err(wrong_type("an object")),
-            (AttributeType::String, Value::String(text)) => {
-                self.check_canonical(attribute, text, path)?;
-                value.clone()
-            }
-            (AttributeType::String, _) => return Err(wrong_type("a string")),
-            (AttributeType::Boolean, Value::Bool(_)) => value.clone(),
-            (AttributeType::Boolean, Value::String(text)) if self.policy.coerce_string_booleans => {
-                match text.trim() {
-                    t if t.eq_ignore_ascii_case("true") => Value::Bool(true),
-                    t if t.eq_ignore_ascii_case("false") => Value::Bool(false),
-                    _ => return Err(wrong_type("true or false")),
-                }
-            }
-            (AttributeType::Boolean, _) => return Err(wrong_type("true or false")),
-            (AttributeType::Integer, Value::Number(number))
-                if number.is_i64() || number.is_u64() =>
-            {
-                value.clone()
-            }
-            (AttributeType::Integer, _) => return Err(wrong_type("an integer")),
-            (AttributeType::Decimal, Value::Number(_)) => value.clone(),
-            (AttributeType::Decimal, _) => return Err(wrong_type("a number")),
-            (AttributeType::DateTime, Value::String(text)) => {
-                if !is_xsd_date_time(text) {
-                    return Err(ValidationError::InvalidDateTime {
-                        path: path.into(),
-                        value: text.clone(),
-                    });
-                }
-                value.clone()
-            }
-            (AttributeType::DateTime, _) => return Err(wrong_type("a dateTime string")),
-            (AttributeType::Binary, Value::String(text)) => {
-                if !is_base64(text) {
-                    return Err(ValidationError::InvalidBinary { path: path.into() });
-                }
-                value.clone()
-            }
-            (AttributeType::Binary, _) => return Err(wrong_type("a base64 string")),
-            (AttributeType::Reference, Value::String(_)) => value.clone(),
-            (AttributeType::Reference, _) => return Err(wrong_type("a reference (a URI string)")),
-        };
-        Ok(Some(checked))
+            _ => check_value(attribute, value, self.policy)
+                .map(Some)
+                .map_err(|error| error.at(path)),
+        }
     }
 
     fn complex(
@@ -559,33 +514,6 @@ impl<'a> Validator<'a> {
         }
         self.check_required(&attribute.sub_attributes, &cleaned, &prefix)?;
         Ok(Some(Value::Object(cleaned)))
-    }
-
-    fn check_canonical(
-        &self,
-        attribute: &Attribute,
-        text: &str,
-        path: &str,
-    ) -> Result<(), ValidationError> {
-        if !self.policy.enforce_canonical_values || attribute.canonical_values.is_empty() {
-            return Ok(());
-        }
-        let matches = |canonical: &String| {
-            if attribute.case_exact {
-                canonical == text
-            } else {
-                canonical.eq_ignore_ascii_case(text)
-            }
-        };
-        if attribute.canonical_values.iter().any(matches) {
-            Ok(())
-        } else {
-            Err(ValidationError::NonCanonicalValue {
-                path: path.into(),
-                value: text.into(),
-                allowed: attribute.canonical_values.join(", "),
-            })
-        }
     }
 
     /// Required attributes must be present. Read-only ones are the server's to set;
@@ -715,6 +643,161 @@ fn json_kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// Why one value does not fit its attribute ([`check_value`]); [`Registry::validate`]
+/// reports it as the [`ValidationError`] of the same name, at the value's path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// The value has the wrong JSON type.
+    #[error("must be {expected}, not {found}")]
+    WrongType {
+        /// What the attribute's type expects, in words.
+        expected: &'static str,
+        /// What was sent, in words.
+        found: &'static str,
+    },
+    /// A dateTime value is not an `xsd:dateTime`.
+    #[error("`{value}` is not a date and time such as 2008-01-23T04:56:22Z")]
+    InvalidDateTime {
+        /// The value sent.
+        value: String,
+    },
+    /// A binary value is not base64.
+    #[error("must be base64-encoded data")]
+    InvalidBinary,
+    /// A string is not one of the canonical values (when the policy enforces them).
+    #[error("`{value}` is not one of {allowed}")]
+    NonCanonicalValue {
+        /// The value sent.
+        value: String,
+        /// The canonical values, comma-separated.
+        allowed: String,
+    },
+}
+
+impl ValueError {
+    fn at(self, path: &str) -> ValidationError {
+        let path = path.to_owned();
+        match self {
+            ValueError::WrongType { expected, found } => ValidationError::WrongType {
+                path,
+                expected,
+                found,
+            },
+            ValueError::InvalidDateTime { value } => {
+                ValidationError::InvalidDateTime { path, value }
+            }
+            ValueError::InvalidBinary => ValidationError::InvalidBinary { path },
+            ValueError::NonCanonicalValue { value, allowed } => {
+                ValidationError::NonCanonicalValue {
+                    path,
+                    value,
+                    allowed,
+                }
+            }
+        }
+    }
+}
+
+/// Checks one value of `attribute` against the attribute's type, as
+/// [`Registry::validate`] checks each value: the value as it is to be stored, a
+/// string boolean coerced when [`Policy::coerce_string_booleans`] says so, a string
+/// refused when it is not canonical and [`Policy::enforce_canonical_values`] says
+/// so.
+///
+/// A value is one element of a multi-valued attribute or the value of a
+/// single-valued one; `null` is the wrong type here (the caller decides what an
+/// unassigned value means). Of a complex attribute only the shape is checked (an
+/// object): its sub-attributes are the caller's to check, one by one.
+///
+/// ```
+/// use scimitar_schema::{check_value, urn, Policy, Registry, ValueError};
+/// use serde_json::json;
+///
+/// let registry = Registry::builtin();
+/// let active = registry.schema(urn::USER).and_then(|user| user.attribute("active"));
+/// let active = active.ok_or("no active attribute")?;
+/// assert_eq!(check_value(active, &json!("True"), &Policy::compatible())?, json!(true));
+/// assert_eq!(
+///     check_value(active, &json!("True"), &Policy::strict()),
+///     Err(ValueError::WrongType { expected: "true or false", found: "a string" })
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_value(
+    attribute: &Attribute,
+    value: &Value,
+    policy: &Policy,
+) -> Result<Value, ValueError> {
+    let wrong_type = |expected| ValueError::WrongType {
+        expected,
+        found: json_kind(value),
+    };
+    let checked = match (attribute.type_, value) {
+        (AttributeType::Complex, Value::Object(_)) => value.clone(),
+        (AttributeType::Complex, _) => return Err(wrong_type("an object")),
+        (AttributeType::String, Value::String(text)) => {
+            check_canonical(attribute, text, policy)?;
+            value.clone()
+        }
+        (AttributeType::String, _) => return Err(wrong_type("a string")),
+        (AttributeType::Boolean, Value::Bool(_)) => value.clone(),
+        (AttributeType::Boolean, Value::String(text)) if policy.coerce_string_booleans => {
+            match text.trim() {
+                t if t.eq_ignore_ascii_case("true") => Value::Bool(true),
+                t if t.eq_ignore_ascii_case("false") => Value::Bool(false),
+                _ => return Err(wrong_type("true or false")),
+            }
+        }
+        (AttributeType::Boolean, _) => return Err(wrong_type("true or false")),
+        (AttributeType::Integer, Value::Number(number)) if number.is_i64() || number.is_u64() => {
+            value.clone()
+        }
+        (AttributeType::Integer, _) => return Err(wrong_type("an integer")),
+        (AttributeType::Decimal, Value::Number(_)) => value.clone(),
+        (AttributeType::Decimal, _) => return Err(wrong_type("a number")),
+        (AttributeType::DateTime, Value::String(text)) => {
+            if !is_xsd_date_time(text) {
+                return Err(ValueError::InvalidDateTime {
+                    value: text.clone(),
+                });
+            }
+            value.clone()
+        }
+        (AttributeType::DateTime, _) => return Err(wrong_type("a dateTime string")),
+        (AttributeType::Binary, Value::String(text)) => {
+            if !is_base64(text) {
+                return Err(ValueError::InvalidBinary);
+            }
+            value.clone()
+        }
+        (AttributeType::Binary, _) => return Err(wrong_type("a base64 string")),
+        (AttributeType::Reference, Value::String(_)) => value.clone(),
+        (AttributeType::Reference, _) => return Err(wrong_type("a reference (a URI string)")),
+    };
+    Ok(checked)
+}
+
+fn check_canonical(attribute: &Attribute, text: &str, policy: &Policy) -> Result<(), ValueError> {
+    if !policy.enforce_canonical_values || attribute.canonical_values.is_empty() {
+        return Ok(());
+    }
+    let matches = |canonical: &String| {
+        if attribute.case_exact {
+            canonical == text
+        } else {
+            canonical.eq_ignore_ascii_case(text)
+        }
+    };
+    if attribute.canonical_values.iter().any(matches) {
+        Ok(())
+    } else {
+        Err(ValueError::NonCanonicalValue {
+            value: text.into(),
+            allowed: attribute.canonical_values.join(", "),
+        })
     }
 }
 
