@@ -262,16 +262,7 @@ impl<'a> Translator<'a> {
                 }
                 match self.table_of(&resolved) {
                     Some(table @ (Within::Emails | Within::Members)) => {
-                        let inner = self.node(filter, table, Some(path))?;
-                        let select = if table == Within::Emails {
-                            EMAILS_SELECT
-                        } else {
-                            MEMBERS_SELECT
-                        };
-                        Pushdown {
-                            cond: in_table(select, inner.cond),
-                            exact: inner.exact,
-                        }
+                        in_table(table, self.node(filter, table, Some(path))?)
                     }
                     _ => {
                         // Still check the inner paths, for InvalidFilter.
@@ -428,17 +419,9 @@ impl<'a> Translator<'a> {
                     } else {
                         self.present(resolved, table)?
                     };
-                    let select = if table == Within::Emails {
-                        EMAILS_SELECT
-                    } else {
-                        MEMBERS_SELECT
-                    };
                     // An email object is never empty after validation; a member
                     // always has a value.
-                    return Ok(Pushdown {
-                        cond: in_table(select, inner.cond),
-                        exact: inner.exact,
-                    });
+                    return Ok(in_table(table, inner));
                 }
                 match self.column(resolved) {
                     Some(Column::Text { raw, .. }) => Pushdown::exact(Cond::sql(present_text(raw))),
@@ -526,15 +509,7 @@ impl<'a> Translator<'a> {
             );
             let element = self.resolve(&element_path)?;
             let inner = self.compare(&element_path, &element, op, value, table)?;
-            let select = if table == Within::Emails {
-                EMAILS_SELECT
-            } else {
-                MEMBERS_SELECT
-            };
-            return Ok(Pushdown {
-                cond: in_table(select, inner.cond),
-                exact: inner.exact,
-            });
+            return Ok(in_table(table, inner));
         }
         Ok(match self.column(resolved) {
             Some(Column::Text { raw, folded }) => {
@@ -630,14 +605,24 @@ impl<'a> Translator<'a> {
     }
 }
 
-/// `r.pk IN (SELECT ... WHERE 1 = 1 AND inner)`.
-fn in_table(select: &'static str, inner: Cond) -> Cond {
-    match inner {
+/// `r.pk IN (SELECT ... WHERE 1 = 1 AND inner)` over the emails or members
+/// table, as exact as `inner`.
+fn in_table(table: Within, inner: Pushdown) -> Pushdown {
+    let select = if table == Within::Emails {
+        EMAILS_SELECT
+    } else {
+        MEMBERS_SELECT
+    };
+    let cond = match inner.cond {
         Cond::False => Cond::False,
         inner => Cond::In {
             select,
             inner: Box::new(inner),
         },
+    };
+    Pushdown {
+        cond,
+        exact: inner.exact,
     }
 }
 
