@@ -196,16 +196,8 @@ impl Store for DieselStore {
         group_id: &str,
         members: &[String],
     ) -> Result<String, StoreError> {
-        self.change_members(
-            scope,
-            group_id,
-            |ids| MemberChange::Delta {
-                add: ids,
-                remove: Vec::new(),
-            },
-            members,
-        )
-        .await
+        let change = MemberChange::add(members.to_vec());
+        self.change_members(scope, group_id, change).await
     }
 
     async fn remove_members(
@@ -214,16 +206,8 @@ impl Store for DieselStore {
         group_id: &str,
         members: &[String],
     ) -> Result<String, StoreError> {
-        self.change_members(
-            scope,
-            group_id,
-            |ids| MemberChange::Delta {
-                add: Vec::new(),
-                remove: ids,
-            },
-            members,
-        )
-        .await
+        let change = MemberChange::remove(members.to_vec());
+        self.change_members(scope, group_id, change).await
     }
 
     async fn archived(
@@ -269,17 +253,16 @@ impl DieselStore {
         &self,
         scope: &Scope<'_>,
         group_id: &str,
-        change: fn(Vec<String>) -> MemberChange,
-        members: &[String],
+        change: MemberChange,
     ) -> Result<String, StoreError> {
-        let (ctx, group_id, members) = (Ctx::of(scope), group_id.to_owned(), members.to_vec());
+        let (ctx, group_id) = (Ctx::of(scope), group_id.to_owned());
         self.blocking(move |pools| {
             ctx.check_writable(GROUP)?;
             pools.write(|conn| {
                 rows::lock_tenant(conn, &ctx.tenant)?;
                 let row = rows::get(conn, &ctx.tenant, GROUP, &group_id)?;
                 let body = row.body()?;
-                write(conn, &ctx, &row, body, change(members))?;
+                write(conn, &ctx, &row, body, change)?;
                 rows::version_of(conn, row.pk)
             })
         })

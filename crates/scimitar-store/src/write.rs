@@ -47,6 +47,24 @@ pub enum MemberChange {
     },
 }
 
+impl MemberChange {
+    /// Adds the members `ids` (a member already there stays once).
+    pub fn add(ids: Vec<String>) -> Self {
+        MemberChange::Delta {
+            add: ids,
+            remove: Vec::new(),
+        }
+    }
+
+    /// Removes the members `ids`.
+    pub fn remove(ids: Vec<String>) -> Self {
+        MemberChange::Delta {
+            add: Vec::new(),
+            remove: ids,
+        }
+    }
+}
+
 /// A PATCH applied to a resource read without its group members.
 #[derive(Debug)]
 pub struct Patched {

@@ -194,10 +194,7 @@ impl Store for MemoryStore {
         group_id: &str,
         members: &[String],
     ) -> Result<String, StoreError> {
-        let change = MemberChange::Delta {
-            add: members.to_vec(),
-            remove: Vec::new(),
-        };
+        let change = MemberChange::add(members.to_vec());
         self.lock().change_members(scope, group_id, change)
     }
 
@@ -207,10 +204,7 @@ impl Store for MemoryStore {
         group_id: &str,
         members: &[String],
     ) -> Result<String, StoreError> {
-        let change = MemberChange::Delta {
-            add: Vec::new(),
-            remove: members.to_vec(),
-        };
+        let change = MemberChange::remove(members.to_vec());
         self.lock().change_members(scope, group_id, change)
     }
 
