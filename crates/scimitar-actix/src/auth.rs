@@ -84,7 +84,7 @@ pub async fn issue_token<T: TenantStore + ?Sized>(
 ) -> Result<IssuedToken, TokenError> {
     let id = random_hex(ID_BYTES);
     let secret = random_hex(SECRET_BYTES);
-    let hash = hash_secret(&secret)?;
+    let hash = hash_secret(&secret).map_err(TokenError::Hash)?;
     let record = tenants
         .insert_token(NewApiToken {
             id: id.clone(),
@@ -105,17 +105,19 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(buffer)
 }
 
-fn hash_secret(secret: &str) -> Result<String, TokenError> {
+/// The argon2id PHC string of `secret`, with a random salt; token secrets and user
+/// passwords alike. The error is argon2's, as text.
+pub(crate) fn hash_secret(secret: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(secret.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|error| TokenError::Hash(error.to_string()))
+        .map_err(|error| error.to_string())
 }
 
 /// Whether `secret` matches the argon2 PHC string `hash`; a malformed hash never
 /// matches.
-fn verify_secret(secret: &str, hash: &str) -> bool {
+pub(crate) fn verify_secret(secret: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
         Argon2::default()
             .verify_password(secret.as_bytes(), &parsed)

@@ -65,6 +65,9 @@ pub enum ScimError {
     /// token not bound to a user.
     #[error("{0}")]
     NotImplemented(String),
+    /// A password could not be hashed (500; it cannot, with the parameters used).
+    #[error(transparent)]
+    PasswordHash(#[from] crate::PasswordHashError),
 }
 
 impl ScimError {
@@ -120,6 +123,7 @@ impl ResponseError for ScimError {
             ScimError::BadRequest { .. } | ScimError::Parse(_) => 400,
             ScimError::Store(error) => error.status(),
             ScimError::NotImplemented(_) => 501,
+            ScimError::PasswordHash(_) => 500,
         };
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }

@@ -68,6 +68,15 @@
 //! (who, what, outcome and why), read back through [`AdminApi`] behind an admin
 //! token. [`webhook::Webhooks`] delivers each tenant's change events to the URLs of
 //! its settings, signed, in order, at least once.
+//!
+//! # Passwords
+//!
+//! A user's `password` (Okta sends it with "Sync Password" on) reaches the store only
+//! as an argon2id hash: create, replace, PATCH and `/Bulk` replace every password the
+//! client sends by its PHC string on a blocking thread, as bearer token secrets are
+//! stored. The store never returns a `password`. Hashing is this layer's job: an
+//! application writing users through the store directly calls [`hash_passwords`] or
+//! [`hash_patch_passwords`] first.
 
 mod admin;
 mod auth;
@@ -78,6 +87,7 @@ mod handlers;
 mod jwt;
 mod limits;
 mod log;
+mod password;
 mod provisioning;
 mod rate;
 mod request;
@@ -94,5 +104,6 @@ pub use discovery::LIMITS_URN;
 pub use error::ScimError;
 pub use limits::Limits;
 pub use log::{log_request, REQUEST_ID};
+pub use password::{hash_passwords, hash_patch_passwords, PasswordHashError};
 pub use response::SCIM_JSON;
 pub use service::{RequestCredential, ScimService};
