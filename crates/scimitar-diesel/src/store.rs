@@ -312,7 +312,7 @@ fn create(
             &id,
             &payload(conn, ctx, row.resource(None)?, &resource_type)?,
         )];
-        events.extend(member_events(&id, &added, &[]));
+        events.extend(NewEvent::member_changes(&id, &added, &[]));
         if resource_type == USER {
             teams::sync(conn, ctx, &row, Some(&body), at, &mut events)?;
         }
@@ -499,7 +499,7 @@ fn write(
     } else {
         rows::touch(conn, row.pk, at)?;
     }
-    events.extend(member_events(&row.id, &added, &removed));
+    events.extend(NewEvent::member_changes(&row.id, &added, &removed));
     if body_changed && row.resource_type == USER {
         teams::sync(conn, ctx, row, Some(&body), at, &mut events)?;
     }
@@ -541,18 +541,6 @@ fn name_manager(conn: &mut Conn<'_>, ctx: &Ctx, mut resource: Value) -> Result<V
         derive::set_manager_display_name(&mut resource, names.get(&manager).map(String::as_str));
     }
     Ok(resource)
-}
-
-/// The events of a group's membership delta.
-pub(crate) fn member_events(group_id: &str, added: &[String], removed: &[String]) -> Vec<NewEvent> {
-    let mut events = Vec::new();
-    if !added.is_empty() {
-        events.push(NewEvent::members_added(group_id, added));
-    }
-    if !removed.is_empty() {
-        events.push(NewEvent::members_removed(group_id, removed));
-    }
-    events
 }
 
 /// A row as a client sees it: members read only if the projection returns them.

@@ -10,7 +10,7 @@ use crate::connection::Conn;
 use crate::error::Failure;
 use crate::rows::{self, MemberRef, ResourceRow, GROUP, USER};
 use crate::schema_ops::Ctx;
-use crate::store::{member_events, payload, remove};
+use crate::store::{payload, remove};
 use crate::time::to_nanos;
 
 /// Puts `user` in the team its body names (`None`: it is being deleted) and out
@@ -75,7 +75,7 @@ fn join(
     let team = rows::get(conn, &ctx.tenant, GROUP, team_id)?;
     let created = payload(conn, ctx, team.resource(None)?, GROUP)?;
     events.push(NewEvent::created(GROUP, team_id, &created));
-    events.extend(member_events(team_id, &added, &[]));
+    events.extend(NewEvent::member_changes(team_id, &added, &[]));
     Ok(())
 }
 
@@ -94,7 +94,7 @@ fn change(
     if added.is_empty() && removed.is_empty() {
         return Ok(());
     }
-    events.extend(member_events(&team.id, &added, &removed));
+    events.extend(NewEvent::member_changes(&team.id, &added, &removed));
     if rows::has_members(conn, team.pk)? {
         rows::touch(conn, team.pk, at)
     } else {

@@ -220,6 +220,19 @@ impl NewEvent {
         )
     }
 
+    /// The events of a change to group `group_id`'s members: one for the ids
+    /// `added`, one for the ids `removed`, each only when it names someone.
+    pub fn member_changes(group_id: &str, added: &[String], removed: &[String]) -> Vec<Self> {
+        let mut events = Vec::new();
+        if !added.is_empty() {
+            events.push(NewEvent::members_added(group_id, added));
+        }
+        if !removed.is_empty() {
+            events.push(NewEvent::members_removed(group_id, removed));
+        }
+        events
+    }
+
     fn about(kind: ChangeKind, resource_type: &str, resource_id: &str, payload: Value) -> Self {
         NewEvent {
             kind,

@@ -297,7 +297,7 @@ impl State {
             &id,
             &data.payload(scope, resource_type, &id),
         )];
-        events.extend(member_events(&id, &added, &[]));
+        events.extend(NewEvent::member_changes(&id, &added, &[]));
         if resource_type == USER {
             events.extend(self.sync_team(scope, &id, at));
         }
@@ -476,7 +476,7 @@ impl State {
         } else {
             data.touch(id, at);
         }
-        events.extend(member_events(id, &added, &removed));
+        events.extend(NewEvent::member_changes(id, &added, &removed));
         if resource_type == USER && body_changed {
             events.extend(self.sync_team(scope, id, at));
         }
@@ -984,16 +984,4 @@ fn check_version(record: &Record, expected: Option<&str>) -> Result<(), StoreErr
         }
         _ => Ok(()),
     }
-}
-
-/// The events of a group's membership delta.
-fn member_events(group_id: &str, added: &[String], removed: &[String]) -> Vec<NewEvent> {
-    let mut events = Vec::new();
-    if !added.is_empty() {
-        events.push(NewEvent::members_added(group_id, added));
-    }
-    if !removed.is_empty() {
-        events.push(NewEvent::members_removed(group_id, removed));
-    }
-    events
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use time::OffsetDateTime;
 
 use super::members::MemberList;
-use super::{member_events, State, GROUP, USER};
+use super::{State, GROUP, USER};
 use crate::derive;
 use crate::event::NewEvent;
 use crate::meta;
@@ -106,7 +106,7 @@ impl State {
             team_id,
             &data.payload(scope, GROUP, team_id),
         ));
-        events.extend(member_events(team_id, &added, &[]));
+        events.extend(NewEvent::member_changes(team_id, &added, &[]));
     }
 
     /// Adds and removes members of an existing team; deletes it when it is left
@@ -129,12 +129,12 @@ impl State {
         let empty = data.members.get(team_id).is_none_or(MemberList::is_empty);
         if empty {
             let payload = data.payload(scope, GROUP, team_id);
-            events.extend(member_events(team_id, &added, &removed));
+            events.extend(NewEvent::member_changes(team_id, &added, &removed));
             events.push(NewEvent::deleted(GROUP, team_id, &payload));
             self.remove(scope.tenant, team_id, at, events);
         } else {
             data.touch(team_id, at);
-            events.extend(member_events(team_id, &added, &removed));
+            events.extend(NewEvent::member_changes(team_id, &added, &removed));
         }
     }
 
