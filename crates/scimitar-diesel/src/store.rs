@@ -6,8 +6,8 @@ use scimitar_schema::{Mode, ValidationError};
 use scimitar_store::meta::{self, ResourceMeta};
 use scimitar_store::write::{self, MemberChange};
 use scimitar_store::{
-    derive, Archived, ChangeEvent, Created, DeletionMode, NewEvent, Page, PatchRequest, Projection,
-    Query, Scope, Store, StoreError, TeamsRebuilt,
+    derive, Archived, ChangeEvent, Created, NewEvent, Page, PatchRequest, Projection, Query, Scope,
+    Store, StoreError, TeamsRebuilt,
 };
 use serde_json::Value;
 
@@ -157,14 +157,10 @@ impl Store for DieselStore {
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
                 check_version(&row, expected.as_deref())?;
                 let at = to_nanos(meta::now())?;
-                let archive =
-                    resource_type == USER && ctx.settings.deletion == DeletionMode::Archive;
                 let as_read = payload(conn, &ctx, row.resource(None)?, &resource_type)?;
-                let mut events = vec![if archive {
-                    NewEvent::archived(&id, &as_read)
-                } else {
-                    NewEvent::deleted(&resource_type, &id, &as_read)
-                }];
+                let (event, archive) =
+                    write::deletion(&ctx.settings, &resource_type, &id, &as_read);
+                let mut events = vec![event];
                 if resource_type == USER {
                     teams::sync(conn, &ctx, &row, None, at, &mut events)?;
                     clear_reports(conn, &ctx, &id, at, &mut events)?;

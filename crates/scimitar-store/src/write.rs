@@ -1,6 +1,7 @@
 //! The store-independent steps of a write, spelled once so that every [`Store`]
 //! decides them alike: which resource types are writable (rule 21), how a group's
-//! members are split off its body, and what a PATCH does to a group's members.
+//! members are split off its body, what a PATCH does to a group's members, and
+//! whether a delete archives.
 //!
 //! A store keeps a group's members apart from its body (a membership relation), so
 //! a group is patched without them: [`apply_patch`] reports the member operations
@@ -22,8 +23,9 @@ use scimitar_patch::{ApplyOptions, OperationError};
 use serde_json::Value;
 
 use crate::derive;
+use crate::event::NewEvent;
 use crate::schema::{PatchRequest, Policy, Registry};
-use crate::settings::TenantSettings;
+use crate::settings::{DeletionMode, TenantSettings};
 use crate::StoreError;
 
 /// The name of the User resource type.
@@ -82,6 +84,22 @@ pub fn check_writable(settings: &TenantSettings, resource_type: &str) -> Result<
         });
     }
     Ok(())
+}
+
+/// What deleting resource `id` (`as_read`, as a client reads it) records, and
+/// whether the resource is archived rather than forgotten: a User is under
+/// [`DeletionMode::Archive`] (an `archived` event), anything else is deleted.
+pub fn deletion(
+    settings: &TenantSettings,
+    resource_type: &str,
+    id: &str,
+    as_read: &Value,
+) -> (NewEvent, bool) {
+    if resource_type == USER && settings.deletion == DeletionMode::Archive {
+        (NewEvent::archived(id, as_read), true)
+    } else {
+        (NewEvent::deleted(resource_type, id, as_read), false)
+    }
 }
 
 /// Splits a validated create or replace body: a group's member ids are taken off

@@ -23,7 +23,6 @@ use crate::meta::{self, ResourceMeta};
 use crate::provisioning_log::MemoryLog;
 use crate::query::{Page, Paging, Query};
 use crate::schema::{PatchRequest, Projection};
-use crate::settings::DeletionMode;
 use crate::store::{Archived, Created, Scope, Store, TeamsRebuilt};
 use crate::write::{self, MemberChange, GROUP, USER};
 use crate::StoreError;
@@ -495,14 +494,10 @@ impl State {
         write::check_writable(scope.settings, resource_type)?;
         let data = self.tenant(scope.tenant);
         check_version(data.record(resource_type, id)?, expected_version)?;
-        let archive = resource_type == USER && scope.settings.deletion == DeletionMode::Archive;
         let at = meta::now();
         let payload = data.payload(scope, resource_type, id);
-        let mut events = vec![if archive {
-            NewEvent::archived(id, &payload)
-        } else {
-            NewEvent::deleted(resource_type, id, &payload)
-        }];
+        let (event, archive) = write::deletion(scope.settings, resource_type, id, &payload);
+        let mut events = vec![event];
         if resource_type == USER {
             events.extend(self.leave_team(scope, id, at));
             events.extend(self.tenant(scope.tenant).clear_reports(scope, id, at));
