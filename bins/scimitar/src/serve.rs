@@ -8,7 +8,7 @@ use std::sync::Arc;
 use scimitar_actix::webhook::Webhooks;
 use scimitar_actix::{issue_token, AdminApi, ScimError, ScimService, SCIM_JSON};
 use scimitar_diesel::DieselStore;
-use scimitar_store::TenantStore;
+use scimitar_store::{StoreError, TenantStore};
 use serde_json::json;
 
 use crate::config::Settings;
@@ -70,13 +70,24 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
 }
 
 /// On an empty database, creates tenant `default` and returns its first token.
+///
+/// Servers started together on one empty database race here: the one whose create
+/// loses (`id` taken) serves without a token, as if the database had not been empty.
 async fn first_start(store: &DieselStore) -> Result<Option<String>, Failure> {
     if !store.list_tenants().await?.is_empty() {
         return Ok(None);
     }
-    store
+    match store
         .create_tenant(DEFAULT_TENANT, "Default tenant", json!({}))
-        .await?;
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::Uniqueness { .. }) => {
+            log::info!("another server created tenant `{DEFAULT_TENANT}` first");
+            return Ok(None);
+        }
+        Err(error) => return Err(error.into()),
+    }
     let issued = issue_token(store, DEFAULT_TENANT, "first start").await?;
     Ok(Some(issued.token))
 }
