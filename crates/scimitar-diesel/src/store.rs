@@ -77,7 +77,7 @@ impl Store for DieselStore {
                 } else {
                     MemberChange::Keep
                 };
-                write(conn, &ctx, &row, body, members)?;
+                write_resource(conn, &ctx, &row, body, members)?;
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
                 view(conn, &ctx, &row, &Projection::default())
             })
@@ -132,7 +132,7 @@ impl Store for DieselStore {
                     derive::drop_unassigned_manager(&mut body);
                     MemberChange::Keep
                 };
-                write(conn, &ctx, &row, body, members)?;
+                write_resource(conn, &ctx, &row, body, members)?;
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
                 view(conn, &ctx, &row, &projection)
             })
@@ -258,7 +258,7 @@ impl DieselStore {
                 rows::lock_tenant(conn, &ctx.tenant)?;
                 let row = rows::get(conn, &ctx.tenant, GROUP, &group_id)?;
                 let body = row.body()?;
-                write(conn, &ctx, &row, body, change)?;
+                write_resource(conn, &ctx, &row, body, change)?;
                 rows::version_of(conn, row.pk)
             })
         })
@@ -448,7 +448,7 @@ fn check_version(row: &ResourceRow, expected: Option<&str>) -> Result<(), StoreE
 
 /// The write shared by replace, patch and the member calls: a write that changes
 /// nothing leaves no trace (rule 5).
-fn write(
+fn write_resource(
     conn: &mut Conn<'_>,
     ctx: &Ctx,
     row: &ResourceRow,

@@ -11,6 +11,8 @@ use std::str::FromStr;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
+use crate::write::{GROUP, USER};
+
 /// What happened to a resource.
 ///
 /// Users and groups get specific kinds (an IdP's deactivation is the event apps care
@@ -255,9 +257,6 @@ impl NewEvent {
         }
     }
 }
-
-const USER: &str = "User";
-const GROUP: &str = "Group";
 
 /// RFC 7643 leaves a missing `active` undefined; a user without it counts as active,
 /// so setting it to false is a deactivation.
