@@ -54,6 +54,7 @@ pub(crate) enum ConfigError {
 /// timeout_ms = 10000
 /// lease_ms = 60000
 /// refresh_ms = 10000
+/// prune_interval_ms = 3600000       # delete handled events; 0 never
 /// ```
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,6 +80,7 @@ struct WebhookSettings {
     timeout_ms: Option<u64>,
     lease_ms: Option<u64>,
     refresh_ms: Option<u64>,
+    prune_interval_ms: Option<u64>,
 }
 
 impl WebhookSettings {
@@ -94,6 +96,9 @@ impl WebhookSettings {
         dispatch.lease_ttl = self.lease_ms.map_or(dispatch.lease_ttl, ms);
         options.timeout = self.timeout_ms.map_or(options.timeout, ms);
         options.refresh = self.refresh_ms.map_or(options.refresh, ms);
+        if let Some(every) = self.prune_interval_ms {
+            options.prune_interval = (every > 0).then(|| ms(every));
+        }
         options
     }
 }
@@ -208,6 +213,27 @@ mod tests {
         assert_eq!(dispatch.backoff.initial, Duration::from_millis(5));
         assert_eq!(dispatch.backoff.max, Duration::from_secs(300));
         assert_eq!(dispatch.lease_ttl, Duration::from_millis(900));
+        assert_eq!(
+            settings.webhooks.prune_interval,
+            Some(Duration::from_secs(3600))
+        );
+    }
+
+    #[test]
+    fn event_pruning_is_set_by_the_file_and_zero_turns_it_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scimitar.toml");
+        let load = |interval: &str| {
+            std::fs::write(
+                &path,
+                format!("[webhooks]\nprune_interval_ms = {interval}\n"),
+            )
+            .unwrap();
+            let cli = Cli::parse_from(["scimitar", "--config", path.to_str().unwrap(), "serve"]);
+            Settings::load(&cli).unwrap().webhooks.prune_interval
+        };
+        assert_eq!(load("60000"), Some(Duration::from_secs(60)));
+        assert_eq!(load("0"), None);
     }
 
     #[test]

@@ -15,6 +15,11 @@
 //! 503 with `Retry-After: <seconds>` is retried no sooner. Progress is kept in the
 //! [`OutboxStore`], so deliveries resume after a restart; on a shared database the
 //! lease lets one server at a time deliver each webhook's stream.
+//!
+//! Every [`WebhookOptions::prune_interval`] (an hour by default) each tenant's
+//! events that all its outbox consumers have handled are deleted
+//! ([`OutboxStore::prune_events`], rule O5): with no consumer, all of them. A reader
+//! of [`Store::events`] that keeps its position elsewhere turns this off (`None`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -167,16 +172,21 @@ pub struct WebhookOptions {
     /// How often tenants' settings are read again for added, changed or removed
     /// webhooks.
     pub refresh: Duration,
+    /// How often each tenant's handled events are deleted from the outbox; `None`
+    /// never.
+    pub prune_interval: Option<Duration>,
 }
 
 impl Default for WebhookOptions {
     /// Deliveries polled every second, retried from 1 s up to 5 minutes apart,
-    /// 10 s per attempt, a 60 s lease; settings read every 10 s.
+    /// 10 s per attempt, a 60 s lease; settings read every 10 s; handled events
+    /// pruned hourly.
     fn default() -> Self {
         WebhookOptions {
             dispatch: DispatchOptions::default(),
             timeout: Duration::from_secs(10),
             refresh: Duration::from_secs(10),
+            prune_interval: Some(Duration::from_secs(60 * 60)),
         }
     }
 }
@@ -222,8 +232,17 @@ impl<S: Store + 'static, T: TenantStore + 'static, O: OutboxStore + 'static> Web
         let task = tokio::spawn(async move {
             let mut running: HashMap<(String, String), (Webhook, RunningDispatcher)> =
                 HashMap::new();
+            let start = tokio::time::Instant::now();
+            let mut next_prune = self.options.prune_interval.map(|every| start + every);
             loop {
-                self.reconcile(&mut running).await;
+                let tenants = self.reconcile(&mut running).await;
+                if let (Some(due), Some(every)) = (next_prune, self.options.prune_interval) {
+                    let now = tokio::time::Instant::now();
+                    if now >= due {
+                        self.prune(&tenants).await;
+                        next_prune = Some(now + every);
+                    }
+                }
                 tokio::select! {
                     () = tokio::time::sleep(self.options.refresh) => {}
                     _ = &mut stopped => break,
@@ -239,19 +258,31 @@ impl<S: Store + 'static, T: TenantStore + 'static, O: OutboxStore + 'static> Web
         }
     }
 
+    /// Deletes each tenant's events that all its consumers have handled.
+    async fn prune(&self, tenants: &[String]) {
+        for tenant in tenants {
+            match self.outbox.prune_events(tenant, u64::MAX).await {
+                Ok(0) => {}
+                Ok(pruned) => log::info!("webhooks: tenant {tenant}: pruned {pruned} events"),
+                Err(error) => log::warn!("webhooks: tenant {tenant}: cannot prune events: {error}"),
+            }
+        }
+    }
+
     /// Starts dispatchers for new webhooks, restarts changed ones, stops removed
-    /// or disabled ones.
+    /// or disabled ones; returns the tenants' ids (none when they cannot be listed).
     async fn reconcile(
         &self,
         running: &mut HashMap<(String, String), (Webhook, RunningDispatcher)>,
-    ) {
+    ) -> Vec<String> {
         let tenants = match self.tenants.list_tenants().await {
             Ok(tenants) => tenants,
             Err(error) => {
                 log::warn!("webhooks: cannot list tenants: {error}");
-                return;
+                return Vec::new();
             }
         };
+        let tenant_ids = tenants.iter().map(|tenant| tenant.id.clone()).collect();
         let mut wanted: HashMap<(String, String), Webhook> = HashMap::new();
         for tenant in tenants {
             let settings = match TenantSettings::from_value(&tenant.settings) {
@@ -293,6 +324,7 @@ impl<S: Store + 'static, T: TenantStore + 'static, O: OutboxStore + 'static> Web
             log::info!("webhooks: delivering tenant {tenant}'s events to webhook {id}");
             running.insert(key, (webhook, dispatcher));
         }
+        tenant_ids
     }
 }
 
@@ -320,6 +352,62 @@ impl RunningWebhooks {
 mod tests {
     use super::*;
     use scimitar_store::ChangeKind;
+
+    #[test]
+    fn handled_events_are_pruned_and_unhandled_ones_kept() {
+        use scimitar_schema::{Policy, Registry};
+        use scimitar_store::{MemoryStore, Scope};
+
+        actix_web::rt::System::new().block_on(async {
+            let store = Arc::new(MemoryStore::new());
+            // A webhook nobody answers: its consumer never gets past event 0.
+            let hook =
+                json!({"webhooks": [{"id": "h", "url": "http://127.0.0.1:9/", "secret": "k"}]});
+            store
+                .create_tenant("quiet", "Quiet", json!({}))
+                .await
+                .unwrap();
+            store.create_tenant("hooked", "Hooked", hook).await.unwrap();
+            let lease = store.try_lease("hooked", "webhook:h", "test", Duration::ZERO);
+            assert_eq!(lease.await.unwrap(), Some(0));
+            let (registry, policy) = (Registry::builtin(), Policy::compatible());
+            for tenant in ["quiet", "hooked"] {
+                let scope = Scope::new(tenant, &registry, &policy);
+                let user = json!({"schemas": [scimitar_schema::urn::USER], "userName": "u"});
+                store.create(&scope, "User", user).await.unwrap();
+            }
+            let events = |tenant: &'static str| {
+                let (store, registry, policy) = (Arc::clone(&store), &registry, &policy);
+                async move {
+                    let scope = Scope::new(tenant, registry, policy);
+                    store.events(&scope, 0, 10).await.unwrap().len()
+                }
+            };
+            assert_eq!((events("quiet").await, events("hooked").await), (1, 1));
+
+            let options = WebhookOptions {
+                refresh: Duration::from_millis(5),
+                prune_interval: Some(Duration::from_millis(10)),
+                ..WebhookOptions::default()
+            };
+            let webhooks = Webhooks::new(Arc::clone(&store), Arc::clone(&store))
+                .options(options)
+                .spawn();
+            for _ in 0..1000 {
+                if events("quiet").await == 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            webhooks.stop().await;
+            assert_eq!(
+                events("quiet").await,
+                0,
+                "a tenant without consumers keeps events"
+            );
+            assert_eq!(events("hooked").await, 1, "an undelivered event was pruned");
+        });
+    }
 
     #[test]
     fn signatures_verify_with_their_secret_only() {
