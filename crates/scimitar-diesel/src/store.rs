@@ -66,7 +66,7 @@ impl Store for DieselStore {
             pools.write(|conn| {
                 rows::lock_tenant(conn, &ctx.tenant)?;
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                check_version(&row, expected.as_deref())?;
+                write::check_version(expected.as_deref(), &row.version_tag())?;
                 let existing = row.resource(None)?;
                 let mode = Mode::Replace {
                     existing: &existing,
@@ -103,7 +103,7 @@ impl Store for DieselStore {
             pools.write(|conn| {
                 rows::lock_tenant(conn, &ctx.tenant)?;
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                check_version(&row, expected.as_deref())?;
+                write::check_version(expected.as_deref(), &row.version_tag())?;
                 // A group is patched without its members: the patcher reports the
                 // member delta, applied to the membership table.
                 let current = row.resource(None)?;
@@ -155,7 +155,7 @@ impl Store for DieselStore {
             pools.write(|conn| {
                 rows::lock_tenant(conn, &ctx.tenant)?;
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                check_version(&row, expected.as_deref())?;
+                write::check_version(expected.as_deref(), &row.version_tag())?;
                 let at = to_nanos(meta::now())?;
                 let as_read = payload(conn, &ctx, row.resource(None)?, &resource_type)?;
                 let (event, archive) =
@@ -433,17 +433,6 @@ fn prepare(
     refuse_nul(&body)?;
     let members = write::split_members(resource_type, &mut body)?;
     Ok((body, members))
-}
-
-fn check_version(row: &ResourceRow, expected: Option<&str>) -> Result<(), StoreError> {
-    match expected {
-        Some(expected) if !meta::version_matches(expected, &row.version_tag()) => {
-            Err(StoreError::VersionMismatch {
-                current: row.version_tag(),
-            })
-        }
-        _ => Ok(()),
-    }
 }
 
 /// The write shared by replace, patch and the member calls: a write that changes

@@ -1,7 +1,7 @@
 //! The store-independent steps of a write, spelled once so that every [`Store`]
 //! decides them alike: which resource types are writable (rule 21), how a group's
-//! members are split off its body, what a PATCH does to a group's members, and
-//! whether a delete archives.
+//! members are split off its body, what a PATCH does to a group's members, the
+//! `If-Match` check, and whether a delete archives.
 //!
 //! A store keeps a group's members apart from its body (a membership relation), so
 //! a group is patched without them: [`apply_patch`] reports the member operations
@@ -24,6 +24,7 @@ use serde_json::Value;
 
 use crate::derive;
 use crate::event::NewEvent;
+use crate::meta;
 use crate::schema::{PatchRequest, Policy, Registry};
 use crate::settings::{DeletionMode, TenantSettings};
 use crate::StoreError;
@@ -84,6 +85,19 @@ pub fn check_writable(settings: &TenantSettings, resource_type: &str) -> Result<
         });
     }
     Ok(())
+}
+
+/// An `If-Match` precondition (rule 6): `expected`, when given, must match the
+/// resource's `current` version ([`meta::version_matches`]).
+pub fn check_version(expected: Option<&str>, current: &str) -> Result<(), StoreError> {
+    match expected {
+        Some(expected) if !meta::version_matches(expected, current) => {
+            Err(StoreError::VersionMismatch {
+                current: current.to_owned(),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What deleting resource `id` (`as_read`, as a client reads it) records, and
@@ -220,6 +234,17 @@ mod tests {
         assert!(matches!(
             take_member_ids(&mut group),
             Err(StoreError::UnknownMember(_))
+        ));
+    }
+
+    #[test]
+    fn a_version_precondition_compares_weakly_and_reports_the_current_version() {
+        assert!(check_version(None, "W/\"2\"").is_ok());
+        assert!(check_version(Some("*"), "W/\"2\"").is_ok());
+        assert!(check_version(Some("\"2\""), "W/\"2\"").is_ok());
+        assert!(matches!(
+            check_version(Some("W/\"1\""), "W/\"2\""),
+            Err(StoreError::VersionMismatch { current }) if current == "W/\"2\""
         ));
     }
 

@@ -350,7 +350,8 @@ impl State {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
         write::check_writable(scope.settings, resource_type)?;
         let data = self.tenant(scope.tenant);
-        check_version(data.record(resource_type, id)?, expected_version)?;
+        let current = &data.record(resource_type, id)?.meta.version;
+        write::check_version(expected_version, current)?;
         let existing = data.full(id, false);
         let mode = Mode::Replace {
             existing: &existing,
@@ -378,7 +379,8 @@ impl State {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
         write::check_writable(scope.settings, resource_type)?;
         let data = self.tenant(scope.tenant);
-        check_version(data.record(resource_type, id)?, expected_version)?;
+        let current = &data.record(resource_type, id)?.meta.version;
+        write::check_version(expected_version, current)?;
         // Groups are patched without their members, as a SQL store patches them: the
         // patcher reports the member delta, applied to the membership relation. Only
         // a path that selects members by something else than id needs the list.
@@ -493,7 +495,8 @@ impl State {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
         write::check_writable(scope.settings, resource_type)?;
         let data = self.tenant(scope.tenant);
-        check_version(data.record(resource_type, id)?, expected_version)?;
+        let current = &data.record(resource_type, id)?.meta.version;
+        write::check_version(expected_version, current)?;
         let at = meta::now();
         let payload = data.payload(scope, resource_type, id);
         let (event, archive) = write::deletion(scope.settings, resource_type, id, &payload);
@@ -968,15 +971,4 @@ fn user_name(body: &Value) -> Option<&str> {
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("userName"))
         .and_then(|(_, value)| value.as_str())
-}
-
-fn check_version(record: &Record, expected: Option<&str>) -> Result<(), StoreError> {
-    match expected {
-        Some(expected) if !meta::version_matches(expected, &record.meta.version) => {
-            Err(StoreError::VersionMismatch {
-                current: record.meta.version.clone(),
-            })
-        }
-        _ => Ok(()),
-    }
 }
