@@ -110,15 +110,14 @@ pub(crate) async fn resource_types<S: Store + 'static, T: TenantStore + 'static>
     req: HttpRequest,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    refuse_filter(&req)?;
-    let base = base_url(&req);
-    let registry = registry_for(&req, &shared).await?;
-    let resources: Vec<Value> = registry
-        .resource_types()
-        .iter()
-        .map(|resource_type| resource_type.to_resource(&base))
-        .collect();
-    Ok(list(resources))
+    listing(&req, &shared, |registry, base| {
+        registry
+            .resource_types()
+            .iter()
+            .map(|resource_type| resource_type.to_resource(base))
+            .collect()
+    })
+    .await
 }
 
 /// `GET /ResourceTypes/{name}`.
@@ -126,24 +125,26 @@ pub(crate) async fn resource_type<S: Store + 'static, T: TenantStore + 'static>(
     req: HttpRequest,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    refuse_filter(&req)?;
-    let name = req.match_info().get("name").unwrap_or_default();
-    let registry = registry_for(&req, &shared).await?;
-    let resource_type = registry
-        .resource_types()
-        .iter()
-        .find(|resource_type| {
-            resource_type
-                .id
-                .as_deref()
-                .unwrap_or(&resource_type.name)
-                .eq_ignore_ascii_case(name)
-        })
-        .ok_or_else(|| ScimError::NotFound(format!("no resource type {name}")))?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &resource_type.to_resource(&base_url(&req)),
-    ))
+    item(
+        &req,
+        &shared,
+        "name",
+        "resource type",
+        |registry, name, base| {
+            registry
+                .resource_types()
+                .iter()
+                .find(|resource_type| {
+                    resource_type
+                        .id
+                        .as_deref()
+                        .unwrap_or(&resource_type.name)
+                        .eq_ignore_ascii_case(name)
+                })
+                .map(|resource_type| resource_type.to_resource(base))
+        },
+    )
+    .await
 }
 
 /// `GET /Schemas`.
@@ -151,15 +152,14 @@ pub(crate) async fn schemas<S: Store + 'static, T: TenantStore + 'static>(
     req: HttpRequest,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    refuse_filter(&req)?;
-    let base = base_url(&req);
-    let registry = registry_for(&req, &shared).await?;
-    let resources: Vec<Value> = registry
-        .schemas()
-        .iter()
-        .map(|schema| schema.to_resource(&base))
-        .collect();
-    Ok(list(resources))
+    listing(&req, &shared, |registry, base| {
+        registry
+            .schemas()
+            .iter()
+            .map(|schema| schema.to_resource(base))
+            .collect()
+    })
+    .await
 }
 
 /// `GET /Schemas/{id}`.
@@ -167,16 +167,40 @@ pub(crate) async fn schema<S: Store + 'static, T: TenantStore + 'static>(
     req: HttpRequest,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    refuse_filter(&req)?;
-    let id = req.match_info().get("id").unwrap_or_default();
-    let registry = registry_for(&req, &shared).await?;
-    let schema = registry
-        .schema(id)
-        .ok_or_else(|| ScimError::NotFound(format!("no schema {id}")))?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &schema.to_resource(&base_url(&req)),
-    ))
+    item(&req, &shared, "id", "schema", |registry, id, base| {
+        registry.schema(id).map(|schema| schema.to_resource(base))
+    })
+    .await
+}
+
+/// A `ListResponse` of the `resources` the request's registry describes under the
+/// base URL.
+async fn listing<S: Store, T: TenantStore>(
+    req: &HttpRequest,
+    shared: &Shared<S, T>,
+    resources: impl FnOnce(&Registry, &str) -> Vec<Value>,
+) -> Result<HttpResponse, ScimError> {
+    refuse_filter(req)?;
+    let base = base_url(req);
+    let registry = registry_for(req, shared).await?;
+    Ok(list(resources(&registry, &base)))
+}
+
+/// The one resource `find` finds in the request's registry by the URL segment
+/// `segment`; 404 naming it a `what` when there is none.
+async fn item<S: Store, T: TenantStore>(
+    req: &HttpRequest,
+    shared: &Shared<S, T>,
+    segment: &str,
+    what: &str,
+    find: impl FnOnce(&Registry, &str, &str) -> Option<Value>,
+) -> Result<HttpResponse, ScimError> {
+    refuse_filter(req)?;
+    let key = req.match_info().get(segment).unwrap_or_default();
+    let registry = registry_for(req, shared).await?;
+    let resource = find(&registry, key, &base_url(req))
+        .ok_or_else(|| ScimError::NotFound(format!("no {what} {key}")))?;
+    Ok(scim_json(StatusCode::OK, &resource))
 }
 
 /// The registry a discovery request describes: the tenant's (with its schema

@@ -160,20 +160,7 @@ pub(crate) async fn replace<S: Store + 'static, T: TenantStore + 'static>(
     body: Bytes,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    let call = shared.call(&req).await?;
-    let resource_type = call.resource_type(endpoint(&req))?;
-    let projection = query_projection(&req, &shared.limits)?;
-    let body = json_body(&req, &body)?;
-    let resource = call
-        .replace(
-            resource_type,
-            id(&req),
-            body,
-            if_match(&req).as_deref(),
-            &projection,
-        )
-        .await?;
-    Ok(resource_response(StatusCode::OK, &resource))
+    write(&req, &body, &shared, Write::Replace).await
 }
 
 /// `PATCH /{endpoint}/{id}`: 200 with the resource, projected by `attributes`.
@@ -182,22 +169,41 @@ pub(crate) async fn patch<S: Store + 'static, T: TenantStore + 'static>(
     body: Bytes,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    let call = shared.call(&req).await?;
-    let resource_type = call.resource_type(endpoint(&req))?;
-    let projection = query_projection(&req, &shared.limits)?;
-    let body = json_body(&req, &body)?;
-    if let Some(summary) = PatchSummary::of(&body) {
-        req.extensions_mut().insert(summary);
-    }
-    let resource = call
-        .patch(
-            resource_type,
-            id(&req),
-            body,
-            if_match(&req).as_deref(),
-            &projection,
-        )
-        .await?;
+    write(&req, &body, &shared, Write::Patch).await
+}
+
+/// The writes to an existing resource.
+#[derive(Debug, Clone, Copy)]
+enum Write {
+    Replace,
+    Patch,
+}
+
+/// A replace or patch of `/{endpoint}/{id}`: 200 with the resource.
+async fn write<S: Store, T: TenantStore>(
+    req: &HttpRequest,
+    body: &Bytes,
+    shared: &Shared<S, T>,
+    write: Write,
+) -> Result<HttpResponse, ScimError> {
+    let call = shared.call(req).await?;
+    let resource_type = call.resource_type(endpoint(req))?;
+    let projection = query_projection(req, &shared.limits)?;
+    let body = json_body(req, body)?;
+    let (id, if_match) = (id(req), if_match(req));
+    let resource = match write {
+        Write::Replace => {
+            call.replace(resource_type, id, body, if_match.as_deref(), &projection)
+                .await?
+        }
+        Write::Patch => {
+            if let Some(summary) = PatchSummary::of(&body) {
+                req.extensions_mut().insert(summary);
+            }
+            call.patch(resource_type, id, body, if_match.as_deref(), &projection)
+                .await?
+        }
+    };
     Ok(resource_response(StatusCode::OK, &resource))
 }
 

@@ -108,15 +108,7 @@ mod tests {
     use jsonwebtoken::{encode, EncodingKey, Header};
     use serde_json::json;
 
-    fn tenant(settings: serde_json::Value) -> Tenant {
-        Tenant {
-            id: "acme".into(),
-            name: "Acme".into(),
-            enabled: true,
-            settings,
-            created: time::OffsetDateTime::UNIX_EPOCH,
-        }
-    }
+    use crate::tenant::test_tenant as tenant;
 
     fn token(claims: serde_json::Value, secret: &str) -> String {
         encode(

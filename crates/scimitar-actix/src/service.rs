@@ -7,7 +7,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::web::{self, Data};
-use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, Resource, Route};
 use scimitar_schema::{ErrorResponse, Policy, Registry, ResourceType};
 use scimitar_store::provisioning_log::ProvisioningLog;
 use scimitar_store::{Store, StoreError, TenantStore};
@@ -241,7 +241,6 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
             InitError = (),
         >,
     > {
-        let not_allowed = || web::to(method_not_allowed);
         let scope = web::scope(path).app_data(Data::from(Arc::clone(&self.shared)));
         let scope = match &self.shared.log {
             Some(queue) => scope.app_data(queue.clone()),
@@ -250,61 +249,52 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
         scope
             .app_data(web::PayloadConfig::new(self.shared.limits.max_payload_size))
             .wrap(from_fn(scim_middleware))
-            .service(
-                web::resource("/ServiceProviderConfig")
-                    .get(discovery::service_provider_config::<S, T>)
-                    .default_service(not_allowed()),
-            )
-            .service(
-                web::resource("/ResourceTypes")
-                    .get(discovery::resource_types::<S, T>)
-                    .default_service(not_allowed()),
-            )
-            .service(
-                web::resource("/ResourceTypes/{name}")
-                    .get(discovery::resource_type::<S, T>)
-                    .default_service(not_allowed()),
-            )
-            .service(
-                web::resource("/Schemas")
-                    .get(discovery::schemas::<S, T>)
-                    .default_service(not_allowed()),
-            )
-            .service(
-                web::resource("/Schemas/{id}")
-                    .get(discovery::schema::<S, T>)
-                    .default_service(not_allowed()),
-            )
-            .service(
-                web::resource("/Bulk")
-                    .post(bulk::bulk::<S, T>)
-                    .default_service(not_allowed()),
-            )
-            .service(
-                web::resource("/.search")
-                    .post(handlers::search_all::<S, T>)
-                    .default_service(not_allowed()),
-            )
+            .service(endpoint(
+                "/ServiceProviderConfig",
+                [web::get().to(discovery::service_provider_config::<S, T>)],
+            ))
+            .service(endpoint(
+                "/ResourceTypes",
+                [web::get().to(discovery::resource_types::<S, T>)],
+            ))
+            .service(endpoint(
+                "/ResourceTypes/{name}",
+                [web::get().to(discovery::resource_type::<S, T>)],
+            ))
+            .service(endpoint(
+                "/Schemas",
+                [web::get().to(discovery::schemas::<S, T>)],
+            ))
+            .service(endpoint(
+                "/Schemas/{id}",
+                [web::get().to(discovery::schema::<S, T>)],
+            ))
+            .service(endpoint("/Bulk", [web::post().to(bulk::bulk::<S, T>)]))
+            .service(endpoint(
+                "/.search",
+                [web::post().to(handlers::search_all::<S, T>)],
+            ))
             .service(web::resource(["/Me", "/Me/{rest:.*}"]).to(handlers::me::<S, T>))
-            .service(
-                web::resource("/{endpoint}")
-                    .get(handlers::list::<S, T>)
-                    .post(handlers::create::<S, T>)
-                    .default_service(not_allowed()),
-            )
-            .service(
-                web::resource("/{endpoint}/.search")
-                    .post(handlers::search::<S, T>)
-                    .default_service(not_allowed()),
-            )
-            .service(
-                web::resource("/{endpoint}/{id}")
-                    .get(handlers::get::<S, T>)
-                    .put(handlers::replace::<S, T>)
-                    .patch(handlers::patch::<S, T>)
-                    .delete(handlers::delete::<S, T>)
-                    .default_service(not_allowed()),
-            )
+            .service(endpoint(
+                "/{endpoint}",
+                [
+                    web::get().to(handlers::list::<S, T>),
+                    web::post().to(handlers::create::<S, T>),
+                ],
+            ))
+            .service(endpoint(
+                "/{endpoint}/.search",
+                [web::post().to(handlers::search::<S, T>)],
+            ))
+            .service(endpoint(
+                "/{endpoint}/{id}",
+                [
+                    web::get().to(handlers::get::<S, T>),
+                    web::put().to(handlers::replace::<S, T>),
+                    web::patch().to(handlers::patch::<S, T>),
+                    web::delete().to(handlers::delete::<S, T>),
+                ],
+            ))
             .default_service(web::to(not_found))
     }
 }
@@ -486,6 +476,14 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, ScimError> {
             "the Authorization header must be `Bearer <token>`".into(),
         )),
     }
+}
+
+/// `path` answering `routes`, and 405 to any other method.
+fn endpoint(path: &str, routes: impl IntoIterator<Item = Route>) -> Resource {
+    routes
+        .into_iter()
+        .fold(web::resource(path), Resource::route)
+        .default_service(web::to(method_not_allowed))
 }
 
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ScimError> {

@@ -76,20 +76,24 @@ impl TenantContexts {
     }
 }
 
+/// Tenant `acme` with `settings`, for the tests of the modules that read settings.
+#[cfg(test)]
+pub(crate) fn test_tenant(settings: Value) -> Tenant {
+    Tenant {
+        id: "acme".into(),
+        name: "Acme".into(),
+        enabled: true,
+        settings,
+        created: time::OffsetDateTime::UNIX_EPOCH,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    fn tenant(settings: Value) -> Tenant {
-        Tenant {
-            id: "acme".into(),
-            name: "Acme".into(),
-            enabled: true,
-            settings,
-            created: time::OffsetDateTime::UNIX_EPOCH,
-        }
-    }
+    use crate::tenant::test_tenant as tenant;
 
     #[test]
     fn overrides_change_the_registry_and_bad_settings_fall_back() {
