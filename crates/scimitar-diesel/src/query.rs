@@ -5,8 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use diesel::QueryableByName;
-use scimitar_filter::ast::{AttrPath, Filter};
+use scimitar_filter::ast::AttrPath;
 use scimitar_schema::{AttributeType, Origin};
+use scimitar_store::query::mentions_attribute;
 use scimitar_store::{derive, Page, Paging, Query, SortOrder, StoreError};
 use serde_json::{json, Value};
 
@@ -498,18 +499,6 @@ fn path_text(path: &AttrPath) -> String {
     text
 }
 
-/// Whether a filter names `members` anywhere (then groups evaluated in memory
-/// need their members read).
-fn mentions_members(filter: &Filter) -> bool {
-    match filter {
-        Filter::And(operands) | Filter::Or(operands) => operands.iter().any(mentions_members),
-        Filter::Not(inner) => mentions_members(inner),
-        Filter::Present(path) | Filter::Compare { path, .. } | Filter::ValuePath { path, .. } => {
-            path.name.eq_ignore_ascii_case("members")
-        }
-    }
-}
-
 /// Runs a query in one read transaction.
 pub(crate) fn run(
     pools: &Pools,
@@ -679,7 +668,7 @@ impl Plan<'_> {
         let mut sql = self.select(conn.dialect());
         self.sort.order_by(&mut sql);
         let candidates = conn.load::<KeyedRow>(sql)?;
-        let members = if self.resource_type == GROUP && mentions_members(filter) {
+        let members = if self.resource_type == GROUP && mentions_attribute(filter, "members") {
             let pks: Vec<i64> = candidates.iter().map(|c| c.resource.pk).collect();
             rows::members_of_groups(conn, &pks)?
         } else {

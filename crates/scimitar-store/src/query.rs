@@ -93,6 +93,29 @@ pub fn sort_attribute<'a>(
     Ok(attribute)
 }
 
+/// Whether `filter` names the top-level attribute `name` (any case) anywhere: a
+/// store that keeps `members` apart reads them only for filters that name them.
+///
+/// ```
+/// use scimitar_store::query::mentions_attribute;
+///
+/// let filter = scimitar_filter::parse_filter(r#"displayName sw "S" or members.value eq "1""#)?;
+/// assert!(mentions_attribute(&filter, "members"));
+/// assert!(!mentions_attribute(&filter, "emails"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn mentions_attribute(filter: &Filter, name: &str) -> bool {
+    match filter {
+        Filter::And(operands) | Filter::Or(operands) => operands
+            .iter()
+            .any(|operand| mentions_attribute(operand, name)),
+        Filter::Not(inner) => mentions_attribute(inner, name),
+        Filter::Present(path) | Filter::Compare { path, .. } | Filter::ValuePath { path, .. } => {
+            path.name.eq_ignore_ascii_case(name)
+        }
+    }
+}
+
 fn check_filter(
     registry: &Registry,
     resource_type: &str,

@@ -11,7 +11,6 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use scimitar_filter::ast::Filter;
 use scimitar_schema::Mode;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -21,7 +20,7 @@ use crate::event::{ChangeEvent, NewEvent};
 use crate::hooks::MemoryOutbox;
 use crate::meta::{self, ResourceMeta};
 use crate::provisioning_log::MemoryLog;
-use crate::query::{Page, Paging, Query};
+use crate::query::{mentions_attribute, Page, Paging, Query};
 use crate::schema::{PatchRequest, Projection};
 use crate::store::{Archived, Created, Scope, Store, TeamsRebuilt};
 use crate::write::{self, MemberChange, GROUP, USER};
@@ -907,16 +906,10 @@ impl TenantData {
 
 /// Whether a query's filter or sort names `members`.
 fn query_mentions_members(query: &Query) -> bool {
-    fn mentions(filter: &Filter) -> bool {
-        match filter {
-            Filter::Compare { path, .. }
-            | Filter::Present(path)
-            | Filter::ValuePath { path, .. } => path.name.eq_ignore_ascii_case("members"),
-            Filter::And(filters) | Filter::Or(filters) => filters.iter().any(mentions),
-            Filter::Not(filter) => mentions(filter),
-        }
-    }
-    query.filter.as_ref().is_some_and(mentions)
+    query
+        .filter
+        .as_ref()
+        .is_some_and(|filter| mentions_attribute(filter, "members"))
         || query
             .sort_by
             .as_ref()
