@@ -7,11 +7,9 @@
 
 use std::sync::Arc;
 
-use actix_web::body::BoxBody;
-use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::web::{self, Data};
-use actix_web::{Error, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use rand::RngCore;
 use scimitar_store::provisioning_log::{LogEntry, LogQuery, ProvisioningLog};
 use serde_json::{json, Value};
@@ -95,18 +93,7 @@ impl<L: ProvisioningLog + 'static> AdminApi<L> {
     }
 
     /// The admin endpoints under `path` (e.g. `/admin`).
-    pub fn scope(
-        &self,
-        path: &str,
-    ) -> actix_web::Scope<
-        impl ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse<BoxBody>,
-            Error = Error,
-            InitError = (),
-        >,
-    > {
+    pub fn scope(&self, path: &str) -> actix_web::Scope<impl crate::ScopeFactory> {
         web::scope(path)
             .app_data(Data::from(Arc::clone(&self.shared)))
             .route("/tenants/{tenant}/log", web::get().to(tenant_log::<L>))

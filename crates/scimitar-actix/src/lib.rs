@@ -106,4 +106,4 @@ pub use limits::Limits;
 pub use log::{log_request, REQUEST_ID};
 pub use password::{hash_passwords, hash_patch_passwords, PasswordHashError};
 pub use response::SCIM_JSON;
-pub use service::{RequestCredential, ScimService};
+pub use service::{RequestCredential, ScimService, ScopeFactory};

@@ -190,57 +190,7 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
 
     /// The SCIM endpoints under `path` (e.g. `/scim/v2`); the tenant is the bearer
     /// token's.
-    pub fn scope(
-        &self,
-        path: &str,
-    ) -> actix_web::Scope<
-        impl ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse<BoxBody>,
-            Error = Error,
-            InitError = (),
-        >,
-    > {
-        self.build_scope(path)
-    }
-
-    /// The SCIM endpoints under a path naming the tenant in a `{tenant}` segment,
-    /// e.g. `/tenants/{tenant}/scim/v2`; a token of another tenant is refused (403).
-    ///
-    /// # Panics
-    /// If `path` has no `{tenant}` segment: that is a programming error.
-    pub fn tenant_scope(
-        &self,
-        path: &str,
-    ) -> actix_web::Scope<
-        impl ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse<BoxBody>,
-            Error = Error,
-            InitError = (),
-        >,
-    > {
-        assert!(
-            path.contains("{tenant}"),
-            "tenant_scope({path:?}): the path must have a {{tenant}} segment"
-        );
-        self.build_scope(path)
-    }
-
-    fn build_scope(
-        &self,
-        path: &str,
-    ) -> actix_web::Scope<
-        impl ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse<BoxBody>,
-            Error = Error,
-            InitError = (),
-        >,
-    > {
+    pub fn scope(&self, path: &str) -> actix_web::Scope<impl ScopeFactory> {
         let scope = web::scope(path).app_data(Data::from(Arc::clone(&self.shared)));
         let scope = match &self.shared.log {
             Some(queue) => scope.app_data(queue.clone()),
@@ -297,6 +247,44 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
             ))
             .default_service(web::to(not_found))
     }
+
+    /// The SCIM endpoints under a path naming the tenant in a `{tenant}` segment,
+    /// e.g. `/tenants/{tenant}/scim/v2`; a token of another tenant is refused (403).
+    ///
+    /// # Panics
+    /// If `path` has no `{tenant}` segment: that is a programming error.
+    pub fn tenant_scope(&self, path: &str) -> actix_web::Scope<impl ScopeFactory> {
+        assert!(
+            path.contains("{tenant}"),
+            "tenant_scope({path:?}): the path must have a {{tenant}} segment"
+        );
+        self.scope(path)
+    }
+}
+
+/// The service factory inside the scopes this crate builds ([`ScimService::scope`],
+/// [`AdminApi::scope`](crate::AdminApi::scope)): requests in, boxed responses out.
+/// Any such factory is one; the name keeps their signatures short.
+pub trait ScopeFactory:
+    ServiceFactory<
+    ServiceRequest,
+    Config = (),
+    Response = ServiceResponse<BoxBody>,
+    Error = Error,
+    InitError = (),
+>
+{
+}
+
+impl<F> ScopeFactory for F where
+    F: ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<BoxBody>,
+        Error = Error,
+        InitError = (),
+    >
+{
 }
 
 /// What every handler shares: the store, registry, policy, limits and caches.
