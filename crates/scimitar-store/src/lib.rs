@@ -17,7 +17,7 @@
 //!   outbox store and provisioning log.
 //! - [`meta`], [`derive`](mod@derive) and [`NewEvent`]: helpers so every store spells ids,
 //!   versions, timestamps, managers, derived teams and events the same way;
-//!   [`write`]: the store-independent steps of a write (writable types, group
+//!   [`write`](mod@write): the store-independent steps of a write (writable types, group
 //!   members split off a body, PATCH member changes).
 //! - `testkit` (feature `testkit`): the contract as checks, one per rule, to run
 //!   against any store with `store_contract_tests!`.
