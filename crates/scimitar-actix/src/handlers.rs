@@ -4,12 +4,12 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
-use scimitar_schema::{urn, ListResponse, PatchRequest, ResourceType, SearchRequest};
+use scimitar_schema::{ListResponse, PatchRequest, ResourceType, SearchRequest};
 use scimitar_store::{Page, Paging, Projection, Query, Store, StoreError, TenantStore};
 use serde_json::Value;
 
 use crate::error::ScimError;
-use crate::password::{self, PasswordHashError};
+use crate::password;
 use crate::provisioning::PatchSummary;
 use crate::request::{
     if_match, if_none_match, json_body, message, none_match_hits, query_pairs, query_projection,
@@ -239,17 +239,6 @@ pub(crate) fn list_response(page: Page) -> HttpResponse {
     scim_json(StatusCode::OK, &body)
 }
 
-/// Runs argon2 (tens of milliseconds of CPU) on the blocking pool, off the async
-/// workers.
-async fn off_thread<R: Send + 'static>(
-    hash: impl FnOnce() -> Result<R, PasswordHashError> + Send + 'static,
-) -> Result<R, ScimError> {
-    actix_web::rt::task::spawn_blocking(hash)
-        .await
-        .map_err(|error| PasswordHashError::Hash(error.to_string()))?
-        .map_err(ScimError::from)
-}
-
 /// The SCIM operations, shared by the endpoints and `/Bulk`. Each returns resources
 /// with `meta.location` set.
 impl<S: Store, T> Call<'_, S, T> {
@@ -273,15 +262,6 @@ impl<S: Store, T> Call<'_, S, T> {
             _ => written,
         };
         Ok(self.locate(resource_type, resource))
-    }
-
-    /// A User body with its passwords hashed; other bodies as they are.
-    async fn hashed(&self, resource_type: &ResourceType, body: Value) -> Result<Value, ScimError> {
-        if resource_type.schema != urn::USER || !password::has_password(&body) {
-            return Ok(body);
-        }
-        let mut body = body;
-        off_thread(move || password::hash_passwords(&mut body).map(|()| body)).await
     }
 
     pub(crate) async fn query(
@@ -321,7 +301,7 @@ impl<S: Store, T> Call<'_, S, T> {
         body: Value,
         projection: &Projection,
     ) -> Result<Value, ScimError> {
-        let body = self.hashed(resource_type, body).await?;
+        let body = password::hash_user_body(resource_type, body).await?;
         // A create an identity provider retries after a timeout returns the
         // resource the first one made (rule 10), answered as the first was: 201.
         let created = self
@@ -348,7 +328,7 @@ impl<S: Store, T> Call<'_, S, T> {
         if_match: Option<&str>,
         projection: &Projection,
     ) -> Result<Value, ScimError> {
-        let body = self.hashed(resource_type, body).await?;
+        let body = password::hash_user_body(resource_type, body).await?;
         let replaced = self
             .shared
             .store
@@ -365,17 +345,13 @@ impl<S: Store, T> Call<'_, S, T> {
         if_match: Option<&str>,
         projection: &Projection,
     ) -> Result<Value, ScimError> {
-        let mut request: PatchRequest = message(body, "PatchOp request")?;
+        let request: PatchRequest = message(body, "PatchOp request")?;
         if request.operations.is_empty() {
             return Err(ScimError::invalid_value(
                 "a PATCH request needs at least one operation",
             ));
         }
-        if resource_type.schema == urn::USER && password::patch_has_password(&request) {
-            request =
-                off_thread(move || password::hash_patch_passwords(&mut request).map(|()| request))
-                    .await?;
-        }
+        let request = password::hash_user_patch(resource_type, request).await?;
         let resource = self
             .shared
             .store

@@ -11,10 +11,11 @@
 //! An application that writes users through the store directly hashes them itself,
 //! with [`hash_passwords`] and [`hash_patch_passwords`].
 
-use scimitar_schema::{urn, PatchRequest};
+use scimitar_schema::{urn, PatchRequest, ResourceType};
 use serde_json::Value;
 
 use crate::auth::hash_secret;
+use crate::error::ScimError;
 
 const PASSWORD: &str = "password";
 
@@ -72,15 +73,49 @@ pub fn hash_patch_passwords(request: &mut PatchRequest) -> Result<(), PasswordHa
     Ok(())
 }
 
+/// A User resource body with its passwords hashed, on the blocking pool; other
+/// bodies as they are.
+pub(crate) async fn hash_user_body(
+    resource_type: &ResourceType,
+    mut body: Value,
+) -> Result<Value, ScimError> {
+    if resource_type.schema != urn::USER || !has_password(&body) {
+        return Ok(body);
+    }
+    off_thread(move || hash_passwords(&mut body).map(|()| body)).await
+}
+
+/// A PATCH request on a User with its passwords hashed, on the blocking pool; other
+/// requests as they are.
+pub(crate) async fn hash_user_patch(
+    resource_type: &ResourceType,
+    mut request: PatchRequest,
+) -> Result<PatchRequest, ScimError> {
+    if resource_type.schema != urn::USER || !patch_has_password(&request) {
+        return Ok(request);
+    }
+    off_thread(move || hash_patch_passwords(&mut request).map(|()| request)).await
+}
+
+/// Runs argon2 (tens of milliseconds of CPU) off the async workers.
+async fn off_thread<R: Send + 'static>(
+    hash: impl FnOnce() -> Result<R, PasswordHashError> + Send + 'static,
+) -> Result<R, ScimError> {
+    actix_web::rt::task::spawn_blocking(hash)
+        .await
+        .map_err(|error| PasswordHashError::Hash(error.to_string()))?
+        .map_err(ScimError::from)
+}
+
 /// Whether a resource body would have a password to hash.
-pub(crate) fn has_password(resource: &Value) -> bool {
+fn has_password(resource: &Value) -> bool {
     resource
         .as_object()
         .is_some_and(|fields| fields.keys().any(|name| names_password(name)))
 }
 
 /// Whether a PATCH request would have a password to hash.
-pub(crate) fn patch_has_password(request: &PatchRequest) -> bool {
+fn patch_has_password(request: &PatchRequest) -> bool {
     request
         .operations
         .iter()
