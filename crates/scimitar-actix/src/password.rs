@@ -127,15 +127,10 @@ fn patch_has_password(request: &PatchRequest) -> bool {
 
 /// `password` or `urn:...:core:2.0:User:password`, ignoring case.
 fn names_password(name: &str) -> bool {
-    let attribute = match name.len().checked_sub(PASSWORD.len() + 1) {
-        Some(split) if name.is_char_boundary(split) => {
-            let (schema, rest) = name.split_at(split);
-            match rest.strip_prefix(':') {
-                Some(attribute) if schema.eq_ignore_ascii_case(urn::USER) => attribute,
-                _ => name,
-            }
-        }
-        _ => name,
+    let attribute = match name.rsplit_once(':') {
+        Some((schema, attribute)) if schema.eq_ignore_ascii_case(urn::USER) => attribute,
+        Some(_) => return false,
+        None => name,
     };
     attribute.eq_ignore_ascii_case(PASSWORD)
 }
@@ -189,6 +184,7 @@ mod tests {
         hash_passwords(&mut user).unwrap();
         assert_eq!(user, json!({"password": null}));
         assert!(!has_password(&json!({"name": {"password": "p"}})));
+        assert!(!has_password(&json!({"urn:example:password": "p"})));
     }
 
     #[test]
