@@ -232,15 +232,13 @@ impl<S: Store + 'static, T: TenantStore + 'static, O: OutboxStore + 'static> Web
         let task = tokio::spawn(async move {
             let mut running: HashMap<(String, String), (Webhook, RunningDispatcher)> =
                 HashMap::new();
-            let start = tokio::time::Instant::now();
-            let mut next_prune = self.options.prune_interval.map(|every| start + every);
+            let mut pruned_at = tokio::time::Instant::now();
             loop {
                 let tenants = self.reconcile(&mut running).await;
-                if let (Some(due), Some(every)) = (next_prune, self.options.prune_interval) {
-                    let now = tokio::time::Instant::now();
-                    if now >= due {
+                if let Some(every) = self.options.prune_interval {
+                    if pruned_at.elapsed() >= every {
                         self.prune(&tenants).await;
-                        next_prune = Some(now + every);
+                        pruned_at = tokio::time::Instant::now();
                     }
                 }
                 tokio::select! {
