@@ -63,27 +63,7 @@ impl Server {
             .find_map(|line| line.strip_prefix("VmHWM:"))
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
     }
-}
 
-/// A `perf record` of a server during one scenario.
-#[derive(Debug)]
-pub struct Profiler {
-    child: Child,
-    output: PathBuf,
-}
-
-impl Profiler {
-    /// Waits for the recording to end and says where it is.
-    pub fn finish(mut self) {
-        match self.child.wait() {
-            Ok(status) if status.success() => eprintln!("  profile: {}", self.output.display()),
-            Ok(status) => eprintln!("  perf record failed ({status})"),
-            Err(error) => eprintln!("  perf record failed: {error}"),
-        }
-    }
-}
-
-impl Server {
     /// Starts `perf record` on the server for `duration`, into
     /// `target/load-perf/<run>-<scenario>.data`.
     pub fn profile(
@@ -122,9 +102,7 @@ impl Server {
             .map_err(|source| LoadError::Spawn("perf".into(), source))?;
         Ok(Profiler { child, output })
     }
-}
 
-impl Server {
     /// Brings the database's planner statistics up to date after seeding, as
     /// PostgreSQL's autovacuum would soon after a bulk load in production (where
     /// it is on; on a server where it is off, plans for the fresh tables would be
@@ -133,6 +111,24 @@ impl Server {
         match &self.resources.database {
             Some(database) => database.psql_on_own("ANALYZE"),
             None => Ok(()),
+        }
+    }
+}
+
+/// A `perf record` of a server during one scenario.
+#[derive(Debug)]
+pub struct Profiler {
+    child: Child,
+    output: PathBuf,
+}
+
+impl Profiler {
+    /// Waits for the recording to end and says where it is.
+    pub fn finish(mut self) {
+        match self.child.wait() {
+            Ok(status) if status.success() => eprintln!("  profile: {}", self.output.display()),
+            Ok(status) => eprintln!("  perf record failed ({status})"),
+            Err(error) => eprintln!("  perf record failed: {error}"),
         }
     }
 }
@@ -234,24 +230,13 @@ pub fn start_scimitar(
         }
     };
     let addr = free_loopback_addr()?;
-    let (log_path, log) = paths.log_file(&format!("scimitar-{}", db.name().to_lowercase()))?;
-    let log_err = log
-        .try_clone()
-        .map_err(|source| LoadError::io(&log_path, source))?;
-    let child = Command::new(bin)
-        .args([
-            "serve",
-            "--listen",
-            &addr.to_string(),
-            "--database-url",
-            &database_url,
-        ])
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log_err)
-        .spawn()
-        .map_err(|source| LoadError::Spawn(bin.display().to_string(), source))?;
+    let mut command = Command::new(bin);
+    command
+        .args(["serve", "--listen", &addr.to_string()])
+        .args(["--database-url", &database_url])
+        .env("RUST_LOG", "warn");
+    let log_name = format!("scimitar-{}", db.name().to_lowercase());
+    let (child, log_path) = spawn_logged(&mut command, paths, &log_name)?;
     let mut server = Server {
         endpoint: Endpoint {
             addr,
@@ -309,27 +294,15 @@ pub fn start_peer(paths: &Paths) -> Result<Server, LoadError> {
     let app_file = app_dir.join("peer_app.py");
     std::fs::write(&app_file, PEER_APP).map_err(|source| LoadError::io(&app_file, source))?;
     let addr = free_loopback_addr()?;
-    let (log_path, log) = paths.log_file("peer")?;
-    let log_err = log
-        .try_clone()
-        .map_err(|source| LoadError::io(&log_path, source))?;
-    let mut child = Command::new(&python)
+    let mut command = Command::new(&python);
+    command
         .args(["-m", "uvicorn", "peer_app:app", "--app-dir"])
         .arg(&app_dir)
         .args(["--host", "127.0.0.1", "--port", &addr.port().to_string()])
-        .args(["--log-level", "warning", "--no-access-log"])
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log_err)
-        .spawn()
-        .map_err(|source| LoadError::Spawn(python.display().to_string(), source))?;
+        .args(["--log-level", "warning", "--no-access-log"]);
+    let (child, log_path) = spawn_logged(&mut command, paths, "peer")?;
     let trivial_path = "/v2/ServiceProviderConfig";
-    if let Err(error) = wait_until_ready(&mut child, addr, trivial_path, &log_path) {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Err(error);
-    }
-    Ok(Server {
+    let mut server = Server {
         endpoint: Endpoint {
             addr,
             base_path: "/v2".into(),
@@ -339,7 +312,29 @@ pub fn start_peer(paths: &Paths) -> Result<Server, LoadError> {
         paths: paths.clone(),
         child,
         resources: Resources::default(),
-    })
+    };
+    wait_until_ready(&mut server.child, addr, trivial_path, &log_path)?;
+    Ok(server)
+}
+
+/// Starts `command` with its output in `target/load-logs/<name>.log`.
+fn spawn_logged(
+    command: &mut Command,
+    paths: &Paths,
+    name: &str,
+) -> Result<(Child, PathBuf), LoadError> {
+    let (log_path, log) = paths.log_file(name)?;
+    let log_err = log
+        .try_clone()
+        .map_err(|source| LoadError::io(&log_path, source))?;
+    let program = command.get_program().to_string_lossy().into_owned();
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .spawn()
+        .map_err(|source| LoadError::Spawn(program, source))?;
+    Ok((child, log_path))
 }
 
 fn run(command: &mut Command) -> Result<(), LoadError> {
@@ -383,7 +378,6 @@ fn wait_until_ready(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let _ = child.kill();
     Err(LoadError::NotReady(log.to_path_buf()))
 }
 
