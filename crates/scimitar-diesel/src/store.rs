@@ -281,7 +281,13 @@ fn create(
         let retry = ctx.policy.idempotent_create_retry;
         if let Some(holder) = rows::user_name_holder(conn, &ctx.tenant, &resource_type, &body)? {
             // A retried create (Entra ID after its timeout) gets the user it made.
-            return if retry && derive::has_all_attributes_of(&holder.body()?, &body) {
+            return if retry
+                && derive::has_all_attributes_of(
+                    &ctx.registry,
+                    &resource_type,
+                    &holder.body()?,
+                    &body,
+                ) {
                 view(conn, ctx, &holder, &Projection::default()).map(Created::Existing)
             } else {
                 Err(StoreError::Uniqueness {
@@ -329,7 +335,7 @@ fn same_group(
         return Ok(None);
     };
     for group in rows::groups_with_external_id(conn, &ctx.tenant, external_id)? {
-        if !derive::has_all_attributes_of(&group.body()?, body) {
+        if !derive::has_all_attributes_of(&ctx.registry, GROUP, &group.body()?, body) {
             continue;
         }
         let present: HashSet<String> = rows::member_ids(conn, group.pk)?.into_iter().collect();

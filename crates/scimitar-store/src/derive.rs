@@ -24,6 +24,7 @@
 //! assert_eq!(team_of(&mode, &user).as_deref(), Some("Contoso / Sales"));
 //! ```
 
+use scimitar_schema::{Registry, Returned, Schema};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -144,15 +145,54 @@ pub fn team_body(name: &str) -> Value {
     json!({ "schemas": [GROUP_SCHEMA], "displayName": name })
 }
 
-/// Whether a stored resource has every attribute of `body` with the same value
-/// (`id` and `meta` aside): what makes a create a retry of an earlier one.
-pub fn has_all_attributes_of(stored: &Value, body: &Value) -> bool {
+/// Whether a stored resource of `resource_type` has every attribute of `body` with
+/// the same value: what makes a create a retry of an earlier one (rule 10).
+///
+/// `id` and `meta` are left out, and so are the attributes `registry` says are
+/// never returned (`password`), at the top level and inside extensions: the server
+/// replaces a password by a hash with a fresh salt on every request, so a retry
+/// never carries the value the store holds.
+pub fn has_all_attributes_of(
+    registry: &Registry,
+    resource_type: &str,
+    stored: &Value,
+    body: &Value,
+) -> bool {
     let (Some(stored), Some(body)) = (stored.as_object(), body.as_object()) else {
         return false;
     };
+    let schemas = registry.schemas_of(resource_type);
+    let schemas = schemas.as_ref();
     body.iter()
         .filter(|(name, _)| !crate::meta::is_store_owned(name))
-        .all(|(name, value)| stored.get(name) == Some(value))
+        .all(|(name, value)| {
+            if let Some(extension) = schemas.and_then(|schemas| schemas.extension(name)) {
+                let returned = |value: Option<&Value>| value.map(|v| returned_part(extension, v));
+                return returned(stored.get(name)) == returned(Some(value));
+            }
+            let never_returned = schemas
+                .and_then(|schemas| schemas.top_level(name))
+                .is_some_and(|(_, attribute)| attribute.returned == Returned::Never);
+            never_returned || stored.get(name) == Some(value)
+        })
+}
+
+/// An extension's attributes without those `extension` never returns.
+fn returned_part(extension: &Schema, attributes: &Value) -> Value {
+    match attributes {
+        Value::Object(attributes) => Value::Object(
+            attributes
+                .iter()
+                .filter(|(name, _)| {
+                    extension
+                        .attribute(name)
+                        .is_none_or(|attribute| attribute.returned != Returned::Never)
+                })
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -208,18 +248,30 @@ mod tests {
 
     #[test]
     fn retries_match_on_every_attribute_sent() {
+        let registry = Registry::builtin();
+        let matches =
+            |stored: &Value, body: Value| has_all_attributes_of(&registry, "User", stored, &body);
         let stored = json!({"id": "1", "userName": "a", "externalId": "x", "meta": {}});
-        assert!(has_all_attributes_of(
+        assert!(matches(
             &stored,
-            &json!({"userName": "a", "externalId": "x"})
+            json!({"userName": "a", "externalId": "x"})
         ));
-        assert!(!has_all_attributes_of(
+        assert!(!matches(
             &stored,
-            &json!({"userName": "a", "externalId": "y"})
+            json!({"userName": "a", "externalId": "y"})
         ));
+        assert!(!matches(&stored, json!({"userName": "a", "title": "t"})));
+    }
+
+    #[test]
+    fn retries_ignore_attributes_never_returned() {
+        let registry = Registry::builtin();
+        let stored = json!({"userName": "a", "password": "hash-1"});
+        let retry = json!({"userName": "a", "password": "hash-2"});
+        assert!(has_all_attributes_of(&registry, "User", &stored, &retry));
+        // Without the schema the password is an ordinary attribute.
         assert!(!has_all_attributes_of(
-            &stored,
-            &json!({"userName": "a", "title": "t"})
+            &registry, "Unknown", &stored, &retry
         ));
     }
 }

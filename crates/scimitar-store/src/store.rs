@@ -129,7 +129,10 @@ impl<'a> Scope<'a> {
 ///     unique attribute, so a retried group create would make a twin: under the
 ///     same policy, a group create with an `externalId` returns the first group
 ///     that has every attribute of the input with the same value and every member
-///     it lists, likewise. Nothing else is
+///     it lists, likewise. Both comparisons leave out the attributes the registry
+///     says are never returned (`password`): the server hashes a password with a
+///     fresh salt on every request, so a retry never repeats the stored value.
+///     Nothing else is
 ///     unique: not `externalId`, not a group's `displayName` (RFC 7643 gives it no
 ///     uniqueness), and not attributes a custom schema marks `uniqueness: server`,
 ///     which stores do not enforce (add a unique index of your own if you need one).

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use scimitar_schema::Mode;
+use scimitar_schema::{Mode, Registry};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -273,7 +273,7 @@ impl State {
         if resource_type == USER {
             if let Err(taken) = data.check_user_name(user_name(&body), None) {
                 // A retried create (Entra ID after its timeout) gets the user it made.
-                return match data.same_user(&body) {
+                return match data.same_user(scope.registry, &body) {
                     Some(id) if retry => data.existing(scope, resource_type, &id),
                     _ => Err(taken),
                 };
@@ -281,7 +281,7 @@ impl State {
             data.check_manager(&body)?;
         }
         if resource_type == GROUP && retry {
-            if let Some(id) = data.same_group(&body, &members) {
+            if let Some(id) = data.same_group(scope.registry, &body, &members) {
                 return data.existing(scope, resource_type, &id);
             }
         }
@@ -671,15 +671,15 @@ impl TenantData {
 
     /// The user holding `body`'s `userName`, if it has every attribute of `body`
     /// with the same value.
-    fn same_user(&self, body: &Value) -> Option<String> {
+    fn same_user(&self, registry: &Registry, body: &Value) -> Option<String> {
         let id = self.user_names.get(&meta::fold_case(user_name(body)?))?;
         let stored = &self.resources.get(id)?.resource;
-        derive::has_all_attributes_of(stored, body).then(|| id.clone())
+        derive::has_all_attributes_of(registry, USER, stored, body).then(|| id.clone())
     }
 
     /// The first group with `body`'s `externalId` that has every attribute of
     /// `body` with the same value and every one of `members` (rule 10).
-    fn same_group(&self, body: &Value, members: &[String]) -> Option<String> {
+    fn same_group(&self, registry: &Registry, body: &Value, members: &[String]) -> Option<String> {
         body.get("externalId")?;
         self.by_position
             .get(GROUP)?
@@ -692,7 +692,8 @@ impl TenantData {
                         .all(|member| list.is_some_and(|list| list.contains(member)))
                 };
                 self.resources.get(id.as_str()).is_some_and(|record| {
-                    !record.derived && derive::has_all_attributes_of(&record.resource, body)
+                    !record.derived
+                        && derive::has_all_attributes_of(registry, GROUP, &record.resource, body)
                 }) && has_members()
             })
             .cloned()

@@ -1025,6 +1025,22 @@ pub async fn rule_10_retried_create_returns_the_same_user<S: Store>(store: &S) {
     );
 }
 
+/// Rule 10: a retry that differs only in `password` (which the server replaces by
+/// a hash with a fresh salt every time) returns the existing user.
+pub async fn rule_10_retried_create_ignores_the_password<S: Store>(store: &S) {
+    let fx = Fixture::new();
+    let mut body = user("rehashed@example.com");
+    body["password"] = json!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdC0x$aGFzaC0x");
+    let first = create(store, &fx, "User", body.clone()).await;
+    body["password"] = json!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdC0y$aGFzaC0y");
+    let retried = store.create_or_existing(&fx.scope(), "User", body).await;
+    assert_eq!(
+        retried.ok(),
+        Some(Created::Existing(first)),
+        "rule 10: a retry with a freshly hashed password did not return the user"
+    );
+}
+
 /// Rule 10: with `idempotent_create_retry`, a group create that repeats an existing
 /// group with the same `externalId` returns that group instead of making a twin.
 pub async fn rule_10_retried_create_returns_the_same_group<S: Store>(store: &S) {

@@ -159,6 +159,7 @@ macro_rules! __store_contract_checks {
             rule_10_user_name_is_unique_ignoring_case,
             rule_10_concurrent_creates_have_one_winner,
             rule_10_retried_create_returns_the_same_user,
+            rule_10_retried_create_ignores_the_password,
             rule_10_retried_create_returns_the_same_group,
             rule_11_filter_operators,
             rule_11_filter_logic,
