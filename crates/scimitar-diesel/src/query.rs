@@ -605,7 +605,7 @@ impl Plan<'_> {
                         self.sort.after(&mut sql, key, *pk);
                     }
                     self.sort.order_by(&mut sql);
-                    sql.push(" LIMIT ").bind(to_i64(count.saturating_add(1)));
+                    push_limit(&mut sql, count.saturating_add(1));
                     conn.load::<KeyedRow>(sql)?
                 };
                 let next_cursor = if rows.len() > *count {
@@ -635,13 +635,17 @@ impl Plan<'_> {
         self.sort.select(&mut keys);
         self.push_from_where(&mut keys);
         self.sort.order_by(&mut keys);
-        keys.push(" LIMIT ")
-            .bind(to_i64(count))
-            .push(" OFFSET ")
-            .bind(to_i64(offset));
+        // A power of two: a few statement texts whatever the page sizes asked for;
+        // the surplus keys cost an index step each.
+        push_limit(
+            &mut keys,
+            count.checked_next_power_of_two().unwrap_or(count),
+        );
+        keys.push(" OFFSET ").bind(to_i64(offset));
         let pks: Vec<i64> = conn
             .load::<PkRow>(keys)?
             .into_iter()
+            .take(count)
             .map(|r| r.pk)
             .collect();
         if pks.is_empty() {
@@ -774,6 +778,16 @@ impl Plan<'_> {
             })
             .collect())
     }
+}
+
+/// ` LIMIT count`, written as an integer literal: SQLite plans with the value of
+/// a bound `LIMIT` and then re-prepares the statement after every bind (a fifth
+/// of the CPU of an indexed lookup). The number is the store's own, never request
+/// text. Each distinct text is a prepared statement cached per connection, so
+/// callers keep the set of values small; `OFFSET` stays bound (SQLite does not
+/// plan with it).
+fn push_limit(sql: &mut Sql, count: usize) {
+    sql.push(&format!(" LIMIT {}", to_i64(count)));
 }
 
 fn to_i64(n: usize) -> i64 {

@@ -850,8 +850,10 @@ pub(crate) fn events(
     sql.bind(tenant)
         .push(" AND seq > ")
         .bind(i64::try_from(after).unwrap_or(i64::MAX))
-        .push(" ORDER BY seq LIMIT ")
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        .push(&format!(
+            " ORDER BY seq LIMIT {}",
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        ));
     conn.load::<EventRow>(sql)?
         .into_iter()
         .map(|row| {
