@@ -169,4 +169,16 @@ impl OutboxStore for DieselStore {
         })
         .await
     }
+
+    async fn forget_consumer(&self, tenant: &str, consumer: &str) -> Result<bool, StoreError> {
+        let (tenant, consumer) = (tenant.to_owned(), consumer.to_owned());
+        self.blocking(move |pools| {
+            pools.write(|conn| {
+                let mut sql = Sql::new("DELETE FROM outbox_consumers WHERE tenant_id = ");
+                sql.bind(tenant).push(" AND consumer = ").bind(consumer);
+                Ok::<_, Failure>(conn.execute(sql)? == 1)
+            })
+        })
+        .await
+    }
 }

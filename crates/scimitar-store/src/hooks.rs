@@ -164,6 +164,12 @@ impl HandlerError {
 ///   [`Store::events`](crate::Store::events) resuming after its checkpoint misses
 ///   nothing, and a consumer that appears after a prune starts at the oldest event
 ///   left.
+/// - **O6.** [`OutboxStore::forget_consumer`] removes the consumer's checkpoint and
+///   lease, whoever holds it, so the consumer no longer holds pruning back (O5) and
+///   its holder's next [`OutboxStore::set_checkpoint`] returns `false`. A consumer
+///   later leased under the same name is new (O1): it starts at checkpoint 0 and
+///   so replays every event still in the outbox. Other consumers and tenants are
+///   untouched.
 ///
 /// Expiry compares wall-clock times of the processes involved: keep their clocks
 /// synchronised (NTP) to well within the lease time.
@@ -211,12 +217,25 @@ pub trait OutboxStore: Send + Sync {
     /// Only consumers known here hold pruning back: a reader of
     /// [`Store::events`](crate::Store::events) that keeps its position elsewhere
     /// should pass that position as `up_to`. A consumer that never runs again (a
-    /// removed webhook) holds it back at its checkpoint for good.
+    /// removed webhook) holds it back at its checkpoint until
+    /// [`OutboxStore::forget_consumer`].
     fn prune_events(
         &self,
         tenant: &str,
         up_to: u64,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Removes `consumer` of `tenant`, checkpoint and lease (rule O6): for a
+    /// consumer that will not run again (a removed webhook), so that it stops
+    /// holding pruning back. Returns whether the consumer existed.
+    ///
+    /// Stop the consumer's dispatcher first: a lease taken afterwards makes the
+    /// consumer anew, at checkpoint 0.
+    fn forget_consumer(
+        &self,
+        tenant: &str,
+        consumer: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// An [`OutboxStore`] in memory beside a [`Store`](crate::Store) that is not one
@@ -348,9 +367,21 @@ impl OutboxStore for MemoryOutbox {
     async fn prune_events(&self, _tenant: &str, _up_to: u64) -> Result<u64, StoreError> {
         Ok(0)
     }
+
+    async fn forget_consumer(&self, tenant: &str, consumer: &str) -> Result<bool, StoreError> {
+        let mut tenants = self.lock();
+        let Some(consumers) = tenants.get_mut(tenant) else {
+            return Ok(false);
+        };
+        let forgotten = consumers.remove(consumer).is_some();
+        if consumers.is_empty() {
+            tenants.remove(tenant);
+        }
+        Ok(forgotten)
+    }
 }
 
-/// The [`OutboxStore`] rules O1–O4 as one check, for the tests of an
+/// The [`OutboxStore`] rules O1–O4 and O6 as one check, for the tests of an
 /// implementation (feature `testkit`); panics at the first rule broken.
 ///
 /// `tenant` should be new to `outbox` (e.g. with a random suffix): the check uses
@@ -417,9 +448,32 @@ pub async fn check_outbox_store<O: OutboxStore>(outbox: &O, tenant: &str) {
         .filter(|won| won.is_some())
         .count();
     assert_eq!(winners, 1, "O2: exactly one owner wins a race");
+
+    let forget = |tenant, consumer| outbox.forget_consumer(tenant, consumer);
+    assert!(matches!(forget(tenant, "c").await, Ok(true)), "O6");
+    assert!(matches!(forget(tenant, "c").await, Ok(false)), "O6: gone");
+    assert!(
+        matches!(forget(tenant, "d").await, Ok(false)),
+        "O6: never was"
+    );
+    assert!(
+        matches!(set("a", 9).await, Ok(false)),
+        "O6: a's lease is gone"
+    );
+    assert_eq!(outbox.checkpoint(tenant, "c").await.ok(), Some(0), "O6");
+    assert_eq!(
+        held(lease("b", TTL).await),
+        Some(0),
+        "O6, O1: a consumer made anew starts at 0"
+    );
+    assert_eq!(
+        held(outbox.try_lease(&other, "race", "z", TTL).await),
+        None,
+        "O6: other tenants keep their leases"
+    );
 }
 
-/// Rule O5 as one check, for a [`Store`](crate::Store) that is its own
+/// Rules O5 and O6 as one check, for a [`Store`](crate::Store) that is its own
 /// [`OutboxStore`] (feature `testkit`); panics at the first rule broken.
 ///
 /// `tenant` should be new to `store`: the check writes users in that tenant and in
@@ -469,14 +523,18 @@ pub async fn check_event_pruning<S: crate::Store + OutboxStore>(store: &S, tenan
         1,
         "O5: other tenants' events stay"
     );
+    let forgotten = store.forget_consumer(tenant, "slow").await;
+    assert!(matches!(forgotten, Ok(true)), "O6");
+    assert_eq!(
+        pruned(prune(tenant, u64::MAX).await),
+        1,
+        "O6: a forgotten consumer no longer holds pruning back"
+    );
+    assert_eq!(event_seqs(store, &scope).await, all[3..], "O6");
 
-    for consumer in ["slow", "fast"] {
-        let set = store
-            .set_checkpoint(tenant, consumer, "kit", last, TTL)
-            .await;
-        assert!(matches!(set, Ok(true)), "O3");
-    }
-    let left = u64::try_from(all.len() - 2).unwrap_or(u64::MAX);
+    let set = store.set_checkpoint(tenant, "fast", "kit", last, TTL).await;
+    assert!(matches!(set, Ok(true)), "O3");
+    let left = u64::try_from(all.len() - 3).unwrap_or(u64::MAX);
     assert_eq!(
         pruned(prune(tenant, u64::MAX).await),
         left,

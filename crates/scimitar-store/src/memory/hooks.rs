@@ -62,6 +62,10 @@ impl OutboxStore for MemoryStore {
         data.events.drain(..handled);
         Ok(u64::try_from(handled).unwrap_or(u64::MAX))
     }
+
+    async fn forget_consumer(&self, tenant: &str, consumer: &str) -> Result<bool, StoreError> {
+        self.outbox.forget_consumer(tenant, consumer).await
+    }
 }
 
 impl ProvisioningLog for MemoryStore {
