@@ -1,7 +1,9 @@
 //! Database URLs, connection pools, per-connection settings, migrations and
 //! transactions.
 
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Mutex, PoisonError};
+use std::thread;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -26,6 +28,10 @@ const MIGRATION_LOCK_KEY: i64 = 0x7363_696d_6974_6172;
 
 /// How long SQLite waits for another process's write lock before `SQLITE_BUSY`.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often the background checkpointer copies the write-ahead log into the
+/// database file (see [`Checkpointer`]).
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The database behind a [`crate::DieselStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,6 +145,8 @@ diesel::define_sql_function! {
 #[derive(Debug, Clone, Copy)]
 struct SqliteSetup {
     synchronous: Synchronous,
+    /// A [`Checkpointer`] runs the checkpoints, so commits never do.
+    background_checkpoints: bool,
 }
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup {
@@ -152,8 +160,11 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
              PRAGMA foreign_keys = ON;
              PRAGMA synchronous = {synchronous};
              PRAGMA temp_store = MEMORY;
-             PRAGMA case_sensitive_like = ON;",
-            SQLITE_BUSY_TIMEOUT.as_millis()
+             PRAGMA case_sensitive_like = ON;
+             PRAGMA wal_autocheckpoint = {};",
+            SQLITE_BUSY_TIMEOUT.as_millis(),
+            // 1000 pages is SQLite's default.
+            if self.background_checkpoints { 0 } else { 1000 }
         ))
         .map_err(diesel::r2d2::Error::QueryError)?;
         scim_fold_utils::register_impl(conn, |text: Option<String>| text.map(|t| fold(&t)))
@@ -168,6 +179,46 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
 type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
 type PgPool = Pool<ConnectionManager<PgConnection>>;
 
+/// Checkpoints a SQLite file's write-ahead log from a thread of its own, about
+/// every [`CHECKPOINT_INTERVAL`], while pool connections run with
+/// `wal_autocheckpoint = 0`.
+///
+/// Otherwise the commit that crosses the log's size threshold copies the log
+/// into the database and `fsync`s it, inside the writer turn: every queued writer
+/// waits for it. A `PASSIVE` checkpoint waits for no reader or writer. Durability
+/// does not change: commits still reach the log before they are acknowledged.
+///
+/// Dropping it (with the store's pools) ends the thread at once; the thread never
+/// keeps the process alive.
+pub(crate) struct Checkpointer {
+    /// Dropped to stop the thread: its wait then ends with `Disconnected`.
+    _stop: mpsc::Sender<()>,
+}
+
+impl Checkpointer {
+    fn spawn(path: &str) -> Result<Checkpointer, DieselError> {
+        let conn = SqliteConnection::establish(path)?;
+        let (stop, stopped) = mpsc::channel();
+        thread::Builder::new()
+            .name("scimitar-sqlite-checkpoint".to_owned())
+            .spawn(move || checkpoint_until_stopped(conn, &stopped, CHECKPOINT_INTERVAL))
+            .map_err(|e| DieselError::Worker(e.to_string()))?;
+        Ok(Checkpointer { _stop: stop })
+    }
+}
+
+fn checkpoint_until_stopped(
+    mut conn: SqliteConnection,
+    stopped: &mpsc::Receiver<()>,
+    interval: Duration,
+) {
+    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+        if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+            log::warn!("SQLite checkpoint failed (retried in {interval:?}): {e}");
+        }
+    }
+}
+
 /// The connection pool of one backend.
 pub(crate) enum Pools {
     Sqlite {
@@ -176,6 +227,8 @@ pub(crate) enum Pools {
         /// IMMEDIATE`, so they queue in order instead of polling SQLite's lock
         /// with back-off sleeps; other processes are held off by the busy timeout.
         writer: Mutex<()>,
+        /// `None` for an in-memory database, which has no log.
+        _checkpointer: Option<Checkpointer>,
     },
     Postgres(PgPool),
 }
@@ -206,6 +259,7 @@ impl Pools {
             Target::SqliteFile(path) => {
                 let setup = SqliteSetup {
                     synchronous: options.synchronous,
+                    background_checkpoints: true,
                 };
                 // WAL is a property of the file: set it once, before the pool.
                 let mut conn = SqliteConnection::establish(&path)?;
@@ -219,10 +273,11 @@ impl Pools {
                     .min_idle(Some(1))
                     .connection_timeout(options.connection_timeout)
                     .connection_customizer(Box::new(setup))
-                    .build(ConnectionManager::<SqliteConnection>::new(path))?;
+                    .build(ConnectionManager::<SqliteConnection>::new(&path))?;
                 Pools::Sqlite {
                     pool,
                     writer: Mutex::new(()),
+                    _checkpointer: Some(Checkpointer::spawn(&path)?),
                 }
             }
             Target::SqliteMemory => {
@@ -236,11 +291,13 @@ impl Pools {
                     .connection_timeout(options.connection_timeout)
                     .connection_customizer(Box::new(SqliteSetup {
                         synchronous: options.synchronous,
+                        background_checkpoints: false,
                     }))
                     .build(ConnectionManager::<SqliteConnection>::new(":memory:"))?;
                 Pools::Sqlite {
                     pool,
                     writer: Mutex::new(()),
+                    _checkpointer: None,
                 }
             }
         };
@@ -257,7 +314,7 @@ impl Pools {
 
     fn migrate(&self) -> Result<(), DieselError> {
         match self {
-            Pools::Sqlite { pool, writer } => {
+            Pools::Sqlite { pool, writer, .. } => {
                 let _turn = writer.lock().unwrap_or_else(PoisonError::into_inner);
                 let mut conn = pool.get()?;
                 // IMMEDIATE takes the write lock first: another process migrating
@@ -335,7 +392,7 @@ impl Pools {
         E: From<DieselError> + From<diesel::result::Error>,
     {
         match self {
-            Pools::Sqlite { pool, writer } => {
+            Pools::Sqlite { pool, writer, .. } => {
                 let mut conn = get(pool).map_err(E::from)?;
                 let _turn = writer.lock().unwrap_or_else(PoisonError::into_inner);
                 conn.immediate_transaction(|conn| f(&mut Conn::Sqlite(conn)))
@@ -405,6 +462,65 @@ impl Conn<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(QueryableByName)]
+    struct AutoCheckpoint {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        wal_autocheckpoint: i32,
+    }
+
+    fn auto_checkpoint(pools: &Pools) -> i32 {
+        pools
+            .with_conn(|conn| {
+                let Conn::Sqlite(conn) = conn else {
+                    panic!("not SQLite")
+                };
+                diesel::sql_query("PRAGMA wal_autocheckpoint")
+                    .get_result::<AutoCheckpoint>(*conn)
+                    .map_err(DieselError::from)
+            })
+            .unwrap()
+            .wal_autocheckpoint
+    }
+
+    #[test]
+    fn file_databases_leave_checkpoints_to_the_background_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let file = Pools::open(&url, &OpenOptions::default()).unwrap();
+        assert!(matches!(
+            &file,
+            Pools::Sqlite {
+                _checkpointer: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(auto_checkpoint(&file), 0);
+
+        let memory = Pools::open("sqlite::memory:", &OpenOptions::default()).unwrap();
+        assert!(matches!(
+            &memory,
+            Pools::Sqlite {
+                _checkpointer: None,
+                ..
+            }
+        ));
+        assert_eq!(auto_checkpoint(&memory), 1000);
+    }
+
+    #[test]
+    fn the_checkpoint_thread_ends_when_its_owner_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db").display().to_string();
+        let conn = SqliteConnection::establish(&path).unwrap();
+        let (stop, stopped) = mpsc::channel::<()>();
+        // An interval no test run reaches: only the drop can end the wait.
+        let thread = thread::spawn(move || {
+            checkpoint_until_stopped(conn, &stopped, Duration::from_secs(3600));
+        });
+        drop(stop);
+        assert!(thread.join().is_ok());
+    }
 
     #[test]
     fn parses_urls() {
