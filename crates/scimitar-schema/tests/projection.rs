@@ -2,7 +2,7 @@
 //! per rule.
 
 use scimitar_filter::parse_attr_path;
-use scimitar_schema::{urn, Projection, Registry};
+use scimitar_schema::{urn, Attribute, Projection, Registry, Returned};
 use serde_json::{json, Value};
 
 const ENTERPRISE_USER: &str = include_str!("fixtures/rfc7643_8_3_enterprise_user.json");
@@ -259,4 +259,102 @@ fn unknown_resource_types_and_non_objects_pass_through() {
         registry.project("User", &json!([1]), &projection),
         json!([1])
     );
+}
+
+/// The builtin registry with attributes of every `returned` kind where the RFC
+/// has none: `nickName`, `name.middleName` and `emails.type` are request-only,
+/// `phoneNumbers` always with a request-only `type` (always wins), Enterprise `costCenter` request-only and
+/// `manager.displayName` never.
+fn registry_with_request_only_attributes() -> Registry {
+    let mut registry = Registry::builtin();
+    let mut user = registry.schema(urn::USER).unwrap().clone();
+    let set_sub = |attribute: &mut Attribute, name: &str, returned: Returned| {
+        let sub = attribute.sub_attributes.iter_mut().find(|s| s.name == name);
+        sub.unwrap().returned = returned;
+    };
+    user.attribute_mut("nickName").unwrap().returned = Returned::Request;
+    set_sub(
+        user.attribute_mut("name").unwrap(),
+        "middleName",
+        Returned::Request,
+    );
+    set_sub(
+        user.attribute_mut("emails").unwrap(),
+        "type",
+        Returned::Request,
+    );
+    let phones = user.attribute_mut("phoneNumbers").unwrap();
+    phones.returned = Returned::Always;
+    set_sub(phones, "type", Returned::Request);
+    registry.add_schema(user).unwrap();
+    let mut enterprise = registry.schema(urn::ENTERPRISE_USER).unwrap().clone();
+    enterprise.attribute_mut("costCenter").unwrap().returned = Returned::Request;
+    set_sub(
+        enterprise.attribute_mut("manager").unwrap(),
+        "displayName",
+        Returned::Never,
+    );
+    registry.add_schema(enterprise).unwrap();
+    registry
+}
+
+#[test]
+fn the_default_fast_path_matches_the_general_path_byte_for_byte() {
+    let examples = [
+        (
+            "User",
+            fixture(include_str!("fixtures/rfc7643_8_1_minimal_user.json")),
+        ),
+        (
+            "User",
+            fixture(include_str!("fixtures/rfc7643_8_2_full_user.json")),
+        ),
+        ("User", fixture(ENTERPRISE_USER)),
+        ("Group", fixture(GROUP)),
+        (
+            "User",
+            json!({
+                "schemas": [urn::USER, urn::ENTERPRISE_USER],
+                "password": "t1meMa$heen",
+                "NICKNAME": "Babs",
+                "unknownAttribute": {"a": 1},
+                "emptyObject": {},
+                "emptyList": [],
+                "emails": [{"type": "work"}, "loose", {"value": "b@example.com", "TYPE": "work"}],
+                "phoneNumbers": [{}],
+                urn::ENTERPRISE_USER: {"costCenter": "4130", "manager": {"displayName": "John"}},
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user": "not an object"
+            }),
+        ),
+    ];
+    // A projection that excludes nothing, but not the default one: the general path.
+    let general = Projection::parse(None, Some("noSuchAttribute")).unwrap();
+    let registries = [Registry::builtin(), registry_with_request_only_attributes()];
+    for registry in &registries {
+        for (resource_type, example) in &examples {
+            let fast = registry.project(resource_type, example, &Projection::default());
+            let owned =
+                registry.project_owned(resource_type, example.clone(), &Projection::default());
+            let slow = registry.project(resource_type, example, &general);
+            let fast_text = serde_json::to_string(&fast).unwrap();
+            assert_eq!(
+                fast_text,
+                serde_json::to_string(&slow).unwrap(),
+                "{example}"
+            );
+            assert_eq!(fast_text, serde_json::to_string(&owned).unwrap());
+            assert!(fast.get("password").is_none());
+        }
+    }
+    // The modified registry really drops what is request-only or never returned.
+    let shaped = registries[1].project("User", &fixture(ENTERPRISE_USER), &Projection::default());
+    assert!(shaped.get("nickName").is_none());
+    assert!(shaped["name"].get("middleName").is_none());
+    assert!(shaped["emails"][0].get("type").is_none());
+    assert!(shaped["emails"][0].get("value").is_some());
+    assert!(shaped["phoneNumbers"][0].get("type").is_some());
+    let enterprise = &shaped[urn::ENTERPRISE_USER];
+    assert!(enterprise.get("costCenter").is_none());
+    assert!(enterprise["manager"].get("displayName").is_none());
+    assert!(enterprise["manager"].get("value").is_some());
 }
