@@ -6,10 +6,14 @@
 //! verification; a successful verification is then trusted for
 //! [`Limits::token_cache_seconds`](crate::Limits::token_cache_seconds), keyed by
 //! the token id and checked against a SHA-256 digest of the whole token in constant
-//! time. Tokens never appear in logs or error messages.
+//! time. Requests that miss the cache together wait for a single verification of
+//! their token, and after the TTL the stored record is read again (revoked? same
+//! hash? tenant?) with argon2 run again only if the hash changed. Tokens never
+//! appear in logs or error messages.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -20,6 +24,7 @@ use rand::RngCore;
 use scimitar_store::{ApiToken, NewApiToken, StoreError, Tenant, TenantStore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use crate::tenant::TenantContext;
 
@@ -168,14 +173,24 @@ impl fmt::Display for Refusal {
 
 struct CacheEntry {
     digest: [u8; 32],
+    /// The stored argon2 hash the token was verified against: once the TTL has
+    /// passed, the same hash in the store and the same digest vouch for the token
+    /// without running argon2 again.
+    hash: String,
     credential: Credential,
     verified_at: Instant,
 }
 
-/// Verified tokens, remembered for a TTL.
+/// Verified tokens, remembered for a TTL, and verified once per token at a time.
 pub(crate) struct TokenCache {
     ttl: Duration,
     entries: Mutex<HashMap<String, CacheEntry>>,
+    flights: Flights,
+    /// Bumped by every forget, so that a verification that was in flight during a
+    /// revocation (or a tenant change) does not cache what it read before it.
+    generation: AtomicU64,
+    /// argon2 verifications run so far (the tests count them).
+    argon2_runs: AtomicUsize,
 }
 
 impl TokenCache {
@@ -183,6 +198,9 @@ impl TokenCache {
         TokenCache {
             ttl,
             entries: Mutex::new(HashMap::new()),
+            flights: Flights::default(),
+            generation: AtomicU64::new(0),
+            argon2_runs: AtomicUsize::new(0),
         }
     }
 
@@ -194,6 +212,11 @@ impl TokenCache {
     /// Checks `token` against the tenant store (or the cache) and returns the
     /// credential, with the tenant's context from `context_of`;
     /// `Ok(Err(refusal))` when the token is not valid.
+    ///
+    /// Requests that miss the cache together wait for one verification of their
+    /// token (argon2 costs 19 MiB and tens of milliseconds). After the TTL the
+    /// stored record is read again (revoked? same hash? tenant?) and argon2 runs
+    /// again only if the hash changed.
     pub(crate) async fn verify<T: TenantStore + ?Sized>(
         &self,
         tenants: &T,
@@ -204,21 +227,30 @@ impl TokenCache {
             return Ok(Err(Refusal::Malformed));
         };
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(credential) = self.cached(id, &digest) {
+        if let Some(credential) = self.fresh(id, &digest) {
             return Ok(Ok(credential));
         }
-        let Some(record) = tenants.find_token(id).await? else {
-            return Ok(Err(Refusal::Unknown));
-        };
-        if !record.is_active() {
-            return Ok(Err(Refusal::Revoked));
+        // Keyed by the whole token, not its public id: a stream of wrong secrets for an
+        // id does not queue in front of the right one.
+        let _turn = self.flights.join(digest).await;
+        // The verification this request waited for may have just filled the cache.
+        if let Some(credential) = self.fresh(id, &digest) {
+            return Ok(Ok(credential));
         }
-        // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-        let (secret, hash) = (secret.to_owned(), record.hash.clone());
-        let verified = actix_web::rt::task::spawn_blocking(move || verify_secret(&secret, &hash))
-            .await
-            .unwrap_or(false);
-        if !verified {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let record = match tenants.find_token(id).await? {
+            Some(record) if record.is_active() => record,
+            found => {
+                self.lock().remove(id);
+                let refusal = match found {
+                    Some(_) => Refusal::Revoked,
+                    None => Refusal::Unknown,
+                };
+                return Ok(Err(refusal));
+            }
+        };
+        if !self.vouches(id, &digest, &record.hash) && !self.run_argon2(secret, &record.hash).await
+        {
             return Ok(Err(Refusal::Unknown));
         }
         let tenant = tenants.get_tenant(&record.tenant).await?;
@@ -234,11 +266,13 @@ impl TokenCache {
         {
             log::warn!("could not record the use of token {}: {error}", record.id);
         }
-        if !self.ttl.is_zero() {
-            self.lock().insert(
+        let mut entries = self.lock();
+        if !self.ttl.is_zero() && self.generation.load(Ordering::SeqCst) == generation {
+            entries.insert(
                 record.id,
                 CacheEntry {
                     digest,
+                    hash: record.hash,
                     credential: credential.clone(),
                     verified_at: Instant::now(),
                 },
@@ -247,31 +281,99 @@ impl TokenCache {
         Ok(Ok(credential))
     }
 
-    fn cached(&self, id: &str, digest: &[u8; 32]) -> Option<Credential> {
-        let mut entries = self.lock();
+    /// The cached credential of token `id`, if it is within its TTL and `digest`
+    /// matches.
+    fn fresh(&self, id: &str, digest: &[u8; 32]) -> Option<Credential> {
+        let entries = self.lock();
         let entry = entries.get(id)?;
-        if entry.verified_at.elapsed() >= self.ttl {
-            entries.remove(id);
-            return None;
-        }
-        bool::from(entry.digest.ct_eq(digest)).then(|| entry.credential.clone())
+        let matches = bool::from(entry.digest.ct_eq(digest));
+        (matches && entry.verified_at.elapsed() < self.ttl).then(|| entry.credential.clone())
+    }
+
+    /// Whether an earlier verification of this very token (`digest`) against the
+    /// same stored `hash` stands in for argon2.
+    fn vouches(&self, id: &str, digest: &[u8; 32], hash: &str) -> bool {
+        self.lock().get(id).is_some_and(|entry| {
+            bool::from(entry.digest.ct_eq(digest))
+                && entry.hash.as_bytes().ct_eq(hash.as_bytes()).into()
+        })
+    }
+
+    async fn run_argon2(&self, secret: &str, hash: &str) -> bool {
+        self.argon2_runs.fetch_add(1, Ordering::Relaxed);
+        // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+        let (secret, hash) = (secret.to_owned(), hash.to_owned());
+        actix_web::rt::task::spawn_blocking(move || verify_secret(&secret, &hash))
+            .await
+            .unwrap_or(false)
     }
 
     /// Forgets a token at once (it was revoked).
     pub(crate) fn forget_token(&self, id: &str) {
-        self.lock().remove(id);
+        let mut entries = self.lock();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        entries.remove(id);
     }
 
     /// Forgets every token of a tenant (it was disabled or its settings changed).
     pub(crate) fn forget_tenant(&self, tenant: &str) {
-        self.lock()
-            .retain(|_, entry| entry.credential.tenant.id != tenant);
+        let mut entries = self.lock();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        entries.retain(|_, entry| entry.credential.tenant.id != tenant);
+    }
+}
+
+/// One async lock per token (by digest) under verification; a token leaves the map
+/// when its last verifier is done.
+#[derive(Default)]
+struct Flights(Mutex<HashMap<[u8; 32], Arc<AsyncMutex<()>>>>);
+
+impl Flights {
+    fn lock(&self) -> MutexGuard<'_, HashMap<[u8; 32], Arc<AsyncMutex<()>>>> {
+        // The map only ever holds whole entries.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits for the turn to verify the token with SHA-256 `digest`.
+    async fn join(&self, digest: [u8; 32]) -> Turn<'_> {
+        let flight = Arc::clone(self.lock().entry(digest).or_default());
+        let guard = Arc::clone(&flight).lock_owned().await;
+        Turn {
+            flights: self,
+            digest,
+            flight,
+            guard: Some(guard),
+        }
+    }
+}
+
+/// A verifier's turn; dropping it (also when the request is cancelled) hands the
+/// turn on.
+struct Turn<'a> {
+    flights: &'a Flights,
+    digest: [u8; 32],
+    flight: Arc<AsyncMutex<()>>,
+    guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut flights = self.flights.lock();
+        // Only the map and this turn hold the lock: nobody else waits for it.
+        // (Joining clones it under the map lock, which is held here.)
+        if Arc::strong_count(&self.flight) == 2 {
+            flights.remove(&self.digest);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use scimitar_store::MemoryStore;
+
+    use crate::tenant::TenantContexts;
 
     #[test]
     fn token_shape_is_checked() {
@@ -292,6 +394,80 @@ mod tests {
         assert!(verify_secret("s3cret", &hash));
         assert!(!verify_secret("s3cret!", &hash));
         assert!(!verify_secret("s3cret", "not a hash"));
+    }
+
+    fn context(tenant: &Tenant) -> Arc<TenantContext> {
+        let registry = scimitar_schema::Registry::new();
+        TenantContexts::default().context(tenant, &registry, &scimitar_schema::Policy::default())
+    }
+
+    async fn store_with_token() -> (Arc<MemoryStore>, IssuedToken) {
+        let store = MemoryStore::new();
+        store
+            .create_tenant("acme", "Acme", serde_json::json!({}))
+            .await
+            .unwrap();
+        let issued = issue_token(&store, "acme", "entra").await.unwrap();
+        (Arc::new(store), issued)
+    }
+
+    fn argon2_runs(cache: &TokenCache) -> usize {
+        cache.argon2_runs.load(Ordering::Relaxed)
+    }
+
+    #[actix_web::test]
+    async fn concurrent_first_requests_verify_with_argon2_once() {
+        let (store, issued) = store_with_token().await;
+        let cache = Arc::new(TokenCache::new(Duration::from_secs(60)));
+        let requests: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, store, token) = (cache.clone(), store.clone(), issued.token.clone());
+                actix_web::rt::spawn(async move { cache.verify(&*store, &token, context).await })
+            })
+            .collect();
+        for request in requests {
+            let credential = request.await.unwrap().unwrap().unwrap();
+            assert_eq!(credential.token_id, issued.record.id);
+        }
+        assert_eq!(argon2_runs(&cache), 1);
+        assert!(
+            cache.flights.lock().is_empty(),
+            "finished flights are removed"
+        );
+    }
+
+    #[actix_web::test]
+    async fn after_the_ttl_the_record_is_checked_again_without_argon2() {
+        let (store, issued) = store_with_token().await;
+        let cache = TokenCache::new(Duration::from_nanos(1));
+        for _ in 0..3 {
+            let credential = cache.verify(&*store, &issued.token, context).await;
+            assert!(matches!(credential, Ok(Ok(_))), "{credential:?}");
+        }
+        assert_eq!(argon2_runs(&cache), 1);
+
+        let wrong = format!("scim_{}_{}", issued.record.id, "0".repeat(64));
+        let refused = cache.verify(&*store, &wrong, context).await.unwrap();
+        assert_eq!(refused.unwrap_err(), Refusal::Unknown);
+        assert_eq!(argon2_runs(&cache), 2, "another secret is verified in full");
+
+        // Revoked by another instance: noticed at the next check of the record.
+        store.revoke_token(&issued.record.id).await.unwrap();
+        let refused = cache.verify(&*store, &issued.token, context).await.unwrap();
+        assert_eq!(refused.unwrap_err(), Refusal::Revoked);
+    }
+
+    #[actix_web::test]
+    async fn a_token_revoked_here_is_refused_at_once() {
+        let (store, issued) = store_with_token().await;
+        let cache = TokenCache::new(Duration::from_secs(60));
+        let credential = cache.verify(&*store, &issued.token, context).await;
+        assert!(matches!(credential, Ok(Ok(_))), "{credential:?}");
+
+        store.revoke_token(&issued.record.id).await.unwrap();
+        cache.forget_token(&issued.record.id);
+        let refused = cache.verify(&*store, &issued.token, context).await.unwrap();
+        assert_eq!(refused.unwrap_err(), Refusal::Revoked);
     }
 
     #[test]
