@@ -29,6 +29,11 @@ use scimitar_diesel::{DieselStore, OpenOptions};
 use scimitar_store::provisioning_log::LogQuery;
 use scimitar_store::{StoreError, TenantStore};
 
+/// glibc `malloc` took 20–45% of the server's CPU under load (docs/benchmarks.md);
+/// mimalloc, with its per-thread free lists, costs much less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Why a command failed; printed as `scimitar: <message>`.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
