@@ -100,42 +100,46 @@ impl Store for DieselStore {
         self.blocking(move |pools| {
             let resource_type = ctx.resource_type(&resource_type)?;
             ctx.check_writable(&resource_type)?;
-            pools.write(|conn| {
-                rows::lock_tenant(conn, &ctx.tenant)?;
-                let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                write::check_version(expected.as_deref(), &row.version_tag())?;
-                // A group is patched without its members: the patcher reports the
-                // member delta, applied to the membership table.
-                let current = row.resource(None)?;
-                let patched = match schema_ops::apply_patch(
-                    &ctx,
-                    &resource_type,
-                    &current,
-                    &request,
-                    false,
-                ) {
-                    // Only a path selecting members by something else than their
-                    // id needs the list.
-                    Err(error) if write::needs_member_list(&error) => {
-                        let members = rows::member_objects(conn, row.pk)?;
-                        let current = row.resource(Some(members))?;
-                        schema_ops::apply_patch(&ctx, &resource_type, &current, &request, true)?
-                    }
-                    other => other?,
-                };
-                let mut body = patched.resource;
-                meta::strip_store_owned(&mut body);
-                refuse_nul(&body)?;
-                let members = if resource_type == GROUP {
-                    patched.members
+            // Optimistic: read, patch and validate outside the writer turn, then
+            // write if the resource is still at the version patched. The last try
+            // patches inside the turn, so a resource written without pause still
+            // gets its PATCH.
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let prepared = if attempt < PATCH_ATTEMPTS {
+                    Some(pools.with_conn(|conn| {
+                        let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+                        write::check_version(expected.as_deref(), &row.version_tag())?;
+                        let change = patched(conn, &ctx, &resource_type, &row, &request)?;
+                        Ok::<_, Failure>((row, change))
+                    })?)
                 } else {
-                    derive::drop_unassigned_manager(&mut body);
-                    MemberChange::Keep
+                    None
                 };
-                write_resource(conn, &ctx, &row, body, members)?;
-                let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                view(conn, &ctx, &row, &projection)
-            })
+                let written = pools.write(|conn| {
+                    rows::lock_tenant(conn, &ctx.tenant)?;
+                    let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+                    let (body, members) = match prepared {
+                        Some((seen, change))
+                            if (seen.pk, seen.version) == (row.pk, row.version) =>
+                        {
+                            change
+                        }
+                        Some(_) => return Ok(None),
+                        None => {
+                            write::check_version(expected.as_deref(), &row.version_tag())?;
+                            patched(conn, &ctx, &resource_type, &row, &request)?
+                        }
+                    };
+                    write_resource(conn, &ctx, &row, body, members)?;
+                    let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+                    view(conn, &ctx, &row, &projection).map(Some)
+                })?;
+                if let Some(resource) = written {
+                    return Ok(resource);
+                }
+            }
         })
         .await
     }
@@ -264,6 +268,43 @@ impl DieselStore {
         })
         .await
     }
+}
+
+/// Tries of a PATCH: the first ones
+/// patch outside the writer turn, the last one inside it.
+const PATCH_ATTEMPTS: usize = 3;
+
+/// `row` with `request` applied: the body to store and the member change. A group
+/// is patched without its members: the patcher reports the member delta, applied
+/// to the membership table.
+fn patched(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    resource_type: &str,
+    row: &ResourceRow,
+    request: &PatchRequest,
+) -> Result<(Value, MemberChange), Failure> {
+    let current = row.resource(None)?;
+    let patched = match schema_ops::apply_patch(ctx, resource_type, &current, request, false) {
+        // Only a path selecting members by something else than their id needs the
+        // list.
+        Err(error) if write::needs_member_list(&error) => {
+            let members = rows::member_objects(conn, row.pk)?;
+            let current = row.resource(Some(members))?;
+            schema_ops::apply_patch(ctx, resource_type, &current, request, true)?
+        }
+        other => other?,
+    };
+    let mut body = patched.resource;
+    meta::strip_store_owned(&mut body);
+    refuse_nul(&body)?;
+    let members = if resource_type == GROUP {
+        patched.members
+    } else {
+        derive::drop_unassigned_manager(&mut body);
+        MemberChange::Keep
+    };
+    Ok((body, members))
 }
 
 fn create(
@@ -553,4 +594,57 @@ fn view(
         &resource,
         projection,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::future::join_all;
+    use scimitar_store::{Policy, Registry};
+    use serde_json::json;
+
+    use super::*;
+    use crate::OpenOptions;
+
+    /// PATCHes racing on one resource are each applied to the version the
+    /// previous one wrote: the optimistic tries notice a stale read and redo it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn racing_patches_of_one_resource_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let options = OpenOptions {
+            max_connections: 4,
+            ..OpenOptions::default()
+        };
+        let store = DieselStore::open_with(&url, &options).unwrap();
+        let (registry, policy) = (Registry::builtin(), Policy::default());
+        let scope = Scope::new("race", &registry, &policy);
+        let user = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "racer@example.com",
+        });
+        let created = store.create(&scope, "User", user).await.unwrap();
+        let id = created["id"].as_str().unwrap();
+
+        let requests: Vec<PatchRequest> = (0..20)
+            .map(|i| {
+                serde_json::from_value(json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "add", "path": "phoneNumbers",
+                                    "value": [{"value": format!("+1 555 01{i:02}")}]}]
+                }))
+                .unwrap()
+            })
+            .collect();
+        let projection = Projection::default();
+        let patches = requests
+            .iter()
+            .map(|request| store.patch(&scope, "User", id, request, None, &projection));
+        for result in join_all(patches).await {
+            result.unwrap();
+        }
+
+        let stored = store.get(&scope, "User", id, &projection).await.unwrap();
+        assert_eq!(stored["phoneNumbers"].as_array().map(Vec::len), Some(20));
+        assert_eq!(stored["meta"]["version"], "W/\"21\"");
+    }
 }
