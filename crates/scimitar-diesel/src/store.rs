@@ -270,8 +270,7 @@ impl DieselStore {
     }
 }
 
-/// Tries of a PATCH: the first ones
-/// patch outside the writer turn, the last one inside it.
+/// Tries of a PATCH: the first ones patch outside the writer turn, the last inside.
 const PATCH_ATTEMPTS: usize = 3;
 
 /// `row` with `request` applied: the body to store and the member change. A group
