@@ -4,8 +4,10 @@
 use std::fmt::Write as _;
 
 use rand::RngCore;
+use scimitar_actix::webhook::webhook_consumer;
 use scimitar_diesel::DieselStore;
 use scimitar_schema::{Policy, Registry};
+use scimitar_store::hooks::OutboxStore;
 use scimitar_store::provisioning_log::{LogQuery, ProvisioningLog};
 use scimitar_store::{
     DeletionMode, RateLimit, Scope, Store, TeamMode, TenantSettings, TenantStore, Webhook,
@@ -178,6 +180,11 @@ pub(crate) async fn webhook(store: &DieselStore, command: WebhookCommand) -> Res
             }
             store
                 .set_tenant_settings(&tenant, settings.to_value())
+                .await?;
+            // Its checkpoint would hold pruning back for good (rule O6). A server
+            // delivering to it stops within its refresh time and forgets it again.
+            store
+                .forget_consumer(&tenant, &webhook_consumer(&id))
                 .await?;
             println!("webhook {id} of tenant {tenant} removed");
         }

@@ -175,3 +175,48 @@ fn webhook_commands_keep_secrets_out_of_listings() {
     database.cli(&["webhook", "remove", &tenant, "hook-1"]);
     assert_eq!(database.cli(&["webhook", "list", &tenant]), "");
 }
+
+/// `webhook remove` forgets the webhook's outbox consumer (rule O6): its
+/// checkpoint no longer holds back the pruning of the tenant's events.
+fn removed_webhooks_stop_holding_pruning_back(database: Database) {
+    use scimitar_actix::webhook::webhook_consumer;
+    use scimitar_diesel::DieselStore;
+    use scimitar_schema::{Policy, Registry};
+    use scimitar_store::hooks::OutboxStore;
+    use scimitar_store::{Scope, Store};
+
+    let (tenant, _) = database.tenant();
+    database.cli(&["webhook", "add", &tenant, "https://example.com/hook"]);
+    let store = DieselStore::open(&database.url).expect("open the database");
+    let (registry, policy) = (Registry::builtin(), Policy::compatible());
+    let scope = Scope::new(&tenant, &registry, &policy);
+    actix_web::rt::System::new().block_on(async {
+        let user = json!({"schemas": [USER], "userName": "pruned"});
+        store.create(&scope, "User", user).await.expect("create");
+        // The webhook's dispatcher took the lease and delivered nothing yet.
+        let consumer = webhook_consumer("hook-1");
+        let lease = store.try_lease(&tenant, &consumer, "test", Duration::ZERO);
+        assert_eq!(lease.await.expect("lease"), Some(0));
+        assert_eq!(store.prune_events(&tenant, u64::MAX).await.ok(), Some(0));
+    });
+    database.cli(&["webhook", "remove", &tenant, "hook-1"]);
+    actix_web::rt::System::new().block_on(async {
+        assert_eq!(
+            store.prune_events(&tenant, u64::MAX).await.ok(),
+            Some(1),
+            "the removed webhook still holds pruning back"
+        );
+        let events = store.events(&scope, 0, 10).await.expect("events");
+        assert!(events.is_empty(), "{events:?}");
+    });
+}
+
+#[test]
+fn removed_webhooks_stop_holding_pruning_back_on_sqlite() {
+    removed_webhooks_stop_holding_pruning_back(Database::sqlite());
+}
+
+#[test]
+fn removed_webhooks_stop_holding_pruning_back_on_postgres() {
+    removed_webhooks_stop_holding_pruning_back(Database::postgres());
+}

@@ -20,8 +20,11 @@
 //! events that all its outbox consumers have handled are deleted
 //! ([`OutboxStore::prune_events`], rule O5): with no consumer, all of them. A reader
 //! of [`Store::events`] that keeps its position elsewhere turns this off (`None`).
+//! A webhook removed from a tenant's settings is forgotten
+//! ([`OutboxStore::forget_consumer`], rule O6) once its dispatcher has stopped, so
+//! its checkpoint no longer holds pruning back; a disabled one keeps its place.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -230,11 +233,11 @@ impl<S: Store + 'static, T: TenantStore + 'static, O: OutboxStore + 'static> Web
     pub fn spawn(self) -> RunningWebhooks {
         let (stop, mut stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let mut running: HashMap<(String, String), (Webhook, RunningDispatcher)> =
-                HashMap::new();
+            let mut running: HashMap<WebhookKey, (Webhook, RunningDispatcher)> = HashMap::new();
+            let mut known: HashSet<WebhookKey> = HashSet::new();
             let mut pruned_at = tokio::time::Instant::now();
             loop {
-                let tenants = self.reconcile(&mut running).await;
+                let tenants = self.reconcile(&mut running, &mut known).await;
                 if let Some(every) = self.options.prune_interval {
                     if pruned_at.elapsed() >= every {
                         self.prune(&tenants).await;
@@ -268,10 +271,13 @@ impl<S: Store + 'static, T: TenantStore + 'static, O: OutboxStore + 'static> Web
     }
 
     /// Starts dispatchers for new webhooks, restarts changed ones, stops removed
-    /// or disabled ones; returns the tenants' ids (none when they cannot be listed).
+    /// or disabled ones, and forgets the consumers of webhooks gone from the
+    /// settings since the last round (`known`, enabled or not); returns the
+    /// tenants' ids (none when they cannot be listed).
     async fn reconcile(
         &self,
-        running: &mut HashMap<(String, String), (Webhook, RunningDispatcher)>,
+        running: &mut HashMap<WebhookKey, (Webhook, RunningDispatcher)>,
+        known: &mut HashSet<WebhookKey>,
     ) -> Vec<String> {
         let tenants = match self.tenants.list_tenants().await {
             Ok(tenants) => tenants,
@@ -281,20 +287,28 @@ impl<S: Store + 'static, T: TenantStore + 'static, O: OutboxStore + 'static> Web
             }
         };
         let tenant_ids = tenants.iter().map(|tenant| tenant.id.clone()).collect();
-        let mut wanted: HashMap<(String, String), Webhook> = HashMap::new();
+        let mut wanted: HashMap<WebhookKey, Webhook> = HashMap::new();
+        let mut listed: HashSet<WebhookKey> = HashSet::new();
         for tenant in tenants {
             let settings = match TenantSettings::from_value(&tenant.settings) {
                 Ok(settings) => settings,
                 Err(error) => {
                     log::warn!("webhooks: tenant {}: {error}", tenant.id);
+                    // Unreadable settings remove nothing.
+                    let theirs = known.iter().filter(|(owner, _)| *owner == tenant.id);
+                    listed.extend(theirs.cloned());
                     continue;
                 }
             };
-            for webhook in settings.webhooks.into_iter().filter(|hook| hook.enabled) {
-                wanted.insert((tenant.id.clone(), webhook.id.clone()), webhook);
+            for webhook in settings.webhooks {
+                let key = (tenant.id.clone(), webhook.id.clone());
+                listed.insert(key.clone());
+                if webhook.enabled {
+                    wanted.insert(key, webhook);
+                }
             }
         }
-        let stale: Vec<(String, String)> = running
+        let stale: Vec<WebhookKey> = running
             .iter()
             .filter(|(key, (webhook, _))| wanted.get(*key) != Some(webhook))
             .map(|(key, _)| key.clone())
@@ -304,6 +318,23 @@ impl<S: Store + 'static, T: TenantStore + 'static, O: OutboxStore + 'static> Web
                 dispatcher.stop().await;
             }
         }
+        let mut unforgotten = Vec::new();
+        for key @ (tenant, id) in known.difference(&listed) {
+            match self
+                .outbox
+                .forget_consumer(tenant, &webhook_consumer(id))
+                .await
+            {
+                Ok(_) => log::info!("webhooks: tenant {tenant}: webhook {id} removed"),
+                Err(error) => {
+                    log::warn!("webhooks: tenant {tenant}: cannot forget webhook {id}: {error}");
+                    // Still known, so the next round tries again.
+                    unforgotten.push(key.clone());
+                }
+            }
+        }
+        *known = listed;
+        known.extend(unforgotten);
         for (key, webhook) in wanted {
             if running.contains_key(&key) {
                 continue;
@@ -314,7 +345,7 @@ impl<S: Store + 'static, T: TenantStore + 'static, O: OutboxStore + 'static> Web
                 Arc::clone(&self.store),
                 Arc::clone(&self.outbox),
                 tenant,
-                &format!("webhook:{id}"),
+                &webhook_consumer(id),
                 handler,
             )
             .options(self.options.dispatch.clone())
@@ -324,6 +355,15 @@ impl<S: Store + 'static, T: TenantStore + 'static, O: OutboxStore + 'static> Web
         }
         tenant_ids
     }
+}
+
+/// A webhook's (tenant id, webhook id).
+type WebhookKey = (String, String);
+
+/// The outbox consumer that delivers to the webhook with id `id`: what to
+/// [`OutboxStore::forget_consumer`] when the webhook is removed.
+pub fn webhook_consumer(id: &str) -> String {
+    format!("webhook:{id}")
 }
 
 /// [`Webhooks`] running on a Tokio task; dropping it stops the supervision task
@@ -404,6 +444,89 @@ mod tests {
                 "a tenant without consumers keeps events"
             );
             assert_eq!(events("hooked").await, 1, "an undelivered event was pruned");
+        });
+    }
+
+    #[test]
+    fn a_removed_webhook_no_longer_holds_pruning_back() {
+        use scimitar_schema::{Policy, Registry};
+        use scimitar_store::{MemoryStore, Scope};
+
+        actix_web::rt::System::new().block_on(async {
+            let store = Arc::new(MemoryStore::new());
+            // A webhook nobody answers: its consumer never gets past event 0.
+            let hook = |enabled: bool| {
+                json!({"webhooks": [{"id": "h", "url": "http://127.0.0.1:9/", "secret": "k",
+                                     "enabled": enabled}]})
+            };
+            store
+                .create_tenant("acme", "Acme", hook(true))
+                .await
+                .unwrap();
+            store
+                .create_tenant("quiet", "Quiet", json!({}))
+                .await
+                .unwrap();
+            let (registry, policy) = (Registry::builtin(), Policy::compatible());
+            let scope = |tenant| Scope::new(tenant, &registry, &policy);
+            let user =
+                |name: &str| json!({"schemas": [scimitar_schema::urn::USER], "userName": name});
+            store
+                .create(&scope("acme"), "User", user("a"))
+                .await
+                .unwrap();
+            let events = |tenant| {
+                let (store, scope) = (Arc::clone(&store), scope(tenant));
+                async move { store.events(&scope, 0, 10).await.unwrap().len() }
+            };
+            let until_empty = |tenant: &'static str| async move {
+                for _ in 0..1000 {
+                    if events(tenant).await == 0 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            };
+            // A whole round of the runner after now: a prune of "quiet" that came
+            // after one that came after now.
+            let a_round = |name: &'static str| {
+                let store = Arc::clone(&store);
+                async move {
+                    for suffix in ["1", "2"] {
+                        let name = format!("{name}{suffix}");
+                        store
+                            .create(&scope("quiet"), "User", user(&name))
+                            .await
+                            .unwrap();
+                        until_empty("quiet").await;
+                    }
+                }
+            };
+            let options = WebhookOptions {
+                refresh: Duration::from_millis(5),
+                prune_interval: Some(Duration::from_millis(10)),
+                ..WebhookOptions::default()
+            };
+            let webhooks = Webhooks::new(Arc::clone(&store), Arc::clone(&store))
+                .options(options)
+                .spawn();
+            a_round("enabled").await;
+            assert_eq!(events("acme").await, 1, "an undelivered event was pruned");
+            store
+                .set_tenant_settings("acme", hook(false))
+                .await
+                .unwrap();
+            a_round("disabled").await;
+            assert_eq!(events("acme").await, 1, "a disabled webhook lost its place");
+
+            store.set_tenant_settings("acme", json!({})).await.unwrap();
+            until_empty("acme").await;
+            webhooks.stop().await;
+            assert_eq!(
+                events("acme").await,
+                0,
+                "a removed webhook still holds pruning back"
+            );
         });
     }
 
