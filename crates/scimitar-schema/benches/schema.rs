@@ -31,6 +31,12 @@ fn benches(c: &mut Criterion) {
     c.bench_function("project full enterprise user (default)", |b| {
         b.iter(|| registry.project("User", black_box(&user), &default))
     });
+    // Excludes nothing the user has, but is not the default: the general path.
+    let general = Projection::parse(None, Some("noSuchAttribute")).unwrap_or_default();
+    c.bench_function(
+        "project full enterprise user (general path, same output)",
+        |b| b.iter(|| registry.project("User", black_box(&user), &general)),
+    );
     let narrow = Projection::parse(Some("userName,emails.value"), None).unwrap_or_default();
     c.bench_function(
         "project full enterprise user (attributes=userName,emails.value)",
