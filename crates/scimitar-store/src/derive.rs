@@ -274,4 +274,33 @@ mod tests {
             &registry, "Unknown", &stored, &retry
         ));
     }
+
+    #[test]
+    fn retries_ignore_extension_attributes_never_returned() {
+        let mut registry = Registry::builtin();
+        let secret = r#"{"id": "urn:example:secret", "name": "Secret", "attributes": [
+            {"name": "pin", "type": "string", "returned": "never"},
+            {"name": "badge", "type": "string"}]}"#;
+        assert!(registry.load_schema_json(secret).is_ok());
+        let mut user = registry.resource_type("User").cloned();
+        if let Some(user) = &mut user {
+            user.schema_extensions
+                .push(scimitar_schema::SchemaExtension {
+                    schema: "urn:example:secret".into(),
+                    required: false,
+                });
+        }
+        assert!(user.is_some_and(|user| registry.add_resource_type(user).is_ok()));
+
+        let extended = |pin: &str, badge: &str| json!({"userName": "a", "urn:example:secret": {"pin": pin, "badge": badge}});
+        let matches =
+            |stored: &Value, body: &Value| has_all_attributes_of(&registry, "User", stored, body);
+        let stored = extended("1", "b");
+        assert!(matches(&stored, &extended("2", "b")));
+        assert!(!matches(&stored, &extended("1", "c")));
+        assert!(!matches(
+            &stored,
+            &json!({"urn:example:secret": {"badge": "b", "x": 1}})
+        ));
+    }
 }
