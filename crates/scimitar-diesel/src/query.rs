@@ -37,6 +37,15 @@ struct PkRow {
     pk: i64,
 }
 
+/// A page key with the count of every row the query matches (`COUNT(*) OVER ()`).
+#[derive(QueryableByName)]
+struct CountedPkRow {
+    #[diesel(sql_type = BigInt)]
+    pk: i64,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
 #[derive(QueryableByName)]
 struct CountRow {
     #[diesel(sql_type = BigInt)]
@@ -584,6 +593,13 @@ impl Plan<'_> {
 
     /// The filter is exact: count, sort and page in SQL.
     fn in_sql(&self, conn: &mut Conn<'_>) -> Result<Page, Failure> {
+        if let (Some(_), Paging::Index { start_index, count }) =
+            (&self.pushdown, &self.query.paging)
+        {
+            if *count > 0 {
+                return self.counted_page(conn, (*start_index).max(1), *count);
+            }
+        }
         let total = self.total(conn)?;
         match &self.query.paging {
             Paging::Index { start_index, count } => {
@@ -622,6 +638,27 @@ impl Plan<'_> {
         }
     }
 
+    /// A filtered index page and its total in one statement: the filter is
+    /// evaluated over the candidates once, not once to count and again to page.
+    /// Only a page past the end (no row to carry the total) counts separately.
+    fn counted_page(
+        &self,
+        conn: &mut Conn<'_>,
+        start: usize,
+        count: usize,
+    ) -> Result<Page, Failure> {
+        let keys = self.page_keys("SELECT r.pk, COUNT(*) OVER () AS total", start - 1, count);
+        let keyed = conn.load::<CountedPkRow>(keys)?;
+        let total = match keyed.first() {
+            Some(row) => usize::try_from(row.total).unwrap_or_default(),
+            None => self.total(conn)?,
+        };
+        let pks: Vec<i64> = keyed.into_iter().take(count).map(|r| r.pk).collect();
+        let rows = self.rows_by_pk(conn, &pks)?;
+        let resources = self.resources(conn, rows)?;
+        Ok(Page::index(resources, total, start))
+    }
+
     /// `count` rows from `offset` on. The offset is walked over the primary keys
     /// only (an index scan that reads no row), then the page's rows are read by
     /// key: a deep page costs the walk, not the reading of every skipped row.
@@ -631,7 +668,20 @@ impl Plan<'_> {
         offset: usize,
         count: usize,
     ) -> Result<Vec<ResourceRow>, Failure> {
-        let mut keys = Sql::new("SELECT r.pk");
+        let keys = self.page_keys("SELECT r.pk", offset, count);
+        let pks: Vec<i64> = conn
+            .load::<PkRow>(keys)?
+            .into_iter()
+            .take(count)
+            .map(|r| r.pk)
+            .collect();
+        self.rows_by_pk(conn, &pks)
+    }
+
+    /// `head` (selecting `r.pk` first) over the matching rows in order, from
+    /// `offset`, at least `count` of them.
+    fn page_keys(&self, head: &str, offset: usize, count: usize) -> Sql {
+        let mut keys = Sql::new(head);
         self.sort.select(&mut keys);
         self.push_from_where(&mut keys);
         self.sort.order_by(&mut keys);
@@ -642,12 +692,11 @@ impl Plan<'_> {
             count.checked_next_power_of_two().unwrap_or(count),
         );
         keys.push(" OFFSET ").bind(to_i64(offset));
-        let pks: Vec<i64> = conn
-            .load::<PkRow>(keys)?
-            .into_iter()
-            .take(count)
-            .map(|r| r.pk)
-            .collect();
+        keys
+    }
+
+    /// The rows of `pks`, in that order.
+    fn rows_by_pk(&self, conn: &mut Conn<'_>, pks: &[i64]) -> Result<Vec<ResourceRow>, Failure> {
         if pks.is_empty() {
             return Ok(Vec::new());
         }
