@@ -90,6 +90,7 @@ use sql::Sql;
 #[derive(Debug, Clone)]
 pub struct DieselStore {
     pools: Arc<Pools>,
+    log_prunes: Arc<provisioning_log::PruneSchedule>,
 }
 
 impl DieselStore {
@@ -116,6 +117,7 @@ impl DieselStore {
         let pools = Pools::open(url, options).map_err(StoreError::from)?;
         Ok(DieselStore {
             pools: Arc::new(pools),
+            log_prunes: Arc::default(),
         })
     }
 

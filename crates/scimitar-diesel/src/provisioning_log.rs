@@ -1,8 +1,12 @@
 //! [`ProvisioningLog`] for [`DieselStore`]: the `provisioning_log` table, keeping
 //! the newest [`DEFAULT_RETENTION`] entries per tenant (older ones are deleted as
-//! new ones arrive).
+//! new ones arrive). Pruning runs once a tenant has [`PRUNE_SLACK`] new entries
+//! since its last prune (counted per process), not on every write: a tenant holds
+//! at most `DEFAULT_RETENTION + PRUNE_SLACK` entries per writing process between
+//! prunes, and at least the newest `DEFAULT_RETENTION` always.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, PoisonError};
 
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
@@ -17,6 +21,44 @@ use crate::DieselStore;
 
 const COLUMNS: &str = "tenant_id, at, token_id, token_label, user_agent, method, \
                        resource_type, operation, resource_id, status, scim_type, detail";
+
+/// New entries a tenant may gain beyond [`DEFAULT_RETENTION`] before they are
+/// pruned: the prune's `DELETE` runs once per this many entries, not per batch.
+pub(crate) const PRUNE_SLACK: usize = 500;
+
+/// Entries written per tenant since that tenant's last prune, by this process.
+#[derive(Debug, Default)]
+pub(crate) struct PruneSchedule {
+    since_prune: Mutex<HashMap<String, usize>>,
+}
+
+impl PruneSchedule {
+    /// Counts `entries` and returns the tenants now due a prune, starting their
+    /// counts afresh (a write that then fails leaves its prune to a later one).
+    fn due(&self, entries: &[LogEntry]) -> Vec<String> {
+        let mut per_tenant: BTreeMap<&str, usize> = BTreeMap::new();
+        for entry in entries {
+            *per_tenant.entry(entry.tenant.as_str()).or_default() += 1;
+        }
+        let mut since_prune = self
+            .since_prune
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        per_tenant
+            .into_iter()
+            .filter_map(|(tenant, written)| {
+                let count = since_prune.entry(tenant.to_owned()).or_default();
+                *count = count.saturating_add(written);
+                if *count > PRUNE_SLACK {
+                    *count = 0;
+                    Some(tenant.to_owned())
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+}
 
 /// Rows per INSERT: 12 binds each, well under SQLite's 32,766 bind limit.
 const ROWS_PER_INSERT: usize = 200;
@@ -122,12 +164,12 @@ impl ProvisioningLog for DieselStore {
         if entries.is_empty() {
             return Ok(());
         }
+        let due = self.log_prunes.due(entries);
         let entries = entries.to_vec();
         self.blocking(move |pools| {
             pools.write(|conn| {
                 insert(conn, &entries)?;
-                let tenants: BTreeSet<&str> = entries.iter().map(|e| e.tenant.as_str()).collect();
-                for tenant in tenants {
+                for tenant in &due {
                     prune(conn, tenant)?;
                 }
                 Ok::<_, Failure>(())
@@ -156,5 +198,42 @@ impl ProvisioningLog for DieselStore {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(tenant: &str, n: usize) -> Vec<LogEntry> {
+        (0..n)
+            .map(|_| LogEntry::new(tenant, "POST", "create"))
+            .collect()
+    }
+
+    #[test]
+    fn a_tenant_is_due_a_prune_once_past_the_slack() {
+        let schedule = PruneSchedule::default();
+        assert!(schedule.due(&entries("a", PRUNE_SLACK)).is_empty());
+        let mut both = entries("a", 1);
+        both.extend(entries("b", 1));
+        assert_eq!(schedule.due(&both), ["a"]);
+        // Counting starts afresh after a prune.
+        assert!(schedule.due(&entries("a", PRUNE_SLACK)).is_empty());
+    }
+
+    #[tokio::test]
+    async fn pruning_keeps_exactly_the_retention_once_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("log.db").display());
+        let store = DieselStore::open(&url).unwrap();
+        let written = DEFAULT_RETENTION + PRUNE_SLACK + 1;
+        store.record(&entries("t", written)).await.unwrap();
+        let everything = LogQuery {
+            limit: written,
+            errors_only: false,
+        };
+        let kept = store.recent("t", &everything).await.unwrap();
+        assert_eq!(kept.len(), DEFAULT_RETENTION);
     }
 }
