@@ -41,7 +41,7 @@ pub struct IssuedToken {
     /// The bearer token to hand to the client, e.g. to paste into Entra ID's
     /// "Secret Token" field. Show it once; it cannot be recovered.
     pub token: String,
-    /// The stored record (id, tenant, label, hash).
+    /// The stored record (id, tenant, label, hash, bound user).
     pub record: ApiToken,
 }
 
@@ -87,6 +87,45 @@ pub async fn issue_token<T: TenantStore + ?Sized>(
     tenant: &str,
     label: &str,
 ) -> Result<IssuedToken, TokenError> {
+    issue(tenants, tenant, label, None).await
+}
+
+/// Creates a token for `tenant` bound to its User `user` (a SCIM `id`), stores its
+/// hash, and returns it. The user is the token's authenticated subject: `/Me`
+/// (RFC 7644 §3.11) is an alias of `/Users/{user}` for requests made with it.
+///
+/// The tenant store records the binding as given: check first that the user
+/// exists in the tenant (e.g. with [`Store::get`](scimitar_store::Store::get) in
+/// the tenant's scope). If the user is deleted later, `/Me` answers 404.
+///
+/// ```
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use scimitar_store::{MemoryStore, TenantStore};
+///
+/// let store = MemoryStore::new();
+/// store.create_tenant("acme", "Acme", serde_json::json!({})).await?;
+/// let issued = scimitar_actix::issue_user_token(&store, "acme", "bjensen's app", "2819c223").await?;
+/// assert_eq!(issued.record.user.as_deref(), Some("2819c223"));
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`TokenError::Store`] with [`StoreError::NotFound`] for an unknown tenant.
+pub async fn issue_user_token<T: TenantStore + ?Sized>(
+    tenants: &T,
+    tenant: &str,
+    label: &str,
+    user: &str,
+) -> Result<IssuedToken, TokenError> {
+    issue(tenants, tenant, label, Some(user)).await
+}
+
+async fn issue<T: TenantStore + ?Sized>(
+    tenants: &T,
+    tenant: &str,
+    label: &str,
+    user: Option<&str>,
+) -> Result<IssuedToken, TokenError> {
     let id = random_hex(ID_BYTES);
     let secret = random_hex(SECRET_BYTES);
     let hash = hash_secret(&secret).map_err(TokenError::Hash)?;
@@ -96,6 +135,7 @@ pub async fn issue_token<T: TenantStore + ?Sized>(
             tenant: tenant.to_owned(),
             label: label.to_owned(),
             hash,
+            user: user.map(str::to_owned),
         })
         .await?;
     Ok(IssuedToken {
@@ -149,6 +189,9 @@ pub(crate) struct Credential {
     pub(crate) token_id: String,
     /// The token's label (empty for a JWT).
     pub(crate) token_label: String,
+    /// The SCIM id of the User the token is bound to, which `/Me` aliases; `None`
+    /// for an unbound token and always for a JWT.
+    pub(crate) user: Option<String>,
     /// The tenant's registry, policy and settings.
     pub(crate) context: Arc<TenantContext>,
 }
@@ -259,6 +302,7 @@ impl TokenCache {
             tenant: Arc::new(tenant),
             token_id: record.id.clone(),
             token_label: record.label.clone(),
+            user: record.user.clone(),
         };
         if let Err(error) = tenants
             .touch_token(&record.id, scimitar_store::meta::now())
@@ -482,6 +526,7 @@ mod tests {
                 created: time::OffsetDateTime::UNIX_EPOCH,
                 last_used: None,
                 revoked_at: None,
+                user: None,
             },
         };
         let shown = format!("{issued:?}");

@@ -1,7 +1,8 @@
 //! The resource endpoints (RFC 7644 §3.2–§3.6): thin HTTP adapters over the
 //! operations of [`Call`], which `/Bulk` reuses.
 
-use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use scimitar_schema::{ListResponse, PatchRequest, ResourceType, SearchRequest};
@@ -10,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::ScimError;
 use crate::password;
-use crate::provisioning::PatchSummary;
+use crate::provisioning::{Aliased, PatchSummary};
 use crate::request::{
     if_match, if_none_match, json_body, message, none_match_hits, query_pairs, query_projection,
     ListRequest,
@@ -142,9 +143,20 @@ pub(crate) async fn get<S: Store + 'static, T: TenantStore + 'static>(
 ) -> Result<HttpResponse, ScimError> {
     let call = shared.call(&req).await?;
     let resource_type = call.resource_type(endpoint(&req))?;
-    let projection = query_projection(&req, &shared.limits)?;
-    let resource = call.get(resource_type, id(&req), &projection).await?;
-    if let (Some(wanted), Some(version)) = (if_none_match(&req), version_of(&resource)) {
+    get_one(&req, shared.get_ref(), &call, resource_type, id(&req)).await
+}
+
+/// A `GET` of one resource, for `/{endpoint}/{id}` and `/Me`.
+async fn get_one<S: Store, T: TenantStore>(
+    req: &HttpRequest,
+    shared: &Shared<S, T>,
+    call: &Call<'_, S, T>,
+    resource_type: &ResourceType,
+    id: &str,
+) -> Result<HttpResponse, ScimError> {
+    let projection = query_projection(req, &shared.limits)?;
+    let resource = call.get(resource_type, id, &projection).await?;
+    if let (Some(wanted), Some(version)) = (if_none_match(req), version_of(&resource)) {
         if none_match_hits(&wanted, version) {
             return Ok(HttpResponse::NotModified()
                 .insert_header((actix_web::http::header::ETAG, version))
@@ -188,9 +200,22 @@ async fn write<S: Store, T: TenantStore>(
 ) -> Result<HttpResponse, ScimError> {
     let call = shared.call(req).await?;
     let resource_type = call.resource_type(endpoint(req))?;
+    write_one(req, body, shared, &call, resource_type, id(req), write).await
+}
+
+/// A replace or patch of one resource, for `/{endpoint}/{id}` and `/Me`.
+async fn write_one<S: Store, T: TenantStore>(
+    req: &HttpRequest,
+    body: &Bytes,
+    shared: &Shared<S, T>,
+    call: &Call<'_, S, T>,
+    resource_type: &ResourceType,
+    id: &str,
+    write: Write,
+) -> Result<HttpResponse, ScimError> {
     let projection = query_projection(req, &shared.limits)?;
     let body = json_body(req, body)?;
-    let (id, if_match) = (id(req), if_match(req));
+    let if_match = if_match(req);
     let resource = match write {
         Write::Replace => {
             call.replace(resource_type, id, body, if_match.as_deref(), &projection)
@@ -214,21 +239,104 @@ pub(crate) async fn delete<S: Store + 'static, T: TenantStore + 'static>(
 ) -> Result<HttpResponse, ScimError> {
     let call = shared.call(&req).await?;
     let resource_type = call.resource_type(endpoint(&req))?;
-    call.delete(resource_type, id(&req), if_match(&req).as_deref())
+    delete_one(&req, &call, resource_type, id(&req)).await
+}
+
+/// A `DELETE` of one resource, for `/{endpoint}/{id}` and `/Me`.
+async fn delete_one<S: Store, T>(
+    req: &HttpRequest,
+    call: &Call<'_, S, T>,
+    resource_type: &ResourceType,
+    id: &str,
+) -> Result<HttpResponse, ScimError> {
+    call.delete(resource_type, id, if_match(req).as_deref())
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `/Me` (RFC 7644 §3.11): bearer tokens are issued to provisioning clients, not to
-/// users, so after authentication it is 501.
+/// `/Me` (RFC 7644 §3.11). A credential bound to a user (a token issued with
+/// [`issue_user_token`](crate::issue_user_token)) reaches that user: `GET`, `PUT`,
+/// `PATCH` and `DELETE` are those of `/Users/{id}`, through the same code, and every
+/// answer carries the user's permanent `Location` (the body's `meta.location` is that
+/// URL too). `POST /Me` is 501. Unbound tokens (provisioning clients) and JWTs get 501
+/// after authentication; a bound user that no longer exists is 404.
 pub(crate) async fn me<S: Store + 'static, T: TenantStore + 'static>(
     req: HttpRequest,
+    body: Bytes,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    shared.call(&req).await?;
-    Err(ScimError::NotImplemented(
-        "/Me is not available: this credential is not bound to a user".into(),
-    ))
+    let call = shared.call(&req).await?;
+    let Some(user) = call.credential.user.clone() else {
+        return Err(ScimError::NotImplemented(
+            "/Me is not available: this credential is not bound to a user".into(),
+        ));
+    };
+    let Some(resource_type) = call.context().registry.resource_type("User") else {
+        return Err(ScimError::NotImplemented(
+            "/Me is not available: this service has no User resource type".into(),
+        ));
+    };
+    let mut response = match me_operation(&req, &body, &shared, &call, resource_type, &user).await {
+        Ok(response) => response,
+        Err(ScimError::Store(StoreError::NotFound { id, .. })) if id == user => {
+            HttpResponse::from_error(ScimError::NotFound(format!(
+                "the user {user} this credential is bound to does not exist in tenant {}",
+                call.credential.tenant.id
+            )))
+        }
+        Err(error) => HttpResponse::from_error(error),
+    };
+    let location = format!(
+        "{}/{}/{user}",
+        call.base_url,
+        resource_type.endpoint.trim_matches('/')
+    );
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `/Me` as the operation on the bound `user`'s `/Users/{id}`.
+async fn me_operation<S: Store, T: TenantStore>(
+    req: &HttpRequest,
+    body: &Bytes,
+    shared: &Shared<S, T>,
+    call: &Call<'_, S, T>,
+    resource_type: &ResourceType,
+    user: &str,
+) -> Result<HttpResponse, ScimError> {
+    if req
+        .match_info()
+        .get("rest")
+        .is_some_and(|rest| !rest.is_empty())
+    {
+        return Err(ScimError::NotFound(format!("no endpoint {}", req.path())));
+    }
+    let method = req.method().clone();
+    if [Method::GET, Method::PUT, Method::PATCH, Method::DELETE].contains(&method) {
+        // The provisioning log names the user's resource, not `/Me`.
+        req.extensions_mut().insert(Aliased {
+            endpoint: resource_type.endpoint.trim_matches('/').to_owned(),
+            id: user.to_owned(),
+        });
+    }
+    match method {
+        Method::GET => get_one(req, shared, call, resource_type, user).await,
+        Method::PUT => {
+            write_one(req, body, shared, call, resource_type, user, Write::Replace).await
+        }
+        Method::PATCH => {
+            write_one(req, body, shared, call, resource_type, user, Write::Patch).await
+        }
+        Method::DELETE => delete_one(req, call, resource_type, user).await,
+        Method::POST => Err(ScimError::NotImplemented(
+            "POST /Me is not supported: this credential's user exists already \
+             (PUT or PATCH /Me changes it; POST /Users creates users)"
+                .into(),
+        )),
+        other => Err(ScimError::MethodNotAllowed(other.to_string())),
+    }
 }
 
 /// A `ListResponse` of a store page.

@@ -50,6 +50,11 @@
 //! [`ScimService::revoke_token`] is immediate in this process, and takes at most that
 //! long in others.
 //!
+//! A token from [`issue_user_token`] is bound to one User of its tenant, its
+//! authenticated subject: `/Me` (RFC 7644 §3.11) is then `/Users/{id}` of that user
+//! (`GET`, `PUT`, `PATCH`, `DELETE`, with `Location` naming `/Users/{id}`). For other
+//! credentials (provisioning clients' tokens, JWTs) `/Me` is 501.
+//!
 //! # Tenant settings
 //!
 //! Each request runs under its tenant's settings
@@ -99,7 +104,7 @@ pub mod webhook;
 pub use admin::{
     admin_token_hash, issue_admin_token, AdminApi, AdminHashError, ADMIN_TOKEN_PREFIX,
 };
-pub use auth::{issue_token, IssuedToken, TokenError, TOKEN_PREFIX};
+pub use auth::{issue_token, issue_user_token, IssuedToken, TokenError, TOKEN_PREFIX};
 pub use discovery::LIMITS_URN;
 pub use error::ScimError;
 pub use limits::Limits;

@@ -145,6 +145,15 @@ impl PatchSummary {
     }
 }
 
+/// The resource an alias (`/Me`) stood for, in the request's extensions, so that the
+/// log names `/{endpoint}/{id}` rather than the alias.
+pub(crate) struct Aliased {
+    /// The endpoint without slashes, e.g. `Users`.
+    pub(crate) endpoint: String,
+    /// The resource's id.
+    pub(crate) id: String,
+}
+
 /// What the request before the scope's routing looked like.
 pub(crate) struct RequestFacts {
     pub(crate) method: Method,
@@ -171,7 +180,10 @@ pub(crate) fn entry_for(
         .split('/')
         .filter(|segment| !segment.is_empty())
         .collect();
-    let (operation, resource_type, mut resource_id) = classify(&facts.method, &segments);
+    let (operation, resource_type, mut resource_id) = match request.extensions().get::<Aliased>() {
+        Some(aliased) => classify(&facts.method, &[&aliased.endpoint, &aliased.id]),
+        None => classify(&facts.method, &segments),
+    };
     let mut operation = operation.to_owned();
     if let Some(PatchSummary(summary)) = request.extensions().get::<PatchSummary>() {
         operation = format!("patch {summary}");

@@ -425,6 +425,7 @@ impl<S, T: TenantStore> Shared<S, T> {
             tenant: Arc::new(tenant),
             token_id: "jwt".into(),
             token_label: String::new(),
+            user: None,
         })
     }
 

@@ -61,9 +61,11 @@ struct TokenRow {
     last_used: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
     revoked_at: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    user_id: Option<String>,
 }
 
-const TOKEN_COLUMNS: &str = "id, tenant_id, label, hash, created, last_used, revoked_at";
+const TOKEN_COLUMNS: &str = "id, tenant_id, label, hash, created, last_used, revoked_at, user_id";
 
 impl TokenRow {
     fn into_token(self) -> Result<ApiToken, Failure> {
@@ -75,6 +77,7 @@ impl TokenRow {
             created: from_nanos(self.created)?,
             last_used: self.last_used.map(from_nanos).transpose()?,
             revoked_at: self.revoked_at.map(from_nanos).transpose()?,
+            user: self.user_id,
         })
     }
 }
@@ -203,8 +206,9 @@ impl TenantStore for DieselStore {
         self.blocking(move |pools| {
             pools.write(|conn| {
                 load_tenant(conn, &token.tenant)?;
-                let mut insert =
-                    Sql::new("INSERT INTO tokens (id, tenant_id, label, hash, created) VALUES ");
+                let mut insert = Sql::new(
+                    "INSERT INTO tokens (id, tenant_id, label, hash, created, user_id) VALUES ",
+                );
                 insert
                     .bind_list([
                         token.id.into(),
@@ -212,6 +216,7 @@ impl TenantStore for DieselStore {
                         token.label.into(),
                         token.hash.into(),
                         now_nanos()?.into(),
+                        token.user.into(),
                     ])
                     .push(&format!(" RETURNING {TOKEN_COLUMNS}"));
                 conn.first::<TokenRow>(insert)?

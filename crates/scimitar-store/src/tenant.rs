@@ -46,6 +46,10 @@ pub struct ApiToken {
     pub last_used: Option<OffsetDateTime>,
     /// When the token was revoked; a revoked token is refused.
     pub revoked_at: Option<OffsetDateTime>,
+    /// The SCIM `id` of the User of [`tenant`](Self::tenant) the token is bound to,
+    /// if any: that user is the token's authenticated subject, which the server's
+    /// `/Me` (RFC 7644 §3.11) aliases. `None` for a provisioning client's token.
+    pub user: Option<String>,
 }
 
 impl ApiToken {
@@ -67,6 +71,10 @@ pub struct NewApiToken {
     pub label: String,
     /// The argon2 PHC string of the secret.
     pub hash: String,
+    /// The SCIM `id` of the User of the tenant to bind the token to, if any. The
+    /// store keeps it as given; checking that the user exists is the caller's job
+    /// (a user deleted later leaves the binding dangling, and `/Me` answers 404).
+    pub user: Option<String>,
 }
 
 /// The tenant directory.
@@ -79,7 +87,9 @@ pub struct NewApiToken {
 ///   unknown id fail with [`StoreError::NotFound`] (resource type `Tenant`).
 /// - **T3.** `list_tenants` returns every tenant, ordered by id.
 /// - **T4.** `insert_token` for an unknown tenant fails with `NotFound`; with a token
-///   id already taken, with `Uniqueness { attribute: "id" }`.
+///   id already taken, with `Uniqueness { attribute: "id" }`. The token's `user`
+///   binding (or its absence) is kept as given and read back by `find_token` and
+///   `list_tokens`.
 /// - **T5.** `find_token` returns the token whatever its state (revoked or not, tenant
 ///   enabled or not): the caller decides. Unknown id → `Ok(None)`.
 /// - **T6.** `revoke_token` sets `revoked_at` once; revoking again keeps the first time.

@@ -101,6 +101,7 @@ impl TenantStore for MemoryStore {
             created: meta::now(),
             last_used: None,
             revoked_at: None,
+            user: token.user,
         };
         directory
             .token_index

@@ -19,6 +19,7 @@ fn token_for(tenant: &str, label: &str) -> NewApiToken {
         tenant: tenant.to_owned(),
         label: label.to_owned(),
         hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
+        user: None,
     }
 }
 
@@ -158,13 +159,48 @@ pub async fn rule_t4_tokens_need_a_tenant_and_a_fresh_id<S: TenantStore>(store: 
             && inserted.label == "entra"
             && inserted.hash == new.hash
             && inserted.last_used.is_none()
-            && inserted.revoked_at.is_none(),
+            && inserted.revoked_at.is_none()
+            && inserted.user.is_none(),
         "rule T4: inserted {inserted:?}"
     );
     let again = store.insert_token(new).await;
     assert!(
         is_id_taken(&again),
         "rule T4: a reused token id gave {again:?}"
+    );
+
+    // A token bound to a user keeps the binding, through every read.
+    let user = uuid::Uuid::new_v4().to_string();
+    let bound = NewApiToken {
+        user: Some(user.clone()),
+        ..token_for(&tenant, "me")
+    };
+    let inserted = store
+        .insert_token(bound.clone())
+        .await
+        .unwrap_or_else(|e| panic!("rule T4: insert_token (bound) failed: {e:?}"));
+    assert_eq!(
+        inserted.user.as_deref(),
+        Some(user.as_str()),
+        "rule T4: insert_token dropped the user binding: {inserted:?}"
+    );
+    let found = store.find_token(&bound.id).await;
+    assert!(
+        matches!(&found, Ok(Some(t)) if *t == inserted),
+        "rule T4: find_token of a bound token gave {found:?}"
+    );
+    let listed = store
+        .list_tokens(&tenant)
+        .await
+        .unwrap_or_else(|e| panic!("rule T4: list_tokens failed: {e:?}"));
+    let bindings: Vec<(&str, Option<&str>)> = listed
+        .iter()
+        .map(|t| (t.label.as_str(), t.user.as_deref()))
+        .collect();
+    assert_eq!(
+        bindings,
+        [("entra", None), ("me", Some(user.as_str()))],
+        "rule T4: list_tokens bindings"
     );
 }
 
