@@ -10,7 +10,8 @@ use scimitar_schema::{Policy, Registry};
 use scimitar_store::hooks::OutboxStore;
 use scimitar_store::provisioning_log::{LogQuery, ProvisioningLog};
 use scimitar_store::{
-    DeletionMode, RateLimit, Scope, Store, TeamMode, TenantSettings, TenantStore, Webhook,
+    DeletionMode, Projection, RateLimit, Scope, Store, StoreError, TeamMode, TenantSettings,
+    TenantStore, Webhook,
 };
 use serde_json::Value;
 
@@ -45,6 +46,33 @@ pub(crate) enum SettingsFailure {
 async fn load(store: &DieselStore, tenant: &str) -> Result<TenantSettings, Failure> {
     let tenant = store.get_tenant(tenant).await?;
     Ok(TenantSettings::from_value(&tenant.settings).map_err(SettingsFailure::from)?)
+}
+
+/// Checks that `user` is the id of a User of `tenant` (read in the tenant's scope:
+/// its schema overrides, policy and settings), before a token is bound to it.
+pub(crate) async fn check_user(
+    store: &DieselStore,
+    tenant: &str,
+    user: &str,
+    policy: &Policy,
+) -> Result<(), Failure> {
+    let settings = load(store, tenant).await?;
+    let registry = settings
+        .registry(&Registry::builtin())
+        .map_err(SettingsFailure::from)?;
+    let policy = settings.policy.clone().unwrap_or_else(|| policy.clone());
+    let scope = Scope::new(tenant, &registry, &policy).with_settings(&settings);
+    match store
+        .get(&scope, "User", user, &Projection::default())
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound { .. }) => Err(Failure::NoUser {
+            tenant: tenant.to_owned(),
+            user: user.to_owned(),
+        }),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// `scimitar tenant settings`.

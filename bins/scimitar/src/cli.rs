@@ -198,8 +198,12 @@ pub(crate) enum TokenCommand {
         /// What the token is for, e.g. entra-prod.
         #[arg(long, default_value = "")]
         label: String,
+        /// Bind the token to this User of the tenant (its SCIM id): requests made
+        /// with it reach that user at /Me. The user must exist.
+        #[arg(long, value_name = "USER_ID")]
+        user: Option<String>,
     },
-    /// List a tenant's tokens (ids and labels, never secrets).
+    /// List a tenant's tokens (ids, labels, state, bound user; never secrets).
     List {
         /// The tenant id.
         tenant: String,

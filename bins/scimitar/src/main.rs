@@ -4,6 +4,7 @@
 //! scimitar serve                      # serve SCIM on 127.0.0.1:8080 over ./scimitar.db
 //! scimitar tenant add acme            # another tenant
 //! scimitar token issue acme --label entra-prod
+//! scimitar token issue acme --label app --user 2819c223   # bound: /Me is that user
 //! scimitar tenant settings acme --deletion archive --rate-limit 20
 //! scimitar webhook add acme https://hooks.example.com/scim   # prints the signing secret
 //! scimitar log acme --errors          # why did the IdP's requests fail?
@@ -26,6 +27,7 @@ use clap::Parser;
 use cli::{AdminCommand, AdminTokenCommand, Cli, Command, TenantCommand, TokenCommand};
 use config::Settings;
 use scimitar_diesel::{DieselStore, OpenOptions};
+use scimitar_schema::Policy;
 use scimitar_store::provisioning_log::LogQuery;
 use scimitar_store::{StoreError, TenantStore};
 
@@ -47,6 +49,10 @@ enum Failure {
     Settings(#[from] admin::SettingsFailure),
     #[error(transparent)]
     AdminHash(#[from] scimitar_actix::AdminHashError),
+    #[error(
+        "tenant {tenant} has no User with id {user}: --user takes the SCIM id of an existing user"
+    )]
+    NoUser { tenant: String, user: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
     /// Already reported to the user (e.g. a filter error with its caret).
@@ -102,7 +108,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 command: TenantCommand::Settings(args),
             } => admin::settings(&open()?, args, &settings.policy).await,
             Command::Tenant { command } => tenant(&open()?, command).await,
-            Command::Token { command } => token(&open()?, command).await,
+            Command::Token { command } => token(&open()?, command, &settings.policy).await,
             Command::Webhook { command } => admin::webhook(&open()?, command).await,
             Command::Log {
                 tenant,
@@ -164,10 +170,20 @@ async fn tenant(store: &DieselStore, command: TenantCommand) -> Result<(), Failu
     Ok(())
 }
 
-async fn token(store: &DieselStore, command: TokenCommand) -> Result<(), Failure> {
+async fn token(store: &DieselStore, command: TokenCommand, policy: &Policy) -> Result<(), Failure> {
     match command {
-        TokenCommand::Issue { tenant, label } => {
-            let issued = scimitar_actix::issue_token(store, &tenant, &label).await?;
+        TokenCommand::Issue {
+            tenant,
+            label,
+            user,
+        } => {
+            let issued = match user {
+                Some(user) => {
+                    admin::check_user(store, &tenant, &user, policy).await?;
+                    scimitar_actix::issue_user_token(store, &tenant, &label, &user).await?
+                }
+                None => scimitar_actix::issue_token(store, &tenant, &label).await?,
+            };
             // The token alone on stdout, so that scripts can capture it.
             println!("{}", issued.token);
         }
@@ -180,7 +196,11 @@ async fn token(store: &DieselStore, command: TokenCommand) -> Result<(), Failure
                 let last_used = token
                     .last_used
                     .map_or_else(|| "never used".to_owned(), |at| format!("last used {at}"));
-                println!("{}\t{}\t{state}\t{last_used}", token.id, token.label);
+                // A fifth column only for bound tokens: unbound lines read as before.
+                let user = token
+                    .user
+                    .map_or_else(String::new, |user| format!("\tuser {user}"));
+                println!("{}\t{}\t{state}\t{last_used}{user}", token.id, token.label);
             }
         }
         TokenCommand::Revoke { id } => {

@@ -63,6 +63,81 @@ fn tokens_rotate_and_revoke_and_tenants_disable() {
 }
 
 #[test]
+fn tokens_bound_to_a_user_reach_it_at_me() {
+    let database = Database::sqlite();
+    let (tenant, provisioning) = database.tenant();
+    let (other_tenant, _) = database.tenant();
+    let server = database.serve();
+    let client = server.client(&provisioning);
+    let user = expect(
+        &client.post(
+            "/Users",
+            &serde_json::json!({"schemas": [common::USER], "userName": "bjensen"}),
+        ),
+        201,
+    )
+    .clone();
+    let id = user["id"].as_str().expect("user id");
+
+    // Only an existing user of the token's own tenant can be bound.
+    let refuse = |tenant: &str, user: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_scimitar"))
+            .arg("--database-url")
+            .arg(&database.url)
+            .args(["token", "issue", tenant, "--user", user])
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run scimitar token issue");
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        assert!(output.stdout.is_empty(), "no token printed: {output:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let stderr = refuse(&tenant, "no-such-user");
+    assert!(
+        stderr.contains(&format!("tenant {tenant} has no User with id no-such-user")),
+        "{stderr}"
+    );
+    let stderr = refuse(&other_tenant, id);
+    assert!(stderr.contains("has no User with id"), "{stderr}");
+    assert_eq!(
+        database
+            .cli(&["token", "list", &other_tenant])
+            .lines()
+            .count(),
+        1,
+        "nothing was issued"
+    );
+
+    let bound = database.cli(&["token", "issue", &tenant, "--label", "app", "--user", id]);
+    let bound = bound.trim();
+    assert_eq!(bound.lines().count(), 1, "the token alone on stdout");
+    let listed = database.cli(&["token", "list", &tenant]);
+    let bound_id = bound.split('_').nth(1).expect("token id");
+    let line = listed
+        .lines()
+        .find(|line| line.starts_with(bound_id))
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert!(line.ends_with(&format!("\tuser {id}")), "{line}");
+    let provisioning_id = provisioning.split('_').nth(1).expect("token id");
+    assert!(
+        listed.lines().any(|line| line.starts_with(provisioning_id)
+            && line.split('\t').count() == 4
+            && line.contains("\tlast used ")),
+        "an unbound token's line is as before: {listed}"
+    );
+
+    let me = server.client(bound).get("/Me");
+    assert_eq!(expect(&me, 200)["id"], id);
+    assert_eq!(
+        me.body["meta"]["location"],
+        format!("{}/Users/{id}", server.base)
+    );
+    expect_error(&client.get("/Me"), 501);
+    expect(&server.client(bound).delete("/Me"), 204);
+    expect_error(&server.client(bound).get("/Me"), 404);
+}
+
+#[test]
 fn health_and_readiness_need_no_token() {
     let database = Database::sqlite();
     let server: Server = database.serve();
