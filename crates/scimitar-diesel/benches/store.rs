@@ -181,6 +181,13 @@ fn sqlite_seed(users: u64) -> String {
          FROM n;
          INSERT INTO resource_counts (tenant_id, resource_type, n) VALUES ('{TENANT}', 'User', {users})
              ON CONFLICT (tenant_id, resource_type) DO UPDATE SET n = excluded.n;
+         DELETE FROM resource_buckets WHERE tenant_id = '{TENANT}';
+         INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, n)
+             SELECT tenant_id, resource_type, 15, pk / 32768, COUNT(*) FROM resources
+             WHERE tenant_id = '{TENANT}' GROUP BY tenant_id, resource_type, pk / 32768;
+         INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, n)
+             SELECT tenant_id, resource_type, 10, pk / 1024, COUNT(*) FROM resources
+             WHERE tenant_id = '{TENANT}' GROUP BY tenant_id, resource_type, pk / 1024;
          COMMIT;
          ANALYZE;"
     )
@@ -203,6 +210,13 @@ fn postgres_seed(users: u64) -> String {
          FROM generate_series(1, {users}) AS i;
          INSERT INTO resource_counts (tenant_id, resource_type, n) VALUES ('{TENANT}', 'User', {users})
              ON CONFLICT (tenant_id, resource_type) DO UPDATE SET n = excluded.n;
+         DELETE FROM resource_buckets WHERE tenant_id = '{TENANT}';
+         INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, n)
+             SELECT tenant_id, resource_type, 15, pk / 32768, COUNT(*) FROM resources
+             WHERE tenant_id = '{TENANT}' GROUP BY tenant_id, resource_type, pk / 32768;
+         INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, n)
+             SELECT tenant_id, resource_type, 10, pk / 1024, COUNT(*) FROM resources
+             WHERE tenant_id = '{TENANT}' GROUP BY tenant_id, resource_type, pk / 1024;
          COMMIT;
          ANALYZE;"
     )

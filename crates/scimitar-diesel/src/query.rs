@@ -37,6 +37,15 @@ struct PkRow {
     pk: i64,
 }
 
+/// A bucket of `resource_buckets` and how many rows it counts.
+#[derive(QueryableByName)]
+struct BucketRow {
+    #[diesel(sql_type = BigInt)]
+    bucket: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 /// A page key with the count of every row the query matches (`COUNT(*) OVER ()`).
 #[derive(QueryableByName)]
 struct CountedPkRow {
@@ -647,7 +656,12 @@ impl Plan<'_> {
         start: usize,
         count: usize,
     ) -> Result<Page, Failure> {
-        let keys = self.page_keys("SELECT r.pk, COUNT(*) OVER () AS total", start - 1, count);
+        let keys = self.page_keys(
+            "SELECT r.pk, COUNT(*) OVER () AS total",
+            None,
+            start - 1,
+            count,
+        );
         let keyed = conn.load::<CountedPkRow>(keys)?;
         let total = match keyed.first() {
             Some(row) => usize::try_from(row.total).unwrap_or_default(),
@@ -661,14 +675,19 @@ impl Plan<'_> {
 
     /// `count` rows from `offset` on. The offset is walked over the primary keys
     /// only (an index scan that reads no row), then the page's rows are read by
-    /// key: a deep page costs the walk, not the reading of every skipped row.
+    /// key: a deep page costs the walk, not the reading of every skipped row. In
+    /// creation order without a filter, the walk starts at the bucket holding the
+    /// page's first row (`bucket_seek`), so it is short.
     fn page_at(
         &self,
         conn: &mut Conn<'_>,
         offset: usize,
         count: usize,
     ) -> Result<Vec<ResourceRow>, Failure> {
-        let keys = self.page_keys("SELECT r.pk", offset, count);
+        let keys = match self.bucket_seek(conn, offset)? {
+            Some((first_pk, skip)) => self.page_keys("SELECT r.pk", Some(first_pk), skip, count),
+            None => self.page_keys("SELECT r.pk", None, offset, count),
+        };
         let pks: Vec<i64> = conn
             .load::<PkRow>(keys)?
             .into_iter()
@@ -678,12 +697,62 @@ impl Plan<'_> {
         self.rows_by_pk(conn, &pks)
     }
 
+    /// For an unfiltered query in creation order, where row `offset` lies: the
+    /// first `pk` of its finest bucket and how many of the bucket's rows precede
+    /// it. `None` when the query has a filter or a sort key, the offset is within
+    /// a bucket's reach of the start anyway, or the counts disagree (a write
+    /// between two statements): then the caller walks from the start.
+    fn bucket_seek(
+        &self,
+        conn: &mut Conn<'_>,
+        offset: usize,
+    ) -> Result<Option<(i64, usize)>, Failure> {
+        let finest = rows::BUCKET_SHIFTS[rows::BUCKET_SHIFTS.len() - 1];
+        if self.pushdown.is_some() || self.sort.key.is_some() || offset < 1 << finest {
+            return Ok(None);
+        }
+        let mut skip = to_i64(offset);
+        let mut within: Option<i64> = None;
+        for (level, shift) in rows::BUCKET_SHIFTS.into_iter().enumerate() {
+            let mut sql = Sql::new("SELECT bucket, n FROM resource_buckets WHERE tenant_id = ");
+            sql.bind(self.ctx.tenant.as_str())
+                .push(" AND resource_type = ")
+                .bind(self.resource_type)
+                .push(" AND shift = ")
+                .bind(i64::from(shift));
+            if let Some(first_pk) = within {
+                let coarser = rows::BUCKET_SHIFTS[level - 1];
+                sql.push(" AND bucket >= ")
+                    .bind(first_pk >> shift)
+                    .push(" AND bucket < ")
+                    .bind((first_pk + (1 << coarser)) >> shift);
+            }
+            sql.push(" ORDER BY bucket");
+            let mut found = None;
+            for bucket in conn.load::<BucketRow>(sql)? {
+                if skip < bucket.n {
+                    found = Some(bucket.bucket << shift);
+                    break;
+                }
+                skip -= bucket.n;
+            }
+            let Some(first_pk) = found else {
+                return Ok(None);
+            };
+            within = Some(first_pk);
+        }
+        Ok(within.map(|first_pk| (first_pk, usize::try_from(skip).unwrap_or_default())))
+    }
+
     /// `head` (selecting `r.pk` first) over the matching rows in order, from
-    /// `offset`, at least `count` of them.
-    fn page_keys(&self, head: &str, offset: usize, count: usize) -> Sql {
+    /// `offset` (counted from `first_pk` on, if given), at least `count` of them.
+    fn page_keys(&self, head: &str, first_pk: Option<i64>, offset: usize, count: usize) -> Sql {
         let mut keys = Sql::new(head);
         self.sort.select(&mut keys);
         self.push_from_where(&mut keys);
+        if let Some(first_pk) = first_pk {
+            keys.push(" AND r.pk >= ").bind(first_pk);
+        }
         self.sort.order_by(&mut keys);
         // A power of two: a few statement texts whatever the page sizes asked for;
         // the surplus keys cost an index step each.

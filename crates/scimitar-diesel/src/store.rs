@@ -77,6 +77,7 @@ impl Store for DieselStore {
                 } else {
                     MemberChange::Keep
                 };
+                let body = BodyWrite::plan(conn, &ctx, &row, body)?;
                 write_resource(conn, &ctx, &row, body, members)?;
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
                 view(conn, &ctx, &row, &Projection::default())
@@ -107,12 +108,18 @@ impl Store for DieselStore {
             let mut attempt = 0;
             loop {
                 attempt += 1;
+                let plan = |conn: &mut Conn<'_>, row: &ResourceRow| {
+                    write::check_version(expected.as_deref(), &row.version_tag())?;
+                    let (body, members) = patched(conn, &ctx, &resource_type, row, &request)?;
+                    let body = BodyWrite::plan(conn, &ctx, row, body)?;
+                    let response = planned_view(conn, &ctx, row, body.as_ref(), &projection)?;
+                    Ok::<_, Failure>((body, members, response))
+                };
                 let prepared = if attempt < PATCH_ATTEMPTS {
                     Some(pools.with_conn(|conn| {
                         let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                        write::check_version(expected.as_deref(), &row.version_tag())?;
-                        let change = patched(conn, &ctx, &resource_type, &row, &request)?;
-                        Ok::<_, Failure>((row, change))
+                        let planned = plan(conn, &row)?;
+                        Ok::<_, Failure>(((row.pk, row.version), planned))
                     })?)
                 } else {
                     None
@@ -120,21 +127,19 @@ impl Store for DieselStore {
                 let written = pools.write(|conn| {
                     rows::lock_tenant(conn, &ctx.tenant)?;
                     let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                    let (body, members) = match prepared {
-                        Some((seen, change))
-                            if (seen.pk, seen.version) == (row.pk, row.version) =>
-                        {
-                            change
-                        }
+                    let (body, members, response) = match prepared {
+                        Some((seen, planned)) if seen == (row.pk, row.version) => planned,
                         Some(_) => return Ok(None),
-                        None => {
-                            write::check_version(expected.as_deref(), &row.version_tag())?;
-                            patched(conn, &ctx, &resource_type, &row, &request)?
-                        }
+                        None => plan(conn, &row)?,
                     };
                     write_resource(conn, &ctx, &row, body, members)?;
-                    let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                    view(conn, &ctx, &row, &projection).map(Some)
+                    match response {
+                        Some(response) => Ok(Some(response)),
+                        None => {
+                            let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+                            view(conn, &ctx, &row, &projection).map(Some)
+                        }
+                    }
                 })?;
                 if let Some(resource) = written {
                     return Ok(resource);
@@ -166,7 +171,7 @@ impl Store for DieselStore {
                     write::deletion(&ctx.settings, &resource_type, &id, &as_read);
                 let mut events = vec![event];
                 if resource_type == USER {
-                    teams::sync(conn, &ctx, &row, None, at, &mut events)?;
+                    teams::sync(conn, &ctx, (row.pk, &row.id), None, at, &mut events)?;
                     clear_reports(conn, &ctx, &id, at, &mut events)?;
                 }
                 if archive {
@@ -261,8 +266,7 @@ impl DieselStore {
             pools.write(|conn| {
                 rows::lock_tenant(conn, &ctx.tenant)?;
                 let row = rows::get(conn, &ctx.tenant, GROUP, &group_id)?;
-                let body = row.body()?;
-                write_resource(conn, &ctx, &row, body, change)?;
+                write_resource(conn, &ctx, &row, None, change)?;
                 rows::version_of(conn, row.pk)
             })
         })
@@ -315,6 +319,23 @@ fn create(
     let resource_type = ctx.resource_type(resource_type)?;
     ctx.check_writable(&resource_type)?;
     let (body, member_ids) = prepare(ctx, &resource_type, &resource, Mode::Create)?;
+    // The JSON work before the writer turn: the new resource as stored, as its
+    // event carries it and (without members) as the client reads it.
+    let id = meta::new_id();
+    let at = to_nanos(meta::now())?;
+    let text = body.to_string();
+    let first_version = ResourceMeta {
+        resource_type: resource_type.clone(),
+        created: from_nanos(at)?,
+        last_modified: from_nanos(at)?,
+        version: meta::version_tag(1),
+    };
+    let as_read = schema_ops::project(
+        ctx,
+        &resource_type,
+        &meta::stamp(body.clone(), &id, &first_version),
+        &Projection::default(),
+    );
     pools.write(|conn| {
         rows::lock_tenant(conn, &ctx.tenant)?;
         let members = rows::member_refs(conn, &ctx.tenant, &member_ids)?;
@@ -344,22 +365,30 @@ fn create(
                 return view(conn, ctx, &group, &Projection::default()).map(Created::Existing);
             }
         }
-        let id = meta::new_id();
-        let at = to_nanos(meta::now())?;
-        let pk = rows::insert(conn, &ctx.tenant, &resource_type, &id, &body, at, false)?;
-        let added = rows::add_members(conn, pk, &members)?;
-        let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-        let mut events = vec![NewEvent::created(
+        let pk = rows::insert(
+            conn,
+            &ctx.tenant,
             &resource_type,
             &id,
-            &payload(conn, ctx, row.resource(None)?, &resource_type)?,
-        )];
+            &body,
+            &text,
+            at,
+            false,
+        )?;
+        let added = rows::add_members(conn, pk, &members)?;
+        let as_read = name_manager(conn, ctx, as_read)?;
+        let mut events = vec![NewEvent::created(&resource_type, &id, &as_read)];
         events.extend(NewEvent::member_changes(&id, &added, &[]));
         if resource_type == USER {
-            teams::sync(conn, ctx, &row, Some(&body), at, &mut events)?;
+            teams::sync(conn, ctx, (pk, &id), Some(&body), at, &mut events)?;
         }
         rows::record_events(conn, &ctx.tenant, events, at)?;
-        view(conn, ctx, &row, &Projection::default()).map(Created::New)
+        if added.is_empty() {
+            Ok(Created::New(as_read))
+        } else {
+            let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+            view(conn, ctx, &row, &Projection::default()).map(Created::New)
+        }
     })
 }
 
@@ -406,12 +435,13 @@ fn clear_reports(
     events: &mut Vec<NewEvent>,
 ) -> Result<(), Failure> {
     for report in rows::reports_of(conn, &ctx.tenant, manager)? {
-        let mut body = report.body()?;
+        let old = report.body()?;
+        let mut body = old.clone();
         if !derive::clear_manager(&mut body) {
             continue;
         }
         let before = payload(conn, ctx, report.resource(None)?, USER)?;
-        rows::update_body(conn, &report, &body, at)?;
+        rows::update_body(conn, &report, &old, &body, &body.to_string(), at)?;
         let after = payload(conn, ctx, next_version(&report, body, at)?, USER)?;
         events.push(NewEvent::updated(USER, &report.id, &before, &after));
     }
@@ -481,13 +511,85 @@ fn prepare(
     Ok((body, members))
 }
 
+/// A changed body for a row, with the JSON work of its write done: compared
+/// with the stored body, serialised, and the event's before and after built. An
+/// optimistic write plans it before the writer turn, so the turn runs SQL only.
+struct BodyWrite {
+    old: Value,
+    body: Value,
+    text: String,
+    at: i64,
+    before: Value,
+    after: Value,
+}
+
+impl BodyWrite {
+    /// The write of `body` over `row`; `None` when `row` holds `body` already.
+    fn plan(
+        conn: &mut Conn<'_>,
+        ctx: &Ctx,
+        row: &ResourceRow,
+        body: Value,
+    ) -> Result<Option<BodyWrite>, Failure> {
+        let old = row.body()?;
+        if old == body {
+            return Ok(None);
+        }
+        let at = to_nanos(meta::now())?;
+        let stamped = meta::stamp(old.clone(), &row.id, &row.meta()?);
+        let before = payload(conn, ctx, stamped, &row.resource_type)?;
+        let after = payload(
+            conn,
+            ctx,
+            next_version(row, body.clone(), at)?,
+            &row.resource_type,
+        )?;
+        Ok(Some(BodyWrite {
+            text: body.to_string(),
+            old,
+            body,
+            at,
+            before,
+            after,
+        }))
+    }
+}
+
+/// What a write of `row` answers, when it can be told before the write: for a
+/// resource without members, the planned body (or `row`, unchanged) projected.
+/// `None` for groups, whose members are read after the write.
+fn planned_view(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    row: &ResourceRow,
+    body: Option<&BodyWrite>,
+    projection: &Projection,
+) -> Result<Option<Value>, Failure> {
+    if row.resource_type == GROUP {
+        return Ok(None);
+    }
+    let Some(write) = body else {
+        return view(conn, ctx, row, projection).map(Some);
+    };
+    if *projection == Projection::default() {
+        return Ok(Some(write.after.clone()));
+    }
+    let resource = name_manager(conn, ctx, next_version(row, write.body.clone(), write.at)?)?;
+    Ok(Some(schema_ops::project(
+        ctx,
+        &row.resource_type,
+        &resource,
+        projection,
+    )))
+}
+
 /// The write shared by replace, patch and the member calls: a write that changes
 /// nothing leaves no trace (rule 5).
 fn write_resource(
     conn: &mut Conn<'_>,
     ctx: &Ctx,
     row: &ResourceRow,
-    body: Value,
+    body: Option<BodyWrite>,
     members: MemberChange,
 ) -> Result<(), Failure> {
     let (to_add, to_remove) = match members {
@@ -505,34 +607,43 @@ fn write_resource(
             (rows::member_refs(conn, &ctx.tenant, &add)?, remove)
         }
     };
-    let body_changed = row.body()? != body;
-    if body_changed && row.resource_type == USER {
-        check_manager(conn, ctx, &body)?;
+    if let Some(write) = &body {
+        if row.resource_type == USER {
+            check_manager(conn, ctx, &write.body)?;
+        }
     }
     let removed = rows::remove_members(conn, &ctx.tenant, row.pk, &to_remove)?;
     let added = rows::add_members(conn, row.pk, &to_add)?;
-    if !body_changed && added.is_empty() && removed.is_empty() {
-        return Ok(());
-    }
-    let at = to_nanos(meta::now())?;
+    let at = match &body {
+        Some(write) => write.at,
+        None if added.is_empty() && removed.is_empty() => return Ok(()),
+        None => to_nanos(meta::now())?,
+    };
     let mut events = Vec::new();
-    if body_changed {
-        let before = payload(conn, ctx, row.resource(None)?, &row.resource_type)?;
-        rows::update_body(conn, row, &body, at)?;
-        let after = next_version(row, body.clone(), at)?;
-        let after = payload(conn, ctx, after, &row.resource_type)?;
-        events.push(NewEvent::updated(
-            &row.resource_type,
-            &row.id,
-            &before,
-            &after,
-        ));
-    } else {
-        rows::touch(conn, row.pk, at)?;
+    match &body {
+        Some(write) => {
+            rows::update_body(conn, row, &write.old, &write.body, &write.text, at)?;
+            events.push(NewEvent::updated(
+                &row.resource_type,
+                &row.id,
+                &write.before,
+                &write.after,
+            ));
+        }
+        None => rows::touch(conn, row.pk, at)?,
     }
     events.extend(NewEvent::member_changes(&row.id, &added, &removed));
-    if body_changed && row.resource_type == USER {
-        teams::sync(conn, ctx, row, Some(&body), at, &mut events)?;
+    if let Some(write) = &body {
+        if row.resource_type == USER {
+            teams::sync(
+                conn,
+                ctx,
+                (row.pk, &row.id),
+                Some(&write.body),
+                at,
+                &mut events,
+            )?;
+        }
     }
     rows::record_events(conn, &ctx.tenant, events, at)
 }

@@ -13,12 +13,12 @@ use crate::schema_ops::Ctx;
 use crate::store::{payload, remove};
 use crate::time::to_nanos;
 
-/// Puts `user` in the team its body names (`None`: it is being deleted) and out
+/// Puts the user `(pk, id)` in the team its body names (`None`: it is being deleted) and out
 /// of any other derived team, adding the events. Nothing under `TeamMode::Groups`.
 pub(crate) fn sync(
     conn: &mut Conn<'_>,
     ctx: &Ctx,
-    user: &ResourceRow,
+    (user_pk, user_id): (i64, &str),
     body: Option<&Value>,
     at: i64,
     events: &mut Vec<NewEvent>,
@@ -29,8 +29,8 @@ pub(crate) fn sync(
     let wanted = body
         .and_then(|body| derive::team_of(&ctx.settings.teams, body))
         .map(|name| (derive::team_id(&ctx.tenant, &name), name));
-    let leaving = [user.id.clone()];
-    for team in rows::derived_teams_of(conn, user.pk)? {
+    let leaving = [user_id.to_owned()];
+    for team in rows::derived_teams_of(conn, user_pk)? {
         if wanted.as_ref().is_none_or(|(id, _)| *id != team.id) {
             change(conn, ctx, &team, &[], &leaving, at, events)?;
         }
@@ -41,7 +41,7 @@ pub(crate) fn sync(
             ctx,
             &team_id,
             &name,
-            &[(user.pk, user.id.clone())],
+            &[(user_pk, user_id.to_owned())],
             at,
             events,
         )?;
@@ -62,12 +62,14 @@ fn join(
     if let Some(team) = rows::find(conn, &ctx.tenant, GROUP, team_id)? {
         return change(conn, ctx, &team, members, &[], at, events);
     }
+    let body = derive::team_body(name);
     let pk = rows::insert(
         conn,
         &ctx.tenant,
         GROUP,
         team_id,
-        &derive::team_body(name),
+        &body,
+        &body.to_string(),
         at,
         true,
     )?;
