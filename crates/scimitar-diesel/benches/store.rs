@@ -175,7 +175,7 @@ fn sqlite_seed(users: u64) -> String {
              printf('User%07d@Example.com', i), printf('user%07d@example.com', i),
              printf('ext-%07d', i), printf('User %07d', i), printf('user %07d', i), 1,
              1700000000000000000 + i, 1700000000000000000 + i, 1,
-             json_object('schemas', json_array('urn:ietf:params:scim:schemas:core:2.0:User'),
+             jsonb_object('schemas', json_array('urn:ietf:params:scim:schemas:core:2.0:User'),
                  'userName', printf('User%07d@Example.com', i), 'externalId', printf('ext-%07d', i),
                  'displayName', printf('User %07d', i), 'active', json('true'))
          FROM n;

@@ -43,7 +43,7 @@ impl ResourceRow {
     pub(crate) fn columns(dialect: Dialect) -> String {
         format!(
             "r.pk, r.id, r.resource_type, r.created, r.last_modified, r.version, {} AS data",
-            dialect.json_text("r.data")
+            dialect.document_text("r.data")
         )
     }
 
@@ -273,10 +273,9 @@ pub(crate) fn insert(
         .bind(at)
         .push(", ")
         .bind(derived)
-        .push(", 1, ")
-        .bind(text)
-        .push(conn.dialect().json_param_suffix())
-        .push(") RETURNING pk");
+        .push(", 1, ");
+    conn.dialect().push_document(&mut sql, text);
+    sql.push(") RETURNING pk");
     let pk = conn.first::<Pk>(sql)?.ok_or(DieselError::MissingRow)?.pk;
     insert_emails(conn, pk, &columns.emails)?;
     adjust_count(conn, tenant, resource_type, pk, 1)?;
@@ -318,10 +317,9 @@ pub(crate) fn update_body(
          display_name_folded, active, manager_id) = (",
     );
     push_column_values(&mut sql, &columns);
-    sql.push("), data = ")
-        .bind(text)
-        .push(conn.dialect().json_param_suffix())
-        .push(", version = version + 1, last_modified = ")
+    sql.push("), data = ");
+    conn.dialect().push_document(&mut sql, text);
+    sql.push(", version = version + 1, last_modified = ")
         .bind(at)
         .push(" WHERE pk = ")
         .bind(row.pk);

@@ -22,7 +22,8 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
-    /// How a bound JSON document is written into the `data` column.
+    /// How a bound JSON text is written into a JSON column other than
+    /// `resources.data` (see [`Dialect::push_document`]).
     pub(crate) fn json_param_suffix(self) -> &'static str {
         match self {
             Dialect::Sqlite => "",
@@ -30,10 +31,32 @@ impl Dialect {
         }
     }
 
-    /// How the `data` column is read back as text.
+    /// How a JSON text column (settings, events, archives) is read back as text.
     pub(crate) fn json_text(self, column: &str) -> String {
         match self {
             Dialect::Sqlite => column.to_owned(),
+            Dialect::Postgres => format!("{column}::text"),
+        }
+    }
+
+    /// Binds `text`, a JSON document, as the binary form `resources.data` keeps
+    /// (SQLite JSONB, PostgreSQL `jsonb`): filters and sort keys then read
+    /// attributes out of it without parsing the document on every row.
+    pub(crate) fn push_document(self, sql: &mut Sql, text: &str) {
+        match self {
+            Dialect::Sqlite => {
+                sql.push("jsonb(").bind(text).push(")");
+            }
+            Dialect::Postgres => {
+                sql.bind(text).push("::jsonb");
+            }
+        }
+    }
+
+    /// How a document of `resources.data` is read back as JSON text.
+    pub(crate) fn document_text(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json({column})"),
             Dialect::Postgres => format!("{column}::text"),
         }
     }

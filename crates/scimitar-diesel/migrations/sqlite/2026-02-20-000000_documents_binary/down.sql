@@ -1,0 +1,1 @@
+UPDATE resources SET data = json(data);
