@@ -33,6 +33,17 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// database file (see [`Checkpointer`]).
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Past this many frames (64 MiB of 4 KiB pages) in the write-ahead log, the
+/// checkpointer waits for readers to move past the log and truncates it.
+/// Passive checkpoints alone never restart the log while some connection is
+/// always reading, as under a steady load: it then grows by every write (gigabytes
+/// in a minute of PATCHes), and each page lookup searches a longer log index.
+const WAL_TRUNCATE_FRAMES: i64 = 16_384;
+
+/// How long a truncating checkpoint waits for readers to finish (they take
+/// milliseconds); writers wait meanwhile.
+const WAL_TRUNCATE_WAIT: Duration = Duration::from_millis(500);
+
 /// The database behind a [`crate::DieselStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
@@ -207,16 +218,38 @@ impl Checkpointer {
     }
 }
 
+/// A row of `PRAGMA wal_checkpoint`.
+#[derive(QueryableByName)]
+struct CheckpointRow {
+    /// Frames in the log.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    log: i64,
+}
+
 fn checkpoint_until_stopped(
     mut conn: SqliteConnection,
     stopped: &mpsc::Receiver<()>,
     interval: Duration,
 ) {
     while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-        if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+        if let Err(e) = checkpoint(&mut conn, WAL_TRUNCATE_FRAMES) {
             log::warn!("SQLite checkpoint failed (retried in {interval:?}): {e}");
         }
     }
+}
+
+/// A passive checkpoint, then a truncating one if the log still holds more than
+/// `truncate_frames` frames.
+fn checkpoint(conn: &mut SqliteConnection, truncate_frames: i64) -> QueryResult<()> {
+    let passive =
+        diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result::<CheckpointRow>(conn)?;
+    if passive.log > truncate_frames {
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {}; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA busy_timeout = 0;",
+            WAL_TRUNCATE_WAIT.as_millis()
+        ))?;
+    }
+    Ok(())
 }
 
 /// The connection pool of one backend.
@@ -520,6 +553,33 @@ mod tests {
         });
         drop(stop);
         assert!(thread.join().is_ok());
+    }
+
+    #[test]
+    fn a_long_write_ahead_log_is_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db").display().to_string();
+        let wal = || std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
+        let mut conn = SqliteConnection::establish(&path).unwrap();
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
+             CREATE TABLE t (x TEXT);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+             INSERT INTO t SELECT hex(randomblob(500)) FROM n;",
+        )
+        .unwrap();
+        let mut checkpointer = SqliteConnection::establish(&path).unwrap();
+        // Under the threshold a passive checkpoint copies the log but keeps it.
+        checkpoint(&mut checkpointer, i64::MAX).unwrap();
+        let kept = wal();
+        assert!(kept > 0, "the log is still there");
+        // Over it, the log is truncated.
+        checkpoint(&mut checkpointer, 10).unwrap();
+        assert_eq!(wal(), 0, "a log of {kept} bytes was truncated");
+        let rows: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT COUNT(*) FROM t")
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(rows, 200, "nothing lost");
     }
 
     #[test]
