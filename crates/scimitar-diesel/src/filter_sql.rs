@@ -390,6 +390,14 @@ impl<'a> Translator<'a> {
                 raw: "r.display_name",
                 folded: Some("r.display_name_folded"),
             },
+            ("name", Some("givenName")) if self.resource_type == USER => Column::Text {
+                raw: "r.given_name",
+                folded: Some("r.given_name_folded"),
+            },
+            ("name", Some("familyName")) if self.resource_type == USER => Column::Text {
+                raw: "r.family_name",
+                folded: Some("r.family_name_folded"),
+            },
             ("active", None) => Column::Bool("r.active"),
             ("meta", Some("created")) => Column::Time("r.created"),
             ("meta", Some("lastModified")) => Column::Time("r.last_modified"),
@@ -650,21 +658,35 @@ fn present_text(column: &str) -> Sql {
     Sql::new(&format!("{column} <> ''"))
 }
 
-/// `expr op wanted` for text, with `LIKE` for `co`, `sw`, `ew`. `expr` and
+/// `expr op wanted` for text, with `LIKE` for `co`, `sw`, `ew` (and, with
+/// `prefix_range`, `sw` also as a range). `expr` and
 /// `wanted` are already folded when the comparison ignores case; `LIKE` itself is
 /// case-sensitive on both backends (SQLite connections set
 /// `case_sensitive_like`).
 fn text_compare(dialect: Dialect, expr: &str, op: CompareOp, wanted: String) -> Sql {
-    text_compare_sql(dialect, Sql::new(expr), op, wanted)
+    // A bare column may have an index for `sw` to range over; an expression
+    // would only be evaluated twice more per row.
+    let column = !expr.contains('(');
+    text_compare_sql(dialect, Sql::new(expr), op, wanted, column)
 }
 
-fn text_compare_sql(dialect: Dialect, expr: Sql, op: CompareOp, wanted: String) -> Sql {
-    let mut sql = Sql::new("(");
-    sql.append(expr).push(")");
+fn text_compare_sql(
+    dialect: Dialect,
+    expr: Sql,
+    op: CompareOp,
+    wanted: String,
+    prefix_range: bool,
+) -> Sql {
     // Byte order, as Rust compares strings: the "C" collation on PostgreSQL.
-    if dialect == Dialect::Postgres {
-        sql.push(" COLLATE \"C\"");
-    }
+    let operand = |expr: Sql| {
+        let mut operand = Sql::new("(");
+        operand.append(expr).push(")");
+        if dialect == Dialect::Postgres {
+            operand.push(" COLLATE \"C\"");
+        }
+        operand
+    };
+    let mut sql = operand(expr.clone());
     match op {
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
             let escaped = escape_like(&wanted);
@@ -674,6 +696,20 @@ fn text_compare_sql(dialect: Dialect, expr: Sql, op: CompareOp, wanted: String) 
                 _ => format!("%{escaped}"),
             };
             sql.push(" LIKE ").bind(pattern).push(" ESCAPE '\\'");
+            // The prefix as a range too: an index on the column serves it, on
+            // either backend, whatever LIKE's own optimisation would need.
+            if prefix_range && op == CompareOp::Sw && !wanted.is_empty() {
+                if let Some(end) = prefix_end(&wanted) {
+                    sql.push(" AND ")
+                        .append(operand(expr.clone()))
+                        .push(" < ")
+                        .bind(end);
+                }
+                sql.push(" AND ")
+                    .append(operand(expr))
+                    .push(" >= ")
+                    .bind(wanted);
+            }
         }
         _ => {
             let symbol = match op {
@@ -687,6 +723,24 @@ fn text_compare_sql(dialect: Dialect, expr: Sql, op: CompareOp, wanted: String) 
         }
     }
     sql
+}
+
+/// The least string above every string that starts with `prefix`, in code
+/// point order (UTF-8 byte order, SQLite's `BINARY` and PostgreSQL's "C"): the
+/// prefix with its last character incremented. `None` if there is none.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = u32::from(last) + 1;
+        if (0xD800..=0xDFFF).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(next) = char::from_u32(next) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// Escapes `%`, `_` and the escape character `\` for `LIKE ... ESCAPE '\'`.
@@ -833,7 +887,9 @@ impl JsonPath {
                     (folded, fold(wanted))
                 };
                 // The expression carries binds: compose around it.
-                Pushdown::exact(Cond::sql(text_compare_sql(dialect, text, op, wanted)))
+                Pushdown::exact(Cond::sql(text_compare_sql(
+                    dialect, text, op, wanted, false,
+                )))
             }
             (AttributeType::Boolean, CompValue::Bool(wanted)) => {
                 if op != CompareOp::Eq {
@@ -969,9 +1025,42 @@ mod tests {
         assert_eq!(sql, "((r.user_name_folded) LIKE ? ESCAPE '\\')");
         assert_eq!(binds, vec![text("%100\\%\\_a\\\\b%")]);
         assert!(exact);
-        assert_eq!(sqlite(r#"userName sw "Ab""#).1, vec![text("ab%")]);
+        // `sw` on a column is also a range an index serves.
+        let (sql, binds, _) = sqlite(r#"userName sw "Ab""#);
+        assert_eq!(
+            sql,
+            "((r.user_name_folded) LIKE ? ESCAPE '\\' AND (r.user_name_folded) < ? \
+             AND (r.user_name_folded) >= ?)"
+        );
+        assert_eq!(binds, vec![text("ab%"), text("ac"), text("ab")]);
         assert_eq!(sqlite(r#"userName ew "Ab""#).1, vec![text("%ab")]);
         assert_eq!(escape_like(r"a%b_c\d"), r"a\%b\_c\\d");
+    }
+
+    #[test]
+    fn prefix_ends_increment_the_last_character() {
+        assert_eq!(prefix_end("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_end("a%").as_deref(), Some("a&"));
+        assert_eq!(prefix_end("\u{d7ff}").as_deref(), Some("\u{e000}"));
+        assert_eq!(prefix_end("a\u{10ffff}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{10ffff}"), None);
+        assert_eq!(prefix_end(""), None);
+    }
+
+    #[test]
+    fn names_use_their_columns() {
+        let (sql, binds, exact) = sqlite(r#"name.familyName sw "Sm""#);
+        assert_eq!(
+            sql,
+            "((r.family_name_folded) LIKE ? ESCAPE '\\' AND (r.family_name_folded) < ? \
+             AND (r.family_name_folded) >= ?)"
+        );
+        assert_eq!(binds, vec![text("sm%"), text("sn"), text("sm")]);
+        assert!(exact);
+        assert_eq!(
+            sqlite(r#"name.givenName eq "Bo""#).0,
+            "((r.given_name_folded) = ?)"
+        );
     }
 
     #[test]
@@ -1038,12 +1127,12 @@ mod tests {
 
     #[test]
     fn other_attributes_use_json_functions() {
-        let (sql, binds, exact) = sqlite(r#"name.givenName eq "Bo""#);
+        let (sql, binds, exact) = sqlite(r#"name.middleName eq "Bo""#);
         assert_eq!(
             sql,
             "((scim_fold((CASE WHEN json_type(r.data, ?) = 'text' THEN r.data ->> ? END))) = ?)"
         );
-        let path = text("$.\"name\".\"givenName\"");
+        let path = text("$.\"name\".\"middleName\"");
         assert_eq!(binds, vec![path.clone(), path, text("bo")]);
         assert!(exact);
         let (sql, binds, _) = translate(

@@ -107,6 +107,10 @@ pub(crate) struct Columns {
     display_name: Option<String>,
     active: Option<bool>,
     manager_id: Option<String>,
+    /// A user's `name.givenName` and `name.familyName`, which admins and some
+    /// identity providers filter and sort on.
+    given_name: Option<String>,
+    family_name: Option<String>,
     emails: Vec<Email>,
 }
 
@@ -145,12 +149,20 @@ impl Columns {
                 .collect(),
             _ => Vec::new(),
         };
+        let name_part = |part| match field(object, "name") {
+            Some(Value::Object(name)) if resource_type == USER => {
+                field(name, part).and_then(Value::as_str).map(str::to_owned)
+            }
+            _ => None,
+        };
         Columns {
             user_name: if resource_type == USER {
                 text("userName")
             } else {
                 None
             },
+            given_name: name_part("givenName"),
+            family_name: name_part("familyName"),
             external_id: text("externalId"),
             display_name: text("displayName"),
             active: field(object, "active").and_then(Value::as_bool),
@@ -257,8 +269,9 @@ pub(crate) fn insert(
     let columns = Columns::of(resource_type, body);
     let mut sql = Sql::new(
         "INSERT INTO resources (tenant_id, resource_type, id, user_name, user_name_folded, \
-         external_id, display_name, display_name_folded, active, manager_id, created, \
-         last_modified, derived, version, data) VALUES (",
+         external_id, display_name, display_name_folded, active, manager_id, given_name, \
+         given_name_folded, family_name, family_name_folded, created, last_modified, derived, \
+         version, data) VALUES (",
     );
     sql.bind(tenant)
         .push(", ")
@@ -296,7 +309,15 @@ fn push_column_values(sql: &mut Sql, columns: &Columns) {
         .push(", ")
         .bind(columns.active.map_or(Bind::NullBool, Bind::Bool))
         .push(", ")
-        .bind(columns.manager_id.clone());
+        .bind(columns.manager_id.clone())
+        .push(", ")
+        .bind(columns.given_name.clone())
+        .push(", ")
+        .bind(folded(&columns.given_name))
+        .push(", ")
+        .bind(columns.family_name.clone())
+        .push(", ")
+        .bind(folded(&columns.family_name));
 }
 
 /// Replaces a row's body (and the columns copied from it), with a new version:
@@ -314,7 +335,8 @@ pub(crate) fn update_body(
     let columns = Columns::of(&row.resource_type, body);
     let mut sql = Sql::new(
         "UPDATE resources SET (user_name, user_name_folded, external_id, display_name, \
-         display_name_folded, active, manager_id) = (",
+         display_name_folded, active, manager_id, given_name, given_name_folded, family_name, \
+         family_name_folded) = (",
     );
     push_column_values(&mut sql, &columns);
     sql.push("), data = ");

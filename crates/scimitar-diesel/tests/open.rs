@@ -1,6 +1,11 @@
 //! Opening databases: URLs, migrations, readiness.
 
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, SqliteConnection};
 use scimitar_diesel::{Backend, DieselStore};
+use scimitar_filter::parse_filter;
+use scimitar_store::{Paging, Policy, Query, Registry, Scope, Store};
+use serde_json::json;
 
 fn postgres_url() -> String {
     std::env::var("SCIMITAR_TEST_POSTGRES_URL")
@@ -43,4 +48,53 @@ async fn opens_postgres_concurrently() {
 fn rejects_unknown_urls() {
     let error = DieselStore::open("mysql://localhost/x").unwrap_err();
     assert_eq!(error.status(), 500);
+}
+
+/// A database made before users' names had columns gets them filled in: the
+/// migration's backfill (with `scim_fold`) runs on the store's own connection.
+#[tokio::test]
+async fn name_columns_are_filled_in_for_existing_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let url = format!("sqlite://{}", path.display());
+    let registry = Registry::builtin();
+    let policy = Policy::default();
+    let scope = Scope::new("t", &registry, &policy);
+    let store = DieselStore::open(&url).unwrap();
+    for (user_name, family) in [("a", "Ørsted"), ("b", "Orwell"), ("c", "Smith")] {
+        let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                          "userName": user_name, "name": {"familyName": family}});
+        store.create(&scope, "User", user).await.unwrap();
+    }
+    drop(store);
+    // Back to the schema before the migration, the data left as it was.
+    let mut conn = SqliteConnection::establish(&path.display().to_string()).unwrap();
+    conn.batch_execute(include_str!(
+        "../migrations/sqlite/2026-02-21-000000_name_columns/down.sql"
+    ))
+    .unwrap();
+    conn.batch_execute("DELETE FROM __diesel_schema_migrations WHERE version = '20260221000000'")
+        .unwrap();
+    drop(conn);
+
+    let store = DieselStore::open(&url).unwrap();
+    let query = |filter: &str| {
+        Query::with_paging(Paging::Index {
+            start_index: 1,
+            count: 10,
+        })
+        .filter(parse_filter(filter).unwrap())
+    };
+    let page = store
+        .query(&scope, "User", &query(r#"name.familyName sw "ø""#))
+        .await
+        .unwrap();
+    assert_eq!(page.total_results, 1);
+    assert_eq!(page.resources[0]["userName"], "a");
+    let page = store
+        .query(&scope, "User", &query(r#"name.familyName sw "OR""#))
+        .await
+        .unwrap();
+    assert_eq!(page.total_results, 1);
+    assert_eq!(page.resources[0]["userName"], "b");
 }

@@ -1,0 +1,21 @@
+-- Keep in step with ../../postgres.
+-- A user's name.givenName and name.familyName as columns (raw and folded), kept
+-- in step with `data` on every write: filters (`sw` as an index range) and sorts
+-- on them use an index instead of reading every document.
+ALTER TABLE resources ADD COLUMN given_name TEXT;
+ALTER TABLE resources ADD COLUMN given_name_folded TEXT;
+ALTER TABLE resources ADD COLUMN family_name TEXT;
+ALTER TABLE resources ADD COLUMN family_name_folded TEXT;
+UPDATE resources SET
+    given_name = CASE WHEN json_type(data, '$.name.givenName') = 'text'
+        THEN data ->> '$.name.givenName' END,
+    family_name = CASE WHEN json_type(data, '$.name.familyName') = 'text'
+        THEN data ->> '$.name.familyName' END
+WHERE resource_type = 'User';
+-- scim_fold is registered on every connection of the store, this one included.
+UPDATE resources SET
+    given_name_folded = scim_fold(given_name),
+    family_name_folded = scim_fold(family_name)
+WHERE resource_type = 'User';
+CREATE INDEX resources_given_name ON resources (tenant_id, resource_type, given_name_folded);
+CREATE INDEX resources_family_name ON resources (tenant_id, resource_type, family_name_folded);
