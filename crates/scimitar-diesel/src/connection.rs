@@ -2,7 +2,6 @@
 //! transactions.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::DieselError;
 use crate::sql::{fold, instant_nanos, Dialect, Sql};
+use crate::write_groups::WriteGroups;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -256,10 +256,11 @@ fn checkpoint(conn: &mut SqliteConnection, truncate_frames: i64) -> QueryResult<
 pub(crate) enum Pools {
     Sqlite {
         pool: SqlitePool,
-        /// Write transactions of this process take turns here before `BEGIN
-        /// IMMEDIATE`, so they queue in order instead of polling SQLite's lock
-        /// with back-off sleeps; other processes are held off by the busy timeout.
-        writer: Mutex<()>,
+        /// Write transactions of this process take turns here, so they queue
+        /// instead of polling SQLite's lock with back-off sleeps (other processes
+        /// are held off by the busy timeout), and those that queued up commit
+        /// together.
+        writer: Box<WriteGroups>,
         /// `None` for an in-memory database, which has no log.
         _checkpointer: Option<Checkpointer>,
     },
@@ -309,7 +310,7 @@ impl Pools {
                     .build(ConnectionManager::<SqliteConnection>::new(&path))?;
                 Pools::Sqlite {
                     pool,
-                    writer: Mutex::new(()),
+                    writer: Box::default(),
                     _checkpointer: Some(Checkpointer::spawn(&path)?),
                 }
             }
@@ -329,7 +330,7 @@ impl Pools {
                     .build(ConnectionManager::<SqliteConnection>::new(":memory:"))?;
                 Pools::Sqlite {
                     pool,
-                    writer: Mutex::new(()),
+                    writer: Box::default(),
                     _checkpointer: None,
                 }
             }
@@ -347,8 +348,8 @@ impl Pools {
 
     fn migrate(&self) -> Result<(), DieselError> {
         match self {
-            Pools::Sqlite { pool, writer, .. } => {
-                let _turn = writer.lock().unwrap_or_else(PoisonError::into_inner);
+            Pools::Sqlite { pool, .. } => {
+                // Before the pool serves anyone: no writer of this process yet.
                 let mut conn = pool.get()?;
                 // IMMEDIATE takes the write lock first: another process migrating
                 // the same file waits, then finds nothing left to do.
@@ -417,19 +418,17 @@ impl Pools {
     /// Runs `f` in a write transaction, committed if `f` returns `Ok`, rolled
     /// back otherwise: a failed call leaves nothing behind.
     ///
-    /// SQLite: `BEGIN IMMEDIATE` after this process's writer turn, so the
-    /// transaction holds the write lock from its first statement and never fails
-    /// half-way with `SQLITE_BUSY` on lock upgrade.
+    /// SQLite: in a savepoint of a write group's transaction, which begins with
+    /// `BEGIN IMMEDIATE` (it holds the write lock from its first statement and
+    /// never fails half-way with `SQLITE_BUSY` on lock upgrade) and commits once
+    /// for the writes that queued meanwhile (see [`WriteGroups`]); this returns
+    /// after that commit.
     pub(crate) fn write<T, E>(&self, f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>) -> Result<T, E>
     where
         E: From<DieselError> + From<diesel::result::Error>,
     {
         match self {
-            Pools::Sqlite { pool, writer, .. } => {
-                let mut conn = get(pool).map_err(E::from)?;
-                let _turn = writer.lock().unwrap_or_else(PoisonError::into_inner);
-                conn.immediate_transaction(|conn| f(&mut Conn::Sqlite(conn)))
-            }
+            Pools::Sqlite { pool, writer, .. } => writer.write(pool, f),
             Pools::Postgres(pool) => {
                 let mut conn = get(pool).map_err(E::from)?;
                 conn.transaction(|conn| f(&mut Conn::Postgres(conn)))

@@ -43,6 +43,10 @@ pub enum DieselError {
     /// The blocking worker running a database call panicked or was cancelled.
     #[error("database worker failed: {0}")]
     Worker(String),
+    /// The SQLite transaction a write shared with others (a write group) did not
+    /// commit: the write was not made.
+    #[error("the write was not committed: {0}")]
+    NotCommitted(String),
 }
 
 impl DieselError {

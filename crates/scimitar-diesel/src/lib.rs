@@ -69,6 +69,7 @@ mod store;
 mod teams;
 mod tenant;
 mod time;
+mod write_groups;
 
 use std::sync::Arc;
 
