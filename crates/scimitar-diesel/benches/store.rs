@@ -164,7 +164,22 @@ fn first_pk(backend: Backend, url: &str) -> i64 {
     rows.first().map_or(1, |row| row.pk)
 }
 
+/// The per-bucket counts of the seeded rows (`resource_buckets`), as the store
+/// keeps them; the same SQL on both backends.
+fn bucket_seed() -> String {
+    format!(
+        "DELETE FROM resource_buckets WHERE tenant_id = '{TENANT}';
+         INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, n)
+             SELECT tenant_id, resource_type, 15, pk / 32768, COUNT(*) FROM resources
+             WHERE tenant_id = '{TENANT}' GROUP BY tenant_id, resource_type, pk / 32768;
+         INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, n)
+             SELECT tenant_id, resource_type, 10, pk / 1024, COUNT(*) FROM resources
+             WHERE tenant_id = '{TENANT}' GROUP BY tenant_id, resource_type, pk / 1024;"
+    )
+}
+
 fn sqlite_seed(users: u64) -> String {
+    let buckets = bucket_seed();
     format!(
         "BEGIN;
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {users})
@@ -181,19 +196,14 @@ fn sqlite_seed(users: u64) -> String {
          FROM n;
          INSERT INTO resource_counts (tenant_id, resource_type, n) VALUES ('{TENANT}', 'User', {users})
              ON CONFLICT (tenant_id, resource_type) DO UPDATE SET n = excluded.n;
-         DELETE FROM resource_buckets WHERE tenant_id = '{TENANT}';
-         INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, n)
-             SELECT tenant_id, resource_type, 15, pk / 32768, COUNT(*) FROM resources
-             WHERE tenant_id = '{TENANT}' GROUP BY tenant_id, resource_type, pk / 32768;
-         INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, n)
-             SELECT tenant_id, resource_type, 10, pk / 1024, COUNT(*) FROM resources
-             WHERE tenant_id = '{TENANT}' GROUP BY tenant_id, resource_type, pk / 1024;
+         {buckets}
          COMMIT;
          ANALYZE;"
     )
 }
 
 fn postgres_seed(users: u64) -> String {
+    let buckets = bucket_seed();
     format!(
         "BEGIN;
          INSERT INTO resources (tenant_id, resource_type, id, user_name, user_name_folded,
@@ -210,13 +220,7 @@ fn postgres_seed(users: u64) -> String {
          FROM generate_series(1, {users}) AS i;
          INSERT INTO resource_counts (tenant_id, resource_type, n) VALUES ('{TENANT}', 'User', {users})
              ON CONFLICT (tenant_id, resource_type) DO UPDATE SET n = excluded.n;
-         DELETE FROM resource_buckets WHERE tenant_id = '{TENANT}';
-         INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, n)
-             SELECT tenant_id, resource_type, 15, pk / 32768, COUNT(*) FROM resources
-             WHERE tenant_id = '{TENANT}' GROUP BY tenant_id, resource_type, pk / 32768;
-         INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, n)
-             SELECT tenant_id, resource_type, 10, pk / 1024, COUNT(*) FROM resources
-             WHERE tenant_id = '{TENANT}' GROUP BY tenant_id, resource_type, pk / 1024;
+         {buckets}
          COMMIT;
          ANALYZE;"
     )
