@@ -128,17 +128,28 @@ impl WriteGroups {
                 while state.finished < group {
                     state = self.wait(state);
                 }
-                match state.failed.iter().find(|(failed, _)| *failed == group) {
-                    Some((_, reason)) => Err(E::from(DieselError::NotCommitted(reason.clone()))),
-                    None => result,
+                if state.failed.iter().any(|(failed, _)| *failed == group) {
+                    Err(E::from(DieselError::NotCommitted(failure_of(
+                        &state, group,
+                    ))))
+                } else {
+                    result
                 }
             }
             Role::Leader => {
                 // Let the writers queued meanwhile join, then commit for all.
-                while state.busy
-                    || (state.waiting > 0 && state.open.is_some_and(|(_, n)| n < MAX_GROUP))
+                while state.finished < group
+                    && (state.busy
+                        || (state.waiting > 0 && state.open.is_some_and(|(_, n)| n < MAX_GROUP)))
                 {
                     state = self.wait(state);
+                }
+                if state.finished >= group {
+                    // A writer of the group panicked and failed it; the next
+                    // group may be open by now: leave it alone.
+                    return Err(E::from(DieselError::NotCommitted(failure_of(
+                        &state, group,
+                    ))));
                 }
                 state.busy = true;
                 state.open = None;
@@ -174,6 +185,18 @@ impl WriteGroups {
         state.busy = false;
         self.changed.notify_all();
     }
+}
+
+/// Why `group` failed.
+fn failure_of(state: &State, group: u64) -> String {
+    state
+        .failed
+        .iter()
+        .find(|(failed, _)| *failed == group)
+        .map_or_else(
+            || "the write group failed".to_owned(),
+            |(_, reason)| reason.clone(),
+        )
 }
 
 /// A pooled connection inside `BEGIN IMMEDIATE`.
@@ -292,6 +315,47 @@ mod tests {
         let state = groups.lock();
         assert!(!state.busy && state.open.is_none() && state.conn.is_none());
         assert!(state.failed.is_empty());
+    }
+
+    /// A writer that panics after joining another's group fails that group: its
+    /// leader reports the failure (nothing of the group is kept), and the next
+    /// writers go on.
+    #[test]
+    fn a_panicking_follower_fails_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir);
+        let groups = Arc::new(WriteGroups::default());
+        let leader = {
+            let (pool, groups) = (pool.clone(), Arc::clone(&groups));
+            std::thread::spawn(move || {
+                groups.write(&pool, |conn| {
+                    insert(conn, 1)?;
+                    // Long enough for the follower to queue up behind.
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    Ok::<(), Failure>(())
+                })
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let follower = {
+            let (pool, groups) = (pool.clone(), Arc::clone(&groups));
+            std::thread::spawn(move || {
+                groups.write(&pool, |conn| {
+                    insert(conn, 2)?;
+                    panic!("bug");
+                    #[allow(unreachable_code)]
+                    Ok::<(), Failure>(())
+                })
+            })
+        };
+        assert!(follower.join().is_err(), "the follower panicked");
+        assert!(
+            leader.join().unwrap().is_err(),
+            "the group was not committed"
+        );
+        assert_eq!(count(&pool), 0);
+        groups.write(&pool, |conn| insert(conn, 3)).unwrap();
+        assert_eq!(count(&pool), 1);
     }
 
     /// A writer that panics fails its group, and the next writers go on.
