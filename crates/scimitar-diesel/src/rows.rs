@@ -418,6 +418,11 @@ pub(crate) fn delete(conn: &mut Conn<'_>, tenant: &str, row: &ResourceRow) -> Re
 /// its first row by summing a few dozen counts per level, then walks fewer than
 /// `1 << 10` keys (`query.rs`, `bucket_seek`), instead of walking `startIndex`
 /// keys: a page from the middle of a million costs about what the first costs.
+///
+/// Both backends hand out `pk`s in increasing order, so a tenant's resources fill
+/// few buckets. A tenant whose rows are thinly spread among many other tenants'
+/// rows needs more bucket rows summed (at worst one per resource): still correct,
+/// only slower.
 pub(crate) const BUCKET_SHIFTS: [u32; 2] = [15, 10];
 
 /// Keeps `resource_counts` and `resource_buckets` in step with an insert (`+1`) or
