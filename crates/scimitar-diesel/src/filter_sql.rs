@@ -569,6 +569,9 @@ impl<'a> Translator<'a> {
                 AttributeType::String | AttributeType::Reference | AttributeType::Binary,
                 CompValue::String(wanted),
             ) => {
+                // Compared as it is, the column may have an index for `sw` to
+                // range over; folded on the fly it has none, and a range would
+                // only evaluate the fold twice more per row.
                 let (expr, wanted) = if case_exact {
                     let wanted = if already_folded {
                         fold(wanted)
@@ -579,7 +582,8 @@ impl<'a> Translator<'a> {
                 } else {
                     (format!("{FOLD_FN}({column})"), fold(wanted))
                 };
-                Pushdown::exact(Cond::sql(text_compare(self.dialect, &expr, op, wanted)))
+                let sql = text_compare(self.dialect, Sql::new(&expr), op, wanted, case_exact);
+                Pushdown::exact(Cond::sql(sql))
             }
             (AttributeType::DateTime, _) => Pushdown::in_memory(),
             // A value of another JSON type than the attribute's never matches.
@@ -659,18 +663,11 @@ fn present_text(column: &str) -> Sql {
 }
 
 /// `expr op wanted` for text, with `LIKE` for `co`, `sw`, `ew` (and, with
-/// `prefix_range`, `sw` also as a range). `expr` and
+/// `prefix_range`, `sw` also as a range, for a bare column). `expr` and
 /// `wanted` are already folded when the comparison ignores case; `LIKE` itself is
 /// case-sensitive on both backends (SQLite connections set
 /// `case_sensitive_like`).
-fn text_compare(dialect: Dialect, expr: &str, op: CompareOp, wanted: String) -> Sql {
-    // A bare column may have an index for `sw` to range over; an expression
-    // would only be evaluated twice more per row.
-    let column = !expr.contains('(');
-    text_compare_sql(dialect, Sql::new(expr), op, wanted, column)
-}
-
-fn text_compare_sql(
+fn text_compare(
     dialect: Dialect,
     expr: Sql,
     op: CompareOp,
@@ -887,9 +884,7 @@ impl JsonPath {
                     (folded, fold(wanted))
                 };
                 // The expression carries binds: compose around it.
-                Pushdown::exact(Cond::sql(text_compare_sql(
-                    dialect, text, op, wanted, false,
-                )))
+                Pushdown::exact(Cond::sql(text_compare(dialect, text, op, wanted, false)))
             }
             (AttributeType::Boolean, CompValue::Bool(wanted)) => {
                 if op != CompareOp::Eq {
