@@ -18,9 +18,11 @@
 //!   `manager_id` column finds a deleted manager's reports, a page names its
 //!   users' managers in one query, archived users leave `resources` for an archive
 //!   table, and department teams are group rows kept in step with each user write.
-//! - **Every write is one transaction** with its outbox events; SQLite writers
-//!   take the write lock up front (`BEGIN IMMEDIATE`), PostgreSQL writers of one
-//!   tenant take turns so events are numbered in commit order.
+//! - **Every write commits or rolls back whole**, with its outbox events; SQLite
+//!   writers take the write lock up front (`BEGIN IMMEDIATE`), and those that
+//!   queued meanwhile share the transaction, each in its own savepoint, and are
+//!   answered after its commit; PostgreSQL writers of one tenant take turns so
+//!   events are numbered in commit order.
 //! - **Outbox consumers and the provisioning log** live in the database too:
 //!   checkpoints and leases ([`OutboxStore`](scimitar_store::hooks::OutboxStore),
 //!   pruning events every consumer has handled) and the newest requests per
