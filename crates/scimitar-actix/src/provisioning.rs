@@ -20,6 +20,10 @@ use crate::service::RequestCredential;
 const QUEUE_CAPACITY: usize = 10_000;
 /// Entries written in one call of the log.
 const BATCH: usize = 500;
+/// How long the writer lets a short batch fill before writing it. Under load a
+/// request a millisecond means hundreds of entries per write instead of one write
+/// (and one commit, contending with the SCIM writes) per handful of requests.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(100);
 /// The longest `User-Agent` kept.
 const USER_AGENT_CHARS: usize = 200;
 
@@ -63,11 +67,19 @@ impl LogQueue {
                 };
                 while let Some(first) = receiver.blocking_recv() {
                     let mut batch = vec![first];
-                    while batch.len() < BATCH {
-                        match receiver.try_recv() {
-                            Ok(entry) => batch.push(entry),
-                            Err(_) => break,
+                    let mut drain = |batch: &mut Vec<LogEntry>| {
+                        while batch.len() < BATCH {
+                            match receiver.try_recv() {
+                                Ok(entry) => batch.push(entry),
+                                Err(_) => break,
+                            }
                         }
+                    };
+                    drain(&mut batch);
+                    if batch.len() < BATCH {
+                        // A full batch is written at once: the queue may hold more.
+                        std::thread::sleep(LINGER);
+                        drain(&mut batch);
                     }
                     if let Err(error) = runtime.block_on(log.record(&batch)) {
                         log::warn!(
