@@ -29,7 +29,9 @@
 //!   tenant ([`ProvisioningLog`](scimitar_store::provisioning_log::ProvisioningLog)).
 //!
 //! Calls run on Tokio's blocking pool when called inside a Tokio runtime, so the
-//! async executor never waits on the database.
+//! async executor never waits on the database; reads of a SQLite file, which
+//! wait for no lock and take microseconds, run on the caller's thread when a
+//! pooled connection is free (the hop to the blocking pool cost more than they do).
 //!
 //! ```
 //! use scimitar_diesel::DieselStore;
@@ -137,6 +139,19 @@ impl DieselStore {
         self.blocking(|pools| pools.with_conn(|conn| Ok(conn.execute(Sql::new("SELECT 1"))?)))
             .await
             .map(drop)
+    }
+
+    /// Runs the read `f`: on the caller's thread where [`Pools::reads_inline`]
+    /// allows it, else as [`DieselStore::blocking`] does.
+    async fn reading<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Pools) -> Result<T, Failure> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.pools.reads_inline() {
+            return f(&self.pools).map_err(StoreError::from);
+        }
+        self.blocking(f).await
     }
 
     /// Runs `f` off the async runtime: on Tokio's blocking pool inside a runtime,

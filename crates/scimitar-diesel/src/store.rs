@@ -40,7 +40,7 @@ impl Store for DieselStore {
     ) -> Result<Value, StoreError> {
         let (ctx, resource_type, id) = (Ctx::of(scope), resource_type.to_owned(), id.to_owned());
         let projection = projection.clone();
-        self.blocking(move |pools| {
+        self.reading(move |pools| {
             let resource_type = ctx.resource_type(&resource_type)?;
             pools.with_conn(|conn| {
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
@@ -191,7 +191,7 @@ impl Store for DieselStore {
         query: &Query,
     ) -> Result<Page, StoreError> {
         let (ctx, resource_type, query) = (Ctx::of(scope), resource_type.to_owned(), query.clone());
-        self.blocking(move |pools| crate::query::run(pools, &ctx, &resource_type, &query))
+        self.reading(move |pools| crate::query::run(pools, &ctx, &resource_type, &query))
             .await
     }
 
