@@ -256,11 +256,11 @@ fn checkpoint(conn: &mut SqliteConnection, truncate_frames: i64) -> QueryResult<
 pub(crate) enum Pools {
     Sqlite {
         pool: SqlitePool,
-        /// Write transactions of this process take turns here, so they queue
-        /// instead of polling SQLite's lock with back-off sleeps (other processes
-        /// are held off by the busy timeout), and those that queued up commit
-        /// together.
-        writer: Box<WriteGroups>,
+        /// The writer thread all write transactions of this process go to, so
+        /// they queue instead of polling SQLite's lock with back-off sleeps
+        /// (other processes are held off by the busy timeout), and those that
+        /// queued up commit together.
+        writer: WriteGroups,
         /// `None` for an in-memory database, which has no log.
         _checkpointer: Option<Checkpointer>,
     },
@@ -316,8 +316,8 @@ impl Pools {
                     .connection_customizer(Box::new(setup))
                     .build(ConnectionManager::<SqliteConnection>::new(&path))?;
                 Pools::Sqlite {
+                    writer: WriteGroups::start(pool.clone())?,
                     pool,
-                    writer: Box::default(),
                     _checkpointer: Some(Checkpointer::spawn(&path)?),
                 }
             }
@@ -336,8 +336,8 @@ impl Pools {
                     }))
                     .build(ConnectionManager::<SqliteConnection>::new(":memory:"))?;
                 Pools::Sqlite {
+                    writer: WriteGroups::start(pool.clone())?,
                     pool,
-                    writer: Box::default(),
                     _checkpointer: None,
                 }
             }
@@ -397,6 +397,14 @@ impl Pools {
         }
     }
 
+    /// The writer thread of a SQLite database.
+    pub(crate) fn sqlite_writer(&self) -> Option<&WriteGroups> {
+        match self {
+            Pools::Sqlite { writer, .. } => Some(writer),
+            Pools::Postgres(_) => None,
+        }
+    }
+
     /// Runs `f` on a pooled connection, outside any explicit transaction.
     pub(crate) fn with_conn<T, E>(
         &self,
@@ -446,12 +454,14 @@ impl Pools {
     /// never fails half-way with `SQLITE_BUSY` on lock upgrade) and commits once
     /// for the writes that queued meanwhile (see [`WriteGroups`]); this returns
     /// after that commit.
-    pub(crate) fn write<T, E>(&self, f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>) -> Result<T, E>
+    pub(crate) fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        E: From<DieselError> + From<diesel::result::Error>,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DieselError> + From<diesel::result::Error> + Send + 'static,
     {
         match self {
-            Pools::Sqlite { pool, writer, .. } => writer.write(pool, f),
+            Pools::Sqlite { writer, .. } => writer.write(f),
             Pools::Postgres(pool) => {
                 let mut conn = get(pool).map_err(E::from)?;
                 conn.transaction(|conn| f(&mut Conn::Postgres(conn)))

@@ -154,6 +154,20 @@ impl DieselStore {
         self.blocking(f).await
     }
 
+    /// Runs the write transaction `f` (see [`Pools::write`]): on SQLite the
+    /// writer thread runs it and this waits for its answer without holding a
+    /// thread; on PostgreSQL as [`DieselStore::blocking`] does.
+    async fn writing<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut connection::Conn<'_>) -> Result<T, Failure> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.pools.sqlite_writer() {
+            Some(writer) => writer.write_async(f).await.map_err(StoreError::from),
+            None => self.blocking(move |pools| pools.write(f)).await,
+        }
+    }
+
     /// Runs `f` off the async runtime: on Tokio's blocking pool inside a runtime,
     /// inline otherwise.
     async fn blocking<T, F>(&self, f: F) -> Result<T, StoreError>

@@ -59,7 +59,7 @@ impl OutboxStore for DieselStore {
     ) -> Result<Option<u64>, StoreError> {
         let (tenant, consumer, owner) = (tenant.to_owned(), consumer.to_owned(), owner.to_owned());
         self.blocking(move |pools| {
-            pools.write(|conn| {
+            pools.write(move |conn| {
                 let now = now_nanos()?;
                 // One statement: the row lock it takes makes racing owners queue,
                 // and the second finds the lease taken.
@@ -100,7 +100,7 @@ impl OutboxStore for DieselStore {
     ) -> Result<bool, StoreError> {
         let (tenant, consumer, owner) = (tenant.to_owned(), consumer.to_owned(), owner.to_owned());
         self.blocking(move |pools| {
-            pools.write(|conn| {
+            pools.write(move |conn| {
                 let mut sql =
                     Sql::new("UPDATE outbox_consumers SET checkpoint = CASE WHEN checkpoint < ");
                 sql.bind(stored(seq))
@@ -128,7 +128,7 @@ impl OutboxStore for DieselStore {
     ) -> Result<(), StoreError> {
         let (tenant, consumer, owner) = (tenant.to_owned(), consumer.to_owned(), owner.to_owned());
         self.blocking(move |pools| {
-            pools.write(|conn| {
+            pools.write(move |conn| {
                 let mut sql = Sql::new(
                     "UPDATE outbox_consumers SET owner = NULL, lease_expires = NULL WHERE tenant_id = ",
                 );
@@ -147,7 +147,7 @@ impl OutboxStore for DieselStore {
     async fn prune_events(&self, tenant: &str, up_to: u64) -> Result<u64, StoreError> {
         let tenant = tenant.to_owned();
         self.blocking(move |pools| {
-            pools.write(|conn| {
+            pools.write(move |conn| {
                 // One statement, bounded by the lowest checkpoint (or `up_to` when
                 // the tenant has no consumers); `seq` is AUTOINCREMENT / IDENTITY,
                 // so deleting the newest events never lets a number come back.
@@ -173,7 +173,7 @@ impl OutboxStore for DieselStore {
     async fn forget_consumer(&self, tenant: &str, consumer: &str) -> Result<bool, StoreError> {
         let (tenant, consumer) = (tenant.to_owned(), consumer.to_owned());
         self.blocking(move |pools| {
-            pools.write(|conn| {
+            pools.write(move |conn| {
                 let mut sql = Sql::new("DELETE FROM outbox_consumers WHERE tenant_id = ");
                 sql.bind(tenant).push(" AND consumer = ").bind(consumer);
                 Ok::<_, Failure>(conn.execute(sql)? == 1)

@@ -167,7 +167,7 @@ impl ProvisioningLog for DieselStore {
         let due = self.log_prunes.due(entries);
         let entries = entries.to_vec();
         self.blocking(move |pools| {
-            pools.write(|conn| {
+            pools.write(move |conn| {
                 insert(conn, &entries)?;
                 for tenant in &due {
                     prune(conn, tenant)?;

@@ -1,6 +1,7 @@
 //! [`Store`] for [`DieselStore`]: each call is one transaction on a blocking thread.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use scimitar_schema::{Mode, ValidationError};
 use scimitar_store::meta::{self, ResourceMeta};
@@ -11,7 +12,7 @@ use scimitar_store::{
 };
 use serde_json::Value;
 
-use crate::connection::{Conn, Pools};
+use crate::connection::Conn;
 use crate::error::Failure;
 use crate::rows::{self, MemberRef, ResourceRow, GROUP, USER};
 use crate::schema_ops::{self, Ctx};
@@ -26,9 +27,9 @@ impl Store for DieselStore {
         resource_type: &str,
         resource: Value,
     ) -> Result<Created, StoreError> {
-        let (ctx, resource_type) = (Ctx::of(scope), resource_type.to_owned());
-        self.blocking(move |pools| create(pools, &ctx, &resource_type, resource))
-            .await
+        let ctx = Ctx::of(scope);
+        let planned = plan_create(&ctx, resource_type, &resource).map_err(StoreError::from)?;
+        self.writing(move |conn| planned.write(conn, &ctx)).await
     }
 
     async fn get(
@@ -58,30 +59,28 @@ impl Store for DieselStore {
         resource: Value,
         expected_version: Option<&str>,
     ) -> Result<Value, StoreError> {
-        let (ctx, resource_type, id) = (Ctx::of(scope), resource_type.to_owned(), id.to_owned());
+        let (ctx, id) = (Ctx::of(scope), id.to_owned());
+        let resource_type = ctx.resource_type(resource_type)?;
+        ctx.check_writable(&resource_type)?;
         let expected = expected_version.map(str::to_owned);
-        self.blocking(move |pools| {
-            let resource_type = ctx.resource_type(&resource_type)?;
-            ctx.check_writable(&resource_type)?;
-            pools.write(|conn| {
-                rows::lock_tenant(conn, &ctx.tenant)?;
-                let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                write::check_version(expected.as_deref(), &row.version_tag())?;
-                let existing = row.resource(None)?;
-                let mode = Mode::Replace {
-                    existing: &existing,
-                };
-                let (body, member_ids) = prepare(&ctx, &resource_type, &resource, mode)?;
-                let members = if resource_type == GROUP {
-                    MemberChange::Set(member_ids)
-                } else {
-                    MemberChange::Keep
-                };
-                let body = BodyWrite::plan(conn, &ctx, &row, body)?;
-                write_resource(conn, &ctx, &row, body, members)?;
-                let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                view(conn, &ctx, &row, &Projection::default())
-            })
+        self.writing(move |conn| {
+            rows::lock_tenant(conn, &ctx.tenant)?;
+            let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+            write::check_version(expected.as_deref(), &row.version_tag())?;
+            let existing = row.resource(None)?;
+            let mode = Mode::Replace {
+                existing: &existing,
+            };
+            let (body, member_ids) = prepare(&ctx, &resource_type, &resource, mode)?;
+            let members = if resource_type == GROUP {
+                MemberChange::Set(member_ids)
+            } else {
+                MemberChange::Keep
+            };
+            let body = BodyWrite::plan(conn, &ctx, &row, body)?;
+            write_resource(conn, &ctx, &row, body, members)?;
+            let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+            view(conn, &ctx, &row, &Projection::default())
         })
         .await
     }
@@ -95,58 +94,36 @@ impl Store for DieselStore {
         expected_version: Option<&str>,
         projection: &Projection,
     ) -> Result<Value, StoreError> {
-        let (ctx, resource_type, id) = (Ctx::of(scope), resource_type.to_owned(), id.to_owned());
-        let (request, projection) = (request.clone(), projection.clone());
-        let expected = expected_version.map(str::to_owned);
-        self.blocking(move |pools| {
-            let resource_type = ctx.resource_type(&resource_type)?;
-            ctx.check_writable(&resource_type)?;
-            // Optimistic: read, patch and validate outside the writer turn, then
-            // write if the resource is still at the version patched. The last try
-            // patches inside the turn, so a resource written without pause still
-            // gets its PATCH.
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                let plan = |conn: &mut Conn<'_>, row: &ResourceRow| {
-                    write::check_version(expected.as_deref(), &row.version_tag())?;
-                    let (body, members) = patched(conn, &ctx, &resource_type, row, &request)?;
-                    let body = BodyWrite::plan(conn, &ctx, row, body)?;
-                    let response = planned_view(conn, &ctx, row, body.as_ref(), &projection)?;
-                    Ok::<_, Failure>((body, members, response))
-                };
-                let prepared = if attempt < PATCH_ATTEMPTS {
-                    Some(pools.with_conn(|conn| {
-                        let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                        let planned = plan(conn, &row)?;
-                        Ok::<_, Failure>(((row.pk, row.version), planned))
-                    })?)
-                } else {
-                    None
-                };
-                let written = pools.write(|conn| {
-                    rows::lock_tenant(conn, &ctx.tenant)?;
-                    let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                    let (body, members, response) = match prepared {
-                        Some((seen, planned)) if seen == (row.pk, row.version) => planned,
-                        Some(_) => return Ok(None),
-                        None => plan(conn, &row)?,
-                    };
-                    write_resource(conn, &ctx, &row, body, members)?;
-                    match response {
-                        Some(response) => Ok(Some(response)),
-                        None => {
-                            let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                            view(conn, &ctx, &row, &projection).map(Some)
-                        }
-                    }
-                })?;
-                if let Some(resource) = written {
-                    return Ok(resource);
-                }
+        let ctx = Ctx::of(scope);
+        let resource_type = ctx.resource_type(resource_type)?;
+        ctx.check_writable(&resource_type)?;
+        let patch = Arc::new(Patch {
+            ctx,
+            resource_type,
+            id: id.to_owned(),
+            request: request.clone(),
+            expected: expected_version.map(str::to_owned),
+            projection: projection.clone(),
+        });
+        // Optimistic: read, patch and validate outside the writer turn, then
+        // write if the resource is still at the version patched. The last try
+        // patches inside the turn, so a resource written without pause still
+        // gets its PATCH.
+        for _ in 1..PATCH_ATTEMPTS {
+            let (seen, planned) = {
+                let patch = Arc::clone(&patch);
+                self.reading(move |pools| pools.with_conn(|conn| patch.prepare(conn)))
+                    .await?
+            };
+            let patch_now = Arc::clone(&patch);
+            let written = self
+                .writing(move |conn| patch_now.write_planned(conn, seen, planned))
+                .await?;
+            if let Some(resource) = written {
+                return Ok(resource);
             }
-        })
-        .await
+        }
+        self.writing(move |conn| patch.write_now(conn)).await
     }
 
     async fn delete(
@@ -156,30 +133,27 @@ impl Store for DieselStore {
         id: &str,
         expected_version: Option<&str>,
     ) -> Result<(), StoreError> {
-        let (ctx, resource_type, id) = (Ctx::of(scope), resource_type.to_owned(), id.to_owned());
+        let (ctx, id) = (Ctx::of(scope), id.to_owned());
+        let resource_type = ctx.resource_type(resource_type)?;
+        ctx.check_writable(&resource_type)?;
         let expected = expected_version.map(str::to_owned);
-        self.blocking(move |pools| {
-            let resource_type = ctx.resource_type(&resource_type)?;
-            ctx.check_writable(&resource_type)?;
-            pools.write(|conn| {
-                rows::lock_tenant(conn, &ctx.tenant)?;
-                let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                write::check_version(expected.as_deref(), &row.version_tag())?;
-                let at = to_nanos(meta::now())?;
-                let as_read = payload(conn, &ctx, row.resource(None)?, &resource_type)?;
-                let (event, archive) =
-                    write::deletion(&ctx.settings, &resource_type, &id, &as_read);
-                let mut events = vec![event];
-                if resource_type == USER {
-                    teams::sync(conn, &ctx, (row.pk, &row.id), None, at, &mut events)?;
-                    clear_reports(conn, &ctx, &id, at, &mut events)?;
-                }
-                if archive {
-                    rows::archive(conn, &ctx.tenant, &row, &as_read, at)?;
-                }
-                remove(conn, &ctx.tenant, &row, at, &mut events)?;
-                rows::record_events(conn, &ctx.tenant, events, at)
-            })
+        self.writing(move |conn| {
+            rows::lock_tenant(conn, &ctx.tenant)?;
+            let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+            write::check_version(expected.as_deref(), &row.version_tag())?;
+            let at = to_nanos(meta::now())?;
+            let as_read = payload(conn, &ctx, row.resource(None)?, &resource_type)?;
+            let (event, archive) = write::deletion(&ctx.settings, &resource_type, &id, &as_read);
+            let mut events = vec![event];
+            if resource_type == USER {
+                teams::sync(conn, &ctx, (row.pk, &row.id), None, at, &mut events)?;
+                clear_reports(conn, &ctx, &id, at, &mut events)?;
+            }
+            if archive {
+                rows::archive(conn, &ctx.tenant, &row, &as_read, at)?;
+            }
+            remove(conn, &ctx.tenant, &row, at, &mut events)?;
+            rows::record_events(conn, &ctx.tenant, events, at)
         })
         .await
     }
@@ -230,11 +204,9 @@ impl Store for DieselStore {
 
     async fn rebuild_teams(&self, scope: &Scope<'_>) -> Result<TeamsRebuilt, StoreError> {
         let ctx = Ctx::of(scope);
-        self.blocking(move |pools| {
-            pools.write(|conn| {
-                rows::lock_tenant(conn, &ctx.tenant)?;
-                teams::rebuild(conn, &ctx)
-            })
+        self.writing(move |conn| {
+            rows::lock_tenant(conn, &ctx.tenant)?;
+            teams::rebuild(conn, &ctx)
         })
         .await
     }
@@ -261,14 +233,12 @@ impl DieselStore {
         change: MemberChange,
     ) -> Result<String, StoreError> {
         let (ctx, group_id) = (Ctx::of(scope), group_id.to_owned());
-        self.blocking(move |pools| {
-            ctx.check_writable(GROUP)?;
-            pools.write(|conn| {
-                rows::lock_tenant(conn, &ctx.tenant)?;
-                let row = rows::get(conn, &ctx.tenant, GROUP, &group_id)?;
-                write_resource(conn, &ctx, &row, None, change)?;
-                rows::version_of(conn, row.pk)
-            })
+        ctx.check_writable(GROUP)?;
+        self.writing(move |conn| {
+            rows::lock_tenant(conn, &ctx.tenant)?;
+            let row = rows::get(conn, &ctx.tenant, GROUP, &group_id)?;
+            write_resource(conn, &ctx, &row, None, change)?;
+            rows::version_of(conn, row.pk)
         })
         .await
     }
@@ -276,6 +246,84 @@ impl DieselStore {
 
 /// Tries of a PATCH: the first ones patch outside the writer turn, the last inside.
 const PATCH_ATTEMPTS: usize = 3;
+
+/// A PATCH of one resource, shared by its tries.
+struct Patch {
+    ctx: Ctx,
+    resource_type: String,
+    id: String,
+    request: PatchRequest,
+    expected: Option<String>,
+    projection: Projection,
+}
+
+/// A PATCH planned against one version of its resource: the body to write, the
+/// member change, and the response, if it could be made before the write.
+type Planned = (Option<BodyWrite>, MemberChange, Option<Value>);
+
+impl Patch {
+    /// Patches, validates and plans the write against `row`.
+    fn plan(&self, conn: &mut Conn<'_>, row: &ResourceRow) -> Result<Planned, Failure> {
+        let ctx = &self.ctx;
+        write::check_version(self.expected.as_deref(), &row.version_tag())?;
+        let (body, members) = patched(conn, ctx, &self.resource_type, row, &self.request)?;
+        let body = BodyWrite::plan(conn, ctx, row, body)?;
+        let response = planned_view(conn, ctx, row, body.as_ref(), &self.projection)?;
+        Ok((body, members, response))
+    }
+
+    /// Reads the resource and plans the write against it (outside the writer
+    /// turn); with the `(pk, version)` planned against.
+    fn prepare(&self, conn: &mut Conn<'_>) -> Result<((i64, i64), Planned), Failure> {
+        let row = rows::get(conn, &self.ctx.tenant, &self.resource_type, &self.id)?;
+        let planned = self.plan(conn, &row)?;
+        Ok(((row.pk, row.version), planned))
+    }
+
+    /// In the writer turn: writes what was planned if the resource is still at
+    /// the `(pk, version)` it was planned against; `None` if not (try again).
+    fn write_planned(
+        &self,
+        conn: &mut Conn<'_>,
+        seen: (i64, i64),
+        planned: Planned,
+    ) -> Result<Option<Value>, Failure> {
+        let row = self.locked_row(conn)?;
+        if seen != (row.pk, row.version) {
+            return Ok(None);
+        }
+        self.finish(conn, &row, planned).map(Some)
+    }
+
+    /// In the writer turn: patches the resource as it is and writes it.
+    fn write_now(&self, conn: &mut Conn<'_>) -> Result<Value, Failure> {
+        let row = self.locked_row(conn)?;
+        let planned = self.plan(conn, &row)?;
+        self.finish(conn, &row, planned)
+    }
+
+    fn locked_row(&self, conn: &mut Conn<'_>) -> Result<ResourceRow, Failure> {
+        rows::lock_tenant(conn, &self.ctx.tenant)?;
+        rows::get(conn, &self.ctx.tenant, &self.resource_type, &self.id)
+    }
+
+    /// Writes `planned` over `row`; the response.
+    fn finish(
+        &self,
+        conn: &mut Conn<'_>,
+        row: &ResourceRow,
+        (body, members, response): Planned,
+    ) -> Result<Value, Failure> {
+        write_resource(conn, &self.ctx, row, body, members)?;
+        match response {
+            Some(response) => Ok(response),
+            None => {
+                let row = rows::get(conn, &self.ctx.tenant, &self.resource_type, &self.id)?;
+                view(conn, &self.ctx, &row, &self.projection)
+            }
+        }
+    }
+}
 
 /// `row` with `request` applied: the body to store and the member change. A group
 /// is patched without its members: the patcher reports the member delta, applied
@@ -310,17 +358,23 @@ fn patched(
     Ok((body, members))
 }
 
-fn create(
-    pools: &Pools,
-    ctx: &Ctx,
-    resource_type: &str,
-    resource: Value,
-) -> Result<Created, Failure> {
+/// A create with its JSON work done before the writer turn: the new resource as
+/// stored (`body`, `text`), as its event carries it and (without members) as
+/// the client reads it (`as_read`).
+struct PlannedCreate {
+    resource_type: String,
+    id: String,
+    at: i64,
+    body: Value,
+    text: String,
+    member_ids: Vec<String>,
+    as_read: Value,
+}
+
+fn plan_create(ctx: &Ctx, resource_type: &str, resource: &Value) -> Result<PlannedCreate, Failure> {
     let resource_type = ctx.resource_type(resource_type)?;
     ctx.check_writable(&resource_type)?;
-    let (body, member_ids) = prepare(ctx, &resource_type, &resource, Mode::Create)?;
-    // The JSON work before the writer turn: the new resource as stored, as its
-    // event carries it and (without members) as the client reads it.
+    let (body, member_ids) = prepare(ctx, &resource_type, resource, Mode::Create)?;
     let id = meta::new_id();
     let at = to_nanos(meta::now())?;
     let text = body.to_string();
@@ -336,7 +390,29 @@ fn create(
         &meta::stamp(body.clone(), &id, &first_version),
         &Projection::default(),
     );
-    pools.write(|conn| {
+    Ok(PlannedCreate {
+        resource_type,
+        id,
+        at,
+        body,
+        text,
+        member_ids,
+        as_read,
+    })
+}
+
+impl PlannedCreate {
+    /// In the writer turn: the new resource, or the one a retried create made.
+    fn write(self, conn: &mut Conn<'_>, ctx: &Ctx) -> Result<Created, Failure> {
+        let PlannedCreate {
+            resource_type,
+            id,
+            at,
+            body,
+            text,
+            member_ids,
+            as_read,
+        } = self;
         rows::lock_tenant(conn, &ctx.tenant)?;
         let members = rows::member_refs(conn, &ctx.tenant, &member_ids)?;
         let retry = ctx.policy.idempotent_create_retry;
@@ -389,7 +465,7 @@ fn create(
             let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
             view(conn, ctx, &row, &Projection::default()).map(Created::New)
         }
-    })
+    }
 }
 
 /// The first group with `body`'s `externalId` that has every attribute of `body`

@@ -133,7 +133,7 @@ impl TenantStore for DieselStore {
     ) -> Result<Tenant, StoreError> {
         let (id, name) = (id.to_owned(), name.to_owned());
         self.blocking(move |pools| {
-            pools.write(|conn| {
+            pools.write(move |conn| {
                 let mut insert =
                     Sql::new("INSERT INTO tenants (id, name, enabled, settings, created) VALUES (");
                 insert
@@ -178,7 +178,7 @@ impl TenantStore for DieselStore {
     async fn set_tenant_enabled(&self, id: &str, enabled: bool) -> Result<Tenant, StoreError> {
         let id = id.to_owned();
         self.blocking(move |pools| {
-            pools.write(|conn| {
+            pools.write(move |conn| {
                 let mut update = Sql::new("UPDATE tenants SET enabled = ");
                 update.bind(enabled).push(" WHERE id = ");
                 update_tenant(conn, update, &id)
@@ -190,7 +190,7 @@ impl TenantStore for DieselStore {
     async fn set_tenant_settings(&self, id: &str, settings: Value) -> Result<Tenant, StoreError> {
         let id = id.to_owned();
         self.blocking(move |pools| {
-            pools.write(|conn| {
+            pools.write(move |conn| {
                 let mut update = Sql::new("UPDATE tenants SET settings = ");
                 update
                     .bind(settings.to_string())
@@ -204,7 +204,7 @@ impl TenantStore for DieselStore {
 
     async fn insert_token(&self, token: NewApiToken) -> Result<ApiToken, StoreError> {
         self.blocking(move |pools| {
-            pools.write(|conn| {
+            pools.write(move |conn| {
                 load_tenant(conn, &token.tenant)?;
                 let mut insert = Sql::new(
                     "INSERT INTO tokens (id, tenant_id, label, hash, created, user_id) VALUES ",
@@ -264,7 +264,7 @@ impl TenantStore for DieselStore {
     async fn revoke_token(&self, token_id: &str) -> Result<ApiToken, StoreError> {
         let token_id = token_id.to_owned();
         self.blocking(move |pools| {
-            pools.write(|conn| {
+            pools.write(move |conn| {
                 let mut update = Sql::new("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ");
                 update.bind(now_nanos()?).push(") WHERE id = ");
                 update_token(conn, update, &token_id)
@@ -276,7 +276,7 @@ impl TenantStore for DieselStore {
     async fn touch_token(&self, token_id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         let token_id = token_id.to_owned();
         self.blocking(move |pools| {
-            pools.write(|conn| {
+            pools.write(move |conn| {
                 let mut update = Sql::new("UPDATE tokens SET last_used = ");
                 update.bind(to_nanos(at)?).push(" WHERE id = ");
                 update_token(conn, update, &token_id).map(drop)

@@ -1,16 +1,24 @@
-//! SQLite writes of one process, committed in groups.
+//! SQLite writes of one process, committed in groups by one writer thread.
 //!
 //! SQLite has one writer at a time, and a commit costs more than most writes
 //! (it appends every changed page to the log, and `BEGIN IMMEDIATE` and `COMMIT`
-//! each touch the shared log index). So writers that queue up while one is
-//! writing share its transaction: each runs its own closure, on its own thread,
-//! inside a savepoint of the open transaction (a closure that fails rolls back to
-//! its savepoint and leaves nothing behind), and the first of them, the leader,
-//! commits once the queue is empty or the group is full. Nobody's call returns
-//! before the commit: a write is acknowledged only once it is durable, and if the
-//! commit fails, every write of the group fails.
+//! each touch the shared log index). So the writes of a process go to a thread
+//! of their own, which owns the write turn: it takes a write, begins a
+//! transaction, runs the write in a savepoint of it (a write that fails rolls
+//! back to its savepoint and leaves nothing behind), runs the writes that queued
+//! meanwhile the same way, up to [`MAX_GROUP`], and commits once for all of them.
+//! Nobody is answered before that commit: a write is acknowledged only once it is
+//! durable, and if the commit fails, every write of the group fails.
+//!
+//! One thread runs the writes back to back, so the turn never passes between
+//! threads: passing it (a wake-up and a context switch per write) cost more than
+//! the SQL of a PATCH. Callers wait for their answer on a channel, blocking
+//! ([`WriteGroups::write`]) or not ([`WriteGroups::write_async`]).
 
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
@@ -19,218 +27,195 @@ use diesel::{Connection, SqliteConnection};
 use crate::connection::Conn;
 use crate::error::DieselError;
 
+type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
 type Pooled = PooledConnection<ConnectionManager<SqliteConnection>>;
 
 /// The most writes one commit carries: bounds how long the first of them waits.
 const MAX_GROUP: usize = 32;
 
-/// The write turn and the open group of a SQLite database.
-#[derive(Default)]
+/// A queued write, as the writer thread sees it.
+trait Job: Send {
+    /// Runs the write in a savepoint of the group's transaction on `conn`.
+    fn run(self: Box<Self>, conn: &mut Pooled) -> Ran;
+    /// Answers the caller without running the write: the group could not begin.
+    fn refuse(self: Box<Self>, reason: &str);
+}
+
+/// What a write left behind on the writer thread.
+struct Ran {
+    /// Answers the caller, given why the group did not commit, if it did not.
+    answer: Box<dyn FnOnce(Option<&str>) + Send>,
+    /// The write panicked: its savepoint is in an unknown state, so the group's
+    /// transaction cannot go on.
+    panicked: bool,
+}
+
+/// How a write ended, as its caller receives it.
+enum Outcome<T, E> {
+    Done(Result<T, E>),
+    Panicked(Box<dyn Any + Send>),
+}
+
+impl<T, E> Outcome<T, E> {
+    /// The write's result; a panic of the write goes on in the caller.
+    fn into_result(self) -> Result<T, E> {
+        match self {
+            Outcome::Done(result) => result,
+            Outcome::Panicked(payload) => panic::resume_unwind(payload),
+        }
+    }
+}
+
+/// A write `f` and where its outcome goes.
+struct Write<F, R> {
+    f: F,
+    reply: R,
+}
+
+impl<T, E, F, R> Job for Write<F, R>
+where
+    F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+    R: FnOnce(Outcome<T, E>) + Send + 'static,
+    T: Send + 'static,
+    E: From<DieselError> + From<diesel::result::Error> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &mut Pooled) -> Ran {
+        let Write { f, reply } = *self;
+        // A nested transaction: diesel makes it a savepoint.
+        let ran = panic::catch_unwind(AssertUnwindSafe(|| {
+            conn.transaction(|conn| f(&mut Conn::Sqlite(conn)))
+        }));
+        match ran {
+            Ok(result) => Ran {
+                answer: Box::new(move |not_committed: Option<&str>| {
+                    reply(Outcome::Done(match not_committed {
+                        Some(reason) => Err(E::from(DieselError::NotCommitted(reason.into()))),
+                        None => result,
+                    }));
+                }),
+                panicked: false,
+            },
+            Err(payload) => Ran {
+                answer: Box::new(move |_| reply(Outcome::Panicked(payload))),
+                panicked: true,
+            },
+        }
+    }
+
+    fn refuse(self: Box<Self>, reason: &str) {
+        (self.reply)(Outcome::Done(Err(E::from(DieselError::NotCommitted(
+            reason.to_owned(),
+        )))));
+    }
+}
+
+/// The writer thread of a SQLite database, and the queue in front of it.
 pub(crate) struct WriteGroups {
-    state: Mutex<State>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-struct State {
-    /// The open group's connection, inside its transaction, while no writer
-    /// holds it.
-    conn: Option<Pooled>,
-    /// A writer holds the connection: it is writing, beginning or committing.
-    busy: bool,
-    /// Writers waiting for their turn.
-    waiting: usize,
-    /// The open group's number and how many writes it holds.
-    open: Option<(u64, usize)>,
-    /// The number of the last group begun.
-    last_group: u64,
-    /// Every group up to this number has finished (committed or failed).
-    finished: u64,
-    /// Recently finished groups whose commit failed, with the reason.
-    failed: Vec<(u64, String)>,
-}
-
-/// How a writer takes part in a group.
-enum Role {
-    Leader,
-    Follower,
+    jobs: Sender<Box<dyn Job>>,
 }
 
 impl WriteGroups {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn wait<'a>(&self, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        self.changed
-            .wait(state)
-            .unwrap_or_else(PoisonError::into_inner)
+    /// Starts the writer thread over `pool`; it ends once this is dropped, after
+    /// the writes already queued.
+    pub(crate) fn start(pool: SqlitePool) -> Result<WriteGroups, DieselError> {
+        let (jobs, queue) = mpsc::channel();
+        thread::Builder::new()
+            .name("scimitar-sqlite-writer".to_owned())
+            .spawn(move || run_writer(&pool, &queue))
+            .map_err(|e| DieselError::Worker(e.to_string()))?;
+        Ok(WriteGroups { jobs })
     }
 
     /// Runs `f` in a savepoint of a group's transaction and returns once that
-    /// transaction has committed (or `f`'s error at once, its changes undone).
-    pub(crate) fn write<T, E>(
-        &self,
-        pool: &Pool<ConnectionManager<SqliteConnection>>,
-        f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
-    ) -> Result<T, E>
+    /// transaction has committed (or with `f`'s error, its changes undone).
+    /// Blocks the calling thread meanwhile; a panic of `f` goes on in the caller.
+    pub(crate) fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        E: From<DieselError> + From<diesel::result::Error>,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DieselError> + From<diesel::result::Error> + Send + 'static,
     {
-        // The guard is released at the end of this block, or before `begin`.
-        let (group, role, conn) = {
-            let mut state = self.lock();
-            state.waiting += 1;
-            while state.busy || state.open.is_some_and(|(_, n)| n >= MAX_GROUP) {
-                state = self.wait(state);
-            }
-            state.waiting -= 1;
-            state.busy = true;
-            match (state.open, state.conn.take()) {
-                (Some((group, n)), Some(conn)) => {
-                    state.open = Some((group, n + 1));
-                    (group, Role::Follower, conn)
-                }
-                _ => {
-                    state.last_group += 1;
-                    let group = state.last_group;
-                    state.open = Some((group, 1));
-                    drop(state);
-                    match begin(pool) {
-                        Ok(conn) => (group, Role::Leader, conn),
-                        Err(error) => {
-                            // Nobody joined: the turn was held throughout.
-                            self.finish(self.lock(), group, None);
-                            return Err(E::from(error));
-                        }
-                    }
-                }
-            }
-        };
-        let mut turn = Turn {
-            groups: self,
-            group,
-            conn: Some(conn),
-        };
-        let result = match turn.conn.as_mut() {
-            // A nested transaction: diesel makes it a savepoint.
-            Some(conn) => conn.transaction(|conn| f(&mut Conn::Sqlite(conn))),
-            None => Err(E::from(DieselError::Worker("no write connection".into()))),
-        };
-        let conn = turn.conn.take();
-        drop(turn);
-        let mut state = self.lock();
-        state.conn = conn;
-        state.busy = false;
-        self.changed.notify_all();
-        match role {
-            Role::Follower => {
-                while state.finished < group {
-                    state = self.wait(state);
-                }
-                if state.failed.iter().any(|(failed, _)| *failed == group) {
-                    Err(E::from(DieselError::NotCommitted(failure_of(
-                        &state, group,
-                    ))))
-                } else {
-                    result
-                }
-            }
-            Role::Leader => {
-                // Let the writers queued meanwhile join, then commit for all.
-                while state.finished < group
-                    && (state.busy
-                        || (state.waiting > 0 && state.open.is_some_and(|(_, n)| n < MAX_GROUP)))
-                {
-                    state = self.wait(state);
-                }
-                if state.finished >= group {
-                    // A writer of the group panicked and failed it; the next
-                    // group may be open by now: leave it alone.
-                    return Err(E::from(DieselError::NotCommitted(failure_of(
-                        &state, group,
-                    ))));
-                }
-                state.busy = true;
-                state.open = None;
-                let conn = state.conn.take();
-                drop(state);
-                let committed = match conn {
-                    Some(mut conn) => AnsiTransactionManager::commit_transaction(&mut *conn)
-                        .map_err(|e| e.to_string()),
-                    None => Err("the group's connection was lost".to_owned()),
-                };
-                let failure = committed.err();
-                self.finish(self.lock(), group, failure.clone());
-                match failure {
-                    Some(reason) => Err(E::from(DieselError::NotCommitted(reason))),
-                    None => result,
-                }
-            }
-        }
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.submit(f, move |outcome| drop(reply.send(outcome)))?;
+        answer.recv().map_err(|_| writer_gone())?.into_result()
     }
 
-    /// Marks `group` finished (failed, with `failure`), frees the turn and wakes
-    /// everyone.
-    fn finish(&self, mut state: MutexGuard<'_, State>, group: u64, failure: Option<String>) {
-        if let Some(reason) = failure {
-            state.failed.push((group, reason));
-            // Only groups whose members may still be waiting matter.
-            if state.failed.len() > 64 {
-                state.failed.remove(0);
-            }
-        }
-        state.finished = state.finished.max(group);
-        state.open = None;
-        state.busy = false;
-        self.changed.notify_all();
+    /// [`WriteGroups::write`] without blocking the calling thread.
+    pub(crate) async fn write_async<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DieselError> + From<diesel::result::Error> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.submit(f, move |outcome| drop(reply.send(outcome)))?;
+        answer.await.map_err(|_| writer_gone())?.into_result()
+    }
+
+    /// Queues `f` for the writer thread; `reply` receives how it ended.
+    fn submit<T, E, F, R>(&self, f: F, reply: R) -> Result<(), E>
+    where
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
+        R: FnOnce(Outcome<T, E>) + Send + 'static,
+        T: Send + 'static,
+        E: From<DieselError> + From<diesel::result::Error> + Send + 'static,
+    {
+        self.jobs
+            .send(Box::new(Write { f, reply }))
+            .map_err(|_| E::from(writer_gone()))
     }
 }
 
-/// Why `group` failed.
-fn failure_of(state: &State, group: u64) -> String {
-    state
-        .failed
-        .iter()
-        .find(|(failed, _)| *failed == group)
-        .map_or_else(
-            || "the write group failed".to_owned(),
-            |(_, reason)| reason.clone(),
-        )
+fn writer_gone() -> DieselError {
+    DieselError::Worker("the SQLite writer thread has stopped".into())
+}
+
+/// The writer thread: groups of writes, one transaction each, until every
+/// sender of the queue is gone.
+fn run_writer(pool: &SqlitePool, queue: &Receiver<Box<dyn Job>>) {
+    while let Ok(first) = queue.recv() {
+        let mut conn = match begin(pool) {
+            Ok(conn) => conn,
+            Err(error) => {
+                first.refuse(&error.to_string());
+                continue;
+            }
+        };
+        let mut answers = Vec::with_capacity(MAX_GROUP);
+        let mut next = Some(first);
+        let mut broken = false;
+        while let Some(job) = next.take() {
+            let ran = job.run(&mut conn);
+            answers.push(ran.answer);
+            if ran.panicked {
+                broken = true;
+                break;
+            }
+            if answers.len() < MAX_GROUP {
+                next = queue.try_recv().ok();
+            }
+        }
+        let not_committed = if broken {
+            // Back to the pool mid-transaction, diesel reports the connection
+            // broken, so r2d2 closes it and SQLite rolls the group back.
+            drop(conn);
+            Some("a write of the same group failed unexpectedly".to_owned())
+        } else {
+            AnsiTransactionManager::commit_transaction(&mut *conn)
+                .err()
+                .map(|e| e.to_string())
+        };
+        for answer in answers {
+            answer(not_committed.as_deref());
+        }
+    }
 }
 
 /// A pooled connection inside `BEGIN IMMEDIATE`.
-fn begin(pool: &Pool<ConnectionManager<SqliteConnection>>) -> Result<Pooled, DieselError> {
+fn begin(pool: &SqlitePool) -> Result<Pooled, DieselError> {
     let mut conn = pool.get()?;
     AnsiTransactionManager::begin_transaction_sql(&mut *conn, "BEGIN IMMEDIATE")?;
     Ok(conn)
-}
-
-/// A writer's hold on the group's connection. Dropped while still holding it,
-/// that is when the writer's closure panicked, it closes the connection (SQLite
-/// then rolls the whole group back) and fails the group, so that no writer
-/// waits forever.
-struct Turn<'a> {
-    groups: &'a WriteGroups,
-    group: u64,
-    conn: Option<Pooled>,
-}
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            // Back to the pool mid-transaction, diesel reports the connection
-            // broken, so r2d2 closes it (and SQLite rolls the group back).
-            drop(conn);
-            let mut state = self.groups.lock();
-            state.conn = None;
-            self.groups.finish(
-                state,
-                self.group,
-                Some("a write of the same group failed unexpectedly".into()),
-            );
-        }
-    }
 }
 
 #[cfg(test)]
@@ -282,7 +267,7 @@ mod tests {
     fn racing_writers_each_get_their_own_outcome() {
         let dir = tempfile::tempdir().unwrap();
         let pool = pool(&dir);
-        let groups = Arc::new(WriteGroups::default());
+        let groups = Arc::new(WriteGroups::start(pool.clone()).unwrap());
         let threads: Vec<_> = (0..16)
             .map(|i| {
                 let (pool, groups) = (pool.clone(), Arc::clone(&groups));
@@ -291,7 +276,7 @@ mod tests {
                         .map(|j| {
                             // Every 10th write collides with a key written before.
                             let x = if j % 10 == 9 { i * 1000 } else { i * 1000 + j };
-                            let written = groups.write(&pool, |conn| insert(conn, x));
+                            let written = groups.write(move |conn| insert(conn, x));
                             if written.is_ok() {
                                 // Acknowledged: visible to any other connection.
                                 let mut reader = pool.get().unwrap();
@@ -312,23 +297,20 @@ mod tests {
         let written: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
         assert_eq!(written, 16 * 45);
         assert_eq!(count(&pool), 16 * 45);
-        let state = groups.lock();
-        assert!(!state.busy && state.open.is_none() && state.conn.is_none());
-        assert!(state.failed.is_empty());
     }
 
-    /// A writer that panics after joining another's group fails that group: its
-    /// leader reports the failure (nothing of the group is kept), and the next
-    /// writers go on.
+    /// A writer that panics after joining another's group fails that group: the
+    /// group's first writer gets the failure (nothing of the group is kept), the
+    /// panic goes on in the panicking writer's caller, and the next writers go on.
     #[test]
     fn a_panicking_follower_fails_its_group() {
         let dir = tempfile::tempdir().unwrap();
         let pool = pool(&dir);
-        let groups = Arc::new(WriteGroups::default());
+        let groups = Arc::new(WriteGroups::start(pool.clone()).unwrap());
         let leader = {
-            let (pool, groups) = (pool.clone(), Arc::clone(&groups));
+            let groups = Arc::clone(&groups);
             std::thread::spawn(move || {
-                groups.write(&pool, |conn| {
+                groups.write(|conn| {
                     insert(conn, 1)?;
                     // Long enough for the follower to queue up behind.
                     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -338,9 +320,9 @@ mod tests {
         };
         std::thread::sleep(std::time::Duration::from_millis(100));
         let follower = {
-            let (pool, groups) = (pool.clone(), Arc::clone(&groups));
+            let groups = Arc::clone(&groups);
             std::thread::spawn(move || {
-                groups.write(&pool, |conn| {
+                groups.write(|conn| {
                     insert(conn, 2)?;
                     panic!("bug");
                     #[allow(unreachable_code)]
@@ -354,7 +336,7 @@ mod tests {
             "the group was not committed"
         );
         assert_eq!(count(&pool), 0);
-        groups.write(&pool, |conn| insert(conn, 3)).unwrap();
+        groups.write(|conn| insert(conn, 3)).unwrap();
         assert_eq!(count(&pool), 1);
     }
 
@@ -363,9 +345,9 @@ mod tests {
     fn a_panicking_writer_does_not_stop_the_others() {
         let dir = tempfile::tempdir().unwrap();
         let pool = pool(&dir);
-        let groups = WriteGroups::default();
+        let groups = WriteGroups::start(pool.clone()).unwrap();
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            groups.write(&pool, |conn| {
+            groups.write(|conn| {
                 insert(conn, 1)?;
                 panic!("bug");
                 #[allow(unreachable_code)]
@@ -374,7 +356,7 @@ mod tests {
         }));
         assert!(panicked.is_err());
         assert_eq!(count(&pool), 0, "the panicking write was rolled back");
-        groups.write(&pool, |conn| insert(conn, 2)).unwrap();
+        groups.write(|conn| insert(conn, 2)).unwrap();
         assert_eq!(count(&pool), 1);
     }
 }
