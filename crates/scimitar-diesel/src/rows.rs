@@ -295,29 +295,32 @@ pub(crate) fn insert(
     Ok(pk)
 }
 
-fn push_column_values(sql: &mut Sql, columns: &Columns) {
+/// The column copies of `columns` by column name, in the order [`insert`]
+/// lists them.
+fn column_values(columns: &Columns) -> [(&'static str, Bind); 11] {
     let folded = |text: &Option<String>| Bind::from(text.as_deref().map(fold));
-    sql.bind(columns.user_name.clone())
-        .push(", ")
-        .bind(folded(&columns.user_name))
-        .push(", ")
-        .bind(columns.external_id.clone())
-        .push(", ")
-        .bind(columns.display_name.clone())
-        .push(", ")
-        .bind(folded(&columns.display_name))
-        .push(", ")
-        .bind(columns.active.map_or(Bind::NullBool, Bind::Bool))
-        .push(", ")
-        .bind(columns.manager_id.clone())
-        .push(", ")
-        .bind(columns.given_name.clone())
-        .push(", ")
-        .bind(folded(&columns.given_name))
-        .push(", ")
-        .bind(columns.family_name.clone())
-        .push(", ")
-        .bind(folded(&columns.family_name));
+    [
+        ("user_name", columns.user_name.clone().into()),
+        ("user_name_folded", folded(&columns.user_name)),
+        ("external_id", columns.external_id.clone().into()),
+        ("display_name", columns.display_name.clone().into()),
+        ("display_name_folded", folded(&columns.display_name)),
+        ("active", columns.active.map_or(Bind::NullBool, Bind::Bool)),
+        ("manager_id", columns.manager_id.clone().into()),
+        ("given_name", columns.given_name.clone().into()),
+        ("given_name_folded", folded(&columns.given_name)),
+        ("family_name", columns.family_name.clone().into()),
+        ("family_name_folded", folded(&columns.family_name)),
+    ]
+}
+
+fn push_column_values(sql: &mut Sql, columns: &Columns) {
+    for (i, (_, value)) in column_values(columns).into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(value);
+    }
 }
 
 /// Replaces a row's body (and the columns copied from it), with a new version:
@@ -333,13 +336,16 @@ pub(crate) fn update_body(
 ) -> Result<(), Failure> {
     let old = Columns::of(&row.resource_type, old);
     let columns = Columns::of(&row.resource_type, body);
-    let mut sql = Sql::new(
-        "UPDATE resources SET (user_name, user_name_folded, external_id, display_name, \
-         display_name_folded, active, manager_id, given_name, given_name_folded, family_name, \
-         family_name_folded) = (",
-    );
-    push_column_values(&mut sql, &columns);
-    sql.push("), data = ");
+    // Only the copies that change (the row's columns are those of `old`): SQLite
+    // rewrites the index entries of every column an UPDATE sets, changed or not,
+    // and each one is a page more in the commit.
+    let mut sql = Sql::new("UPDATE resources SET ");
+    for ((name, value), (_, was)) in column_values(&columns).into_iter().zip(column_values(&old)) {
+        if value != was {
+            sql.push(name).push(" = ").bind(value).push(", ");
+        }
+    }
+    sql.push("data = ");
     conn.dialect().push_document(&mut sql, text);
     sql.push(", version = version + 1, last_modified = ")
         .bind(at)

@@ -1240,6 +1240,71 @@ pub async fn rule_11_filter_operators<S: Store>(store: &S) {
     p.expect(store, &fx, r#"userName eq "nobody""#, &[]).await;
 }
 
+/// Rule 11: filters see each write, whichever attributes it changed and left
+/// alone: a PATCH of one attribute keeps every other one findable, and the old
+/// value of a changed one finds nothing.
+pub async fn rule_11_filters_follow_each_write<S: Store>(store: &S) {
+    let fx = Fixture::new();
+    let mut body = user("ann@example.com");
+    body["externalId"] = json!("ext-ann");
+    body["displayName"] = json!("Ann Smith");
+    body["active"] = json!(true);
+    body["name"] = json!({"givenName": "Ann", "familyName": "Smith"});
+    let id = id_of(&create(store, &fx, "User", body).await);
+    let finds = |filter: &'static str| {
+        let fx = &fx;
+        async move { ids(store, fx, "User", &filtered(filter)).await }
+    };
+    let patch = |path: &'static str, value: Value| {
+        let (fx, id) = (&fx, id.clone());
+        async move {
+            let request = patch_request(vec![(PatchOpKind::Replace, Some(path), Some(value))]);
+            store
+                .patch(
+                    &fx.scope(),
+                    "User",
+                    &id,
+                    &request,
+                    None,
+                    &Projection::default(),
+                )
+                .await
+                .unwrap_or_else(|error| panic!("patching {path} failed: {error:?}"));
+        }
+    };
+    let everything_else = [
+        r#"userName eq "ann@example.com""#,
+        r#"externalId eq "ext-ann""#,
+        r#"displayName eq "Ann Smith""#,
+        r#"name.familyName eq "Smith""#,
+        "active eq true",
+    ];
+
+    patch("name.givenName", json!("Anna")).await;
+    assert_eq!(finds(r#"name.givenName eq "Anna""#).await, [id.clone()]);
+    assert!(finds(r#"name.givenName eq "Ann""#).await.is_empty());
+    for filter in everything_else {
+        assert_eq!(
+            finds(filter).await,
+            [id.clone()],
+            "{filter} after a givenName PATCH"
+        );
+    }
+
+    patch("userName", json!("anna@example.com")).await;
+    assert_eq!(
+        finds(r#"userName eq "ANNA@example.com""#).await,
+        [id.clone()]
+    );
+    assert!(finds(r#"userName eq "ann@example.com""#).await.is_empty());
+    assert_eq!(finds(r#"name.givenName sw "ann""#).await, [id.clone()]);
+
+    patch("active", json!(false)).await;
+    assert_eq!(finds("active eq false").await, [id.clone()]);
+    assert!(finds("active eq true").await.is_empty());
+    assert_eq!(finds(r#"externalId eq "ext-ann""#).await, [id.clone()]);
+}
+
 /// Rule 11: `and`, `or`, `not`, grouping and precedence.
 pub async fn rule_11_filter_logic<S: Store>(store: &S) {
     let fx = Fixture::new();

@@ -162,6 +162,7 @@ macro_rules! __store_contract_checks {
             rule_10_retried_create_ignores_the_password,
             rule_10_retried_create_returns_the_same_group,
             rule_11_filter_operators,
+            rule_11_filters_follow_each_write,
             rule_11_filter_logic,
             rule_11_filter_multi_valued_and_value_paths,
             rule_11_filter_extension_attributes,
