@@ -39,16 +39,10 @@ impl Store for DieselStore {
         id: &str,
         projection: &Projection,
     ) -> Result<Value, StoreError> {
-        let (ctx, resource_type, id) = (Ctx::of(scope), resource_type.to_owned(), id.to_owned());
-        let projection = projection.clone();
-        self.reading(move |pools| {
-            let resource_type = ctx.resource_type(&resource_type)?;
-            pools.with_conn(|conn| {
-                let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                view(conn, &ctx, &row, &projection)
-            })
-        })
-        .await
+        let ctx = Ctx::of(scope);
+        let resource_type = ctx.resource_type(resource_type)?;
+        self.view_of(ctx, resource_type, id.to_owned(), projection.clone())
+            .await
     }
 
     async fn replace(
@@ -63,6 +57,7 @@ impl Store for DieselStore {
         let resource_type = ctx.resource_type(resource_type)?;
         ctx.check_writable(&resource_type)?;
         let expected = expected_version.map(str::to_owned);
+        let read_back = (ctx.clone(), resource_type.clone(), id.clone());
         self.writing(move |conn| {
             rows::lock_tenant(conn, &ctx.tenant)?;
             let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
@@ -78,11 +73,13 @@ impl Store for DieselStore {
                 MemberChange::Keep
             };
             let body = BodyWrite::plan(conn, &ctx, &row, body)?;
-            write_resource(conn, &ctx, &row, body, members)?;
-            let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-            view(conn, &ctx, &row, &Projection::default())
+            write_resource(conn, &ctx, &row, body, members)
         })
-        .await
+        .await?;
+        // Read after the commit, outside the writer turn (see `Written::ReadBack`).
+        let (ctx, resource_type, id) = read_back;
+        self.view_of(ctx, resource_type, id, Projection::default())
+            .await
     }
 
     async fn patch(
@@ -119,11 +116,13 @@ impl Store for DieselStore {
             let written = self
                 .writing(move |conn| patch_now.write_planned(conn, seen, planned))
                 .await?;
-            if let Some(resource) = written {
-                return Ok(resource);
+            if let Some(written) = written {
+                return self.answer(&patch, written).await;
             }
         }
-        self.writing(move |conn| patch.write_now(conn)).await
+        let patch_now = Arc::clone(&patch);
+        let written = self.writing(move |conn| patch_now.write_now(conn)).await?;
+        self.answer(&patch, written).await
     }
 
     async fn delete(
@@ -226,6 +225,39 @@ impl Store for DieselStore {
 }
 
 impl DieselStore {
+    /// The resource `id` as a client reads it.
+    async fn view_of(
+        &self,
+        ctx: Ctx,
+        resource_type: String,
+        id: String,
+        projection: Projection,
+    ) -> Result<Value, StoreError> {
+        self.reading(move |pools| {
+            pools.with_conn(|conn| {
+                let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+                view(conn, &ctx, &row, &projection)
+            })
+        })
+        .await
+    }
+
+    /// What a PATCH answers once written.
+    async fn answer(&self, patch: &Patch, written: Written) -> Result<Value, StoreError> {
+        match written {
+            Written::Answer(resource) => Ok(resource),
+            Written::ReadBack => {
+                self.view_of(
+                    patch.ctx.clone(),
+                    patch.resource_type.clone(),
+                    patch.id.clone(),
+                    patch.projection.clone(),
+                )
+                .await
+            }
+        }
+    }
+
     async fn change_members(
         &self,
         scope: &Scope<'_>,
@@ -255,6 +287,16 @@ struct Patch {
     request: PatchRequest,
     expected: Option<String>,
     projection: Projection,
+}
+
+/// A written PATCH's response.
+enum Written {
+    /// Made before the write.
+    Answer(Value),
+    /// To be read after the commit: a group's members, read outside the writer
+    /// turn, where reading a large group would hold up every other write. A
+    /// write committed meanwhile shows in it, as in any later read.
+    ReadBack,
 }
 
 /// A PATCH planned against one version of its resource: the body to write, the
@@ -287,7 +329,7 @@ impl Patch {
         conn: &mut Conn<'_>,
         seen: (i64, i64),
         planned: Planned,
-    ) -> Result<Option<Value>, Failure> {
+    ) -> Result<Option<Written>, Failure> {
         let row = self.locked_row(conn)?;
         if seen != (row.pk, row.version) {
             return Ok(None);
@@ -296,7 +338,7 @@ impl Patch {
     }
 
     /// In the writer turn: patches the resource as it is and writes it.
-    fn write_now(&self, conn: &mut Conn<'_>) -> Result<Value, Failure> {
+    fn write_now(&self, conn: &mut Conn<'_>) -> Result<Written, Failure> {
         let row = self.locked_row(conn)?;
         let planned = self.plan(conn, &row)?;
         self.finish(conn, &row, planned)
@@ -307,21 +349,15 @@ impl Patch {
         rows::get(conn, &self.ctx.tenant, &self.resource_type, &self.id)
     }
 
-    /// Writes `planned` over `row`; the response.
+    /// Writes `planned` over `row`.
     fn finish(
         &self,
         conn: &mut Conn<'_>,
         row: &ResourceRow,
         (body, members, response): Planned,
-    ) -> Result<Value, Failure> {
+    ) -> Result<Written, Failure> {
         write_resource(conn, &self.ctx, row, body, members)?;
-        match response {
-            Some(response) => Ok(response),
-            None => {
-                let row = rows::get(conn, &self.ctx.tenant, &self.resource_type, &self.id)?;
-                view(conn, &self.ctx, &row, &self.projection)
-            }
-        }
+        Ok(response.map_or(Written::ReadBack, Written::Answer))
     }
 }
 
