@@ -120,8 +120,8 @@ fn seeded(backend: Backend, users: u64) -> (DieselStore, String) {
             .expect("group");
         let group_id = group["id"].as_str().expect("group id");
         let sql = format!(
-            "INSERT INTO group_members (group_pk, member_pk) \
-             SELECT g.pk, u.pk FROM resources g, resources u \
+            "INSERT INTO group_members (group_pk, member_pk, member_id, member_type) \
+             SELECT g.pk, u.pk, u.id, u.resource_type FROM resources g, resources u \
              WHERE g.tenant_id = '{TENANT}' AND g.id = '{group_id}' \
              AND u.tenant_id = '{TENANT}' AND u.resource_type = 'User' AND u.pk <= \
              (SELECT MIN(pk) FROM resources WHERE tenant_id = '{TENANT}') + {} ",

@@ -547,12 +547,22 @@ pub(crate) fn add_members(
 ) -> Result<Vec<String>, Failure> {
     let mut inserted = std::collections::HashSet::new();
     for chunk in members.chunks(CHUNK) {
-        let mut sql = Sql::new("INSERT INTO group_members (group_pk, member_pk) VALUES ");
-        for (i, (pk, _)) in chunk.iter().enumerate() {
+        let mut sql = Sql::new(
+            "INSERT INTO group_members (group_pk, member_pk, member_id, member_type) VALUES ",
+        );
+        for (i, (pk, id)) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
-            sql.bind_list([Bind::Int(group_pk), Bind::Int(*pk)]);
+            sql.push("(")
+                .bind(group_pk)
+                .push(", ")
+                .bind(*pk)
+                .push(", ")
+                .bind(id.as_str())
+                .push(", (SELECT t.resource_type FROM resources t WHERE t.pk = ")
+                .bind(*pk)
+                .push("))");
         }
         sql.push(" ON CONFLICT (group_pk, member_pk) DO NOTHING RETURNING member_pk AS pk");
         inserted.extend(conn.load::<Pk>(sql)?.into_iter().map(|row| row.pk));
@@ -610,8 +620,8 @@ pub(crate) fn remove_members(
 /// A group's members as `(pk, id, resource type)`, in the order they were added.
 fn members(conn: &mut Conn<'_>, group_pk: i64) -> Result<Vec<Member>, Failure> {
     let mut sql = Sql::new(
-        "SELECT m.pk, m.id, m.resource_type FROM group_members gm \
-         JOIN resources m ON m.pk = gm.member_pk WHERE gm.group_pk = ",
+        "SELECT gm.member_pk AS pk, gm.member_id AS id, gm.member_type AS resource_type \
+         FROM group_members gm WHERE gm.group_pk = ",
     );
     sql.bind(group_pk).push(" ORDER BY gm.seq");
     Ok(conn.load::<Member>(sql)?)
@@ -654,8 +664,8 @@ pub(crate) fn members_of_groups(
     let mut by_group: HashMap<i64, Vec<Value>> = HashMap::new();
     for chunk in group_pks.chunks(CHUNK) {
         let mut sql = Sql::new(
-            "SELECT gm.group_pk, m.id, m.resource_type FROM group_members gm \
-             JOIN resources m ON m.pk = gm.member_pk WHERE gm.group_pk IN ",
+            "SELECT gm.group_pk, gm.member_id AS id, gm.member_type AS resource_type \
+             FROM group_members gm WHERE gm.group_pk IN ",
         );
         sql.bind_list(chunk.iter().map(|pk| Bind::Int(*pk)))
             .push(" ORDER BY gm.group_pk, gm.seq");
