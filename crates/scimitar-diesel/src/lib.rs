@@ -18,20 +18,22 @@
 //!   `manager_id` column finds a deleted manager's reports, a page names its
 //!   users' managers in one query, archived users leave `resources` for an archive
 //!   table, and department teams are group rows kept in step with each user write.
-//! - **Every write commits or rolls back whole**, with its outbox events; SQLite
-//!   writers take the write lock up front (`BEGIN IMMEDIATE`), and those that
-//!   queued meanwhile share the transaction, each in its own savepoint, and are
-//!   answered after its commit; PostgreSQL writers of one tenant take turns so
-//!   events are numbered in commit order.
+//! - **Every write commits or rolls back whole**, with its outbox events; on
+//!   SQLite one writer thread runs the process's writes back to back under the
+//!   write lock (`BEGIN IMMEDIATE`), those that queued meanwhile sharing the
+//!   transaction, each in its own savepoint, all answered after its commit;
+//!   PostgreSQL writers of one tenant take turns so events are numbered in
+//!   commit order.
 //! - **Outbox consumers and the provisioning log** live in the database too:
 //!   checkpoints and leases ([`OutboxStore`](scimitar_store::hooks::OutboxStore),
 //!   pruning events every consumer has handled) and the newest requests per
 //!   tenant ([`ProvisioningLog`](scimitar_store::provisioning_log::ProvisioningLog)).
 //!
 //! Calls run on Tokio's blocking pool when called inside a Tokio runtime, so the
-//! async executor never waits on the database; reads of a SQLite file, which
-//! wait for no lock and take microseconds, run on the caller's thread when a
-//! pooled connection is free (the hop to the blocking pool cost more than they do).
+//! async executor never waits on the database, except where waiting costs less
+//! than the hop: reads of a SQLite file, which wait for no lock and take
+//! microseconds, run on the caller's thread when a pooled connection is free, and
+//! SQLite writes are awaited from the writer thread without holding any thread.
 //!
 //! ```
 //! use scimitar_diesel::DieselStore;

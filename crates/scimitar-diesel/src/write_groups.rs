@@ -41,10 +41,13 @@ trait Job: Send {
     fn refuse(self: Box<Self>, reason: &str);
 }
 
+/// Answers a write's caller, given why its group did not commit, if it did not.
+type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+
 /// What a write left behind on the writer thread.
 struct Ran {
-    /// Answers the caller, given why the group did not commit, if it did not.
-    answer: Box<dyn FnOnce(Option<&str>) + Send>,
+    /// Answers the caller once the group's fate is known.
+    answer: Answer,
     /// The write panicked: its savepoint is in an unknown state, so the group's
     /// transaction cannot go on.
     panicked: bool,
