@@ -1,7 +1,9 @@
 //! Database URLs, connection pools, per-connection settings, migrations and
 //! transactions.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -34,15 +36,28 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Past this many frames (64 MiB of 4 KiB pages) in the write-ahead log, the
-/// checkpointer waits for readers to move past the log and truncates it.
+/// writer thread restarts it before its next transaction (see [`LogRestart`]).
 /// Passive checkpoints alone never restart the log while some connection is
 /// always reading, as under a steady load: it then grows by every write (gigabytes
 /// in a minute of PATCHes), and each page lookup searches a longer log index.
-const WAL_TRUNCATE_FRAMES: i64 = 16_384;
+const WAL_RESTART_FRAMES: i64 = 16_384;
 
-/// How long a truncating checkpoint waits for readers to finish (they take
-/// milliseconds); writers wait meanwhile.
-const WAL_TRUNCATE_WAIT: Duration = Duration::from_millis(500);
+/// The largest the log file stays after a restart (`journal_size_limit`): the
+/// frames above, so a burst past them is given back to the file system.
+const WAL_SIZE_LIMIT: i64 = WAL_RESTART_FRAMES * 4096;
+
+/// How long a restart waits for readers to finish (they take milliseconds);
+/// writers wait meanwhile, and a restart that times out is tried again before
+/// the next transaction.
+const WAL_RESTART_WAIT: Duration = Duration::from_millis(500);
+
+/// The checkpointer's request that the log be restarted, shared with the writer
+/// thread. A restart needs the write lock: taken by the checkpointer, as it was
+/// once, writers hit `SQLITE_BUSY` and slept in SQLite's busy handler, whose
+/// steps (1, 2, 5, 10... ms) stalled every write far longer than the restart.
+/// The writer owns the write lock between its transactions, so it restarts the
+/// log there itself.
+pub(crate) type LogRestart = Arc<AtomicBool>;
 
 /// The database behind a [`crate::DieselStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -172,6 +187,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
              PRAGMA synchronous = {synchronous};
              PRAGMA temp_store = MEMORY;
              PRAGMA case_sensitive_like = ON;
+             PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};
              PRAGMA wal_autocheckpoint = {};",
             SQLITE_BUSY_TIMEOUT.as_millis(),
             // 1000 pages is SQLite's default.
@@ -207,12 +223,12 @@ pub(crate) struct Checkpointer {
 }
 
 impl Checkpointer {
-    fn spawn(path: &str) -> Result<Checkpointer, DieselError> {
+    fn spawn(path: &str, restart: LogRestart) -> Result<Checkpointer, DieselError> {
         let conn = SqliteConnection::establish(path)?;
         let (stop, stopped) = mpsc::channel();
         thread::Builder::new()
             .name("scimitar-sqlite-checkpoint".to_owned())
-            .spawn(move || checkpoint_until_stopped(conn, &stopped, CHECKPOINT_INTERVAL))
+            .spawn(move || checkpoint_until_stopped(conn, &stopped, CHECKPOINT_INTERVAL, &restart))
             .map_err(|e| DieselError::Worker(e.to_string()))?;
         Ok(Checkpointer { _stop: stop })
     }
@@ -221,6 +237,9 @@ impl Checkpointer {
 /// A row of `PRAGMA wal_checkpoint`.
 #[derive(QueryableByName)]
 struct CheckpointRow {
+    /// 1 when the checkpoint could not finish (a lock was held).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    busy: i64,
     /// Frames in the log.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     log: i64,
@@ -230,26 +249,41 @@ fn checkpoint_until_stopped(
     mut conn: SqliteConnection,
     stopped: &mpsc::Receiver<()>,
     interval: Duration,
+    restart: &LogRestart,
 ) {
     while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-        if let Err(e) = checkpoint(&mut conn, WAL_TRUNCATE_FRAMES) {
-            log::warn!("SQLite checkpoint failed (retried in {interval:?}): {e}");
+        match checkpoint(&mut conn) {
+            Ok(frames) if frames > WAL_RESTART_FRAMES => restart.store(true, Ordering::Relaxed),
+            Ok(_) => {}
+            Err(e) => log::warn!("SQLite checkpoint failed (retried in {interval:?}): {e}"),
         }
     }
 }
 
-/// A passive checkpoint, then a truncating one if the log still holds more than
-/// `truncate_frames` frames.
-fn checkpoint(conn: &mut SqliteConnection, truncate_frames: i64) -> QueryResult<()> {
+/// A passive checkpoint: copies what it can of the log into the database, waiting
+/// for nobody. The frames in the log.
+fn checkpoint(conn: &mut SqliteConnection) -> QueryResult<i64> {
     let passive =
         diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result::<CheckpointRow>(conn)?;
-    if passive.log > truncate_frames {
-        conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {}; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA busy_timeout = 0;",
-            WAL_TRUNCATE_WAIT.as_millis()
-        ))?;
-    }
-    Ok(())
+    Ok(passive.log)
+}
+
+/// Restarts the log, on a connection in no transaction, where nobody else of this
+/// process writes: copies the rest of it into the database, waits (up to
+/// [`WAL_RESTART_WAIT`]) for readers to leave it, and has the next commit write
+/// from its start. Whether it was restarted.
+pub(crate) fn restart_log(conn: &mut SqliteConnection) -> QueryResult<bool> {
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {};",
+        WAL_RESTART_WAIT.as_millis()
+    ))?;
+    let restarted =
+        diesel::sql_query("PRAGMA wal_checkpoint(RESTART)").get_result::<CheckpointRow>(conn);
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {};",
+        SQLITE_BUSY_TIMEOUT.as_millis()
+    ))?;
+    Ok(restarted?.busy == 0)
 }
 
 /// The connection pool of one backend.
@@ -315,10 +349,11 @@ impl Pools {
                     .connection_timeout(options.connection_timeout)
                     .connection_customizer(Box::new(setup))
                     .build(ConnectionManager::<SqliteConnection>::new(&path))?;
+                let restart = LogRestart::default();
                 Pools::Sqlite {
-                    writer: WriteGroups::start(pool.clone())?,
+                    writer: WriteGroups::start(pool.clone(), Some(Arc::clone(&restart)))?,
                     pool,
-                    _checkpointer: Some(Checkpointer::spawn(&path)?),
+                    _checkpointer: Some(Checkpointer::spawn(&path, restart)?),
                 }
             }
             Target::SqliteMemory => {
@@ -336,7 +371,7 @@ impl Pools {
                     }))
                     .build(ConnectionManager::<SqliteConnection>::new(":memory:"))?;
                 Pools::Sqlite {
-                    writer: WriteGroups::start(pool.clone())?,
+                    writer: WriteGroups::start(pool.clone(), None)?,
                     pool,
                     _checkpointer: None,
                 }
@@ -581,37 +616,63 @@ mod tests {
         let (stop, stopped) = mpsc::channel::<()>();
         // An interval no test run reaches: only the drop can end the wait.
         let thread = thread::spawn(move || {
-            checkpoint_until_stopped(conn, &stopped, Duration::from_secs(3600));
+            checkpoint_until_stopped(
+                conn,
+                &stopped,
+                Duration::from_secs(3600),
+                &LogRestart::default(),
+            );
         });
         drop(stop);
         assert!(thread.join().is_ok());
     }
 
     #[test]
-    fn a_long_write_ahead_log_is_truncated() {
+    fn a_long_write_ahead_log_is_restarted() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db").display().to_string();
         let wal = || std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
         let mut conn = SqliteConnection::establish(&path).unwrap();
-        conn.batch_execute(
+        let insert = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+             INSERT INTO t SELECT hex(randomblob(500)) FROM n;";
+        conn.batch_execute(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
-             CREATE TABLE t (x TEXT);
-             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
-             INSERT INTO t SELECT hex(randomblob(500)) FROM n;",
-        )
+             CREATE TABLE t (x TEXT); {insert}"
+        ))
         .unwrap();
+        // A reader holds a snapshot while more is written, as some always does
+        // under load: no checkpoint can copy what came after it until it ends.
+        let (started, reading) = mpsc::channel();
+        let reader = {
+            let path = path.clone();
+            thread::spawn(move || {
+                let mut reader = SqliteConnection::establish(&path).unwrap();
+                reader
+                    .batch_execute("BEGIN; SELECT COUNT(*) FROM t;")
+                    .unwrap();
+                started.send(()).unwrap();
+                thread::sleep(Duration::from_millis(100));
+                reader.batch_execute("COMMIT;").unwrap();
+            })
+        };
+        reading.recv().unwrap();
+        conn.batch_execute(insert).unwrap();
         let mut checkpointer = SqliteConnection::establish(&path).unwrap();
-        // Under the threshold a passive checkpoint copies the log but keeps it.
-        checkpoint(&mut checkpointer, i64::MAX).unwrap();
-        let kept = wal();
-        assert!(kept > 0, "the log is still there");
-        // Over it, the log is truncated.
-        checkpoint(&mut checkpointer, 10).unwrap();
-        assert_eq!(wal(), 0, "a log of {kept} bytes was truncated");
+        assert!(
+            checkpoint(&mut checkpointer).unwrap() > 0,
+            "the log holds the writes"
+        );
+        let grown = wal();
+        // The restart waits for the reader, copies the rest and has the next
+        // writes start the log over: it does not grow.
+        assert!(restart_log(&mut conn).unwrap(), "the reader left in time");
+        reader.join().unwrap();
+        conn.batch_execute(insert).unwrap();
+        assert_eq!(wal(), grown, "the log was written from its start");
         let rows: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT COUNT(*) FROM t")
             .get_result(&mut conn)
             .unwrap();
-        assert_eq!(rows, 200, "nothing lost");
+        assert_eq!(rows, 600, "nothing lost");
     }
 
     #[test]

@@ -17,6 +17,7 @@
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
@@ -24,7 +25,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::{Connection, SqliteConnection};
 
-use crate::connection::Conn;
+use crate::connection::{restart_log, Conn, LogRestart};
 use crate::error::DieselError;
 
 type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
@@ -120,11 +121,16 @@ pub(crate) struct WriteGroups {
 impl WriteGroups {
     /// Starts the writer thread over `pool`; it ends once this is dropped, after
     /// the writes already queued.
-    pub(crate) fn start(pool: SqlitePool) -> Result<WriteGroups, DieselError> {
+    /// `restart` is set when the log is due a restart, which the writer then
+    /// makes before its next transaction.
+    pub(crate) fn start(
+        pool: SqlitePool,
+        restart: Option<LogRestart>,
+    ) -> Result<WriteGroups, DieselError> {
         let (jobs, queue) = mpsc::channel();
         thread::Builder::new()
             .name("scimitar-sqlite-writer".to_owned())
-            .spawn(move || run_writer(&pool, &queue))
+            .spawn(move || run_writer(&pool, &queue, restart.as_ref()))
             .map_err(|e| DieselError::Worker(e.to_string()))?;
         Ok(WriteGroups { jobs })
     }
@@ -175,9 +181,9 @@ fn writer_gone() -> DieselError {
 
 /// The writer thread: groups of writes, one transaction each, until every
 /// sender of the queue is gone.
-fn run_writer(pool: &SqlitePool, queue: &Receiver<Box<dyn Job>>) {
+fn run_writer(pool: &SqlitePool, queue: &Receiver<Box<dyn Job>>, restart: Option<&LogRestart>) {
     while let Ok(first) = queue.recv() {
-        let mut conn = match begin(pool) {
+        let mut conn = match begin(pool, restart) {
             Ok(conn) => conn,
             Err(error) => {
                 first.refuse(&error.to_string());
@@ -214,9 +220,19 @@ fn run_writer(pool: &SqlitePool, queue: &Receiver<Box<dyn Job>>) {
     }
 }
 
-/// A pooled connection inside `BEGIN IMMEDIATE`.
-fn begin(pool: &SqlitePool) -> Result<Pooled, DieselError> {
+/// A pooled connection inside `BEGIN IMMEDIATE`, after restarting the log if
+/// that is due.
+fn begin(pool: &SqlitePool, restart: Option<&LogRestart>) -> Result<Pooled, DieselError> {
     let mut conn = pool.get()?;
+    if restart.is_some_and(|due| due.swap(false, Ordering::Relaxed)) {
+        // Not restarted (a reader stayed, or a checkpoint ran): the checkpointer
+        // asks again after its next round, not at once, so a long reader cannot
+        // hold up every group.
+        match restart_log(&mut conn) {
+            Ok(_) => {}
+            Err(e) => log::warn!("SQLite log restart failed (asked again later): {e}"),
+        }
+    }
     AnsiTransactionManager::begin_transaction_sql(&mut *conn, "BEGIN IMMEDIATE")?;
     Ok(conn)
 }
@@ -270,7 +286,7 @@ mod tests {
     fn racing_writers_each_get_their_own_outcome() {
         let dir = tempfile::tempdir().unwrap();
         let pool = pool(&dir);
-        let groups = Arc::new(WriteGroups::start(pool.clone()).unwrap());
+        let groups = Arc::new(WriteGroups::start(pool.clone(), None).unwrap());
         let threads: Vec<_> = (0..16)
             .map(|i| {
                 let (pool, groups) = (pool.clone(), Arc::clone(&groups));
@@ -309,7 +325,7 @@ mod tests {
     fn a_panicking_follower_fails_its_group() {
         let dir = tempfile::tempdir().unwrap();
         let pool = pool(&dir);
-        let groups = Arc::new(WriteGroups::start(pool.clone()).unwrap());
+        let groups = Arc::new(WriteGroups::start(pool.clone(), None).unwrap());
         let leader = {
             let groups = Arc::clone(&groups);
             std::thread::spawn(move || {
@@ -343,12 +359,26 @@ mod tests {
         assert_eq!(count(&pool), 1);
     }
 
+    /// A restart of the log the checkpointer asked for is made by the writer,
+    /// before its next transaction.
+    #[test]
+    fn the_writer_restarts_the_log_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir);
+        let due = LogRestart::default();
+        due.store(true, Ordering::Relaxed);
+        let groups = WriteGroups::start(pool.clone(), Some(Arc::clone(&due))).unwrap();
+        groups.write(|conn| insert(conn, 1)).unwrap();
+        assert!(!due.load(Ordering::Relaxed), "the writer took the request");
+        assert_eq!(count(&pool), 1);
+    }
+
     /// A writer that panics fails its group, and the next writers go on.
     #[test]
     fn a_panicking_writer_does_not_stop_the_others() {
         let dir = tempfile::tempdir().unwrap();
         let pool = pool(&dir);
-        let groups = WriteGroups::start(pool.clone()).unwrap();
+        let groups = WriteGroups::start(pool.clone(), None).unwrap();
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             groups.write(|conn| {
                 insert(conn, 1)?;
