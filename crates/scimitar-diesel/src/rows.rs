@@ -395,6 +395,15 @@ pub(crate) fn touch(conn: &mut Conn<'_>, pk: i64, at: i64) -> Result<(), Failure
 
 /// The version tag of a row after a write.
 pub(crate) fn version_of(conn: &mut Conn<'_>, pk: i64) -> Result<String, Failure> {
+    let version = version(conn, pk)?.ok_or(DieselError::MissingRow)?;
+    Ok(meta::version_tag(
+        u64::try_from(version).unwrap_or_default(),
+    ))
+}
+
+/// The version number of row `pk`, `None` if it is gone: whether a row read
+/// earlier is still as read, without reading its body again.
+pub(crate) fn version(conn: &mut Conn<'_>, pk: i64) -> Result<Option<i64>, Failure> {
     #[derive(QueryableByName)]
     struct Version {
         #[diesel(sql_type = BigInt)]
@@ -402,10 +411,7 @@ pub(crate) fn version_of(conn: &mut Conn<'_>, pk: i64) -> Result<String, Failure
     }
     let mut sql = Sql::new("SELECT version FROM resources WHERE pk = ");
     sql.bind(pk);
-    let version = conn.first::<Version>(sql)?.ok_or(DieselError::MissingRow)?;
-    Ok(meta::version_tag(
-        u64::try_from(version.version).unwrap_or_default(),
-    ))
+    Ok(conn.first::<Version>(sql)?.map(|row| row.version))
 }
 
 /// Deletes a row; its emails and memberships (both ways) go with it.

@@ -107,14 +107,14 @@ impl Store for DieselStore {
         // patches inside the turn, so a resource written without pause still
         // gets its PATCH.
         for _ in 1..PATCH_ATTEMPTS {
-            let (seen, planned) = {
+            let (row, planned) = {
                 let patch = Arc::clone(&patch);
                 self.reading(move |pools| pools.with_conn(|conn| patch.prepare(conn)))
                     .await?
             };
             let patch_now = Arc::clone(&patch);
             let written = self
-                .writing(move |conn| patch_now.write_planned(conn, seen, planned))
+                .writing(move |conn| patch_now.write_planned(conn, &row, planned))
                 .await?;
             if let Some(written) = written {
                 return self.answer(&patch, written).await;
@@ -315,26 +315,27 @@ impl Patch {
     }
 
     /// Reads the resource and plans the write against it (outside the writer
-    /// turn); with the `(pk, version)` planned against.
-    fn prepare(&self, conn: &mut Conn<'_>) -> Result<((i64, i64), Planned), Failure> {
+    /// turn); with the row planned against.
+    fn prepare(&self, conn: &mut Conn<'_>) -> Result<(ResourceRow, Planned), Failure> {
         let row = rows::get(conn, &self.ctx.tenant, &self.resource_type, &self.id)?;
         let planned = self.plan(conn, &row)?;
-        Ok(((row.pk, row.version), planned))
+        Ok((row, planned))
     }
 
     /// In the writer turn: writes what was planned if the resource is still at
-    /// the `(pk, version)` it was planned against; `None` if not (try again).
+    /// the version of `row`, read when planning (so it is still `row`, and need
+    /// not be read again); `None` if not (try again).
     fn write_planned(
         &self,
         conn: &mut Conn<'_>,
-        seen: (i64, i64),
+        row: &ResourceRow,
         planned: Planned,
     ) -> Result<Option<Written>, Failure> {
-        let row = self.locked_row(conn)?;
-        if seen != (row.pk, row.version) {
+        rows::lock_tenant(conn, &self.ctx.tenant)?;
+        if rows::version(conn, row.pk)? != Some(row.version) {
             return Ok(None);
         }
-        self.finish(conn, &row, planned).map(Some)
+        self.finish(conn, row, planned).map(Some)
     }
 
     /// In the writer turn: patches the resource as it is and writes it.
