@@ -9,4 +9,4 @@ ALTER TABLE group_members ADD COLUMN member_type TEXT COLLATE "C";
 UPDATE group_members SET
     member_id = (SELECT r.id FROM resources r WHERE r.pk = group_members.member_pk),
     member_type = (SELECT r.resource_type FROM resources r WHERE r.pk = group_members.member_pk);
-CREATE INDEX group_members_listing ON group_members (group_pk, seq, member_id, member_type);
+CREATE INDEX group_members_listing ON group_members (group_pk, seq, member_pk, member_id, member_type);
