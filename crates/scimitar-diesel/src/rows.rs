@@ -872,6 +872,27 @@ pub(crate) fn archived(
         .collect()
 }
 
+/// An outbox event with its payload serialised: made before the writer turn
+/// where the payload is known then, so the turn only binds the text.
+#[derive(Debug)]
+pub(crate) struct EventRow {
+    kind: &'static str,
+    resource_type: String,
+    resource_id: String,
+    payload: String,
+}
+
+impl From<NewEvent> for EventRow {
+    fn from(event: NewEvent) -> Self {
+        EventRow {
+            kind: event.kind.as_str(),
+            payload: event.payload.to_string(),
+            resource_type: event.resource_type,
+            resource_id: event.resource_id,
+        }
+    }
+}
+
 /// Appends events to the tenant's outbox.
 pub(crate) fn record_events(
     conn: &mut Conn<'_>,
@@ -879,6 +900,17 @@ pub(crate) fn record_events(
     events: Vec<NewEvent>,
     at: i64,
 ) -> Result<(), Failure> {
+    insert_events(conn, tenant, events.into_iter().map(EventRow::from), at)
+}
+
+/// Appends events, their payloads serialised already, to the tenant's outbox.
+pub(crate) fn insert_events(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    events: impl IntoIterator<Item = EventRow>,
+    at: i64,
+) -> Result<(), Failure> {
+    let events: Vec<EventRow> = events.into_iter().collect();
     for chunk in events.chunks(CHUNK / 8) {
         let mut sql = Sql::new(
             "INSERT INTO events (tenant_id, kind, resource_type, resource_id, payload, at) VALUES ",
@@ -890,13 +922,13 @@ pub(crate) fn record_events(
             sql.push("(")
                 .bind(tenant)
                 .push(", ")
-                .bind(event.kind.as_str())
+                .bind(event.kind)
                 .push(", ")
                 .bind(event.resource_type.as_str())
                 .push(", ")
                 .bind(event.resource_id.as_str())
                 .push(", ")
-                .bind(event.payload.to_string())
+                .bind(event.payload.as_str())
                 .push(conn.dialect().json_param_suffix())
                 .push(", ")
                 .bind(at)

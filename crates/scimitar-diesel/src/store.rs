@@ -1,4 +1,5 @@
-//! [`Store`] for [`DieselStore`]: each call is one transaction on a blocking thread.
+//! [`Store`] for [`DieselStore`]: each write is one transaction (on SQLite, run
+//! by the writer thread); reads run as [`DieselStore::reading`] decides.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use serde_json::Value;
 
 use crate::connection::Conn;
 use crate::error::Failure;
-use crate::rows::{self, MemberRef, ResourceRow, GROUP, USER};
+use crate::rows::{self, EventRow, MemberRef, ResourceRow, GROUP, USER};
 use crate::schema_ops::{self, Ctx};
 use crate::teams;
 use crate::time::{from_nanos, to_nanos};
@@ -295,7 +296,8 @@ enum Written {
     Answer(Value),
     /// To be read after the commit: a group's members, read outside the writer
     /// turn, where reading a large group would hold up every other write. A
-    /// write committed meanwhile shows in it, as in any later read.
+    /// write committed meanwhile shows in it, as in any later read (a DELETE
+    /// in between makes it a 404).
     ReadBack,
 }
 
@@ -406,6 +408,9 @@ struct PlannedCreate {
     text: String,
     member_ids: Vec<String>,
     as_read: Value,
+    /// The created event, when it can be told before the write: without a
+    /// manager to name (which is read in the writer turn).
+    created: Option<EventRow>,
 }
 
 fn plan_create(ctx: &Ctx, resource_type: &str, resource: &Value) -> Result<PlannedCreate, Failure> {
@@ -427,6 +432,9 @@ fn plan_create(ctx: &Ctx, resource_type: &str, resource: &Value) -> Result<Plann
         &meta::stamp(body.clone(), &id, &first_version),
         &Projection::default(),
     );
+    let created = derive::manager_id(&as_read)
+        .is_none()
+        .then(|| NewEvent::created(&resource_type, &id, &as_read).into());
     Ok(PlannedCreate {
         resource_type,
         id,
@@ -435,6 +443,7 @@ fn plan_create(ctx: &Ctx, resource_type: &str, resource: &Value) -> Result<Plann
         text,
         member_ids,
         as_read,
+        created,
     })
 }
 
@@ -449,6 +458,7 @@ impl PlannedCreate {
             text,
             member_ids,
             as_read,
+            created,
         } = self;
         rows::lock_tenant(conn, &ctx.tenant)?;
         let members = rows::member_refs(conn, &ctx.tenant, &member_ids)?;
@@ -489,13 +499,20 @@ impl PlannedCreate {
             false,
         )?;
         let added = rows::add_members(conn, pk, &members)?;
-        let as_read = name_manager(conn, ctx, as_read)?;
-        let mut events = vec![NewEvent::created(&resource_type, &id, &as_read)];
-        events.extend(NewEvent::member_changes(&id, &added, &[]));
+        let (as_read, created) = match created {
+            Some(created) => (as_read, created),
+            None => {
+                let as_read = name_manager(conn, ctx, as_read)?;
+                let created = NewEvent::created(&resource_type, &id, &as_read).into();
+                (as_read, created)
+            }
+        };
+        let mut events = NewEvent::member_changes(&id, &added, &[]);
         if resource_type == USER {
             teams::sync(conn, ctx, (pk, &id), Some(&body), at, &mut events)?;
         }
-        rows::record_events(conn, &ctx.tenant, events, at)?;
+        let events = std::iter::once(created).chain(events.into_iter().map(EventRow::from));
+        rows::insert_events(conn, &ctx.tenant, events, at)?;
         if added.is_empty() {
             Ok(Created::New(as_read))
         } else {
@@ -632,8 +649,10 @@ struct BodyWrite {
     body: Value,
     text: String,
     at: i64,
-    before: Value,
+    /// The resource as a client reads it after the write.
     after: Value,
+    /// The update's event, taken when written.
+    event: Option<EventRow>,
 }
 
 impl BodyWrite {
@@ -657,13 +676,14 @@ impl BodyWrite {
             next_version(row, body.clone(), at)?,
             &row.resource_type,
         )?;
+        let event = NewEvent::updated(&row.resource_type, &row.id, &before, &after);
         Ok(Some(BodyWrite {
             text: body.to_string(),
             old,
             body,
             at,
-            before,
             after,
+            event: Some(event.into()),
         }))
     }
 }
@@ -702,7 +722,7 @@ fn write_resource(
     conn: &mut Conn<'_>,
     ctx: &Ctx,
     row: &ResourceRow,
-    body: Option<BodyWrite>,
+    mut body: Option<BodyWrite>,
     members: MemberChange,
 ) -> Result<(), Failure> {
     let (to_add, to_remove) = match members {
@@ -732,20 +752,15 @@ fn write_resource(
         None if added.is_empty() && removed.is_empty() => return Ok(()),
         None => to_nanos(meta::now())?,
     };
-    let mut events = Vec::new();
-    match &body {
+    let mut planned = None;
+    match &mut body {
         Some(write) => {
             rows::update_body(conn, row, &write.old, &write.body, &write.text, at)?;
-            events.push(NewEvent::updated(
-                &row.resource_type,
-                &row.id,
-                &write.before,
-                &write.after,
-            ));
+            planned = write.event.take();
         }
         None => rows::touch(conn, row.pk, at)?,
     }
-    events.extend(NewEvent::member_changes(&row.id, &added, &removed));
+    let mut events = NewEvent::member_changes(&row.id, &added, &removed);
     if let Some(write) = &body {
         if row.resource_type == USER {
             teams::sync(
@@ -758,7 +773,10 @@ fn write_resource(
             )?;
         }
     }
-    rows::record_events(conn, &ctx.tenant, events, at)
+    let events = planned
+        .into_iter()
+        .chain(events.into_iter().map(EventRow::from));
+    rows::insert_events(conn, &ctx.tenant, events, at)
 }
 
 /// `body` stamped as `row`'s next version, written at `at`.
