@@ -138,6 +138,8 @@ impl WriteGroups {
     /// Runs `f` in a savepoint of a group's transaction and returns once that
     /// transaction has committed (or with `f`'s error, its changes undone).
     /// Blocks the calling thread meanwhile; a panic of `f` goes on in the caller.
+    /// `f` runs on the writer thread, so it must not write through this queue
+    /// itself: it would wait for itself.
     pub(crate) fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send + 'static,
