@@ -892,7 +892,7 @@ impl Plan<'_> {
                     let name = names.get(&manager).map(String::as_str);
                     derive::set_manager_display_name(&mut resource, name);
                 }
-                schema_ops::project(self.ctx, self.resource_type, &resource, projection)
+                schema_ops::project(self.ctx, self.resource_type, resource, projection)
             })
             .collect())
     }

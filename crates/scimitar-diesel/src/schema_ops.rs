@@ -60,10 +60,12 @@ pub(crate) fn validate(
 pub(crate) fn project(
     ctx: &Ctx,
     resource_type: &str,
-    resource: &Value,
+    resource: Value,
     projection: &Projection,
 ) -> Value {
-    ctx.registry.project(resource_type, resource, projection)
+    // Owned: the default projection strips in place instead of copying.
+    ctx.registry
+        .project_owned(resource_type, resource, projection)
 }
 
 /// Whether a group read with `projection` returns `members` (rule 15: if not,

@@ -429,7 +429,7 @@ fn plan_create(ctx: &Ctx, resource_type: &str, resource: &Value) -> Result<Plann
     let as_read = schema_ops::project(
         ctx,
         &resource_type,
-        &meta::stamp(body.clone(), &id, &first_version),
+        meta::stamp(body.clone(), &id, &first_version),
         &Projection::default(),
     );
     let created = derive::manager_id(&as_read)
@@ -711,7 +711,7 @@ fn planned_view(
     Ok(Some(schema_ops::project(
         ctx,
         &row.resource_type,
-        &resource,
+        resource,
         projection,
     )))
 }
@@ -802,7 +802,7 @@ pub(crate) fn payload(
     Ok(schema_ops::project(
         ctx,
         resource_type,
-        &resource,
+        resource,
         &Projection::default(),
     ))
 }
@@ -832,7 +832,7 @@ fn view(
     Ok(schema_ops::project(
         ctx,
         &row.resource_type,
-        &resource,
+        resource,
         projection,
     ))
 }
