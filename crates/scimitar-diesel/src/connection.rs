@@ -47,8 +47,8 @@ const WAL_RESTART_FRAMES: i64 = 16_384;
 const WAL_SIZE_LIMIT: i64 = WAL_RESTART_FRAMES * 4096;
 
 /// How long a restart waits for readers to finish (they take milliseconds);
-/// writers wait meanwhile, and a restart that times out is tried again before
-/// the next transaction.
+/// writers wait meanwhile, and after a restart that times out the checkpointer
+/// asks again on its next round.
 const WAL_RESTART_WAIT: Duration = Duration::from_millis(500);
 
 /// The checkpointer's request that the log be restarted, shared with the writer

@@ -506,8 +506,25 @@ struct Member {
     resource_type: String,
 }
 
-/// A user or group that can be a member: `(pk, id)`.
-pub(crate) type MemberRef = (i64, String);
+/// A user or group that can be a member.
+#[derive(Debug, Clone)]
+pub(crate) struct MemberRef {
+    pub(crate) pk: i64,
+    pub(crate) id: String,
+    /// [`USER`] or [`GROUP`], kept with the membership (`group_members.member_type`).
+    pub(crate) kind: &'static str,
+}
+
+impl MemberRef {
+    /// The user `(pk, id)`.
+    pub(crate) fn user(pk: i64, id: impl Into<String>) -> MemberRef {
+        MemberRef {
+            pk,
+            id: id.into(),
+            kind: USER,
+        }
+    }
+}
 
 /// Resolves member ids to rows of the tenant, in the order given, without
 /// repeats; `UnknownMember` for an id that is not a user or group of the tenant.
@@ -526,19 +543,26 @@ pub(crate) fn member_refs(
             .push(" AND id IN ")
             .bind_list(chunk.iter().map(|id| Bind::from(id.as_str())));
         for member in conn.load::<Member>(sql)? {
-            if member.resource_type == USER || member.resource_type == GROUP {
-                found.insert(member.id, member.pk);
-            }
+            let kind = match member.resource_type.as_str() {
+                USER => USER,
+                GROUP => GROUP,
+                _ => continue,
+            };
+            found.insert(member.id, (member.pk, kind));
         }
     }
     let mut refs = Vec::with_capacity(ids.len());
     let mut seen = std::collections::HashSet::with_capacity(ids.len());
     for id in ids {
-        let pk = *found
+        let (pk, kind) = *found
             .get(id)
             .ok_or_else(|| StoreError::UnknownMember(id.clone()))?;
         if seen.insert(pk) {
-            refs.push((pk, id.clone()));
+            refs.push(MemberRef {
+                pk,
+                id: id.clone(),
+                kind,
+            });
         }
     }
     Ok(refs)
@@ -556,27 +580,24 @@ pub(crate) fn add_members(
         let mut sql = Sql::new(
             "INSERT INTO group_members (group_pk, member_pk, member_id, member_type) VALUES ",
         );
-        for (i, (pk, id)) in chunk.iter().enumerate() {
+        for (i, member) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
-            sql.push("(")
-                .bind(group_pk)
-                .push(", ")
-                .bind(*pk)
-                .push(", ")
-                .bind(id.as_str())
-                .push(", (SELECT t.resource_type FROM resources t WHERE t.pk = ")
-                .bind(*pk)
-                .push("))");
+            sql.bind_list([
+                Bind::Int(group_pk),
+                Bind::Int(member.pk),
+                member.id.as_str().into(),
+                member.kind.into(),
+            ]);
         }
         sql.push(" ON CONFLICT (group_pk, member_pk) DO NOTHING RETURNING member_pk AS pk");
         inserted.extend(conn.load::<Pk>(sql)?.into_iter().map(|row| row.pk));
     }
     Ok(members
         .iter()
-        .filter(|(pk, _)| inserted.contains(pk))
-        .map(|(_, id)| id.clone())
+        .filter(|member| inserted.contains(&member.pk))
+        .map(|member| member.id.clone())
         .collect())
 }
 
@@ -686,7 +707,10 @@ pub(crate) fn members_of_groups(
 }
 
 /// The groups `member_pk` belongs to, `(pk, id)` in the groups' creation order.
-pub(crate) fn groups_of(conn: &mut Conn<'_>, member_pk: i64) -> Result<Vec<MemberRef>, Failure> {
+pub(crate) fn groups_of(
+    conn: &mut Conn<'_>,
+    member_pk: i64,
+) -> Result<Vec<(i64, String)>, Failure> {
     let mut sql = Sql::new(
         "SELECT g.pk, g.id, g.resource_type FROM group_members gm \
          JOIN resources g ON g.pk = gm.group_pk WHERE gm.member_pk = ",

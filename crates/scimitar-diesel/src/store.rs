@@ -538,7 +538,7 @@ fn same_group(
             continue;
         }
         let present: HashSet<String> = rows::member_ids(conn, group.pk)?.into_iter().collect();
-        if members.iter().all(|(_, id)| present.contains(id)) {
+        if members.iter().all(|member| present.contains(&member.id)) {
             return Ok(Some(group));
         }
     }
@@ -729,7 +729,8 @@ fn write_resource(
         MemberChange::Keep => (Vec::new(), Vec::new()),
         MemberChange::Set(ids) => {
             let wanted = rows::member_refs(conn, &ctx.tenant, &ids)?;
-            let wanted_ids: HashSet<&str> = wanted.iter().map(|(_, id)| id.as_str()).collect();
+            let wanted_ids: HashSet<&str> =
+                wanted.iter().map(|member| member.id.as_str()).collect();
             let to_remove = rows::member_ids(conn, row.pk)?
                 .into_iter()
                 .filter(|id| !wanted_ids.contains(id.as_str()))

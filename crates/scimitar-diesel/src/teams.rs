@@ -41,7 +41,7 @@ pub(crate) fn sync(
             ctx,
             &team_id,
             &name,
-            &[(user_pk, user_id.to_owned())],
+            &[MemberRef::user(user_pk, user_id)],
             at,
             events,
         )?;
@@ -128,7 +128,7 @@ pub(crate) fn rebuild(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<TeamsRebuilt, Fa
                 .entry(name)
                 .or_insert_with_key(|name| (derive::team_id(&ctx.tenant, name), Vec::new()))
                 .1
-                .push((user.pk, user.id));
+                .push(MemberRef::user(user.pk, user.id));
         }
     }
     let wanted_ids: HashSet<&str> = wanted.values().map(|(id, _)| id.as_str()).collect();
@@ -152,7 +152,7 @@ pub(crate) fn rebuild(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<TeamsRebuilt, Fa
             summary.created += 1;
             continue;
         };
-        let keep: HashSet<&str> = members.iter().map(|(_, id)| id.as_str()).collect();
+        let keep: HashSet<&str> = members.iter().map(|member| member.id.as_str()).collect();
         let leaving: Vec<String> = rows::member_ids(conn, team.pk)?
             .into_iter()
             .filter(|id| !keep.contains(id.as_str()))
