@@ -4,7 +4,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -16,6 +15,7 @@ use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::{Connection, QueryResult, QueryableByName, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::background::OwnedThread;
 use crate::error::DieselError;
 use crate::sql::{fold, instant_nanos, Dialect, Sql};
 use crate::write_groups::WriteGroups;
@@ -203,6 +203,35 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
     }
 }
 
+/// Puts a SQLite file in WAL mode, once, before the pool opens it: the journal
+/// mode is a property of the file.
+///
+/// Switching a new file to WAL takes its exclusive lock, and SQLite answers
+/// "database is locked" at once, without its busy handler, when another process
+/// holds the file meanwhile (servers started together on one new file do): so
+/// the switch is retried, up to [`SQLITE_BUSY_TIMEOUT`].
+fn enable_write_ahead_log(path: &str) -> Result<(), DieselError> {
+    let deadline = std::time::Instant::now() + SQLITE_BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let mut conn = SqliteConnection::establish(path)?;
+        match conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
+            SQLITE_BUSY_TIMEOUT.as_millis()
+        )) {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("database is locked")
+                    && std::time::Instant::now() < deadline =>
+            {
+                drop(conn);
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            switched => return Ok(switched?),
+        }
+    }
+}
+
 type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
 type PgPool = Pool<ConnectionManager<PgConnection>>;
 
@@ -215,22 +244,22 @@ type PgPool = Pool<ConnectionManager<PgConnection>>;
 /// waits for it. A `PASSIVE` checkpoint waits for no reader or writer. Durability
 /// does not change: commits still reach the log before they are acknowledged.
 ///
-/// Dropping it (with the store's pools) ends the thread at once; the thread never
-/// keeps the process alive.
+/// Dropping it (with the store's pools) ends the thread, after the checkpoint
+/// under way if there is one.
 pub(crate) struct Checkpointer {
-    /// Dropped to stop the thread: its wait then ends with `Disconnected`.
-    _stop: mpsc::Sender<()>,
+    /// Its signal is dropped to stop the thread: its wait then ends with
+    /// `Disconnected`.
+    _thread: OwnedThread<mpsc::Sender<()>>,
 }
 
 impl Checkpointer {
     fn spawn(path: &str, restart: LogRestart) -> Result<Checkpointer, DieselError> {
         let conn = SqliteConnection::establish(path)?;
         let (stop, stopped) = mpsc::channel();
-        thread::Builder::new()
-            .name("scimitar-sqlite-checkpoint".to_owned())
-            .spawn(move || checkpoint_until_stopped(conn, &stopped, CHECKPOINT_INTERVAL, &restart))
-            .map_err(|e| DieselError::Worker(e.to_string()))?;
-        Ok(Checkpointer { _stop: stop })
+        let thread = OwnedThread::spawn("scimitar-sqlite-checkpoint", stop, move || {
+            checkpoint_until_stopped(conn, &stopped, CHECKPOINT_INTERVAL, &restart);
+        })?;
+        Ok(Checkpointer { _thread: thread })
     }
 }
 
@@ -334,13 +363,7 @@ impl Pools {
                     synchronous: options.synchronous,
                     background_checkpoints: true,
                 };
-                // WAL is a property of the file: set it once, before the pool.
-                let mut conn = SqliteConnection::establish(&path)?;
-                conn.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
-                    SQLITE_BUSY_TIMEOUT.as_millis()
-                ))?;
-                drop(conn);
+                enable_write_ahead_log(&path)?;
                 let pool = Pool::builder()
                     .max_size(options.max_connections.max(1))
                     .min_idle(Some(1))
@@ -561,6 +584,8 @@ impl Conn<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::thread;
+
     use super::*;
 
     #[derive(QueryableByName)]

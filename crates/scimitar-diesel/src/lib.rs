@@ -62,6 +62,7 @@
 //! # }).unwrap();
 //! ```
 
+mod background;
 mod connection;
 mod error;
 mod filter_sql;

@@ -19,12 +19,12 @@ use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::thread;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::{Connection, SqliteConnection};
 
+use crate::background::OwnedThread;
 use crate::connection::{restart_log, Conn, LogRestart};
 use crate::error::DieselError;
 
@@ -115,12 +115,12 @@ where
 
 /// The writer thread of a SQLite database, and the queue in front of it.
 pub(crate) struct WriteGroups {
-    jobs: Sender<Box<dyn Job>>,
+    writer: OwnedThread<Sender<Box<dyn Job>>>,
 }
 
 impl WriteGroups {
-    /// Starts the writer thread over `pool`; it ends once this is dropped, after
-    /// the writes already queued.
+    /// Starts the writer thread over `pool`; dropping this waits for it to end,
+    /// after the writes already queued.
     /// `restart` is set when the log is due a restart, which the writer then
     /// makes before its next transaction.
     pub(crate) fn start(
@@ -128,11 +128,10 @@ impl WriteGroups {
         restart: Option<LogRestart>,
     ) -> Result<WriteGroups, DieselError> {
         let (jobs, queue) = mpsc::channel();
-        thread::Builder::new()
-            .name("scimitar-sqlite-writer".to_owned())
-            .spawn(move || run_writer(&pool, &queue, restart.as_ref()))
-            .map_err(|e| DieselError::Worker(e.to_string()))?;
-        Ok(WriteGroups { jobs })
+        let writer = OwnedThread::spawn("scimitar-sqlite-writer", jobs, move || {
+            run_writer(&pool, &queue, restart.as_ref());
+        })?;
+        Ok(WriteGroups { writer })
     }
 
     /// Runs `f` in a savepoint of a group's transaction and returns once that
@@ -171,7 +170,8 @@ impl WriteGroups {
         T: Send + 'static,
         E: From<DieselError> + From<diesel::result::Error> + Send + 'static,
     {
-        self.jobs
+        self.writer
+            .signal()
             .send(Box::new(Write { f, reply }))
             .map_err(|_| E::from(writer_gone()))
     }

@@ -98,3 +98,24 @@ async fn name_columns_are_filled_in_for_existing_users() {
     assert_eq!(page.total_results, 1);
     assert_eq!(page.resources[0]["userName"], "b");
 }
+
+/// A dropped store has closed the file: its last connection closing removed the
+/// write-ahead log, so another program gets every lock at once. (Its threads
+/// used to close their connections a moment later, and a migration run right
+/// after the drop failed with "database is locked".)
+#[tokio::test]
+async fn a_dropped_store_has_closed_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let registry = Registry::builtin();
+    let policy = Policy::default();
+    let scope = Scope::new("t", &registry, &policy);
+    let store = DieselStore::open(&format!("sqlite://{}", path.display())).unwrap();
+    let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a"});
+    store.create(&scope, "User", user).await.unwrap();
+    drop(store);
+    assert!(!dir.path().join("s.db-wal").exists());
+    let mut conn = SqliteConnection::establish(&path.display().to_string()).unwrap();
+    conn.batch_execute("PRAGMA busy_timeout = 0; BEGIN EXCLUSIVE; COMMIT;")
+        .unwrap();
+}
