@@ -61,11 +61,25 @@ const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise
 /// Adds the `$ref` URIs the store leaves to the HTTP layer: the Enterprise
 /// `manager` (`{base_url}/Users/{id}`) and each group member (by its `type`).
 pub(crate) fn set_references(resource: &mut Value, base_url: &str, registry: &Registry) {
-    let uri = |resource_type: &str, id: &str| {
-        let endpoint = registry
-            .resource_type(resource_type)
-            .map_or(resource_type, |found| found.endpoint.trim_matches('/'));
-        Value::String(format!("{base_url}/{endpoint}/{id}"))
+    // `{base_url}/{endpoint}/` of the member types met so far: a group's members
+    // are mostly of one type, and each `$ref` is then one allocation.
+    let mut prefixes: Vec<(String, String)> = Vec::new();
+    let mut uri = |resource_type: &str, id: &str| {
+        let at = match prefixes.iter().position(|(name, _)| name == resource_type) {
+            Some(at) => at,
+            None => {
+                let endpoint = registry
+                    .resource_type(resource_type)
+                    .map_or(resource_type, |found| found.endpoint.trim_matches('/'));
+                prefixes.push((resource_type.to_owned(), format!("{base_url}/{endpoint}/")));
+                prefixes.len() - 1
+            }
+        };
+        let prefix = &prefixes[at].1;
+        let mut reference = String::with_capacity(prefix.len() + id.len());
+        reference.push_str(prefix);
+        reference.push_str(id);
+        Value::String(reference)
     };
     let manager = resource
         .get_mut(ENTERPRISE_USER)
@@ -124,10 +138,12 @@ mod tests {
             json!({"value": "2", "displayName": "Boss", "$ref": "http://h/scim/v2/Users/2"})
         );
         let mut group =
-            json!({"members": [{"value": "1", "type": "User"}, {"value": "3", "type": "Group"}]});
+            json!({"members": [{"value": "1", "type": "User"}, {"value": "3", "type": "Group"},
+                               {"value": "4", "type": "User"}]});
         set_references(&mut group, "http://h/scim/v2", &registry);
         assert_eq!(group["members"][0]["$ref"], "http://h/scim/v2/Users/1");
         assert_eq!(group["members"][1]["$ref"], "http://h/scim/v2/Groups/3");
+        assert_eq!(group["members"][2]["$ref"], "http://h/scim/v2/Users/4");
     }
 
     #[test]
