@@ -137,8 +137,7 @@ mod tests {
             user[ENTERPRISE_USER]["manager"],
             json!({"value": "2", "displayName": "Boss", "$ref": "http://h/scim/v2/Users/2"})
         );
-        let mut group =
-            json!({"members": [{"value": "1", "type": "User"}, {"value": "3", "type": "Group"},
+        let mut group = json!({"members": [{"value": "1", "type": "User"}, {"value": "3", "type": "Group"},
                                {"value": "4", "type": "User"}]});
         set_references(&mut group, "http://h/scim/v2", &registry);
         assert_eq!(group["members"][0]["$ref"], "http://h/scim/v2/Users/1");

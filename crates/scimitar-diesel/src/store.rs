@@ -14,9 +14,10 @@ use scimitar_store::{
 use serde_json::Value;
 
 use crate::connection::Conn;
-use crate::error::Failure;
+use crate::error::{DieselError, Failure};
 use crate::rows::{self, EventRow, MemberRef, ResourceRow, GROUP, USER};
 use crate::schema_ops::{self, Ctx};
+use crate::sql::Dialect;
 use crate::teams;
 use crate::time::{from_nanos, to_nanos};
 use crate::DieselStore;
@@ -463,32 +464,41 @@ impl PlannedCreate {
         rows::lock_tenant(conn, &ctx.tenant)?;
         let members = rows::member_refs(conn, &ctx.tenant, &member_ids)?;
         let retry = ctx.policy.idempotent_create_retry;
-        if let Some(holder) = rows::user_name_holder(conn, &ctx.tenant, &resource_type, &body)? {
-            // A retried create (Entra ID after its timeout) gets the user it made.
-            return if retry
+        // A taken userName: a retried create (Entra ID after its timeout) gets the
+        // user it made, any other a uniqueness error.
+        let taken = |conn: &mut Conn<'_>, holder: ResourceRow| {
+            if retry
                 && derive::has_all_attributes_of(
                     &ctx.registry,
                     &resource_type,
                     &holder.body()?,
                     &body,
-                ) {
+                )
+            {
                 view(conn, ctx, &holder, &Projection::default()).map(Created::Existing)
             } else {
                 Err(StoreError::Uniqueness {
                     attribute: "userName".into(),
                 }
                 .into())
-            };
-        }
-        if resource_type == USER {
-            check_manager(conn, ctx, &body)?;
+            }
+        };
+        // SQLite lets the unique index find a taken userName (a failed INSERT
+        // leaves the rest of the savepoint as it was), which saves a lookup per
+        // create; PostgreSQL's transaction would not survive the failed INSERT.
+        let sqlite = conn.dialect() == Dialect::Sqlite;
+        if !sqlite {
+            if let Some(holder) = rows::user_name_holder(conn, &ctx.tenant, &resource_type, &body)?
+            {
+                return taken(conn, holder);
+            }
         }
         if resource_type == GROUP && retry {
             if let Some(group) = same_group(conn, ctx, &body, &members)? {
                 return view(conn, ctx, &group, &Projection::default()).map(Created::Existing);
             }
         }
-        let pk = rows::insert(
+        let inserted = rows::insert(
             conn,
             &ctx.tenant,
             &resource_type,
@@ -497,7 +507,22 @@ impl PlannedCreate {
             &text,
             at,
             false,
-        )?;
+        );
+        let pk = match inserted {
+            // (On PostgreSQL only a racing server's create gets here: the
+            // transaction is over, and the error says why.)
+            Err(Failure::Db(error)) if sqlite && rows::is_user_name_violation(&error) => {
+                let holder = rows::user_name_holder(conn, &ctx.tenant, &resource_type, &body)?
+                    .ok_or(DieselError::MissingRow)?;
+                return taken(conn, holder);
+            }
+            inserted => inserted?,
+        };
+        // After the insert (a failure undoes it), so that a taken userName is
+        // reported before an unknown manager, as on PostgreSQL.
+        if resource_type == USER {
+            check_manager(conn, ctx, &body)?;
+        }
         let added = rows::add_members(conn, pk, &members)?;
         let (as_read, created) = match created {
             Some(created) => (as_read, created),

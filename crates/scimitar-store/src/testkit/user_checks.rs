@@ -107,6 +107,13 @@ pub async fn rule_19_managers<S: Store>(store: &S) {
             is_unknown_manager(&result, &ghost),
             "rule 19: replace with manager {ghost} gave {result:?}"
         );
+        // A taken userName is the conflict reported first.
+        let body = employee("report@example.com", json!({"manager": {"value": ghost}}));
+        let result = store.create(&scope, "User", body).await;
+        assert!(
+            matches!(&result, Err(StoreError::Uniqueness { attribute }) if attribute == "userName"),
+            "rule 19: create with a taken userName and manager {ghost} gave {result:?}"
+        );
         // Entra ID sends the manager as a bare id.
         let result = patch(store, &fx, &report, &set_manager(json!(ghost))).await;
         assert!(
