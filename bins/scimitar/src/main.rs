@@ -69,18 +69,7 @@ fn main() -> ExitCode {
         Err(error) => {
             // The causes too: "storage temporarily unavailable" alone does not
             // tell an admin that the file was locked.
-            let mut message = format!("scimitar: {error}");
-            let mut cause = std::error::Error::source(&error);
-            while let Some(inner) = cause {
-                let inner_message = inner.to_string();
-                // Wrappers often repeat their source's message.
-                if !message.ends_with(&inner_message) {
-                    message.push_str(": ");
-                    message.push_str(&inner_message);
-                }
-                cause = inner.source();
-            }
-            eprintln!("{message}");
+            eprintln!("scimitar: {}", scimitar_actix::error_chain(&error));
             ExitCode::FAILURE
         }
     }

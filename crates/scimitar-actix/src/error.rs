@@ -164,13 +164,19 @@ pub(crate) fn error_body(body: &ErrorResponse) -> HttpResponse {
         .json(body)
 }
 
-/// An error and its sources on one line, for logs.
-fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error and its sources on one line, for logs and messages to admins:
+/// "storage temporarily unavailable: database error: database is locked". A
+/// source whose text the line already ends with (wrappers often repeat it) is
+/// not written twice.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text
@@ -180,6 +186,34 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
     use actix_web::body::MessageBody;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{message}")]
+    struct Layer {
+        message: &'static str,
+        #[source]
+        source: Option<Box<Layer>>,
+    }
+
+    #[test]
+    fn an_error_chain_names_each_cause_once() {
+        let locked = Layer {
+            message: "database is locked",
+            source: None,
+        };
+        let repeated = Layer {
+            message: "database error: database is locked",
+            source: Some(Box::new(locked)),
+        };
+        let top = Layer {
+            message: "storage temporarily unavailable",
+            source: Some(Box::new(repeated)),
+        };
+        assert_eq!(
+            error_chain(&top),
+            "storage temporarily unavailable: database error: database is locked"
+        );
+    }
 
     fn body_of(response: HttpResponse) -> serde_json::Value {
         let bytes = response.into_body().try_into_bytes().unwrap_or_default();

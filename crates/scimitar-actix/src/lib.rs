@@ -106,7 +106,7 @@ pub use admin::{
 };
 pub use auth::{issue_token, issue_user_token, IssuedToken, TokenError, TOKEN_PREFIX};
 pub use discovery::LIMITS_URN;
-pub use error::ScimError;
+pub use error::{error_chain, ScimError};
 pub use limits::Limits;
 pub use log::{log_request, REQUEST_ID};
 pub use password::{hash_passwords, hash_patch_passwords, PasswordHashError};

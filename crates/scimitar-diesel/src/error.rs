@@ -65,6 +65,13 @@ impl DieselError {
         }
     }
 
+    /// The attribute a violated unique constraint protects (`userName`, `id`),
+    /// if that is what failed.
+    pub(crate) fn unique_attribute(&self) -> Option<&'static str> {
+        self.unique_violation()
+            .and_then(|constraint| unique_attribute(&constraint))
+    }
+
     /// Whether retrying later may succeed.
     fn is_transient(&self) -> bool {
         match self {
@@ -125,12 +132,10 @@ impl From<DieselError> for StoreError {
     /// failures) becomes [`StoreError::Unavailable`]; the rest
     /// [`StoreError::Backend`].
     fn from(error: DieselError) -> Self {
-        if let Some(constraint) = error.unique_violation() {
-            if let Some(attribute) = unique_attribute(&constraint) {
-                return StoreError::Uniqueness {
-                    attribute: attribute.to_owned(),
-                };
-            }
+        if let Some(attribute) = error.unique_attribute() {
+            return StoreError::Uniqueness {
+                attribute: attribute.to_owned(),
+            };
         }
         if error.is_transient() {
             StoreError::Unavailable(Box::new(error))

@@ -246,14 +246,6 @@ pub(crate) fn user_name_holder(
     Ok(conn.first(sql)?)
 }
 
-/// Whether `error` is the unique index on users' folded `userName` refusing a
-/// row ([`insert`] of a name [`user_name_holder`] would find).
-pub(crate) fn is_user_name_violation(error: &DieselError) -> bool {
-    error
-        .unique_violation()
-        .is_some_and(|constraint| constraint.contains("user_name"))
-}
-
 #[derive(QueryableByName)]
 struct Pk {
     #[diesel(sql_type = BigInt)]

@@ -511,7 +511,7 @@ impl PlannedCreate {
         let pk = match inserted {
             // (On PostgreSQL only a racing server's create gets here: the
             // transaction is over, and the error says why.)
-            Err(Failure::Db(error)) if sqlite && rows::is_user_name_violation(&error) => {
+            Err(Failure::Db(error)) if sqlite && error.unique_attribute() == Some("userName") => {
                 let holder = rows::user_name_holder(conn, &ctx.tenant, &resource_type, &body)?
                     .ok_or(DieselError::MissingRow)?;
                 return taken(conn, holder);
