@@ -238,6 +238,18 @@ pub struct Outcome {
     pub first_error: Option<String>,
     /// CPU time the load generator itself spent (all its threads), if known.
     pub client_cpu: Option<Duration>,
+    /// CPU time the server spent (all its threads), when it is our child process:
+    /// per request, a figure that other work on the machine barely moves.
+    pub server_cpu: Option<Duration>,
+}
+
+impl Outcome {
+    /// The server's CPU time per request, in microseconds.
+    pub fn server_cpu_per_request(&self) -> Option<f64> {
+        let cpu = self.server_cpu?;
+        let requests = self.summary.requests;
+        (requests > 0).then(|| cpu.as_secs_f64() * 1e6 / requests as f64)
+    }
 }
 
 /// Runs scenarios against one seeded server.
@@ -260,7 +272,7 @@ impl Runner {
         scenario: Scenario,
         duration: Duration,
     ) -> Result<Outcome, LoadError> {
-        let cpu_before = process_cpu_time();
+        let cpu_before = cpu_time("self");
         let started = Instant::now();
         let deadline = started + duration;
         let mut tasks = Vec::new();
@@ -287,13 +299,14 @@ impl Runner {
             first_error = first_error.or(error);
         }
         let elapsed = started.elapsed();
-        let client_cpu = process_cpu_time()
+        let client_cpu = cpu_time("self")
             .zip(cpu_before)
             .map(|(after, before)| after.saturating_sub(before));
         Ok(Outcome {
             summary: samples.summarise(elapsed),
             first_error,
             client_cpu,
+            server_cpu: None,
         })
     }
 }
@@ -474,11 +487,11 @@ impl Worker {
     }
 }
 
-/// CPU time this process has used so far: the sum over its threads of the
-/// nanoseconds in `/proc/self/task/*/schedstat`.
-fn process_cpu_time() -> Option<Duration> {
+/// CPU time process `pid` (or `self`) has used so far: the sum over its threads
+/// of the nanoseconds in `/proc/<pid>/task/*/schedstat`.
+pub fn cpu_time(pid: &str) -> Option<Duration> {
     let mut total = 0u64;
-    for task in std::fs::read_dir("/proc/self/task").ok()? {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
         let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
         total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
     }

@@ -413,17 +413,25 @@ impl Measure<'_> {
             }
             _ => None,
         };
-        let outcome = run.runner.measure(scenario, self.duration).await?;
+        let server_cpu_before = run.subject.process.as_ref().and_then(Server::cpu_time);
+        let mut outcome = run.runner.measure(scenario, self.duration).await?;
+        let server_cpu_after = run.subject.process.as_ref().and_then(Server::cpu_time);
+        outcome.server_cpu = server_cpu_after
+            .zip(server_cpu_before)
+            .map(|(after, before)| after.saturating_sub(before));
         if let Some(profiler) = profiler {
             profiler.finish();
         }
         eprintln!(
-            "{name}: {:<40} {:>10.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}",
+            "{name}: {:<40} {:>10.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}  CPU {} µs/req",
             scenario.label(),
             outcome.summary.per_second,
             outcome.summary.p50.as_secs_f64() * 1000.0,
             outcome.summary.p99.as_secs_f64() * 1000.0,
             outcome.summary.errors,
+            outcome
+                .server_cpu_per_request()
+                .map_or_else(|| "?".to_owned(), |cpu| format!("{cpu:.0}")),
         );
         if let Some(error) = &outcome.first_error {
             eprintln!("{name}:   first error: {error}");
@@ -476,6 +484,7 @@ mod tests {
             summary: samples.summarise(Duration::from_secs(1)),
             first_error: None,
             client_cpu: None,
+            server_cpu: None,
         }
     }
 

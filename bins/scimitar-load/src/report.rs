@@ -82,10 +82,10 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
 
     let mut header = vec!["scenario"];
     if ours.is_some() {
-        header.extend(["req/s", "p50", "p99", "errors"]);
+        header.extend(["req/s", "p50", "p99", "errors", "CPU/req"]);
     }
     if peer.is_some() {
-        header.extend(["peer req/s", "peer p99", "peer errors"]);
+        header.extend(["peer req/s", "peer p99", "peer errors", "peer CPU/req"]);
     }
     if ours.is_some() && peer.is_some() {
         header.push("ratio");
@@ -112,8 +112,15 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
                     millis(outcome.summary.p50),
                     millis(outcome.summary.p99),
                     outcome.summary.errors.to_string(),
+                    cpu_per_request(outcome),
                 ]),
-                None => cells.extend(["-".to_owned(), "-".into(), "-".into(), "-".into()]),
+                None => cells.extend([
+                    "-".to_owned(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                ]),
             }
         }
         if let Some(outcome) = peer_outcome {
@@ -122,8 +129,9 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
                     thousands(outcome.summary.per_second),
                     millis(outcome.summary.p99),
                     outcome.summary.errors.to_string(),
+                    cpu_per_request(outcome),
                 ]),
-                None => cells.extend(["-".to_owned(), "-".into(), "-".into()]),
+                None => cells.extend(["-".to_owned(), "-".into(), "-".into(), "-".into()]),
             }
         }
         if let (Some(Some(ours)), Some(Some(peer))) = (our_outcome, peer_outcome) {
@@ -214,6 +222,13 @@ fn client_ceiling(run: &ServerRun) -> Option<String> {
         per_request * 1e6,
         thousands(1.0 / per_request),
     ))
+}
+
+/// The server's CPU time per request, as "123 µs" ("-" when unknown).
+fn cpu_per_request(outcome: &Outcome) -> String {
+    outcome
+        .server_cpu_per_request()
+        .map_or_else(|| "-".to_owned(), |micros| format!("{micros:.0} µs"))
 }
 
 fn rate(count: usize, took: Duration) -> f64 {
@@ -362,6 +377,7 @@ mod tests {
                     summary: samples.summarise(Duration::from_millis(20)),
                     first_error: None,
                     client_cpu: Some(Duration::from_millis(10)),
+                    server_cpu: None,
                 },
             )],
             peak_rss_kib: None,
@@ -394,6 +410,7 @@ mod tests {
                         summary: samples.summarise(Duration::from_secs(latency)),
                         first_error: None,
                         client_cpu: Some(Duration::from_millis(latency)),
+                        server_cpu: Some(Duration::from_millis(latency)),
                     },
                 )],
                 peak_rss_kib: Some(2048),
@@ -413,7 +430,8 @@ mod tests {
         let report = render(&setup, Some(&run("ours", 1)), Some(&run("peer", 20)));
         assert!(
             report.contains(
-                "| GET /Users/{id} | 10.0 | 0.00 ms | 0.00 ms | 0 | 0.5 | 0.02 ms | 0 | 20x |"
+                "| GET /Users/{id} | 10.0 | 0.00 ms | 0.00 ms | 0 | 100 µs \
+                 | 0.5 | 0.02 ms | 0 | 2000 µs | 20x |"
             ),
             "{report}"
         );

@@ -64,6 +64,11 @@ impl Server {
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
+    /// CPU time the process has used so far (all its threads).
+    pub fn cpu_time(&self) -> Option<Duration> {
+        crate::load::cpu_time(&self.child.id().to_string())
+    }
+
     /// Starts `perf record` on the server for `duration`, into
     /// `target/load-perf/<run>-<scenario>.data`.
     pub fn profile(
