@@ -394,23 +394,24 @@ pub(crate) fn touch(conn: &mut Conn<'_>, pk: i64, at: i64) -> Result<(), Failure
 }
 
 /// The version tag of a row after a write.
-pub(crate) fn version_of(conn: &mut Conn<'_>, pk: i64) -> Result<String, Failure> {
-    let version = version(conn, pk)?.ok_or(DieselError::MissingRow)?;
+pub(crate) fn version_of(conn: &mut Conn<'_>, row: &ResourceRow) -> Result<String, Failure> {
+    let version = version(conn, row.pk, &row.id)?.ok_or(DieselError::MissingRow)?;
     Ok(meta::version_tag(
         u64::try_from(version).unwrap_or_default(),
     ))
 }
 
-/// The version number of row `pk`, `None` if it is gone: whether a row read
-/// earlier is still as read, without reading its body again.
-pub(crate) fn version(conn: &mut Conn<'_>, pk: i64) -> Result<Option<i64>, Failure> {
+/// The version number of row `pk` holding resource `id`, `None` if it is gone:
+/// whether a row read earlier is still as read, without reading its body again.
+/// The id too, because SQLite gives a deleted row's `pk` to the next insert.
+pub(crate) fn version(conn: &mut Conn<'_>, pk: i64, id: &str) -> Result<Option<i64>, Failure> {
     #[derive(QueryableByName)]
     struct Version {
         #[diesel(sql_type = BigInt)]
         version: i64,
     }
     let mut sql = Sql::new("SELECT version FROM resources WHERE pk = ");
-    sql.bind(pk);
+    sql.bind(pk).push(" AND id = ").bind(id);
     Ok(conn.first::<Version>(sql)?.map(|row| row.version))
 }
 

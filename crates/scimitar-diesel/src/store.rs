@@ -74,8 +74,8 @@ impl Store for DieselStore {
             } else {
                 MemberChange::Keep
             };
-            let body = BodyWrite::plan(conn, &ctx, &row, body)?;
-            write_resource(conn, &ctx, &row, body, members)
+            let mut body = BodyWrite::plan(conn, &ctx, &row, body)?;
+            write_resource(conn, &ctx, &row, body.as_mut(), members).map(drop)
         })
         .await?;
         // Read after the commit, outside the writer turn (see `Written::ReadBack`).
@@ -116,7 +116,7 @@ impl Store for DieselStore {
             };
             let patch_now = Arc::clone(&patch);
             let written = self
-                .writing(move |conn| patch_now.write_planned(conn, &row, planned))
+                .writing(move |conn| patch_now.write_planned(conn, row, planned))
                 .await?;
             if let Some(written) = written {
                 return self.answer(&patch, written).await;
@@ -248,15 +248,7 @@ impl DieselStore {
     async fn answer(&self, patch: &Patch, written: Written) -> Result<Value, StoreError> {
         match written {
             Written::Answer(resource) => Ok(resource),
-            Written::ReadBack => {
-                self.view_of(
-                    patch.ctx.clone(),
-                    patch.resource_type.clone(),
-                    patch.id.clone(),
-                    patch.projection.clone(),
-                )
-                .await
-            }
+            Written::Group(group) => Ok(group.response(&patch.ctx, &patch.projection)?),
         }
     }
 
@@ -272,7 +264,7 @@ impl DieselStore {
             rows::lock_tenant(conn, &ctx.tenant)?;
             let row = rows::get(conn, &ctx.tenant, GROUP, &group_id)?;
             write_resource(conn, &ctx, &row, None, change)?;
-            rows::version_of(conn, row.pk)
+            rows::version_of(conn, &row)
         })
         .await
     }
@@ -295,26 +287,124 @@ struct Patch {
 enum Written {
     /// Made before the write.
     Answer(Value),
-    /// To be read after the commit: a group's members, read outside the writer
-    /// turn, where reading a large group would hold up every other write. A
-    /// write committed meanwhile shows in it, as in any later read (a DELETE
-    /// in between makes it a 404).
-    ReadBack,
+    /// A group's, made after the commit (outside the writer turn) from the
+    /// members read when planning and the write's changes to them.
+    Group(GroupWritten),
 }
 
-/// A PATCH planned against one version of its resource: the body to write, the
-/// member change, and the response, if it could be made before the write.
-type Planned = (Option<BodyWrite>, MemberChange, Option<Value>);
+/// A PATCH planned against one version of its resource.
+struct Planned {
+    /// The body to write; `None` if it does not change.
+    body: Option<BodyWrite>,
+    /// How a group's members change.
+    members: MemberChange,
+    response: PlannedResponse,
+}
+
+/// A PATCH's response as planned.
+enum PlannedResponse {
+    /// Made before the write: a resource without members.
+    Ready(Value),
+    /// A group's, to be made once the write's member changes are known: its
+    /// members as planned against (`None` when the projection leaves them out).
+    Group(Option<Vec<Value>>),
+}
+
+/// A group as a PATCH wrote it: what its response is made of.
+struct GroupWritten {
+    /// The row the PATCH was planned against (and written over).
+    row: ResourceRow,
+    /// The body written, if it changed.
+    body: Option<Value>,
+    /// The members as planned against, if the response shows them.
+    members: Option<Vec<Value>>,
+    changed: Changed,
+}
+
+impl GroupWritten {
+    /// The group after the write, projected: the row as planned against (the
+    /// writer checked it was still that version) with the write applied, so it
+    /// takes no read.
+    fn response(self, ctx: &Ctx, projection: &Projection) -> Result<Value, Failure> {
+        let GroupWritten {
+            row,
+            body,
+            members,
+            changed,
+        } = self;
+        let resource = match (changed.at, body) {
+            (Some(at), Some(body)) => next_version(&row, body, at)?,
+            (Some(at), None) => next_version(&row, row.body()?, at)?,
+            (None, _) => row.resource(None)?,
+        };
+        let resource = match members.map(|members| changed.apply_to(members)) {
+            Some(members) if !members.is_empty() => rows::with_members(resource, members),
+            _ => resource,
+        };
+        Ok(schema_ops::project(ctx, GROUP, resource, projection))
+    }
+}
+
+/// What a write changed: when (`None`: nothing, no new version), and a group's
+/// members added (in the order they were stored) and removed.
+#[derive(Debug, Default)]
+struct Changed {
+    at: Option<i64>,
+    added: Vec<MemberRef>,
+    removed: Vec<String>,
+}
+
+impl Changed {
+    /// `members` (`{"value", "type"}` objects in the order they were added) with
+    /// these changes made.
+    fn apply_to(&self, mut members: Vec<Value>) -> Vec<Value> {
+        if !self.removed.is_empty() {
+            let removed: HashSet<&str> = self.removed.iter().map(String::as_str).collect();
+            members.retain(|member| {
+                !member["value"]
+                    .as_str()
+                    .is_some_and(|id| removed.contains(id))
+            });
+        }
+        members.extend(
+            self.added
+                .iter()
+                .map(|member| rows::member_object(member.id.clone(), member.kind.to_owned())),
+        );
+        members
+    }
+}
 
 impl Patch {
     /// Patches, validates and plans the write against `row`.
     fn plan(&self, conn: &mut Conn<'_>, row: &ResourceRow) -> Result<Planned, Failure> {
         let ctx = &self.ctx;
         write::check_version(self.expected.as_deref(), &row.version_tag())?;
-        let (body, members) = patched(conn, ctx, &self.resource_type, row, &self.request)?;
+        let (body, members, member_list) =
+            patched(conn, ctx, &self.resource_type, row, &self.request)?;
         let body = BodyWrite::plan(conn, ctx, row, body)?;
-        let response = planned_view(conn, ctx, row, body.as_ref(), &self.projection)?;
-        Ok((body, members, response))
+        let response = if row.resource_type == GROUP {
+            let shown = schema_ops::returns_members(ctx, GROUP, &self.projection);
+            let member_list = match member_list {
+                Some(list) => Some(list).filter(|_| shown),
+                None if shown => Some(rows::member_objects(conn, row.pk)?),
+                None => None,
+            };
+            PlannedResponse::Group(member_list)
+        } else {
+            PlannedResponse::Ready(planned_view(
+                conn,
+                ctx,
+                row,
+                body.as_ref(),
+                &self.projection,
+            )?)
+        };
+        Ok(Planned {
+            body,
+            members,
+            response,
+        })
     }
 
     /// Reads the resource and plans the write against it (outside the writer
@@ -331,11 +421,11 @@ impl Patch {
     fn write_planned(
         &self,
         conn: &mut Conn<'_>,
-        row: &ResourceRow,
+        row: ResourceRow,
         planned: Planned,
     ) -> Result<Option<Written>, Failure> {
         rows::lock_tenant(conn, &self.ctx.tenant)?;
-        if rows::version(conn, row.pk)? != Some(row.version) {
+        if rows::version(conn, row.pk, &row.id)? != Some(row.version) {
             return Ok(None);
         }
         self.finish(conn, row, planned).map(Some)
@@ -345,7 +435,7 @@ impl Patch {
     fn write_now(&self, conn: &mut Conn<'_>) -> Result<Written, Failure> {
         let row = self.locked_row(conn)?;
         let planned = self.plan(conn, &row)?;
-        self.finish(conn, &row, planned)
+        self.finish(conn, row, planned)
     }
 
     fn locked_row(&self, conn: &mut Conn<'_>) -> Result<ResourceRow, Failure> {
@@ -357,31 +447,46 @@ impl Patch {
     fn finish(
         &self,
         conn: &mut Conn<'_>,
-        row: &ResourceRow,
-        (body, members, response): Planned,
+        row: ResourceRow,
+        planned: Planned,
     ) -> Result<Written, Failure> {
-        write_resource(conn, &self.ctx, row, body, members)?;
-        Ok(response.map_or(Written::ReadBack, Written::Answer))
+        let Planned {
+            mut body,
+            members,
+            response,
+        } = planned;
+        let changed = write_resource(conn, &self.ctx, &row, body.as_mut(), members)?;
+        Ok(match response {
+            PlannedResponse::Ready(resource) => Written::Answer(resource),
+            PlannedResponse::Group(members) => Written::Group(GroupWritten {
+                row,
+                body: body.map(|write| write.body),
+                members,
+                changed,
+            }),
+        })
     }
 }
 
-/// `row` with `request` applied: the body to store and the member change. A group
-/// is patched without its members: the patcher reports the member delta, applied
-/// to the membership table.
+/// `row` with `request` applied: the body to store, the member change, and a
+/// group's members if they had to be read. A group is patched without its
+/// members: the patcher reports the member delta, applied to the membership table.
 fn patched(
     conn: &mut Conn<'_>,
     ctx: &Ctx,
     resource_type: &str,
     row: &ResourceRow,
     request: &PatchRequest,
-) -> Result<(Value, MemberChange), Failure> {
+) -> Result<(Value, MemberChange, Option<Vec<Value>>), Failure> {
     let current = row.resource(None)?;
+    let mut member_list = None;
     let patched = match schema_ops::apply_patch(ctx, resource_type, &current, request, false) {
         // Only a path selecting members by something else than their id needs the
         // list.
         Err(error) if write::needs_member_list(&error) => {
             let members = rows::member_objects(conn, row.pk)?;
-            let current = row.resource(Some(members))?;
+            let current = row.resource(Some(members.clone()))?;
+            member_list = Some(members);
             schema_ops::apply_patch(ctx, resource_type, &current, request, true)?
         }
         other => other?,
@@ -395,7 +500,7 @@ fn patched(
         derive::drop_unassigned_manager(&mut body);
         MemberChange::Keep
     };
-    Ok((body, members))
+    Ok((body, members, member_list))
 }
 
 /// A create with its JSON work done before the writer turn: the new resource as
@@ -713,32 +818,28 @@ impl BodyWrite {
     }
 }
 
-/// What a write of `row` answers, when it can be told before the write: for a
-/// resource without members, the planned body (or `row`, unchanged) projected.
-/// `None` for groups, whose members are read after the write.
+/// What a write of `row`, a resource without members, answers: the planned body
+/// (or `row`, unchanged) projected.
 fn planned_view(
     conn: &mut Conn<'_>,
     ctx: &Ctx,
     row: &ResourceRow,
     body: Option<&BodyWrite>,
     projection: &Projection,
-) -> Result<Option<Value>, Failure> {
-    if row.resource_type == GROUP {
-        return Ok(None);
-    }
+) -> Result<Value, Failure> {
     let Some(write) = body else {
-        return view(conn, ctx, row, projection).map(Some);
+        return view(conn, ctx, row, projection);
     };
     if *projection == Projection::default() {
-        return Ok(Some(write.after.clone()));
+        return Ok(write.after.clone());
     }
     let resource = name_manager(conn, ctx, next_version(row, write.body.clone(), write.at)?)?;
-    Ok(Some(schema_ops::project(
+    Ok(schema_ops::project(
         ctx,
         &row.resource_type,
         resource,
         projection,
-    )))
+    ))
 }
 
 /// The write shared by replace, patch and the member calls: a write that changes
@@ -747,9 +848,9 @@ fn write_resource(
     conn: &mut Conn<'_>,
     ctx: &Ctx,
     row: &ResourceRow,
-    mut body: Option<BodyWrite>,
+    mut body: Option<&mut BodyWrite>,
     members: MemberChange,
-) -> Result<(), Failure> {
+) -> Result<Changed, Failure> {
     let (to_add, to_remove) = match members {
         MemberChange::Keep => (Vec::new(), Vec::new()),
         MemberChange::Set(ids) => {
@@ -775,7 +876,7 @@ fn write_resource(
     let added = rows::add_members(conn, row.pk, &to_add)?;
     let at = match &body {
         Some(write) => write.at,
-        None if added.is_empty() && removed.is_empty() => return Ok(()),
+        None if added.is_empty() && removed.is_empty() => return Ok(Changed::default()),
         None => to_nanos(meta::now())?,
     };
     let mut planned = None;
@@ -802,7 +903,16 @@ fn write_resource(
     let events = planned
         .into_iter()
         .chain(events.into_iter().map(EventRow::from));
-    rows::insert_events(conn, &ctx.tenant, events, at)
+    rows::insert_events(conn, &ctx.tenant, events, at)?;
+    let added: HashSet<&str> = added.iter().map(String::as_str).collect();
+    Ok(Changed {
+        at: Some(at),
+        added: to_add
+            .into_iter()
+            .filter(|member| added.contains(member.id.as_str()))
+            .collect(),
+        removed,
+    })
 }
 
 /// `body` stamped as `row`'s next version, written at `at`.
@@ -871,6 +981,192 @@ mod tests {
 
     use super::*;
     use crate::OpenOptions;
+
+    fn patch_request(operations: Value) -> PatchRequest {
+        serde_json::from_value(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": operations,
+        }))
+        .unwrap()
+    }
+
+    fn sqlite_store(dir: &tempfile::TempDir) -> DieselStore {
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        DieselStore::open(&url).unwrap()
+    }
+
+    fn user(user_name: &str) -> Value {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+        })
+    }
+
+    /// A PATCH planned against a user deleted before its write, whose row number
+    /// SQLite then gave to a new user, is not written over the newcomer: the write
+    /// sees that the row is no longer the one it read.
+    #[tokio::test]
+    async fn a_planned_patch_is_not_written_over_a_row_that_took_the_number_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite_store(&dir);
+        let (registry, policy) = (Registry::builtin(), Policy::default());
+        let scope = Scope::new("reuse", &registry, &policy);
+        let gone = store
+            .create(&scope, "User", user("gone@example.com"))
+            .await
+            .unwrap();
+        let patch = Arc::new(Patch {
+            ctx: Ctx::of(&scope),
+            resource_type: USER.into(),
+            id: gone["id"].as_str().unwrap().to_owned(),
+            request: patch_request(json!([
+                {"op": "replace", "path": "displayName", "value": "Patched"}
+            ])),
+            expected: None,
+            projection: Projection::default(),
+        });
+        let planning = Arc::clone(&patch);
+        let (row, planned) = store
+            .reading(move |pools| pools.with_conn(|conn| planning.prepare(conn)))
+            .await
+            .unwrap();
+        store.delete(&scope, "User", &patch.id, None).await.unwrap();
+        let newcomer = store
+            .create(&scope, "User", user("new@example.com"))
+            .await
+            .unwrap();
+        let newcomer_id = newcomer["id"].as_str().unwrap().to_owned();
+        let lookup = newcomer_id.clone();
+        let newcomer_row = store
+            .reading(move |pools| pools.with_conn(|conn| rows::get(conn, "reuse", USER, &lookup)))
+            .await
+            .unwrap();
+        assert_eq!(
+            (newcomer_row.pk, newcomer_row.version),
+            (row.pk, row.version),
+            "the newcomer has the deleted user's row number and version"
+        );
+
+        let writing = Arc::clone(&patch);
+        let written = store
+            .writing(move |conn| writing.write_planned(conn, row, planned))
+            .await
+            .unwrap();
+        assert!(written.is_none(), "the planned write must be tried again");
+        let stored = store
+            .get(&scope, "User", &newcomer_id, &Projection::default())
+            .await
+            .unwrap();
+        assert_eq!(stored["userName"], "new@example.com");
+        assert_eq!(stored.get("displayName"), None);
+    }
+
+    /// A group's PATCH answers with the members the write left, as a read right
+    /// after it returns them: added ones last, removed ones gone, a new version;
+    /// a PATCH that changes nothing keeps the version; a projection without
+    /// members leaves them out.
+    #[tokio::test]
+    async fn a_group_patch_answers_the_members_it_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite_store(&dir);
+        let (registry, policy) = (Registry::builtin(), Policy::default());
+        let scope = Scope::new("groups", &registry, &policy);
+        let mut ids = Vec::new();
+        for name in ["a", "b", "c", "d"] {
+            let created = store
+                .create(&scope, "User", user(&format!("{name}@example.com")))
+                .await
+                .unwrap();
+            ids.push(created["id"].as_str().unwrap().to_owned());
+        }
+        let group = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Team",
+            "members": [{"value": ids[0]}, {"value": ids[1]}, {"value": ids[2]}],
+        });
+        let group = store.create(&scope, "Group", group).await.unwrap();
+        let group_id = group["id"].as_str().unwrap();
+        let all = Projection::default();
+        let member_ids = |resource: &Value| -> Vec<String> {
+            resource["members"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|member| member["value"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let patch = |operations: Value, projection: Projection| {
+            let store = &store;
+            let scope = &scope;
+            async move {
+                store
+                    .patch(
+                        scope,
+                        "Group",
+                        group_id,
+                        &patch_request(operations),
+                        None,
+                        &projection,
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+
+        let answered = patch(
+            json!([
+                {"op": "add", "path": "members", "value": [{"value": ids[3]}]},
+                {"op": "remove", "path": format!("members[value eq \"{}\"]", ids[0])},
+                {"op": "replace", "path": "displayName", "value": "Renamed"},
+            ]),
+            all.clone(),
+        )
+        .await;
+        assert_eq!(
+            member_ids(&answered),
+            [ids[1].clone(), ids[2].clone(), ids[3].clone()]
+        );
+        assert_eq!(answered["members"][2]["type"], "User");
+        assert_eq!(answered["displayName"], "Renamed");
+        assert_eq!(answered["meta"]["version"], "W/\"2\"");
+        let read = store.get(&scope, "Group", group_id, &all).await.unwrap();
+        assert_eq!(answered, read);
+
+        let members_only = patch(
+            json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[1])}]),
+            all.clone(),
+        )
+        .await;
+        assert_eq!(member_ids(&members_only), [ids[2].clone(), ids[3].clone()]);
+        assert_eq!(members_only["meta"]["version"], "W/\"3\"");
+        assert_ne!(
+            members_only["meta"]["lastModified"],
+            read["meta"]["lastModified"]
+        );
+        let read = store.get(&scope, "Group", group_id, &all).await.unwrap();
+        assert_eq!(members_only, read);
+
+        let unchanged = patch(
+            json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[0])}]),
+            all.clone(),
+        )
+        .await;
+        assert_eq!(unchanged, read, "nothing to remove: no new version");
+
+        let without_members = Projection::parse(Some("displayName"), None).unwrap();
+        let projected = patch(
+            json!([{"op": "add", "path": "members", "value": [{"value": ids[0]}]}]),
+            without_members,
+        )
+        .await;
+        assert_eq!(projected.get("members"), None);
+        assert_eq!(projected["displayName"], "Renamed");
+        let read = store.get(&scope, "Group", group_id, &all).await.unwrap();
+        assert_eq!(
+            member_ids(&read),
+            [ids[2].clone(), ids[3].clone(), ids[0].clone()]
+        );
+    }
 
     /// PATCHes racing on one resource are each applied to the version the
     /// previous one wrote: the optimistic tries notice a stale read and redo it.
