@@ -78,7 +78,8 @@ impl Store for DieselStore {
             write_resource(conn, &ctx, &row, body.as_mut(), members).map(drop)
         })
         .await?;
-        // Read after the commit, outside the writer turn (see `Written::ReadBack`).
+        // Read after the commit, outside the writer turn, where reading a large
+        // group would hold up every other write.
         let (ctx, resource_type, id) = read_back;
         self.view_of(ctx, resource_type, id, Projection::default())
             .await
