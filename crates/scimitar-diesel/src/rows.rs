@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
+use scimitar_store::event::Payload;
 use scimitar_store::meta::{self, ResourceMeta};
-use scimitar_store::{derive, Archived, ChangeEvent, NewEvent, StoreError};
+use scimitar_store::{derive, Archived, ChangeEvent, ChangeKind, NewEvent, StoreError};
 use serde_json::{Map, Value};
 
 use crate::connection::Conn;
@@ -899,12 +900,46 @@ pub(crate) fn archived(
 
 /// An outbox event with its payload serialised: made before the writer turn
 /// where the payload is known then, so the turn only binds the text.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct EventRow {
     kind: &'static str,
     resource_type: String,
     resource_id: String,
     payload: String,
+}
+
+impl EventRow {
+    /// The event of creating `resource`, as [`NewEvent::created`] makes it, its
+    /// payload serialised straight from `resource`.
+    pub(crate) fn created(resource_type: &str, resource_id: &str, resource: &Value) -> EventRow {
+        EventRow::about(
+            ChangeKind::created(resource_type),
+            resource_type,
+            resource_id,
+            resource,
+        )
+    }
+
+    /// The event of changing a resource from `before` to `after`, as
+    /// [`NewEvent::updated`] makes it.
+    pub(crate) fn updated(
+        resource_type: &str,
+        resource_id: &str,
+        before: &Value,
+        after: &Value,
+    ) -> EventRow {
+        let kind = ChangeKind::updated(resource_type, before, after);
+        EventRow::about(kind, resource_type, resource_id, after)
+    }
+
+    fn about(kind: ChangeKind, resource_type: &str, resource_id: &str, resource: &Value) -> Self {
+        EventRow {
+            kind: kind.as_str(),
+            payload: Payload(resource).to_string(),
+            resource_type: resource_type.to_owned(),
+            resource_id: resource_id.to_owned(),
+        }
+    }
 }
 
 impl From<NewEvent> for EventRow {
@@ -1018,4 +1053,42 @@ pub(crate) fn events(
             ))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The events made straight from a borrowed resource are those the shared
+    /// constructors make (so every store records the same ones).
+    #[test]
+    fn events_made_in_place_match_the_shared_constructors() {
+        let group = json!({"id": "g", "displayName": "Sales", "members": [{"value": "u"}]});
+        let renamed = json!({"id": "g", "displayName": "Sales EMEA", "Members": []});
+        let user = json!({"id": "u", "userName": "ann", "active": true});
+        let inactive = json!({"id": "u", "userName": "ann", "active": false});
+        for (resource_type, resource) in [("Group", &group), ("User", &user), ("Device", &user)] {
+            assert_eq!(
+                EventRow::created(resource_type, "x", resource),
+                EventRow::from(NewEvent::created(resource_type, "x", resource))
+            );
+        }
+        for (resource_type, before, after) in [
+            ("Group", &group, &renamed),
+            ("Group", &group, &group),
+            ("User", &user, &inactive),
+            ("User", &inactive, &user),
+            ("User", &user, &user),
+            ("Device", &user, &inactive),
+        ] {
+            assert_eq!(
+                EventRow::updated(resource_type, "x", before, after),
+                EventRow::from(NewEvent::updated(resource_type, "x", before, after))
+            );
+        }
+        let created = EventRow::created("Group", "g", &group);
+        assert_eq!(created.payload, r#"{"id":"g","displayName":"Sales"}"#);
+    }
 }

@@ -381,9 +381,13 @@ impl Patch {
     fn plan(&self, conn: &mut Conn<'_>, row: &ResourceRow) -> Result<Planned, Failure> {
         let ctx = &self.ctx;
         write::check_version(self.expected.as_deref(), &row.version_tag())?;
+        // Parsed once: patched as it is, compared with the result, and the event's
+        // before.
+        let stored = row.body()?;
+        let current = meta::stamp(stored.clone(), &row.id, &row.meta()?);
         let (body, members, member_list) =
-            patched(conn, ctx, &self.resource_type, row, &self.request)?;
-        let body = BodyWrite::plan(conn, ctx, row, body)?;
+            patched(conn, ctx, &self.resource_type, row, &current, &self.request)?;
+        let body = BodyWrite::plan_over(conn, ctx, row, (stored, current), body)?;
         let response = if row.resource_type == GROUP {
             let shown = schema_ops::returns_members(ctx, GROUP, &self.projection);
             let member_list = match member_list {
@@ -469,19 +473,19 @@ impl Patch {
     }
 }
 
-/// `row` with `request` applied: the body to store, the member change, and a
-/// group's members if they had to be read. A group is patched without its
+/// `row`, read as `current`, with `request` applied: the body to store, the member
+/// change, and a group's members if they had to be read. A group is patched without its
 /// members: the patcher reports the member delta, applied to the membership table.
 fn patched(
     conn: &mut Conn<'_>,
     ctx: &Ctx,
     resource_type: &str,
     row: &ResourceRow,
+    current: &Value,
     request: &PatchRequest,
 ) -> Result<(Value, MemberChange, Option<Vec<Value>>), Failure> {
-    let current = row.resource(None)?;
     let mut member_list = None;
-    let patched = match schema_ops::apply_patch(ctx, resource_type, &current, request, false) {
+    let patched = match schema_ops::apply_patch(ctx, resource_type, current, request, false) {
         // Only a path selecting members by something else than their id needs the
         // list.
         Err(error) if write::needs_member_list(&error) => {
@@ -541,7 +545,7 @@ fn plan_create(ctx: &Ctx, resource_type: &str, resource: &Value) -> Result<Plann
     );
     let created = derive::manager_id(&as_read)
         .is_none()
-        .then(|| NewEvent::created(&resource_type, &id, &as_read).into());
+        .then(|| EventRow::created(&resource_type, &id, &as_read));
     Ok(PlannedCreate {
         resource_type,
         id,
@@ -634,7 +638,7 @@ impl PlannedCreate {
             Some(created) => (as_read, created),
             None => {
                 let as_read = name_manager(conn, ctx, as_read)?;
-                let created = NewEvent::created(&resource_type, &id, &as_read).into();
+                let created = EventRow::created(&resource_type, &id, &as_read);
                 (as_read, created)
             }
         };
@@ -729,31 +733,35 @@ pub(crate) fn remove(
 /// Refuses text with a NUL character, which PostgreSQL cannot store: the same
 /// answer on every backend.
 fn refuse_nul(body: &Value) -> Result<(), StoreError> {
-    fn find(value: &Value, path: &str) -> Option<String> {
+    /// The path to the first attribute with a NUL character in its value or in
+    /// a name it holds, innermost name first. Allocates only when one is found:
+    /// every create and PATCH runs this.
+    fn find(value: &Value) -> Option<Vec<&str>> {
         match value {
-            Value::String(text) if text.contains('\0') => Some(path.to_owned()),
-            Value::Array(items) => items.iter().find_map(|item| find(item, path)),
+            Value::String(text) if text.contains('\0') => Some(Vec::new()),
+            Value::Array(items) => items.iter().find_map(find),
             Value::Object(fields) => fields.iter().find_map(|(name, value)| {
                 if name.contains('\0') {
-                    return Some(path.to_owned());
+                    return Some(Vec::new());
                 }
-                let inner = if path.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{path}.{name}")
-                };
-                find(value, &inner)
+                find(value).map(|mut path| {
+                    path.push(name);
+                    path
+                })
             }),
             _ => None,
         }
     }
-    match find(body, "") {
-        Some(path) => Err(ValidationError::WrongType {
-            path,
-            expected: "text without NUL characters",
-            found: "text with a NUL character",
+    match find(body) {
+        Some(mut path) => {
+            path.reverse();
+            Err(ValidationError::WrongType {
+                path: path.join("."),
+                expected: "text without NUL characters",
+                found: "text with a NUL character",
+            }
+            .into())
         }
-        .into()),
         None => Ok(()),
     }
 }
@@ -794,27 +802,39 @@ impl BodyWrite {
         row: &ResourceRow,
         body: Value,
     ) -> Result<Option<BodyWrite>, Failure> {
-        let old = row.body()?;
+        let stored = row.body()?;
+        let current = meta::stamp(stored.clone(), &row.id, &row.meta()?);
+        BodyWrite::plan_over(conn, ctx, row, (stored, current), body)
+    }
+
+    /// [`BodyWrite::plan`] with `row`'s body parsed already: as stored (`old`)
+    /// and with its `id` and `meta` (`current`).
+    fn plan_over(
+        conn: &mut Conn<'_>,
+        ctx: &Ctx,
+        row: &ResourceRow,
+        (old, current): (Value, Value),
+        body: Value,
+    ) -> Result<Option<BodyWrite>, Failure> {
         if old == body {
             return Ok(None);
         }
         let at = to_nanos(meta::now())?;
-        let stamped = meta::stamp(old.clone(), &row.id, &row.meta()?);
-        let before = payload(conn, ctx, stamped, &row.resource_type)?;
+        let before = payload(conn, ctx, current, &row.resource_type)?;
         let after = payload(
             conn,
             ctx,
             next_version(row, body.clone(), at)?,
             &row.resource_type,
         )?;
-        let event = NewEvent::updated(&row.resource_type, &row.id, &before, &after);
+        let event = EventRow::updated(&row.resource_type, &row.id, &before, &after);
         Ok(Some(BodyWrite {
             text: body.to_string(),
             old,
             body,
             at,
             after,
-            event: Some(event.into()),
+            event: Some(event),
         }))
     }
 }
@@ -1166,6 +1186,33 @@ mod tests {
         assert_eq!(
             member_ids(&read),
             [ids[2].clone(), ids[3].clone(), ids[0].clone()]
+        );
+    }
+
+    /// Text PostgreSQL cannot store is refused on every backend, naming where it is.
+    #[test]
+    fn a_nul_character_is_refused_with_its_path() {
+        let path_of = |body: Value| match refuse_nul(&body) {
+            Err(StoreError::Validation(ValidationError::WrongType { path, .. })) => Some(path),
+            Err(other) => panic!("{other:?}"),
+            Ok(()) => None,
+        };
+        assert_eq!(
+            path_of(json!({"name": {"givenName": "a\u{0}b"}})).as_deref(),
+            Some("name.givenName")
+        );
+        assert_eq!(
+            path_of(json!({"emails": [{"value": "x"}, {"value": "\u{0}"}]})).as_deref(),
+            Some("emails.value")
+        );
+        assert_eq!(
+            path_of(json!({"name": {"given\u{0}": "a"}})).as_deref(),
+            Some("name")
+        );
+        assert_eq!(path_of(json!({"x\u{0}": 1})).as_deref(), Some(""));
+        assert_eq!(
+            path_of(json!({"name": {"givenName": "Ann"}, "tags": ["a", 1, null]})),
+            None
         );
     }
 
