@@ -301,9 +301,7 @@ impl Serialize for Payload<'_> {
         let Value::Object(fields) = self.0 else {
             return self.0.serialize(serializer);
         };
-        let kept = fields
-            .iter()
-            .filter(|(name, _)| !name.eq_ignore_ascii_case("members"));
+        let kept = fields.iter().filter(|(name, _)| !is_members(name));
         serializer.collect_map(kept)
     }
 }
@@ -315,12 +313,17 @@ impl fmt::Display for Payload<'_> {
     }
 }
 
+/// Whether an attribute name is a group's `members` (names are case-insensitive).
+fn is_members(name: &str) -> bool {
+    name.eq_ignore_ascii_case("members")
+}
+
 fn without_members(resource: &Value) -> Value {
     match resource {
         Value::Object(fields) => Value::Object(
             fields
                 .iter()
-                .filter(|(name, _)| !name.eq_ignore_ascii_case("members"))
+                .filter(|(name, _)| !is_members(name))
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect(),
         ),
