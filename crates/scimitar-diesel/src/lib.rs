@@ -74,6 +74,7 @@ mod background;
 mod connection;
 mod error;
 mod filter_sql;
+mod member_lists;
 mod outbox;
 mod provisioning_log;
 mod query;
@@ -107,6 +108,7 @@ use sql::Sql;
 pub struct DieselStore {
     pools: Arc<Pools>,
     log_prunes: Arc<provisioning_log::PruneSchedule>,
+    member_lists: Arc<member_lists::MemberLists>,
 }
 
 impl DieselStore {
@@ -134,6 +136,7 @@ impl DieselStore {
         Ok(DieselStore {
             pools: Arc::new(pools),
             log_prunes: Arc::default(),
+            member_lists: Arc::default(),
         })
     }
 

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::connection::Conn;
 use crate::error::{DieselError, Failure};
+use crate::member_lists::ListedMember;
 use crate::sql::{fold, Dialect, Sql, Value as Bind};
 use crate::time::from_nanos;
 
@@ -661,11 +662,14 @@ pub(crate) fn member_ids(conn: &mut Conn<'_>, group_pk: i64) -> Result<Vec<Strin
     Ok(members(conn, group_pk)?.into_iter().map(|m| m.id).collect())
 }
 
-/// A group's `members` attribute: `{"value", "type"}` objects in the order added.
-pub(crate) fn member_objects(conn: &mut Conn<'_>, group_pk: i64) -> Result<Vec<Value>, Failure> {
+/// A group's members in the order added.
+pub(crate) fn listed_members(
+    conn: &mut Conn<'_>,
+    group_pk: i64,
+) -> Result<Vec<ListedMember>, Failure> {
     Ok(members(conn, group_pk)?
         .into_iter()
-        .map(|m| member_object(m.id, m.resource_type))
+        .map(|m| ListedMember::new(&m.id, &m.resource_type))
         .collect())
 }
 

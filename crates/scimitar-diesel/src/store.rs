@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::connection::Conn;
 use crate::error::{DieselError, Failure};
+use crate::member_lists::{ListedMember, MemberList, MemberLists};
 use crate::rows::{self, EventRow, MemberRef, ResourceRow, GROUP, USER};
 use crate::schema_ops::{self, Ctx};
 use crate::sql::Dialect;
@@ -104,6 +105,7 @@ impl Store for DieselStore {
             request: request.clone(),
             expected: expected_version.map(str::to_owned),
             projection: projection.clone(),
+            member_lists: Arc::clone(&self.member_lists),
         });
         // Optimistic: read, patch and validate outside the writer turn, then
         // write if the resource is still at the version patched. The last try
@@ -236,10 +238,11 @@ impl DieselStore {
         id: String,
         projection: Projection,
     ) -> Result<Value, StoreError> {
+        let lists = Arc::clone(&self.member_lists);
         self.reading(move |pools| {
             pools.with_conn(|conn| {
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-                view(conn, &ctx, &row, &projection)
+                view_with(conn, &ctx, &row, &projection, Some(&lists))
             })
         })
         .await
@@ -249,7 +252,9 @@ impl DieselStore {
     async fn answer(&self, patch: &Patch, written: Written) -> Result<Value, StoreError> {
         match written {
             Written::Answer(resource) => Ok(resource),
-            Written::Group(group) => Ok(group.response(&patch.ctx, &patch.projection)?),
+            Written::Group(group) => {
+                Ok(group.response(&patch.ctx, &patch.projection, &self.member_lists)?)
+            }
         }
     }
 
@@ -282,6 +287,7 @@ struct Patch {
     request: PatchRequest,
     expected: Option<String>,
     projection: Projection,
+    member_lists: Arc<MemberLists>,
 }
 
 /// A written PATCH's response.
@@ -308,7 +314,7 @@ enum PlannedResponse {
     Ready(Value),
     /// A group's, to be made once the write's member changes are known: its
     /// members as planned against (`None` when the projection leaves them out).
-    Group(Option<Vec<Value>>),
+    Group(Option<MemberList>),
 }
 
 /// A group as a PATCH wrote it: what its response is made of.
@@ -318,15 +324,20 @@ struct GroupWritten {
     /// The body written, if it changed.
     body: Option<Value>,
     /// The members as planned against, if the response shows them.
-    members: Option<Vec<Value>>,
+    members: Option<MemberList>,
     changed: Changed,
 }
 
 impl GroupWritten {
-    /// The group after the write, projected: the row as planned against (the
-    /// writer checked it was still that version) with the write applied, so it
-    /// takes no read.
-    fn response(self, ctx: &Ctx, projection: &Projection) -> Result<Value, Failure> {
+    /// The group after the write (committed), projected: the row as planned
+    /// against (the writer checked it was still that version) with the write
+    /// applied, so it takes no read. Its new member list goes to `lists`.
+    fn response(
+        self,
+        ctx: &Ctx,
+        projection: &Projection,
+        lists: &MemberLists,
+    ) -> Result<Value, Failure> {
         let GroupWritten {
             row,
             body,
@@ -338,8 +349,14 @@ impl GroupWritten {
             (Some(at), None) => next_version(&row, row.body()?, at)?,
             (None, _) => row.resource(None)?,
         };
-        let resource = match members.map(|members| changed.apply_to(members)) {
-            Some(members) if !members.is_empty() => rows::with_members(resource, members),
+        let members = members.map(|members| changed.apply_to(members));
+        if let (Some(members), Some(_)) = (&members, changed.at) {
+            lists.keep(&row, row.version + 1, Arc::clone(members));
+        }
+        let resource = match members {
+            Some(members) if !members.is_empty() => {
+                rows::with_members(resource, members.iter().map(ListedMember::object).collect())
+            }
             _ => resource,
         };
         Ok(schema_ops::project(ctx, GROUP, resource, projection))
@@ -356,46 +373,52 @@ struct Changed {
 }
 
 impl Changed {
-    /// `members` (`{"value", "type"}` objects in the order they were added) with
-    /// these changes made.
-    fn apply_to(&self, mut members: Vec<Value>) -> Vec<Value> {
-        if !self.removed.is_empty() {
-            let removed: HashSet<&str> = self.removed.iter().map(String::as_str).collect();
-            members.retain(|member| {
-                !member["value"]
-                    .as_str()
-                    .is_some_and(|id| removed.contains(id))
-            });
+    /// `members` (in the order they were added) with these changes made.
+    fn apply_to(&self, members: MemberList) -> MemberList {
+        if self.removed.is_empty() && self.added.is_empty() {
+            return members;
         }
-        members.extend(
-            self.added
-                .iter()
-                .map(|member| rows::member_object(member.id.clone(), member.kind.to_owned())),
-        );
+        let removed: HashSet<&str> = self.removed.iter().map(String::as_str).collect();
         members
+            .iter()
+            .filter(|member| !removed.contains(&*member.id))
+            .cloned()
+            .chain(
+                self.added
+                    .iter()
+                    .map(|member| ListedMember::new(&member.id, member.kind)),
+            )
+            .collect()
     }
 }
 
 impl Patch {
-    /// Patches, validates and plans the write against `row`.
-    fn plan(&self, conn: &mut Conn<'_>, row: &ResourceRow) -> Result<Planned, Failure> {
+    /// Patches, validates and plans the write against `row`; a group's members
+    /// from `lists` where given (outside the writer turn: inside it, a list could
+    /// hold writes of the same turn not yet committed).
+    fn plan(
+        &self,
+        conn: &mut Conn<'_>,
+        row: &ResourceRow,
+        lists: Option<&MemberLists>,
+    ) -> Result<Planned, Failure> {
         let ctx = &self.ctx;
         write::check_version(self.expected.as_deref(), &row.version_tag())?;
         // Parsed once: patched as it is, compared with the result, and the event's
         // before.
         let stored = row.body()?;
         let current = meta::stamp(stored.clone(), &row.id, &row.meta()?);
-        let (body, members, member_list) =
+        let (body, members, read_for_patch) =
             patched(conn, ctx, &self.resource_type, row, &current, &self.request)?;
         let body = BodyWrite::plan_over(conn, ctx, row, (stored, current), body)?;
         let response = if row.resource_type == GROUP {
             let shown = schema_ops::returns_members(ctx, GROUP, &self.projection);
-            let member_list = match member_list {
+            let shown_members = match read_for_patch {
                 Some(list) => Some(list).filter(|_| shown),
-                None if shown => Some(rows::member_objects(conn, row.pk)?),
+                None if shown => Some(member_list(conn, row, lists)?),
                 None => None,
             };
-            PlannedResponse::Group(member_list)
+            PlannedResponse::Group(shown_members)
         } else {
             PlannedResponse::Ready(planned_view(
                 conn,
@@ -416,7 +439,7 @@ impl Patch {
     /// turn); with the row planned against.
     fn prepare(&self, conn: &mut Conn<'_>) -> Result<(ResourceRow, Planned), Failure> {
         let row = rows::get(conn, &self.ctx.tenant, &self.resource_type, &self.id)?;
-        let planned = self.plan(conn, &row)?;
+        let planned = self.plan(conn, &row, Some(&self.member_lists))?;
         Ok((row, planned))
     }
 
@@ -439,7 +462,7 @@ impl Patch {
     /// In the writer turn: patches the resource as it is and writes it.
     fn write_now(&self, conn: &mut Conn<'_>) -> Result<Written, Failure> {
         let row = self.locked_row(conn)?;
-        let planned = self.plan(conn, &row)?;
+        let planned = self.plan(conn, &row, None)?;
         self.finish(conn, row, planned)
     }
 
@@ -483,14 +506,14 @@ fn patched(
     row: &ResourceRow,
     current: &Value,
     request: &PatchRequest,
-) -> Result<(Value, MemberChange, Option<Vec<Value>>), Failure> {
+) -> Result<(Value, MemberChange, Option<MemberList>), Failure> {
     let mut member_list = None;
     let patched = match schema_ops::apply_patch(ctx, resource_type, current, request, false) {
         // Only a path selecting members by something else than their id needs the
         // list.
         Err(error) if write::needs_member_list(&error) => {
-            let members = rows::member_objects(conn, row.pk)?;
-            let current = row.resource(Some(members.clone()))?;
+            let members: MemberList = rows::listed_members(conn, row.pk)?.into();
+            let current = row.resource(Some(members.iter().map(ListedMember::object).collect()))?;
             member_list = Some(members);
             schema_ops::apply_patch(ctx, resource_type, &current, request, true)?
         }
@@ -964,6 +987,19 @@ pub(crate) fn payload(
     ))
 }
 
+/// The members of group `row`, from `lists` where given (only outside the writer
+/// turn, see [`MemberLists`]), else from the database.
+fn member_list(
+    conn: &mut Conn<'_>,
+    row: &ResourceRow,
+    lists: Option<&MemberLists>,
+) -> Result<MemberList, Failure> {
+    match lists {
+        Some(lists) => lists.of(conn, row),
+        None => Ok(rows::listed_members(conn, row.pk)?.into()),
+    }
+}
+
 /// A user with its manager's current `displayName` (rule 19): one lookup.
 fn name_manager(conn: &mut Conn<'_>, ctx: &Ctx, mut resource: Value) -> Result<Value, Failure> {
     if let Some(manager) = derive::manager_id(&resource).map(str::to_owned) {
@@ -980,8 +1016,20 @@ fn view(
     row: &ResourceRow,
     projection: &Projection,
 ) -> Result<Value, Failure> {
+    view_with(conn, ctx, row, projection, None)
+}
+
+/// [`view`], a group's members from `lists` where given.
+fn view_with(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    row: &ResourceRow,
+    projection: &Projection,
+    lists: Option<&MemberLists>,
+) -> Result<Value, Failure> {
     let members = if schema_ops::returns_members(ctx, &row.resource_type, projection) {
-        Some(rows::member_objects(conn, row.pk)?)
+        let list = member_list(conn, row, lists)?;
+        Some(list.iter().map(ListedMember::object).collect())
     } else {
         None
     };
@@ -1045,6 +1093,7 @@ mod tests {
             ])),
             expected: None,
             projection: Projection::default(),
+            member_lists: Arc::default(),
         });
         let planning = Arc::clone(&patch);
         let (row, planned) = store
@@ -1214,6 +1263,146 @@ mod tests {
             path_of(json!({"name": {"givenName": "Ann"}, "tags": ["a", 1, null]})),
             None
         );
+    }
+
+    /// Two stores on one file (two processes): reads of a group follow every
+    /// change to its members, made by either store, by a PATCH or by a member's
+    /// deletion, though each keeps the lists it read in memory.
+    #[tokio::test]
+    async fn group_reads_follow_every_member_change_of_any_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let (one, other) = (sqlite_store(&dir), sqlite_store(&dir));
+        let (registry, policy) = (Registry::builtin(), Policy::default());
+        let scope = Scope::new("lists", &registry, &policy);
+        let mut ids = Vec::new();
+        for name in ["a", "b", "c"] {
+            let created = one
+                .create(&scope, "User", user(&format!("{name}@example.com")))
+                .await
+                .unwrap();
+            ids.push(created["id"].as_str().unwrap().to_owned());
+        }
+        let group = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Team",
+            "members": [{"value": ids[0]}, {"value": ids[1]}],
+        });
+        let group = one.create(&scope, "Group", group).await.unwrap();
+        let group_id = group["id"].as_str().unwrap();
+        let all = Projection::default();
+        let members_read_by = |store: &DieselStore| {
+            let (store, scope, all) = (store.clone(), &scope, &all);
+            async move {
+                let read = store.get(scope, "Group", group_id, all).await.unwrap();
+                read["members"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|member| member["value"].as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            members_read_by(&one).await,
+            [ids[0].clone(), ids[1].clone()]
+        );
+        assert_eq!(one.member_lists.len(), 1, "the list read is kept");
+
+        let add = patch_request(json!([
+            {"op": "add", "path": "members", "value": [{"value": ids[2]}]}
+        ]));
+        other
+            .patch(&scope, "Group", group_id, &add, None, &all)
+            .await
+            .unwrap();
+        assert_eq!(members_read_by(&one).await, ids);
+
+        one.delete(&scope, "User", &ids[0], None).await.unwrap();
+        assert_eq!(
+            members_read_by(&one).await,
+            [ids[1].clone(), ids[2].clone()]
+        );
+        other.delete(&scope, "User", &ids[1], None).await.unwrap();
+        assert_eq!(members_read_by(&one).await, [ids[2].clone()]);
+
+        let remove = patch_request(json!([
+            {"op": "remove", "path": format!("members[value eq \"{}\"]", ids[2])}
+        ]));
+        let answered = one
+            .patch(&scope, "Group", group_id, &remove, None, &all)
+            .await
+            .unwrap();
+        assert_eq!(answered.get("members"), None);
+        assert!(members_read_by(&one).await.is_empty());
+        assert!(members_read_by(&other).await.is_empty());
+    }
+
+    /// A list read after the group's row, when a write came in between, is not
+    /// kept under the version of the row: it belongs to a later one.
+    #[tokio::test]
+    async fn a_list_read_past_its_row_version_is_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, writer) = (sqlite_store(&dir), sqlite_store(&dir));
+        let (registry, policy) = (Registry::builtin(), Policy::default());
+        let scope = Scope::new("stale", &registry, &policy);
+        let member = store
+            .create(&scope, "User", user("m@example.com"))
+            .await
+            .unwrap();
+        let group = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Team",
+        });
+        let group = store.create(&scope, "Group", group).await.unwrap();
+        let group_id = group["id"].as_str().unwrap().to_owned();
+        let lookup = group_id.clone();
+        let read_row = move |store: &DieselStore| {
+            let lookup = lookup.clone();
+            let store = store.clone();
+            async move {
+                store
+                    .reading(move |pools| {
+                        pools.with_conn(|conn| rows::get(conn, "stale", GROUP, &lookup))
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        let old_row = read_row(&store).await;
+        let add = patch_request(json!([
+            {"op": "add", "path": "members", "value": [{"value": member["id"]}]}
+        ]));
+        writer
+            .patch(
+                &scope,
+                "Group",
+                &group_id,
+                &add,
+                None,
+                &Projection::default(),
+            )
+            .await
+            .unwrap();
+
+        let lists = Arc::clone(&store.member_lists);
+        let read = store
+            .reading(move |pools| pools.with_conn(|conn| lists.of(conn, &old_row)))
+            .await
+            .unwrap();
+        assert_eq!(read.len(), 1, "what the database holds now");
+        assert_eq!(
+            store.member_lists.len(),
+            0,
+            "not kept as the older version's"
+        );
+
+        let new_row = read_row(&store).await;
+        let lists = Arc::clone(&store.member_lists);
+        store
+            .reading(move |pools| pools.with_conn(|conn| lists.of(conn, &new_row)))
+            .await
+            .unwrap();
+        assert_eq!(store.member_lists.len(), 1);
     }
 
     /// PATCHes racing on one resource are each applied to the version the
