@@ -13,7 +13,9 @@
 //!   RFC 9865 cursors as keyset pagination (constant time at any depth).
 //! - **Group members live in their own table**: adding one member to a
 //!   100,000-member group is one row; reading a group with
-//!   `excludedAttributes=members` never reads them.
+//!   `excludedAttributes=members` never reads them; lists read are kept in memory
+//!   under the group's version (every membership change gives a new one), so the
+//!   next PATCH or GET of that version reads none.
 //! - **Managers, archived users and derived teams** (rules 19 to 21): a
 //!   `manager_id` column finds a deleted manager's reports, a page names its
 //!   users' managers in one query, archived users leave `resources` for an archive
