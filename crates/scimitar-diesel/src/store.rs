@@ -1071,6 +1071,19 @@ mod tests {
         })
     }
 
+    /// Creates a user `name@example.com` for each name; their ids.
+    async fn create_users(store: &DieselStore, scope: &Scope<'_>, names: &[&str]) -> Vec<String> {
+        let mut ids = Vec::new();
+        for name in names {
+            let created = store
+                .create(scope, "User", user(&format!("{name}@example.com")))
+                .await
+                .unwrap();
+            ids.push(created["id"].as_str().unwrap().to_owned());
+        }
+        ids
+    }
+
     /// A PATCH planned against a user deleted before its write, whose row number
     /// SQLite then gave to a new user, is not written over the newcomer: the write
     /// sees that the row is no longer the one it read.
@@ -1141,14 +1154,7 @@ mod tests {
         let store = sqlite_store(&dir);
         let (registry, policy) = (Registry::builtin(), Policy::default());
         let scope = Scope::new("groups", &registry, &policy);
-        let mut ids = Vec::new();
-        for name in ["a", "b", "c", "d"] {
-            let created = store
-                .create(&scope, "User", user(&format!("{name}@example.com")))
-                .await
-                .unwrap();
-            ids.push(created["id"].as_str().unwrap().to_owned());
-        }
+        let ids = create_users(&store, &scope, &["a", "b", "c", "d"]).await;
         let group = json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
             "displayName": "Team",
@@ -1274,14 +1280,7 @@ mod tests {
         let (one, other) = (sqlite_store(&dir), sqlite_store(&dir));
         let (registry, policy) = (Registry::builtin(), Policy::default());
         let scope = Scope::new("lists", &registry, &policy);
-        let mut ids = Vec::new();
-        for name in ["a", "b", "c"] {
-            let created = one
-                .create(&scope, "User", user(&format!("{name}@example.com")))
-                .await
-                .unwrap();
-            ids.push(created["id"].as_str().unwrap().to_owned());
-        }
+        let ids = create_users(&one, &scope, &["a", "b", "c"]).await;
         let group = json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
             "displayName": "Team",
