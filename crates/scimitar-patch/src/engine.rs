@@ -326,6 +326,12 @@ impl<'a> Engine<'a> {
             });
         }
         if self.check.is_clear(value) {
+            // `""` clears an optional attribute; a required one cannot be blank.
+            if value.is_string() && target.sub.is_none() && target.attribute.required {
+                return Err(OperationError::Blank {
+                    path: target.attribute_path(),
+                });
+            }
             return Ok(true);
         }
         let manager_unset = self.is_lenient_manager(target)
@@ -842,6 +848,11 @@ fn put(doc: &mut Map<String, Value>, target: &Target<'_>, new: Option<Value>) ->
         }
         (Some(_), None) if attribute.required => {
             return Err(OperationError::Required {
+                path: target.attribute_path(),
+            });
+        }
+        (_, Some(Value::String(text))) if attribute.required && text.trim().is_empty() => {
+            return Err(OperationError::Blank {
                 path: target.attribute_path(),
             });
         }

@@ -163,6 +163,13 @@ pub enum OperationError {
         /// The attribute.
         path: String,
     },
+    /// A required string attribute would become empty or blank, which counts as
+    /// missing.
+    #[error("`{path}` is required and must not be empty or blank")]
+    Blank {
+        /// The attribute.
+        path: String,
+    },
     /// A value has the wrong JSON type.
     #[error("`{path}` must be {expected}, not {found}")]
     WrongType {
@@ -244,6 +251,7 @@ impl OperationError {
             ReadOnly { .. } | Immutable { .. } | Required { .. } => ScimType::Mutability,
             MembersNeedList { .. } => ScimType::InvalidFilter,
             MissingValue { .. }
+            | Blank { .. }
             | WrongType { .. }
             | InvalidDateTime { .. }
             | InvalidBinary { .. }

@@ -343,7 +343,8 @@ fn empty_values_clear_or_are_stored_by_policy() {
         &bjensen(),
         json!([{"op": "replace", "path": "userName", "value": ""}]),
     );
-    assert_eq!(error.scim_type(), ScimType::Mutability);
+    // Empty is missing, and missing is an invalid value here, not a removal.
+    assert_eq!(error.scim_type(), ScimType::InvalidValue);
 }
 
 #[test]
@@ -618,4 +619,42 @@ fn a_required_extension_cannot_be_removed() {
     )
     .unwrap();
     assert!(optional.resource.get(ENTERPRISE).is_none());
+}
+
+#[test]
+fn required_strings_cannot_become_blank() {
+    // Empty is missing: `""` or whitespace in `userName` or a group's
+    // `displayName` is invalidValue in every policy, with a path or without.
+    for policy in [Policy::strict(), Policy::compatible()] {
+        for value in ["", "   ", "\t"] {
+            for (resource_type, resource, attribute) in [
+                ("User", bjensen(), "userName"),
+                ("Group", group(), "displayName"),
+            ] {
+                for operations in [
+                    json!([{"op": "replace", "path": attribute, "value": value}]),
+                    json!([{"op": "add", "path": attribute, "value": value}]),
+                    json!([{"op": "replace", "value": {attribute: value}}]),
+                ] {
+                    let error = patch_error(&policy, resource_type, &resource, operations.clone());
+                    assert_eq!(
+                        error.scim_type(),
+                        ScimType::InvalidValue,
+                        "{operations}: {error}"
+                    );
+                    assert!(
+                        error.to_string().contains("must not be empty or blank"),
+                        "{error}"
+                    );
+                }
+            }
+        }
+    }
+    // An optional string is still cleared by `""` (Entra ID's way).
+    let patched = patch(
+        "User",
+        &bjensen(),
+        json!([{"op": "replace", "path": "title", "value": ""}]),
+    );
+    assert!(patched.resource.get("title").is_none());
 }

@@ -97,6 +97,8 @@ pub fn group_resource_type() -> ResourceType {
 ///   the §8.2 full user example sends it on an address.
 /// - `members.display`: the §8.4 group example and RFC 7644 examples send it, and Okta
 ///   sends `{value, display}` when pushing members.
+/// - Group `displayName` is required, as §4.2 says (the §8.7.1 representation
+///   disagrees).
 ///
 /// Applying it twice changes nothing.
 pub fn rfc_errata(schema: &mut Schema) {
@@ -113,6 +115,11 @@ pub fn rfc_errata(schema: &mut Schema) {
             );
         }
     } else if schema.id.eq_ignore_ascii_case(urn::GROUP) {
+        // §4.2 calls `displayName` REQUIRED; the §8.7.1 representation says
+        // `"required": false`. Every identity provider sends one.
+        if let Some(display_name) = schema.attribute_mut("displayName") {
+            display_name.required = true;
+        }
         if let Some(members) = schema.attribute_mut("members") {
             let mut display = described(
                 Attribute::new("display", AttributeType::String),

@@ -108,6 +108,13 @@ pub enum ValidationError {
         /// The attribute.
         path: String,
     },
+    /// A required string attribute is empty or only whitespace, which counts as
+    /// missing.
+    #[error("attribute `{path}` is required and must not be empty or blank")]
+    Blank {
+        /// The attribute.
+        path: String,
+    },
     /// A value has the wrong JSON type.
     #[error("attribute `{path}` must be {expected}, not {found}")]
     WrongType {
@@ -193,6 +200,7 @@ impl ValidationError {
             UnknownResourceType(_)
             | MissingExtension { .. }
             | Missing { .. }
+            | Blank { .. }
             | WrongType { .. }
             | NotAnArray { .. }
             | UnexpectedArray { .. }
@@ -517,25 +525,32 @@ impl<'a> Validator<'a> {
     }
 
     /// Required attributes must be present. Read-only ones are the server's to set;
-    /// never-returned ones are not required in responses.
+    /// never-returned ones are not required in responses. On writes, a required
+    /// string that is empty or only whitespace counts as missing: a `userName` of
+    /// `" "` is no login.
     fn check_required(
         &self,
         attributes: &[Attribute],
         present: &Map<String, Value>,
         prefix: &str,
     ) -> Result<(), ValidationError> {
-        let missing = attributes.iter().find(|attribute| {
-            attribute.required
-                && attribute.mutability != Mutability::ReadOnly
-                && !(matches!(self.mode, Mode::Response) && attribute.returned == Returned::Never)
-                && !present.contains_key(&attribute.name)
-        });
-        match missing {
-            Some(attribute) => Err(ValidationError::Missing {
-                path: format!("{prefix}{}", attribute.name),
-            }),
-            None => Ok(()),
+        for attribute in attributes {
+            if !attribute.required
+                || attribute.mutability == Mutability::ReadOnly
+                || (matches!(self.mode, Mode::Response) && attribute.returned == Returned::Never)
+            {
+                continue;
+            }
+            let path = || format!("{prefix}{}", attribute.name);
+            match present.get(&attribute.name) {
+                None => return Err(ValidationError::Missing { path: path() }),
+                Some(Value::String(text)) if self.mode.is_write() && text.trim().is_empty() => {
+                    return Err(ValidationError::Blank { path: path() })
+                }
+                Some(_) => {}
+            }
         }
+        Ok(())
     }
 
     /// On replace: immutable attributes must not change, and immutable and

@@ -91,6 +91,10 @@ fn errors_table() {
     let replace = Mode::Replace {
         existing: &existing_device,
     };
+    let existing_user = user(json!({}));
+    let replace_user = Mode::Replace {
+        existing: &existing_user,
+    };
     // (resource type, body, mode, policy, scimType, substring of the message)
     let cases: Vec<(&str, Value, Mode, &Policy, ScimType, &str)> = vec![
         ("Nope", user(json!({})), Mode::Create, &strict, ScimType::InvalidValue, "unknown resource type `Nope`"),
@@ -102,6 +106,10 @@ fn errors_table() {
         ("User", json!({"schemas": [urn::USER, "urn:example:Other"], "userName": "x"}), Mode::Create, &strict, ScimType::InvalidSyntax, "`urn:example:Other`, which is not a schema of resource type User"),
         ("User", json!({"schemas": [urn::USER]}), Mode::Create, &strict, ScimType::InvalidValue, "attribute `userName` is required"),
         ("User", user(json!({"userName": null})), Mode::Create, &strict, ScimType::InvalidValue, "attribute `userName` is required"),
+        ("User", user(json!({"userName": ""})), Mode::Create, &compatible, ScimType::InvalidValue, "attribute `userName` is required and must not be empty"),
+        ("User", user(json!({"userName": " \t\n"})), Mode::Create, &compatible, ScimType::InvalidValue, "must not be empty or blank"),
+        ("User", user(json!({"userName": "  "})), replace_user, &compatible, ScimType::InvalidValue, "attribute `userName` is required and must not be empty"),
+        ("Group", json!({"schemas": [urn::GROUP], "displayName": " "}), Mode::Create, &compatible, ScimType::InvalidValue, "attribute `displayName` is required and must not be empty"),
         ("User", user(json!({"userName": 42})), Mode::Create, &strict, ScimType::InvalidValue, "attribute `userName` must be a string, not a number"),
         ("User", user(json!({"active": "False"})), Mode::Create, &strict, ScimType::InvalidValue, "attribute `active` must be true or false, not a string"),
         ("User", user(json!({"active": "maybe"})), Mode::Create, &compatible, ScimType::InvalidValue, "attribute `active` must be true or false"),
