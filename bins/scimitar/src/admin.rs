@@ -109,6 +109,9 @@ pub(crate) async fn settings(
             burst: per_second.saturating_mul(2),
         });
     }
+    if let Some(seconds) = args.create_retry_window {
+        settings.create_retry_window_seconds = seconds;
+    }
     if let Some(path) = &args.schema_override {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| SettingsFailure::Read {

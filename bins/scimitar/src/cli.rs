@@ -105,7 +105,7 @@ pub(crate) struct SettingsArgs {
     /// The tenant id.
     pub(crate) id: String,
     /// Replace the whole settings object with this JSON.
-    #[arg(long, value_name = "JSON", conflicts_with_all = ["teams", "deletion", "rate_limit", "schema_override"])]
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["teams", "deletion", "rate_limit", "create_retry_window", "schema_override"])]
     pub(crate) set_json: Option<String>,
     /// Where teams (Groups) come from: pushed by the IdP, or derived from users'
     /// Enterprise department (read-only over SCIM). Switching rebuilds them.
@@ -121,6 +121,12 @@ pub(crate) struct SettingsArgs {
     /// the server's limit.
     #[arg(long, value_name = "N")]
     pub(crate) rate_limit: Option<u32>,
+    /// Seconds after a create during which the same token may repeat it and get
+    /// the user it made (201) instead of 409; 0 (the default) turns replays off.
+    /// For Entra ID, which retries a create after a 60 s timeout: see
+    /// docs/entra-id.md for the trade-off.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) create_retry_window: Option<u32>,
     /// Add (or replace, by id) an RFC 7643 schema document from FILE.
     #[arg(long, value_name = "FILE")]
     pub(crate) schema_override: Option<PathBuf>,

@@ -75,11 +75,22 @@ fn settings_apply_over_http(database: Database) {
     let created = client.post("/Users", &user);
     assert_eq!(expect(&created, 201)[ACME]["badge"], 7);
 
-    // A retried create answers 201 with the first one's resource.
+    // A repeated create is 409 by default; with a retry window, the same token's
+    // replay answers 201 with the first one's resource.
     let boss = json!({"schemas": [USER], "userName": "boss", "displayName": "The Boss"});
     let first = client.post("/Users", &boss);
-    let again = client.post("/Users", &boss);
     let boss_id = expect(&first, 201)["id"].as_str().expect("id").to_owned();
+    let again = client.post("/Users", &boss);
+    expect_error(&again, 409);
+    assert_eq!(again.body["scimType"], "uniqueness");
+    database.cli(&[
+        "tenant",
+        "settings",
+        &tenant,
+        "--create-retry-window",
+        "120",
+    ]);
+    let again = client.post("/Users", &boss);
     assert_eq!(expect(&again, 201)["id"], boss_id.as_str());
 
     // The manager, set as Entra ID does, comes back with displayName and $ref.

@@ -62,8 +62,9 @@
 //! (the service's with its `schemaOverrides`, cached, and served by `/Schemas` and
 //! `/ResourceTypes` to authenticated requests), its team and deletion modes (passed to
 //! the store in the [`Scope`](scimitar_store::Scope)) and its `rateLimit`. A create
-//! an identity provider retries after a timeout answers 201 with the resource the
-//! first one made.
+//! of a `userName` that exists is 409; with `createRetryWindowSeconds` set, the same
+//! token repeating its own create within the window gets 201 with the resource the
+//! first one made (store rule 10).
 //!
 //! # Logging, the provisioning log, the admin API, webhooks
 //!

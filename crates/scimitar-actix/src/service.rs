@@ -345,6 +345,7 @@ impl<S, T> Call<'_, S, T> {
             &context.policy,
         )
         .with_settings(&context.settings)
+        .with_client(&self.credential.token_id)
     }
 
     /// The tenant's registry, policy and settings.

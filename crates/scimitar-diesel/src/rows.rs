@@ -248,6 +248,28 @@ pub(crate) fn user_name_holder(
     Ok(conn.first(sql)?)
 }
 
+/// How a new resource row came about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Origin<'a> {
+    /// The client whose create made it (rule 10's replays).
+    pub(crate) client: Option<&'a str>,
+    /// A team derived from user attributes (rule 21).
+    pub(crate) derived: bool,
+}
+
+#[derive(QueryableByName)]
+struct CreatedBy {
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    created_by: Option<String>,
+}
+
+/// The client that created row `pk`, if one was recorded.
+pub(crate) fn created_by(conn: &mut Conn<'_>, pk: i64) -> Result<Option<String>, Failure> {
+    let mut sql = Sql::new("SELECT created_by FROM resources WHERE pk = ");
+    sql.bind(pk);
+    Ok(conn.first::<CreatedBy>(sql)?.and_then(|row| row.created_by))
+}
+
 #[derive(QueryableByName)]
 struct Pk {
     #[diesel(sql_type = BigInt)]
@@ -266,14 +288,14 @@ pub(crate) fn insert(
     body: &Value,
     text: &str,
     at: i64,
-    derived: bool,
+    origin: Origin<'_>,
 ) -> Result<i64, Failure> {
     let columns = Columns::of(resource_type, body);
     let mut sql = Sql::new(
         "INSERT INTO resources (tenant_id, resource_type, id, user_name, user_name_folded, \
          external_id, display_name, display_name_folded, active, manager_id, given_name, \
          given_name_folded, family_name, family_name_folded, created, last_modified, derived, \
-         version, data) VALUES (",
+         created_by, version, data) VALUES (",
     );
     sql.bind(tenant)
         .push(", ")
@@ -287,7 +309,9 @@ pub(crate) fn insert(
         .push(", ")
         .bind(at)
         .push(", ")
-        .bind(derived)
+        .bind(origin.derived)
+        .push(", ")
+        .bind(origin.client.map(str::to_owned))
         .push(", 1, ");
     conn.dialect().push_document(&mut sql, text);
     sql.push(") RETURNING pk");

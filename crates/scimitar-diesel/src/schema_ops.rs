@@ -18,6 +18,8 @@ pub(crate) struct Ctx {
     pub(crate) registry: Registry,
     pub(crate) policy: Policy,
     pub(crate) settings: TenantSettings,
+    /// The authenticated client ([`Scope::client`]).
+    pub(crate) client: Option<String>,
 }
 
 impl Ctx {
@@ -27,6 +29,17 @@ impl Ctx {
             registry: scope.registry.clone(),
             policy: scope.policy.clone(),
             settings: scope.settings.clone(),
+            client: scope.client.map(str::to_owned),
+        }
+    }
+
+    /// The scope this context was made from.
+    pub(crate) fn scope(&self) -> Scope<'_> {
+        let scope =
+            Scope::new(&self.tenant, &self.registry, &self.policy).with_settings(&self.settings);
+        match &self.client {
+            Some(client) => scope.with_client(client),
+            None => scope,
         }
     }
 

@@ -596,18 +596,10 @@ impl PlannedCreate {
         } = self;
         rows::lock_tenant(conn, &ctx.tenant)?;
         let members = rows::member_refs(conn, &ctx.tenant, &member_ids)?;
-        let retry = ctx.policy.idempotent_create_retry;
-        // A taken userName: a retried create (Entra ID after its timeout) gets the
-        // user it made, any other a uniqueness error.
+        // A taken userName: a replayed create (Entra ID after its timeout) gets
+        // the user it made, any other a uniqueness error.
         let taken = |conn: &mut Conn<'_>, holder: ResourceRow| {
-            if retry
-                && derive::has_all_attributes_of(
-                    &ctx.registry,
-                    &resource_type,
-                    &holder.body()?,
-                    &body,
-                )
-            {
+            if is_replay(conn, ctx, &resource_type, &holder, &body)? {
                 view(conn, ctx, &holder, &Projection::default()).map(Created::Existing)
             } else {
                 Err(StoreError::Uniqueness {
@@ -626,7 +618,7 @@ impl PlannedCreate {
                 return taken(conn, holder);
             }
         }
-        if resource_type == GROUP && retry {
+        if resource_type == GROUP && ctx.settings.create_retry_window_seconds > 0 {
             if let Some(group) = same_group(conn, ctx, &body, &members)? {
                 return view(conn, ctx, &group, &Projection::default()).map(Created::Existing);
             }
@@ -639,7 +631,10 @@ impl PlannedCreate {
             &body,
             &text,
             at,
-            false,
+            rows::Origin {
+                client: ctx.client.as_deref(),
+                derived: false,
+            },
         );
         let pk = match inserted {
             // (On PostgreSQL only a racing server's create gets here: the
@@ -680,8 +675,34 @@ impl PlannedCreate {
     }
 }
 
-/// The first group with `body`'s `externalId` that has every attribute of `body`
-/// and every one of `members`: what a retried group create made (rule 10).
+/// Whether a create of `body` replays the create that made `row` (rule 10,
+/// [`write::is_replay`]).
+fn is_replay(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    resource_type: &str,
+    row: &ResourceRow,
+    body: &Value,
+) -> Result<bool, Failure> {
+    if ctx.settings.create_retry_window_seconds == 0 {
+        return Ok(false);
+    }
+    let created_by = rows::created_by(conn, row.pk)?;
+    let origin = write::Origin {
+        client: created_by.as_deref(),
+        created: from_nanos(row.created)?,
+    };
+    Ok(write::is_replay(
+        &ctx.scope(),
+        resource_type,
+        origin,
+        &row.body()?,
+        body,
+    ))
+}
+
+/// The first group with `body`'s `externalId` whose create `body` replays, with
+/// every one of `members`: what a retried group create made (rule 10).
 fn same_group(
     conn: &mut Conn<'_>,
     ctx: &Ctx,
@@ -692,7 +713,7 @@ fn same_group(
         return Ok(None);
     };
     for group in rows::groups_with_external_id(conn, &ctx.tenant, external_id)? {
-        if !derive::has_all_attributes_of(&ctx.registry, GROUP, &group.body()?, body) {
+        if !is_replay(conn, ctx, GROUP, &group, body)? {
             continue;
         }
         let present: HashSet<String> = rows::member_ids(conn, group.pk)?.into_iter().collect();

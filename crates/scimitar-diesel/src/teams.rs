@@ -71,7 +71,10 @@ fn join(
         &body,
         &body.to_string(),
         at,
-        true,
+        rows::Origin {
+            client: None,
+            derived: true,
+        },
     )?;
     let added = rows::add_members(conn, pk, members)?;
     let team = rows::get(conn, &ctx.tenant, GROUP, team_id)?;

@@ -102,12 +102,6 @@ pub struct Policy {
     /// failing with `mutability`. Okta's group rename sends
     /// `{"op":"replace","value":{"id":"<gid>","displayName":"..."}}`.
     pub patch_ignore_read_only_in_value: bool,
-
-    /// When a create duplicates an existing resource that is equal to the body in
-    /// every attribute sent, return the existing resource (201) instead of 409.
-    /// Entra ID retries a create after its 60 s timeout and would otherwise be
-    /// stuck on the conflict.
-    pub idempotent_create_retry: bool,
 }
 
 impl Policy {
@@ -127,7 +121,6 @@ impl Policy {
             patch_pathless_attribute_paths: false,
             patch_empty_value_clears: false,
             patch_ignore_read_only_in_value: false,
-            idempotent_create_retry: false,
         }
     }
 
@@ -147,7 +140,6 @@ impl Policy {
             patch_pathless_attribute_paths: true,
             patch_empty_value_clears: true,
             patch_ignore_read_only_in_value: true,
-            idempotent_create_retry: true,
         }
     }
 }

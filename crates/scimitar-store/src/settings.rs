@@ -61,6 +61,12 @@ pub struct TenantSettings {
     /// The tenant's request rate limit; `None` leaves it to the server's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    /// How long after a create the same client may repeat it and get the resource
+    /// it made (201) instead of 409; 0, the default, turns replays off. For
+    /// identity providers that retry a create after a timeout (Entra ID waits
+    /// 60 s); see [`Store`](crate::Store) rule 10 for what a replay must match.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub create_retry_window_seconds: u32,
     /// Keys this view does not interpret (the server's `jwt`, for one), as stored.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -88,6 +94,10 @@ pub enum TeamMode {
 /// A trimmed value, `None` when empty.
 fn present(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|text| !text.is_empty())
+}
+
+fn is_zero(seconds: &u32) -> bool {
+    *seconds == 0
 }
 
 fn default_separator() -> String {

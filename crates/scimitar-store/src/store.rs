@@ -23,9 +23,13 @@ pub struct Scope<'a> {
     pub registry: &'a Registry,
     /// The tenant's identity-provider policy (used by validation and PATCH).
     pub policy: &'a Policy,
-    /// The tenant's settings; the store reads [`TenantSettings::teams`] and
-    /// [`TenantSettings::deletion`].
+    /// The tenant's settings; the store reads [`TenantSettings::teams`],
+    /// [`TenantSettings::deletion`] and
+    /// [`TenantSettings::create_retry_window_seconds`].
     pub settings: &'a TenantSettings,
+    /// The authenticated client making the call (a token id), if any. A create
+    /// records it, and only the same client can replay that create (rule 10).
+    pub client: Option<&'a str>,
 }
 
 impl<'a> Scope<'a> {
@@ -36,12 +40,21 @@ impl<'a> Scope<'a> {
             registry,
             policy,
             settings: TenantSettings::default_ref(),
+            client: None,
         }
     }
 
     /// This scope with the tenant's settings.
     pub fn with_settings(self, settings: &'a TenantSettings) -> Self {
         Scope { settings, ..self }
+    }
+
+    /// This scope acting for an authenticated client (e.g. a token id).
+    pub fn with_client(self, client: &'a str) -> Self {
+        Scope {
+            client: Some(client),
+            ..self
+        }
     }
 }
 
@@ -121,17 +134,20 @@ impl<'a> Scope<'a> {
 ///     that would make two users share one fails with [`StoreError::Uniqueness`]
 ///     `{ attribute: "userName" }` and changes nothing, also when the writes race
 ///     (of N simultaneous creates of one `userName`, exactly one succeeds). One
-///     exception, for identity providers that retry a create after a timeout: when
-///     `scope.policy.idempotent_create_retry` is set and the user holding the
-///     `userName` has every attribute of the (validated) input with the same value,
-///     create returns that user unchanged, recording no event
-///     ([`Store::create_or_existing`] says [`Created::Existing`]). Groups have no
+///     opt-in exception, for identity providers that retry a create after a
+///     timeout: when [`TenantSettings::create_retry_window_seconds`] is set, a create
+///     whose `userName` is taken returns the holder unchanged, recording no event
+///     ([`Store::create_or_existing`] says [`Created::Existing`]), if and only if
+///     the same client ([`Scope::client`], recorded at create) made it less than
+///     that many seconds ago, its `externalId` equals the input's (both absent
+///     counts), and it has every other attribute of the (validated) input with the
+///     same value ([`write::is_replay`](crate::write::is_replay)). Groups have no
 ///     unique attribute, so a retried group create would make a twin: under the
-///     same policy, a group create with an `externalId` returns the first group
-///     that has every attribute of the input with the same value and every member
-///     it lists, likewise. Both comparisons leave out the attributes the registry
-///     says are never returned (`password`): the server hashes a password with a
-///     fresh salt on every request, so a retry never repeats the stored value.
+///     same setting, a group create with an `externalId` returns the first group
+///     that passes the same test and has every member it lists. Both comparisons
+///     leave out the attributes the registry says are never returned (`password`):
+///     the server hashes a password with a fresh salt on every request, so a retry
+///     never repeats the stored value.
 ///     Nothing else is
 ///     unique: not `externalId`, not a group's `displayName` (RFC 7643 gives it no
 ///     uniqueness), and not attributes a custom schema marks `uniqueness: server`,

@@ -21,6 +21,7 @@
 
 use scimitar_patch::{ApplyOptions, OperationError};
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use crate::derive;
 use crate::event::NewEvent;
@@ -85,6 +86,44 @@ pub fn check_writable(settings: &TenantSettings, resource_type: &str) -> Result<
         });
     }
     Ok(())
+}
+
+/// Who made an existing resource and when: what [`is_replay`] weighs.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The client that created it ([`Scope::client`](crate::Scope::client) at the
+    /// time), if one was known.
+    pub client: Option<&'a str>,
+    /// When it was created.
+    pub created: OffsetDateTime,
+}
+
+/// Rule 10: whether a create of `body` (validated, members split off) by the
+/// scope's client repeats the create that made `existing` (its stored body, from
+/// `origin`), so that the store answers with `existing` instead of a conflict.
+///
+/// Only with [`TenantSettings::create_retry_window_seconds`] set, only for the
+/// same client within that window, only with an equal `externalId` (both absent
+/// counts), and only when `existing` has every attribute of `body` with the same
+/// value ([`derive::has_all_attributes_of`]).
+pub fn is_replay(
+    scope: &crate::Scope<'_>,
+    resource_type: &str,
+    origin: Origin<'_>,
+    existing: &Value,
+    body: &Value,
+) -> bool {
+    let window = scope.settings.create_retry_window_seconds;
+    if window == 0 {
+        return false;
+    }
+    let same_client = matches!((scope.client, origin.client), (Some(a), Some(b)) if a == b);
+    let age = meta::now() - origin.created;
+    let external_id = |value: &Value| value.get("externalId").cloned();
+    same_client
+        && age < time::Duration::seconds(i64::from(window))
+        && external_id(existing) == external_id(body)
+        && derive::has_all_attributes_of(scope.registry, resource_type, existing, body)
 }
 
 /// An `If-Match` precondition (rule 6): `expected`, when given, must match the

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use scimitar_schema::{Mode, Registry};
+use scimitar_schema::Mode;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -104,6 +104,17 @@ struct Record {
     meta: ResourceMeta,
     revision: u64,
     /// A team derived from user attributes (rule 21), not one the IdP pushed.
+    derived: bool,
+    /// The client that created it (rule 10's replays).
+    created_by: Option<String>,
+}
+
+/// How a new record came about.
+#[derive(Debug, Clone, Copy)]
+struct Origin<'a> {
+    /// The client whose create made it.
+    client: Option<&'a str>,
+    /// A team derived from user attributes (rule 21).
     derived: bool,
 }
 
@@ -269,25 +280,28 @@ impl State {
         let (body, member_ids) = prepare(scope, resource_type, &resource, Mode::Create)?;
         let data = self.tenant(scope.tenant);
         let members = data.check_members(member_ids)?;
-        let retry = scope.policy.idempotent_create_retry;
         if resource_type == USER {
             if let Err(taken) = data.check_user_name(user_name(&body), None) {
-                // A retried create (Entra ID after its timeout) gets the user it made.
-                return match data.same_user(scope.registry, &body) {
-                    Some(id) if retry => data.existing(scope, resource_type, &id),
-                    _ => Err(taken),
+                // A replayed create (Entra ID after its timeout) gets the user it made.
+                return match data.same_user(scope, &body) {
+                    Some(id) => data.existing(scope, resource_type, &id),
+                    None => Err(taken),
                 };
             }
             data.check_manager(&body)?;
         }
-        if resource_type == GROUP && retry {
-            if let Some(id) = data.same_group(scope.registry, &body, &members) {
+        if resource_type == GROUP {
+            if let Some(id) = data.same_group(scope, &body, &members) {
                 return data.existing(scope, resource_type, &id);
             }
         }
         let at = meta::now();
         let id = meta::new_id();
-        self.insert(scope.tenant, resource_type, &id, body, at, false);
+        let origin = Origin {
+            client: scope.client,
+            derived: false,
+        };
+        self.insert(scope.tenant, resource_type, &id, body, at, origin);
         let data = self.tenant(scope.tenant);
         let added = data.add_members(&id, &members);
         let mut events = vec![NewEvent::created(
@@ -313,7 +327,7 @@ impl State {
         id: &str,
         body: Value,
         at: OffsetDateTime,
-        derived: bool,
+        origin: Origin<'_>,
     ) {
         self.last_position += 1;
         let position = self.last_position;
@@ -328,7 +342,8 @@ impl State {
                 version: meta::version_tag(1),
             },
             revision: 1,
-            derived,
+            derived: origin.derived,
+            created_by: origin.client.map(str::to_owned),
         };
         data.resources.insert(id.to_owned(), record);
         data.by_position
@@ -671,15 +686,16 @@ impl TenantData {
 
     /// The user holding `body`'s `userName`, if it has every attribute of `body`
     /// with the same value.
-    fn same_user(&self, registry: &Registry, body: &Value) -> Option<String> {
+    fn same_user(&self, scope: &Scope<'_>, body: &Value) -> Option<String> {
         let id = self.user_names.get(&meta::fold_case(user_name(body)?))?;
-        let stored = &self.resources.get(id)?.resource;
-        derive::has_all_attributes_of(registry, USER, stored, body).then(|| id.clone())
+        let record = self.resources.get(id)?;
+        self.is_replay(scope, USER, record, body)
+            .then(|| id.clone())
     }
 
-    /// The first group with `body`'s `externalId` that has every attribute of
-    /// `body` with the same value and every one of `members` (rule 10).
-    fn same_group(&self, registry: &Registry, body: &Value, members: &[String]) -> Option<String> {
+    /// The first group with `body`'s `externalId` whose create `body` replays,
+    /// with every one of `members` (rule 10).
+    fn same_group(&self, scope: &Scope<'_>, body: &Value, members: &[String]) -> Option<String> {
         body.get("externalId")?;
         self.by_position
             .get(GROUP)?
@@ -692,11 +708,24 @@ impl TenantData {
                         .all(|member| list.is_some_and(|list| list.contains(member)))
                 };
                 self.resources.get(id.as_str()).is_some_and(|record| {
-                    !record.derived
-                        && derive::has_all_attributes_of(registry, GROUP, &record.resource, body)
+                    !record.derived && self.is_replay(scope, GROUP, record, body)
                 }) && has_members()
             })
             .cloned()
+    }
+
+    fn is_replay(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        record: &Record,
+        body: &Value,
+    ) -> bool {
+        let origin = write::Origin {
+            client: record.created_by.as_deref(),
+            created: record.meta.created,
+        };
+        write::is_replay(scope, resource_type, origin, &record.resource, body)
     }
 
     /// Fails with `UnknownManager` unless the user's manager, if any, is a user of

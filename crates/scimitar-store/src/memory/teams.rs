@@ -97,7 +97,10 @@ impl State {
             team_id,
             derive::team_body(name),
             at,
-            true,
+            super::Origin {
+                client: None,
+                derived: true,
+            },
         );
         let data = self.tenant(scope.tenant);
         let added = data.add_members(team_id, members);

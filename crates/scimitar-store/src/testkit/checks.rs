@@ -941,23 +941,24 @@ pub async fn rule_10_user_name_is_unique_ignoring_case<S: Store>(store: &S) {
     );
 }
 
-/// Rule 10: of 20 simultaneous creates of one `userName`, exactly one succeeds.
+/// Rule 10: of 50 simultaneous creates of one `userName`, exactly one succeeds,
+/// also when they are identical and come from one client (no replay by default).
 ///
 /// The creates are polled together from one task (`join_all`), so a store whose
 /// futures await its database races them for real; one that blocks inside its
 /// futures runs them one after another, and must still answer one success.
 pub async fn rule_10_concurrent_creates_have_one_winner<S: Store>(store: &S) {
     let fx = Fixture::new();
-    let scope = fx.scope();
-    let attempts = (0..20).map(|i| {
-        // Different case and externalId each time: no retry can look identical.
+    let scope = fx.scope().with_client("token-a");
+    let attempts = (0..50).map(|i| {
+        // Every other one in another case: uniqueness ignores case.
         let name = if i % 2 == 0 {
             "racer@example.com"
         } else {
             "RACER@example.com"
         };
         let mut body = user(name);
-        body["externalId"] = json!(format!("racer-{i}"));
+        body["externalId"] = json!("racer");
         store.create(&scope, "User", body)
     });
     let results = join_all(attempts).await;
@@ -968,8 +969,8 @@ pub async fn rule_10_concurrent_creates_have_one_winner<S: Store>(store: &S) {
         .count();
     assert_eq!(
         (winners, conflicts),
-        (1, 19),
-        "rule 10: 20 racing creates gave {winners} successes and {conflicts} conflicts: {results:?}"
+        (1, 49),
+        "rule 10: 50 racing creates gave {winners} successes and {conflicts} conflicts: {results:?}"
     );
     let stored = ids(
         store,
@@ -981,72 +982,149 @@ pub async fn rule_10_concurrent_creates_have_one_winner<S: Store>(store: &S) {
     assert_eq!(stored.len(), 1, "rule 10: racing creates stored {stored:?}");
 }
 
-/// Rule 10: with `idempotent_create_retry`, a create that repeats an existing user
-/// exactly returns that user; without it, or with any difference, it conflicts.
-pub async fn rule_10_retried_create_returns_the_same_user<S: Store>(store: &S) {
-    let fx = Fixture::new();
+/// Rule 10: by default a create that repeats an existing user exactly, from the
+/// same client, is a conflict under every policy; so is a group create's twin not
+/// deduplicated.
+pub async fn rule_10_duplicate_create_conflicts_by_default<S: Store>(store: &S) {
+    for policy in [Policy::compatible(), Policy::strict()] {
+        let fx = Fixture {
+            policy,
+            ..Fixture::new()
+        };
+        let scope = fx.scope().with_client("token-a");
+        let mut body = user("twice@example.com");
+        body["externalId"] = json!("twice-1");
+        let first = store.create(&scope, "User", body.clone()).await;
+        assert!(first.is_ok(), "rule 10: a first create gave {first:?}");
+        let events = event_kinds(store, &fx).await.len();
+        let again = store.create(&scope, "User", body).await;
+        assert!(
+            is_uniqueness(&again),
+            "rule 10: a repeated create gave {again:?} under {:?}",
+            fx.policy
+        );
+        assert_eq!(
+            event_kinds(store, &fx).await.len(),
+            events,
+            "rule 10: a refused create recorded an event"
+        );
+        let mut team = group("Twice");
+        team["externalId"] = json!("twice-group");
+        let a = create(store, &fx, "Group", team.clone()).await;
+        let b = create(store, &fx, "Group", team).await;
+        assert_ne!(
+            id_of(&a),
+            id_of(&b),
+            "rule 10: a repeated group create returned the first group by default"
+        );
+    }
+}
+
+/// A fixture whose tenant replays creates within `seconds`.
+fn replaying(seconds: u32) -> Fixture {
+    Fixture::with_settings(TenantSettings {
+        create_retry_window_seconds: seconds,
+        ..TenantSettings::default()
+    })
+}
+
+/// Rule 10: with `create_retry_window_seconds`, a create that the same client
+/// repeats exactly within the window returns the user it made; from another
+/// client, with any difference, or after the window, it conflicts.
+pub async fn rule_10_replayed_create_returns_the_same_user<S: Store>(store: &S) {
+    let fx = replaying(120);
+    let scope = fx.scope().with_client("token-a");
     let mut body = user("retry@example.com");
     body["externalId"] = json!("retry-1");
     body["displayName"] = json!("Retry");
-    let first = create(store, &fx, "User", body.clone()).await;
+    let first = match store.create_or_existing(&scope, "User", body.clone()).await {
+        Ok(Created::New(user)) => user,
+        other => panic!("rule 10: a first create gave {other:?}"),
+    };
     let events = event_kinds(store, &fx).await.len();
-    let retried = store
-        .create(&fx.scope(), "User", body.clone())
-        .await
-        .unwrap_or_else(|e| {
-            panic!("rule 10: a retried create failed under the compatible policy: {e:?}")
-        });
+    let replayed = store.create_or_existing(&scope, "User", body.clone()).await;
     assert_eq!(
-        retried, first,
-        "rule 10: a retried create did not return the same user"
+        replayed.ok(),
+        Some(Created::Existing(first.clone())),
+        "rule 10: a replayed create did not return the same user"
     );
     assert_eq!(
         event_kinds(store, &fx).await.len(),
         events,
-        "rule 10: a retried create recorded an event"
+        "rule 10: a replayed create recorded an event"
     );
-    let mut different = body.clone();
-    different["displayName"] = json!("Someone else");
-    let result = store.create(&fx.scope(), "User", different).await;
-    assert!(
-        is_uniqueness(&result),
-        "rule 10: a different create gave {result:?}"
-    );
+    let mut renamed = body.clone();
+    renamed["displayName"] = json!("Someone else");
+    let mut other_external_id = body.clone();
+    other_external_id["externalId"] = json!("retry-2");
+    let mut no_external_id = body.clone();
+    no_external_id
+        .as_object_mut()
+        .map(|body| body.remove("externalId"));
+    let other_client = fx.scope().with_client("token-b");
+    let no_client = fx.scope();
+    for (what, scope, body) in [
+        ("another displayName", &scope, renamed),
+        ("another externalId", &scope, other_external_id),
+        ("no externalId", &scope, no_external_id),
+        ("another client", &other_client, body.clone()),
+        ("no client", &no_client, body.clone()),
+    ] {
+        let result = store.create(scope, "User", body).await;
+        assert!(
+            is_uniqueness(&result),
+            "rule 10: a create with {what} gave {result:?}"
+        );
+    }
 
-    let strict = Fixture {
-        policy: Policy::strict(),
-        ..Fixture::new()
-    };
-    create(store, &strict, "User", body.clone()).await;
-    let result = store.create(&strict.scope(), "User", body).await;
+    // After the window the same replay is a conflict.
+    let fx = replaying(1);
+    let scope = fx.scope().with_client("token-a");
+    store
+        .create(&scope, "User", body.clone())
+        .await
+        .unwrap_or_else(|e| panic!("rule 10: a first create failed: {e:?}"));
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let late = store.create(&scope, "User", body).await;
     assert!(
-        is_uniqueness(&result),
-        "rule 10: a retry under the strict policy gave {result:?}"
+        is_uniqueness(&late),
+        "rule 10: a replay after the window gave {late:?}"
     );
 }
 
-/// Rule 10: a retry that differs only in `password` (which the server replaces by
+/// Rule 10: a replay that differs only in `password` (which the server replaces by
 /// a hash with a fresh salt every time) returns the existing user.
-pub async fn rule_10_retried_create_ignores_the_password<S: Store>(store: &S) {
-    let fx = Fixture::new();
+pub async fn rule_10_replayed_create_ignores_the_password<S: Store>(store: &S) {
+    let fx = replaying(120);
+    let scope = fx.scope().with_client("token-a");
     let mut body = user("rehashed@example.com");
     body["password"] = json!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdC0x$aGFzaC0x");
-    let first = create(store, &fx, "User", body.clone()).await;
+    let first = store
+        .create(&scope, "User", body.clone())
+        .await
+        .unwrap_or_else(|e| panic!("rule 10: a first create failed: {e:?}"));
     body["password"] = json!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdC0y$aGFzaC0y");
-    let retried = store.create_or_existing(&fx.scope(), "User", body).await;
+    let retried = store.create_or_existing(&scope, "User", body).await;
     assert_eq!(
         retried.ok(),
         Some(Created::Existing(first)),
-        "rule 10: a retry with a freshly hashed password did not return the user"
+        "rule 10: a replay with a freshly hashed password did not return the user"
     );
 }
 
-/// Rule 10: with `idempotent_create_retry`, a group create that repeats an existing
-/// group with the same `externalId` returns that group instead of making a twin.
-pub async fn rule_10_retried_create_returns_the_same_group<S: Store>(store: &S) {
-    let fx = Fixture::new();
-    let scope = fx.scope();
-    let u1 = create_user(store, &fx, "gretry@example.com").await;
+/// Rule 10: with `create_retry_window_seconds`, a group create that the same
+/// client repeats with the same `externalId` returns that group instead of making
+/// a twin.
+pub async fn rule_10_replayed_create_returns_the_same_group<S: Store>(store: &S) {
+    let fx = replaying(120);
+    let scope = fx.scope().with_client("token-a");
+    let u1 = match store
+        .create_or_existing(&scope, "User", user("gretry@example.com"))
+        .await
+    {
+        Ok(Created::New(user)) => id_of(&user).to_owned(),
+        other => panic!("rule 10: a first user create gave {other:?}"),
+    };
     let mut body = group("Retried team");
     body["externalId"] = json!("entra-group-1");
     body["members"] = members_of(&[&u1]);
@@ -1064,47 +1142,36 @@ pub async fn rule_10_retried_create_returns_the_same_group<S: Store>(store: &S) 
     assert_eq!(
         retried.ok(),
         Some(Created::Existing(first.clone())),
-        "rule 10: a retried group create did not return the group"
+        "rule 10: a replayed group create did not return the group"
     );
     let retried = store
         .create_or_existing(&scope, "User", user("gretry@example.com"))
         .await;
     assert!(
         matches!(&retried, Ok(Created::Existing(existing)) if id_of(existing) == u1),
-        "rule 10: a retried user create is not reported as existing: {retried:?}"
+        "rule 10: a replayed user create is not reported as existing: {retried:?}"
     );
     assert_eq!(
         event_kinds(store, &fx).await.len(),
         events,
-        "rule 10: a retried create recorded an event"
+        "rule 10: a replayed create recorded an event"
     );
     let mut renamed = body.clone();
     renamed["displayName"] = json!("Another team");
     let mut without_external_id = group("Retried team");
     without_external_id["members"] = members_of(&[&u1]);
-    for (what, other) in [
-        ("another name", renamed),
-        ("no externalId", without_external_id),
+    let other_client = fx.scope().with_client("token-b");
+    for (what, scope, other) in [
+        ("another name", &scope, renamed),
+        ("no externalId", &scope, without_external_id),
+        ("another client", &other_client, body.clone()),
     ] {
-        let created = store.create_or_existing(&scope, "Group", other).await;
+        let created = store.create_or_existing(scope, "Group", other).await;
         assert!(
             matches!(&created, Ok(Created::New(group)) if id_of(group) != id_of(&first)),
             "rule 10: a group create with {what} gave {created:?}"
         );
     }
-    let strict = Fixture {
-        policy: Policy::strict(),
-        ..Fixture::new()
-    };
-    let mut plain = group("Strict team");
-    plain["externalId"] = json!("entra-group-2");
-    let a = create(store, &strict, "Group", plain.clone()).await;
-    let b = create(store, &strict, "Group", plain).await;
-    assert_ne!(
-        id_of(&a),
-        id_of(&b),
-        "rule 10: the strict policy returned an existing group"
-    );
 }
 
 // ---------------------------------------------------------------------------
