@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::auth::Refusal;
 use crate::error::ScimError;
 use crate::response::scim_json;
 
@@ -109,14 +110,12 @@ impl<L: ProvisioningLog> AdminShared<L> {
             .and_then(|value| value.trim().split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim())
-            .ok_or_else(|| ScimError::Unauthorized("an admin bearer token is required".into()))?;
+            .ok_or(ScimError::Unauthorized(Refusal::Malformed))?;
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if bool::from(digest.ct_eq(&self.token_digest)) {
             Ok(())
         } else {
-            Err(ScimError::Unauthorized(
-                "the admin token is not valid".into(),
-            ))
+            Err(ScimError::Unauthorized(Refusal::WrongSecret))
         }
     }
 }

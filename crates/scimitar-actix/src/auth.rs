@@ -1,15 +1,19 @@
 //! Bearer tokens: issuing them, verifying them, and remembering verifications briefly.
 //!
 //! A token reads `scim_<token id>_<secret>`: 16 hex digits of public id, then 64 hex
-//! digits (256 random bits) of secret. The tenant store keeps only the argon2id hash
-//! of the secret, under the id, so a request costs one lookup by id and one argon2
-//! verification; a successful verification is then trusted for
+//! digits (256 random bits) of secret. The tenant store keeps only a SHA-256 digest
+//! of the secret (`sha256:<hex>`), under the id: a random 256-bit secret needs no
+//! slow hash, so verifying costs one lookup by id and one digest, compared in
+//! constant time, and a stranger who knows a token id cannot make the server do
+//! expensive work. A successful verification is trusted for
 //! [`Limits::token_cache_seconds`](crate::Limits::token_cache_seconds), keyed by
-//! the token id and checked against a SHA-256 digest of the whole token in constant
-//! time. Requests that miss the cache together wait for a single verification of
-//! their token, and after the TTL the stored record is read again (revoked? same
-//! hash? tenant?) with argon2 run again only if the hash changed. Tokens never
-//! appear in logs or error messages.
+//! the token id and checked against a SHA-256 digest of the whole token in
+//! constant time; revoking through the service forgets it at once.
+//!
+//! Tokens issued before digests were used carry an argon2id hash. They still
+//! verify, one argon2 run at a time across the process (so that they cannot be used
+//! to exhaust its memory or CPU); reissue them. Tokens never appear in logs or
+//! error messages, and every refusal answers the client alike.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -24,7 +28,7 @@ use rand::RngCore;
 use scimitar_store::{ApiToken, NewApiToken, StoreError, Tenant, TenantStore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+use tokio::sync::Semaphore;
 
 use crate::tenant::TenantContext;
 
@@ -61,9 +65,6 @@ pub enum TokenError {
     /// The tenant store refused (unknown tenant) or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Hashing the secret failed (it does not, with the parameters used).
-    #[error("could not hash the token secret: {0}")]
-    Hash(String),
 }
 
 /// Creates a token for `tenant`, stores its hash, and returns it.
@@ -128,7 +129,7 @@ async fn issue<T: TenantStore + ?Sized>(
 ) -> Result<IssuedToken, TokenError> {
     let id = random_hex(ID_BYTES);
     let secret = random_hex(SECRET_BYTES);
-    let hash = hash_secret(&secret).map_err(TokenError::Hash)?;
+    let hash = secret_digest(&secret);
     let record = tenants
         .insert_token(NewApiToken {
             id: id.clone(),
@@ -150,8 +151,25 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(buffer)
 }
 
-/// The argon2id PHC string of `secret`, with a random salt; token secrets and user
-/// passwords alike. The error is argon2's, as text.
+/// How a token secret's digest is stored: `sha256:<64 hex digits>`.
+const DIGEST_PREFIX: &str = "sha256:";
+
+/// The stored form of a random token secret.
+pub(crate) fn secret_digest(secret: &str) -> String {
+    format!(
+        "{DIGEST_PREFIX}{}",
+        hex::encode(Sha256::digest(secret.as_bytes()))
+    )
+}
+
+/// Whether `secret` matches the stored digest `stored`, in constant time.
+fn digest_matches(secret: &str, stored: &str) -> bool {
+    stored.len() == DIGEST_PREFIX.len() + 64
+        && bool::from(secret_digest(secret).as_bytes().ct_eq(stored.as_bytes()))
+}
+
+/// The argon2id PHC string of `secret`, with a random salt, for human-chosen
+/// secrets (user passwords). The error is argon2's, as text.
 pub(crate) fn hash_secret(secret: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -196,39 +214,118 @@ pub(crate) struct Credential {
     pub(crate) context: Arc<TenantContext>,
 }
 
-/// Why a bearer token was refused; the message is safe to send to the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refusal {
+/// Why a credential was refused: for the server's log only. The client is told
+/// the same thing whatever the reason ([`ScimError::Unauthorized`](crate::ScimError)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// No `Authorization` header.
+    Missing,
+    /// Not `Bearer <token>`, or not a token of Scimitar's shape.
     Malformed,
+    /// No token has this id.
     Unknown,
+    /// The id is known but the secret is wrong.
+    WrongSecret,
+    /// The token was revoked.
     Revoked,
+    /// A JWT that does not verify, or one on a URL that names no tenant accepting
+    /// JWTs.
+    BadJwt,
 }
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Refusal::Malformed => "the bearer token is not a Scimitar token",
-            Refusal::Unknown => "the bearer token is not valid",
-            Refusal::Revoked => "the bearer token has been revoked",
+            Refusal::Missing => "no Authorization header",
+            Refusal::Malformed => "the Authorization header is not a Scimitar bearer token",
+            Refusal::Unknown => "no token has this id",
+            Refusal::WrongSecret => "the secret does not match the token id",
+            Refusal::Revoked => "the token has been revoked",
+            Refusal::BadJwt => "the JWT was refused",
         })
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl Refusal {
+    const ALL: [Refusal; 6] = [
+        Refusal::Missing,
+        Refusal::Malformed,
+        Refusal::Unknown,
+        Refusal::WrongSecret,
+        Refusal::Revoked,
+        Refusal::BadJwt,
+    ];
+
+    fn index(self) -> usize {
+        Refusal::ALL
+            .iter()
+            .position(|refusal| *refusal == self)
+            .unwrap_or_default()
+    }
+}
+
+/// How often at most the server log gets a line about refused credentials.
+const FAILURE_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Refused credentials, counted by reason in fixed space, and logged at most once
+/// per [`FAILURE_LOG_INTERVAL`]: a flood of bad tokens costs neither memory nor a
+/// log line each.
+#[derive(Debug, Default)]
+pub(crate) struct AuthFailures {
+    counts: [AtomicU64; Refusal::ALL.len()],
+    last_logged: Mutex<Option<Instant>>,
+}
+
+impl AuthFailures {
+    /// Counts `refusal`, and logs the totals if the last line is old enough.
+    pub(crate) fn record(&self, refusal: Refusal) {
+        self.counts[refusal.index()].fetch_add(1, Ordering::Relaxed);
+        let mut last = self
+            .last_logged
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if last.is_some_and(|at| at.elapsed() < FAILURE_LOG_INTERVAL) {
+            return;
+        }
+        *last = Some(Instant::now());
+        drop(last);
+        let totals: Vec<String> = Refusal::ALL
+            .iter()
+            .zip(self.totals())
+            .filter(|(_, count)| *count > 0)
+            .map(|(refusal, count)| format!("{refusal}: {count}"))
+            .collect();
+        log::warn!(
+            "credential refused ({refusal}); refusals since start: {}",
+            totals.join(", ")
+        );
+    }
+
+    /// The refusals counted so far, in [`Refusal::ALL`] order.
+    pub(crate) fn totals(&self) -> [u64; Refusal::ALL.len()] {
+        std::array::from_fn(|i| self.counts[i].load(Ordering::Relaxed))
     }
 }
 
 struct CacheEntry {
     digest: [u8; 32],
-    /// The stored argon2 hash the token was verified against: once the TTL has
-    /// passed, the same hash in the store and the same digest vouch for the token
-    /// without running argon2 again.
+    /// The stored hash the token was verified against: once the TTL has passed,
+    /// the same hash in the store and the same digest vouch for the token without
+    /// verifying the secret again (which matters for legacy argon2 hashes).
     hash: String,
     credential: Credential,
     verified_at: Instant,
 }
 
-/// Verified tokens, remembered for a TTL, and verified once per token at a time.
+/// Verified tokens, remembered for a TTL.
 pub(crate) struct TokenCache {
     ttl: Duration,
     entries: Mutex<HashMap<String, CacheEntry>>,
-    flights: Flights,
+    /// Legacy argon2 hashes are verified one at a time across the process.
+    argon2: Semaphore,
     /// Bumped by every forget, so that a verification that was in flight during a
     /// revocation (or a tenant change) does not cache what it read before it.
     generation: AtomicU64,
@@ -241,7 +338,7 @@ impl TokenCache {
         TokenCache {
             ttl,
             entries: Mutex::new(HashMap::new()),
-            flights: Flights::default(),
+            argon2: Semaphore::new(1),
             generation: AtomicU64::new(0),
             argon2_runs: AtomicUsize::new(0),
         }
@@ -256,10 +353,8 @@ impl TokenCache {
     /// credential, with the tenant's context from `context_of`;
     /// `Ok(Err(refusal))` when the token is not valid.
     ///
-    /// Requests that miss the cache together wait for one verification of their
-    /// token (argon2 costs 19 MiB and tens of milliseconds). After the TTL the
-    /// stored record is read again (revoked? same hash? tenant?) and argon2 runs
-    /// again only if the hash changed.
+    /// A cache miss costs one lookup by id and a SHA-256 digest. After the TTL the
+    /// stored record is read again (revoked? same hash? tenant?).
     pub(crate) async fn verify<T: TenantStore + ?Sized>(
         &self,
         tenants: &T,
@@ -270,13 +365,6 @@ impl TokenCache {
             return Ok(Err(Refusal::Malformed));
         };
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(credential) = self.fresh(id, &digest) {
-            return Ok(Ok(credential));
-        }
-        // Keyed by the whole token, not its public id: a stream of wrong secrets for an
-        // id does not queue in front of the right one.
-        let _turn = self.flights.join(digest).await;
-        // The verification this request waited for may have just filled the cache.
         if let Some(credential) = self.fresh(id, &digest) {
             return Ok(Ok(credential));
         }
@@ -292,9 +380,10 @@ impl TokenCache {
                 return Ok(Err(refusal));
             }
         };
-        if !self.vouches(id, &digest, &record.hash) && !self.run_argon2(secret, &record.hash).await
+        if !self.vouches(id, &digest, &record.hash)
+            && !self.secret_matches(secret, &record.hash).await
         {
-            return Ok(Err(Refusal::Unknown));
+            return Ok(Err(Refusal::WrongSecret));
         }
         let tenant = tenants.get_tenant(&record.tenant).await?;
         let credential = Credential {
@@ -335,7 +424,7 @@ impl TokenCache {
     }
 
     /// Whether an earlier verification of this very token (`digest`) against the
-    /// same stored `hash` stands in for argon2.
+    /// same stored `hash` stands in for verifying the secret.
     fn vouches(&self, id: &str, digest: &[u8; 32], hash: &str) -> bool {
         self.lock().get(id).is_some_and(|entry| {
             bool::from(entry.digest.ct_eq(digest))
@@ -343,9 +432,16 @@ impl TokenCache {
         })
     }
 
-    async fn run_argon2(&self, secret: &str, hash: &str) -> bool {
+    /// Whether `secret` matches the stored `hash`: a SHA-256 digest, or a legacy
+    /// argon2id hash verified on a blocking thread, one at a time.
+    async fn secret_matches(&self, secret: &str, hash: &str) -> bool {
+        if hash.starts_with(DIGEST_PREFIX) {
+            return digest_matches(secret, hash);
+        }
+        let Ok(_turn) = self.argon2.acquire().await else {
+            return false;
+        };
         self.argon2_runs.fetch_add(1, Ordering::Relaxed);
-        // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
         let (secret, hash) = (secret.to_owned(), hash.to_owned());
         actix_web::rt::task::spawn_blocking(move || verify_secret(&secret, &hash))
             .await
@@ -364,51 +460,6 @@ impl TokenCache {
         let mut entries = self.lock();
         self.generation.fetch_add(1, Ordering::SeqCst);
         entries.retain(|_, entry| entry.credential.tenant.id != tenant);
-    }
-}
-
-/// One async lock per token (by digest) under verification; a token leaves the map
-/// when its last verifier is done.
-#[derive(Default)]
-struct Flights(Mutex<HashMap<[u8; 32], Arc<AsyncMutex<()>>>>);
-
-impl Flights {
-    fn lock(&self) -> MutexGuard<'_, HashMap<[u8; 32], Arc<AsyncMutex<()>>>> {
-        // The map only ever holds whole entries.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Waits for the turn to verify the token with SHA-256 `digest`.
-    async fn join(&self, digest: [u8; 32]) -> Turn<'_> {
-        let flight = Arc::clone(self.lock().entry(digest).or_default());
-        let guard = Arc::clone(&flight).lock_owned().await;
-        Turn {
-            flights: self,
-            digest,
-            flight,
-            guard: Some(guard),
-        }
-    }
-}
-
-/// A verifier's turn; dropping it (also when the request is cancelled) hands the
-/// turn on.
-struct Turn<'a> {
-    flights: &'a Flights,
-    digest: [u8; 32],
-    flight: Arc<AsyncMutex<()>>,
-    guard: Option<OwnedMutexGuard<()>>,
-}
-
-impl Drop for Turn<'_> {
-    fn drop(&mut self) {
-        drop(self.guard.take());
-        let mut flights = self.flights.lock();
-        // Only the map and this turn hold the lock: nobody else waits for it.
-        // (Joining clones it under the map lock, which is held here.)
-        if Arc::strong_count(&self.flight) == 2 {
-            flights.remove(&self.digest);
-        }
     }
 }
 
@@ -460,45 +511,65 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn concurrent_first_requests_verify_with_argon2_once() {
+    async fn tokens_are_stored_as_digests_and_verified_without_argon2() {
         let (store, issued) = store_with_token().await;
-        let cache = Arc::new(TokenCache::new(Duration::from_secs(60)));
-        let requests: Vec<_> = (0..8)
-            .map(|_| {
-                let (cache, store, token) = (cache.clone(), store.clone(), issued.token.clone());
-                actix_web::rt::spawn(async move { cache.verify(&*store, &token, context).await })
-            })
-            .collect();
-        for request in requests {
-            let credential = request.await.unwrap().unwrap().unwrap();
-            assert_eq!(credential.token_id, issued.record.id);
-        }
-        assert_eq!(argon2_runs(&cache), 1);
         assert!(
-            cache.flights.lock().is_empty(),
-            "finished flights are removed"
+            issued.record.hash.starts_with("sha256:") && issued.record.hash.len() == 71,
+            "{}",
+            issued.record.hash
         );
-    }
-
-    #[actix_web::test]
-    async fn after_the_ttl_the_record_is_checked_again_without_argon2() {
-        let (store, issued) = store_with_token().await;
+        assert!(!issued.record.hash.contains(&issued.token[22..]));
         let cache = TokenCache::new(Duration::from_nanos(1));
         for _ in 0..3 {
             let credential = cache.verify(&*store, &issued.token, context).await;
             assert!(matches!(credential, Ok(Ok(_))), "{credential:?}");
         }
-        assert_eq!(argon2_runs(&cache), 1);
-
         let wrong = format!("scim_{}_{}", issued.record.id, "0".repeat(64));
         let refused = cache.verify(&*store, &wrong, context).await.unwrap();
+        assert_eq!(refused.unwrap_err(), Refusal::WrongSecret);
+        let unknown = format!("scim_{}_{}", "f".repeat(16), "0".repeat(64));
+        let refused = cache.verify(&*store, &unknown, context).await.unwrap();
         assert_eq!(refused.unwrap_err(), Refusal::Unknown);
-        assert_eq!(argon2_runs(&cache), 2, "another secret is verified in full");
+        assert_eq!(argon2_runs(&cache), 0);
 
         // Revoked by another instance: noticed at the next check of the record.
         store.revoke_token(&issued.record.id).await.unwrap();
         let refused = cache.verify(&*store, &issued.token, context).await.unwrap();
         assert_eq!(refused.unwrap_err(), Refusal::Revoked);
+    }
+
+    #[actix_web::test]
+    async fn legacy_argon2_tokens_still_verify_once_per_token() {
+        let store = MemoryStore::new();
+        store
+            .create_tenant("acme", "Acme", serde_json::json!({}))
+            .await
+            .unwrap();
+        let (id, secret) = ("0123456789abcdef", "ab".repeat(32));
+        store
+            .insert_token(NewApiToken {
+                id: id.into(),
+                tenant: "acme".into(),
+                label: "old".into(),
+                hash: hash_secret(&secret).unwrap(),
+                user: None,
+            })
+            .await
+            .unwrap();
+        let token = format!("scim_{id}_{secret}");
+        let cache = TokenCache::new(Duration::from_nanos(1));
+        for _ in 0..3 {
+            let credential = cache.verify(&store, &token, context).await;
+            assert!(matches!(credential, Ok(Ok(_))), "{credential:?}");
+        }
+        assert_eq!(
+            argon2_runs(&cache),
+            1,
+            "a verified hash vouches after the TTL"
+        );
+        let wrong = format!("scim_{id}_{}", "0".repeat(64));
+        let refused = cache.verify(&store, &wrong, context).await.unwrap();
+        assert_eq!(refused.unwrap_err(), Refusal::WrongSecret);
     }
 
     #[actix_web::test]

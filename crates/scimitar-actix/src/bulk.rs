@@ -30,7 +30,7 @@ pub(crate) async fn bulk<S: Store + 'static, T: TenantStore + 'static>(
     body: Bytes,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    let call = shared.call(&req).await?;
+    let call = shared.call(&req)?;
     let request: BulkRequest = message(json_body(&req, &body)?, "BulkRequest")?;
     let max = shared.limits.max_bulk_operations;
     if request.operations.len() > max {

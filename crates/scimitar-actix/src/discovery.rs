@@ -1,9 +1,10 @@
 //! The discovery endpoints (RFC 7644 §4): `/ServiceProviderConfig`,
 //! `/ResourceTypes` and `/Schemas`.
 //!
-//! They need no authentication: they describe the server, not a tenant's data, and
-//! clients read them before they are configured. A `filter` is refused with 403, as
-//! RFC 7644 §4 asks, so that no client believes its filter was applied.
+//! Like every other endpoint they need authentication: `/Schemas` and
+//! `/ResourceTypes` describe the tenant's own registry (its schema overrides). A
+//! `filter` is refused with 403, as RFC 7644 §4 asks, so that no client believes
+//! its filter was applied.
 
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
@@ -182,7 +183,7 @@ async fn listing<S: Store, T: TenantStore>(
 ) -> Result<HttpResponse, ScimError> {
     refuse_filter(req)?;
     let base = base_url(req);
-    let registry = registry_for(req, shared).await?;
+    let registry = registry_for(req, shared)?;
     Ok(list(resources(&registry, &base)))
 }
 
@@ -197,26 +198,19 @@ async fn item<S: Store, T: TenantStore>(
 ) -> Result<HttpResponse, ScimError> {
     refuse_filter(req)?;
     let key = req.match_info().get(segment).unwrap_or_default();
-    let registry = registry_for(req, shared).await?;
+    let registry = registry_for(req, shared)?;
     let resource = find(&registry, key, &base_url(req))
         .ok_or_else(|| ScimError::NotFound(format!("no {what} {key}")))?;
     Ok(scim_json(StatusCode::OK, &resource))
 }
 
-/// The registry a discovery request describes: the tenant's (with its schema
-/// overrides) when the request carries a credential, else the service's.
-async fn registry_for<S: Store, T: TenantStore>(
+/// The registry a discovery request describes: the tenant's, with its schema
+/// overrides.
+fn registry_for<S: Store, T: TenantStore>(
     req: &HttpRequest,
     shared: &Shared<S, T>,
 ) -> Result<Registry, ScimError> {
-    if req
-        .headers()
-        .contains_key(actix_web::http::header::AUTHORIZATION)
-    {
-        let call = shared.call(req).await?;
-        return Ok(call.context().registry.clone());
-    }
-    Ok(shared.registry.clone())
+    Ok(shared.call(req)?.context().registry.clone())
 }
 
 fn list(resources: Vec<Value>) -> HttpResponse {

@@ -7,6 +7,7 @@ use scimitar_filter::ParseError;
 use scimitar_schema::{ErrorResponse, ScimType};
 use scimitar_store::StoreError;
 
+use crate::auth::Refusal;
 use crate::response::SCIM_JSON;
 
 /// Why a SCIM request failed.
@@ -18,9 +19,10 @@ use crate::response::SCIM_JSON;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ScimError {
-    /// No credential, or one that is not valid (401, with `WWW-Authenticate`).
-    #[error("{0}")]
-    Unauthorized(String),
+    /// No credential, or one that is not valid (401, with `WWW-Authenticate`). The
+    /// client is told the same whatever the reason, which stays in the server's log.
+    #[error("the request needs a valid bearer token")]
+    Unauthorized(#[source] Refusal),
     /// A valid credential that may not do this: another tenant's URL, a disabled
     /// tenant (403).
     #[error("{0}")]
@@ -222,7 +224,7 @@ mod tests {
 
     #[test]
     fn unauthorized_has_challenge_and_scim_body() {
-        let response = ScimError::Unauthorized("no token".into()).error_response();
+        let response = ScimError::Unauthorized(Refusal::Missing).error_response();
         assert_eq!(response.status(), 401);
         assert_eq!(
             response.headers().get(header::WWW_AUTHENTICATE).unwrap(),
@@ -234,7 +236,7 @@ mod tests {
         );
         let body = body_of(response);
         assert_eq!(body["status"], "401");
-        assert_eq!(body["detail"], "no token");
+        assert_eq!(body["detail"], "the request needs a valid bearer token");
         assert_eq!(body["schemas"][0], scimitar_schema::urn::ERROR);
     }
 

@@ -51,7 +51,7 @@ async fn list_of<S: Store, T: TenantStore>(
     shared: &Shared<S, T>,
     request: ListRequest,
 ) -> Result<HttpResponse, ScimError> {
-    let call = shared.call(req).await?;
+    let call = shared.call(req)?;
     let resource_type = call.resource_type(endpoint(req))?;
     let page = call
         .query(resource_type, &request.to_query(&shared.limits)?)
@@ -67,7 +67,7 @@ pub(crate) async fn search_all<S: Store + 'static, T: TenantStore + 'static>(
     body: Bytes,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    let call = shared.call(&req).await?;
+    let call = shared.call(&req)?;
     let search: SearchRequest = message(json_body(&req, &body)?, "SearchRequest")?;
     let request = ListRequest::from_search(search);
     if request.is_cursor() {
@@ -127,7 +127,7 @@ pub(crate) async fn create<S: Store + 'static, T: TenantStore + 'static>(
     body: Bytes,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    let call = shared.call(&req).await?;
+    let call = shared.call(&req)?;
     let resource_type = call.resource_type(endpoint(&req))?;
     let projection = query_projection(&req, &shared.limits)?;
     let resource = call
@@ -141,7 +141,7 @@ pub(crate) async fn get<S: Store + 'static, T: TenantStore + 'static>(
     req: HttpRequest,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    let call = shared.call(&req).await?;
+    let call = shared.call(&req)?;
     let resource_type = call.resource_type(endpoint(&req))?;
     get_one(&req, shared.get_ref(), &call, resource_type, id(&req)).await
 }
@@ -198,7 +198,7 @@ async fn write<S: Store, T: TenantStore>(
     shared: &Shared<S, T>,
     write: Write,
 ) -> Result<HttpResponse, ScimError> {
-    let call = shared.call(req).await?;
+    let call = shared.call(req)?;
     let resource_type = call.resource_type(endpoint(req))?;
     write_one(req, body, shared, &call, resource_type, id(req), write).await
 }
@@ -237,7 +237,7 @@ pub(crate) async fn delete<S: Store + 'static, T: TenantStore + 'static>(
     req: HttpRequest,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    let call = shared.call(&req).await?;
+    let call = shared.call(&req)?;
     let resource_type = call.resource_type(endpoint(&req))?;
     delete_one(&req, &call, resource_type, id(&req)).await
 }
@@ -265,7 +265,7 @@ pub(crate) async fn me<S: Store + 'static, T: TenantStore + 'static>(
     body: Bytes,
     shared: Data<Shared<S, T>>,
 ) -> Result<HttpResponse, ScimError> {
-    let call = shared.call(&req).await?;
+    let call = shared.call(&req)?;
     let Some(user) = call.credential.user.clone() else {
         return Err(ScimError::NotImplemented(
             "/Me is not available: this credential is not bound to a user".into(),

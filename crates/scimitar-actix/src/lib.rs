@@ -41,7 +41,10 @@
 //! # Authentication and tenants
 //!
 //! Each request carries `Authorization: Bearer scim_<id>_<secret>`, a token from
-//! [`issue_token`]; the tenant is the token's. Mount [`ScimService::tenant_scope`]
+//! [`issue_token`]; the tenant is the token's. The scope authenticates a request
+//! before it reads anything else of it (route, query, content type, body), and
+//! answers every refused credential with the same 401 ([`Refusal`] goes to the
+//! server log only). Mount [`ScimService::tenant_scope`]
 //! to also serve `/tenants/{tenant}/scim/v2`, where a token of another tenant is
 //! refused. A tenant whose settings have a `jwt` object (HS256 secret or RS256/ES256
 //! public key, issuer, audience) also accepts JWTs on its tenant URL. A disabled tenant
@@ -105,7 +108,7 @@ pub mod webhook;
 pub use admin::{
     admin_token_hash, issue_admin_token, AdminApi, AdminHashError, ADMIN_TOKEN_PREFIX,
 };
-pub use auth::{issue_token, issue_user_token, IssuedToken, TokenError, TOKEN_PREFIX};
+pub use auth::{issue_token, issue_user_token, IssuedToken, Refusal, TokenError, TOKEN_PREFIX};
 pub use discovery::LIMITS_URN;
 pub use error::{error_chain, ScimError};
 pub use limits::Limits;

@@ -174,18 +174,17 @@ pub(crate) struct RequestFacts {
     pub(crate) user_agent: Option<String>,
 }
 
-/// The log entry of a finished request; `None` when no tenant can be named (an
-/// unauthenticated request on a URL without one).
+/// The log entry of a finished request; `None` for a request whose credential
+/// was refused: nothing is written for those (they are counted in the server's
+/// log), so that strangers cannot fill a tenant's log, or make one for a tenant
+/// that does not exist.
 pub(crate) fn entry_for(
     facts: RequestFacts,
     response: &ServiceResponse<BoxBody>,
 ) -> Option<LogEntry> {
     let request = response.request();
-    let credential = request.extensions().get::<RequestCredential>().cloned();
-    let tenant = match &credential {
-        Some(credential) => credential.tenant.clone(),
-        None => request.match_info().get("tenant")?.to_owned(),
-    };
+    let credential = request.extensions().get::<RequestCredential>().cloned()?;
+    let tenant = credential.tenant.clone();
     let segments: Vec<&str> = facts
         .rest
         .trim_matches('/')
@@ -216,10 +215,8 @@ pub(crate) fn entry_for(
     entry.user_agent = facts
         .user_agent
         .map(|agent| agent.chars().take(USER_AGENT_CHARS).collect());
-    if let Some(credential) = credential {
-        entry.token_id = Some(credential.token_id);
-        entry.token_label = Some(credential.token_label).filter(|label| !label.is_empty());
-    }
+    entry.token_id = Some(credential.token_id);
+    entry.token_label = Some(credential.token_label).filter(|label| !label.is_empty());
     if status.as_u16() >= 400 {
         match response.response().error() {
             Some(error) => match error.as_error::<ScimError>() {

@@ -12,7 +12,7 @@ use scimitar_schema::{ErrorResponse, Policy, Registry, ResourceType};
 use scimitar_store::provisioning_log::ProvisioningLog;
 use scimitar_store::{Store, StoreError, TenantStore};
 
-use crate::auth::{Credential, TokenCache};
+use crate::auth::{AuthFailures, Credential, Refusal, TokenCache};
 use crate::error::{error_body, ScimError};
 use crate::provisioning::{entry_for, LogQueue, RequestFacts};
 use crate::rate::RateLimiter;
@@ -90,6 +90,7 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
                 rate: Arc::new(RateLimiter::new(&limits)),
                 contexts: Arc::new(TenantContexts::default()),
                 log: None,
+                failures: Arc::new(AuthFailures::default()),
                 limits,
             }),
         }
@@ -198,7 +199,7 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
         };
         scope
             .app_data(web::PayloadConfig::new(self.shared.limits.max_payload_size))
-            .wrap(from_fn(scim_middleware))
+            .wrap(from_fn(scim_middleware::<S, T, _>))
             .service(endpoint(
                 "/ServiceProviderConfig",
                 [web::get().to(discovery::service_provider_config::<S, T>)],
@@ -298,6 +299,7 @@ pub(crate) struct Shared<S, T> {
     pub(crate) rate: Arc<RateLimiter>,
     pub(crate) contexts: Arc<TenantContexts>,
     pub(crate) log: Option<LogQueue>,
+    pub(crate) failures: Arc<AuthFailures>,
 }
 
 impl<S, T> Clone for Shared<S, T> {
@@ -312,6 +314,7 @@ impl<S, T> Clone for Shared<S, T> {
             rate: Arc::clone(&self.rate),
             contexts: Arc::clone(&self.contexts),
             log: self.log.clone(),
+            failures: Arc::clone(&self.failures),
         }
     }
 }
@@ -359,17 +362,45 @@ impl<S, T> Call<'_, S, T> {
     }
 }
 
+impl<S, T> Shared<S, T> {
+    /// The authenticated request `req`: the scope's middleware authenticated it
+    /// before any handler or extractor ran.
+    pub(crate) fn call(&self, req: &HttpRequest) -> Result<Call<'_, S, T>, ScimError> {
+        let credential = req
+            .extensions()
+            .get::<Credential>()
+            .cloned()
+            .ok_or(ScimError::Unauthorized(Refusal::Missing))?;
+        Ok(Call {
+            shared: self,
+            credential,
+            base_url: base_url(req),
+        })
+    }
+}
+
 impl<S, T: TenantStore> Shared<S, T> {
-    /// Authenticates `req` (bearer token, tenant enabled, tenant URL, rate limit).
-    pub(crate) async fn call(&self, req: &HttpRequest) -> Result<Call<'_, S, T>, ScimError> {
-        let token = bearer_token(req)?;
+    /// Authenticates `req` (bearer token, tenant URL, tenant enabled, rate limit)
+    /// and keeps the credential in its extensions for [`Shared::call`]. Nothing of
+    /// the request but its `Authorization` header and URL is read.
+    pub(crate) async fn authenticate(&self, req: &HttpRequest) -> Result<(), ScimError> {
+        let refused = |refusal: Refusal| {
+            self.failures.record(refusal);
+            ScimError::Unauthorized(refusal)
+        };
+        let token = bearer_token(req).map_err(refused)?;
         let credential = if jwt::looks_like_jwt(token) {
-            self.jwt_credential(req, token).await?
+            self.jwt_credential(req, token)
+                .await
+                .map_err(|error| match error {
+                    ScimError::Unauthorized(refusal) => refused(refusal),
+                    other => other,
+                })?
         } else {
             self.tokens
                 .verify(&*self.tenants, token, |tenant| self.context_of(tenant))
                 .await?
-                .map_err(|refusal| ScimError::Unauthorized(refusal.to_string()))?
+                .map_err(refused)?
         };
         let tenant = &credential.tenant;
         req.extensions_mut().insert(RequestCredential {
@@ -392,11 +423,8 @@ impl<S, T: TenantStore> Shared<S, T> {
         }
         self.rate
             .check(&tenant.id, credential.context.settings.rate_limit)?;
-        Ok(Call {
-            shared: self,
-            credential,
-            base_url: base_url(req),
-        })
+        req.extensions_mut().insert(credential);
+        Ok(())
     }
 
     /// Verifies a JWT against the settings of the tenant named in the URL.
@@ -405,22 +433,21 @@ impl<S, T: TenantStore> Shared<S, T> {
         req: &HttpRequest,
         token: &str,
     ) -> Result<Credential, ScimError> {
+        // JWTs are accepted on /tenants/{tenant}/... URLs only.
         let Some(tenant_id) = req.match_info().get("tenant") else {
-            return Err(ScimError::Unauthorized(
-                "JWT bearer tokens are accepted on /tenants/{tenant}/... URLs only".into(),
-            ));
+            return Err(ScimError::Unauthorized(Refusal::BadJwt));
         };
         let tenant = match self.tenants.get_tenant(tenant_id).await {
             Ok(tenant) => tenant,
             Err(StoreError::NotFound { .. }) => {
-                return Err(ScimError::Unauthorized(format!(
-                    "tenant {tenant_id} does not accept JWT bearer tokens"
-                )))
+                return Err(ScimError::Unauthorized(Refusal::BadJwt))
             }
             Err(error) => return Err(error.into()),
         };
-        jwt::verify(&tenant, token)
-            .map_err(|refusal| ScimError::Unauthorized(refusal.to_string()))?;
+        if let Err(refusal) = jwt::verify(&tenant, token) {
+            log::debug!("JWT refused for tenant {tenant_id}: {refusal}");
+            return Err(ScimError::Unauthorized(Refusal::BadJwt));
+        }
         Ok(Credential {
             context: self.context_of(&tenant),
             tenant: Arc::new(tenant),
@@ -454,17 +481,15 @@ pub(crate) fn resource_type_at<'r>(
 }
 
 /// The bearer token of the `Authorization` header.
-fn bearer_token(req: &HttpRequest) -> Result<&str, ScimError> {
+fn bearer_token(req: &HttpRequest) -> Result<&str, Refusal> {
     let header = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| ScimError::Unauthorized("a bearer token is required".into()))?;
+        .ok_or(Refusal::Missing)?;
     let text = header.to_str().unwrap_or_default().trim();
     match text.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(token.trim()),
-        _ => Err(ScimError::Unauthorized(
-            "the Authorization header must be `Bearer <token>`".into(),
-        )),
+        _ => Err(Refusal::Malformed),
     }
 }
 
@@ -484,10 +509,11 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ScimError> {
     Err(ScimError::NotFound(format!("no endpoint {}", req.path())))
 }
 
-/// Records where the scope is mounted, and makes every error response a SCIM error:
-/// actix's own (payload too large, a path that does not parse...) come out as plain
-/// text otherwise.
-async fn scim_middleware<B: MessageBody + 'static>(
+/// Authenticates every request before anything else of it is read (its route,
+/// query, content type or body), records where the scope is mounted, and makes
+/// every error response a SCIM error: actix's own (payload too large, a path that
+/// does not parse...) come out as plain text otherwise.
+async fn scim_middleware<S: 'static, T: TenantStore + 'static, B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
@@ -506,9 +532,17 @@ async fn scim_middleware<B: MessageBody + 'static>(
             .map(str::to_owned),
     };
     req.extensions_mut().insert(BasePath(base));
-    // Handlers and extractors answer with responses (errors included); an `Err` here
-    // would come from a middleware inside the scope, and there is none.
-    let response = scim_error_body(next.call(req).await?.map_into_boxed_body());
+    let authenticated = match req.app_data::<Data<Shared<S, T>>>() {
+        Some(shared) => shared.authenticate(req.request()).await,
+        None => Err(ScimError::Unauthorized(Refusal::Missing)),
+    };
+    let response = match authenticated {
+        // Handlers and extractors answer with responses (errors included); an
+        // `Err` here would come from a middleware inside the scope, and there is
+        // none.
+        Ok(()) => scim_error_body(next.call(req).await?.map_into_boxed_body()),
+        Err(refused) => req.into_response(HttpResponse::from_error(refused)),
+    };
     if let Some(queue) = response.request().app_data::<LogQueue>() {
         if let Some(entry) = entry_for(facts, &response) {
             queue.push(entry);

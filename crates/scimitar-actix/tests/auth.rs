@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::Server;
+use common::{Reply, Server};
 use serde_json::json;
 
 #[test]
@@ -143,13 +143,177 @@ fn rate_limit_answers_429_with_retry_after() {
 }
 
 #[test]
-fn discovery_needs_no_token() {
+fn discovery_needs_a_token() {
     let server = Server::start();
-    let reply = server
-        .request("GET", &format!("{}/ServiceProviderConfig", server.base()))
-        .send(None);
-    assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_eq!(reply.body["patch"]["supported"], true);
+    for path in ["/ServiceProviderConfig", "/Schemas", "/ResourceTypes"] {
+        let url = format!("{}{path}", server.base());
+        server
+            .request("GET", &url)
+            .send(None)
+            .assert_error(401, None);
+        let reply = server.get(path);
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text);
+    }
+}
+
+/// Requests that would fail in every other way too: without a valid credential
+/// each is 401, so none of them was routed, parsed or read first.
+fn hostile_requests(server: &Server, url_base: &str, token: Option<&str>) -> Vec<Reply> {
+    let big = "x".repeat(2 * 1024 * 1024);
+    let users = format!("{url_base}/Users");
+    let server = Authorized { server, token };
+    vec![
+        server
+            .request("GET", &format!("{url_base}/Nowhere"))
+            .send(None),
+        server
+            .request("DELETE", &format!("{url_base}/Users"))
+            .send(None),
+        server
+            .request("GET", &format!("{users}?filter=userName%20zz%20%22x"))
+            .send(None),
+        server
+            .request("GET", &format!("{users}?count=lots&attributes=,,,"))
+            .send(None),
+        server
+            .request("POST", &users)
+            .header("Content-Type", "text/plain")
+            .send_raw("hello"),
+        server
+            .request("POST", &users)
+            .header("Content-Type", "application/scim+json")
+            .send_raw("{not json"),
+        server
+            .request("POST", &users)
+            .header("Content-Type", "application/scim+json")
+            .send_raw(&big),
+        server
+            .request("PATCH", &format!("{users}/nobody"))
+            .header("Content-Type", "application/scim+json")
+            .send_raw("[]"),
+        server
+            .request("POST", &format!("{url_base}/Bulk"))
+            .header("Content-Type", "application/scim+json")
+            .send_raw("{}"),
+    ]
+}
+
+/// Requests with `token` as their bearer token, if any.
+struct Authorized<'a> {
+    server: &'a Server,
+    token: Option<&'a str>,
+}
+
+impl Authorized<'_> {
+    fn request(&self, method: &str, url: &str) -> common::Request {
+        let request = self.server.request(method, url);
+        match self.token {
+            Some(token) => request.bearer(token),
+            None => request,
+        }
+    }
+}
+
+#[test]
+fn without_a_valid_credential_nothing_is_read_before_the_401() {
+    let server = Server::start();
+    let forged = format!("scim_0123456789abcdef_{}", "0".repeat(64));
+    for base in [
+        server.base(),
+        format!("{}/tenants/acme/scim/v2", server.origin),
+        format!("{}/tenants/no-such-tenant/scim/v2", server.origin),
+    ] {
+        for token in [None, Some(forged.as_str()), Some("Basic x")] {
+            for reply in hostile_requests(&server, &base, token) {
+                reply.assert_error(401, None);
+            }
+        }
+    }
+}
+
+#[test]
+fn refused_requests_write_nothing() {
+    let server = Server::start();
+    // One authenticated request, so the log is known to work.
+    assert_eq!(server.get("/Users").status, 200);
+    for base in [
+        server.base(),
+        format!("{}/tenants/acme/scim/v2", server.origin),
+        format!("{}/tenants/ghost/scim/v2", server.origin),
+    ] {
+        for reply in hostile_requests(&server, &base, None) {
+            reply.assert_error(401, None);
+        }
+    }
+    // The log writer batches for 100 ms.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    actix_web::rt::System::new().block_on(async {
+        use scimitar_store::provisioning_log::{LogQuery, ProvisioningLog};
+        use scimitar_store::TenantStore;
+        let acme = server
+            .log
+            .recent("acme", &LogQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(acme.len(), 1, "{acme:?}");
+        assert_eq!(acme[0].status, 200);
+        let ghost = server
+            .log
+            .recent("ghost", &LogQuery::default())
+            .await
+            .unwrap();
+        assert!(ghost.is_empty(), "{ghost:?}");
+        let tenants = server.service.tenants().list_tenants().await.unwrap();
+        assert!(tenants.iter().all(|tenant| tenant.id != "ghost"));
+    });
+}
+
+#[test]
+fn every_refusal_answers_alike() {
+    let server = Server::start();
+    let url = format!("{}/Users", server.base());
+    let (id_part, secret) = server.token.rsplit_once('_').unwrap();
+    let wrong_secret = format!("{id_part}_{}", secret.replace(|c| c != '0', "0"));
+    let revoked = actix_web::rt::System::new().block_on(async {
+        let issued = scimitar_actix::issue_token(&**server.service.tenants(), "acme", "old")
+            .await
+            .unwrap();
+        server
+            .service
+            .revoke_token(&issued.record.id)
+            .await
+            .unwrap();
+        issued.token
+    });
+    let replies = [
+        server.request("GET", &url).send(None),
+        server
+            .request("GET", &url)
+            .header("Authorization", "Basic abc")
+            .send(None),
+        server.request("GET", &url).bearer("not-a-token").send(None),
+        server
+            .request("GET", &url)
+            .bearer(&format!("scim_0123456789abcdef_{}", "0".repeat(64)))
+            .send(None),
+        server.request("GET", &url).bearer(&wrong_secret).send(None),
+        server.request("GET", &url).bearer(&revoked).send(None),
+    ];
+    let shape = |reply: &Reply| {
+        let mut headers: Vec<(String, String)> = reply
+            .headers
+            .iter()
+            .filter(|(name, _)| name != "date" && name != "x-request-id")
+            .cloned()
+            .collect();
+        headers.sort();
+        (reply.status, reply.text.clone(), headers)
+    };
+    let first = shape(&replies[0]);
+    assert_eq!(first.0, 401);
+    for reply in &replies[1..] {
+        assert_eq!(shape(reply), first);
+    }
 }
 
 #[test]

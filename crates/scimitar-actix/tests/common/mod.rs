@@ -3,12 +3,13 @@
 
 #![allow(dead_code)]
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer};
 use scimitar_actix::{issue_token, Limits, ScimService};
+use scimitar_store::provisioning_log::MemoryLog;
 use scimitar_store::{MemoryStore, TenantStore};
 use serde_json::{json, Value};
 
@@ -24,6 +25,8 @@ pub struct Server {
     /// A token of tenant `other`.
     pub other_token: String,
     pub service: ScimService<MemoryStore>,
+    /// The provisioning log the service writes.
+    pub log: Arc<MemoryLog>,
     handle: ServerHandle,
     thread: Option<thread::JoinHandle<()>>,
 }
@@ -49,7 +52,10 @@ impl Server {
                 store.create_tenant("jwt-co", "JWT Co", jwt).await.unwrap();
                 let token = issue_token(&store, "acme", "test").await.unwrap().token;
                 let other = issue_token(&store, "other", "test").await.unwrap().token;
-                let service = ScimService::new(store).limits(limits);
+                let log = Arc::new(MemoryLog::new(10_000));
+                let service = ScimService::new(store)
+                    .limits(limits)
+                    .provisioning_log(Arc::clone(&log));
                 let app_service = service.clone();
                 let server = HttpServer::new(move || {
                     App::new()
@@ -63,17 +69,18 @@ impl Server {
                 let port = server.addrs()[0].port();
                 let server = server.run();
                 sender
-                    .send((port, token, other, service, server.handle()))
+                    .send((port, token, other, service, log, server.handle()))
                     .unwrap();
                 server.await.unwrap();
             });
         });
-        let (port, token, other_token, service, handle) = receiver.recv().unwrap();
+        let (port, token, other_token, service, log, handle) = receiver.recv().unwrap();
         Server {
             origin: format!("http://127.0.0.1:{port}"),
             token,
             other_token,
             service,
+            log,
             handle,
             thread: Some(thread),
         }
