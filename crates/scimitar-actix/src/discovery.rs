@@ -24,9 +24,6 @@ use crate::response::scim_json;
 use crate::service::Shared;
 use crate::Limits;
 
-/// The extension URN under which limits RFC 7643 has no place for are advertised.
-pub const LIMITS_URN: &str = "urn:scimitar:params:scim:ServiceProviderConfig:limits";
-
 fn refuse_filter(req: &HttpRequest) -> Result<(), ScimError> {
     let has_filter = query_pairs(req)?
         .iter()
@@ -69,20 +66,6 @@ pub(crate) fn service_provider_config_document(limits: &Limits, base_url: &str) 
     };
     let mut value = serde_json::to_value(config).unwrap_or_else(|_| json!({}));
     if let Value::Object(fields) = &mut value {
-        fields.insert(
-            LIMITS_URN.into(),
-            json!({
-                "maxPayloadSize": limits.max_payload_size,
-                "maxFilterLength": limits.max_filter_length,
-                "maxFilterDepth": limits.max_filter_depth,
-                "maxFilterTerms": limits.max_filter_terms,
-                "rateLimitPerSecond": limits.rate_limit_per_second,
-                "rateLimitBurst": limits.rate_limit_burst,
-            }),
-        );
-        if let Some(Value::Array(schemas)) = fields.get_mut("schemas") {
-            schemas.push(LIMITS_URN.into());
-        }
         fields.insert(
             "meta".into(),
             json!({
@@ -223,7 +206,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_limit_is_advertised() {
+    fn limits_are_advertised_in_rfc_fields_only() {
         let limits = Limits {
             max_payload_size: 1234,
             max_results: 77,
@@ -236,9 +219,32 @@ mod tests {
         assert_eq!(config["bulk"]["maxPayloadSize"], 1234);
         assert_eq!(config["filter"]["maxResults"], 77);
         assert_eq!(config["pagination"]["maxPageSize"], 77);
-        assert_eq!(config[LIMITS_URN]["maxFilterLength"], 99);
-        assert_eq!(config[LIMITS_URN]["maxPayloadSize"], 1234);
         assert_eq!(config["etag"]["supported"], true);
+        // Strict clients refuse what RFC 7643 §5 (and RFC 9865 `pagination`) do
+        // not define.
+        let known = [
+            "schemas",
+            "documentationUri",
+            "patch",
+            "bulk",
+            "filter",
+            "changePassword",
+            "sort",
+            "etag",
+            "pagination",
+            "authenticationSchemes",
+            "meta",
+        ];
+        let fields = config.as_object().unwrap();
+        assert!(
+            fields.keys().all(|key| known.contains(&key.as_str())),
+            "{:?}",
+            fields.keys()
+        );
+        assert_eq!(
+            config["schemas"],
+            json!([scimitar_schema::urn::SERVICE_PROVIDER_CONFIG])
+        );
         assert_eq!(
             config["meta"]["location"],
             "http://h/scim/v2/ServiceProviderConfig"

@@ -39,6 +39,22 @@ pub enum ScimError {
     /// The body, or the number of bulk operations, is over a limit (413).
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The request target (path and query string) is over the limit (414).
+    #[error("the URL is {length} bytes long, over the limit of {limit}")]
+    UriTooLong {
+        /// The target's length in bytes.
+        length: usize,
+        /// [`Limits::max_url_length`](crate::Limits::max_url_length).
+        limit: usize,
+    },
+    /// The request's headers are over the limit (431).
+    #[error("the request headers take {length} bytes, over the limit of {limit}")]
+    HeadersTooLarge {
+        /// The headers' names and values, in bytes.
+        length: usize,
+        /// [`Limits::max_header_bytes`](crate::Limits::max_header_bytes).
+        limit: usize,
+    },
     /// The client sends too many requests; retry after this many seconds (429).
     #[error("too many requests: retry after {retry_after} seconds")]
     TooManyRequests {
@@ -120,6 +136,8 @@ impl ResponseError for ScimError {
             ScimError::MethodNotAllowed(_) => 405,
             ScimError::UnsupportedMediaType(_) => 415,
             ScimError::PayloadTooLarge(_) => 413,
+            ScimError::UriTooLong { .. } => 414,
+            ScimError::HeadersTooLarge { .. } => 431,
             ScimError::UnresolvedReference(_) => 409,
             ScimError::TooManyRequests { .. } => 429,
             ScimError::BadRequest { .. } | ScimError::Parse(_) => 400,

@@ -109,7 +109,6 @@ pub use admin::{
     admin_token_hash, issue_admin_token, AdminApi, AdminHashError, ADMIN_TOKEN_PREFIX,
 };
 pub use auth::{issue_token, issue_user_token, IssuedToken, Refusal, TokenError, TOKEN_PREFIX};
-pub use discovery::LIMITS_URN;
 pub use error::{error_chain, ScimError};
 pub use limits::Limits;
 pub use log::{log_request, REQUEST_ID};

@@ -1,5 +1,4 @@
-//! [`Limits`]: every bound the service enforces, all advertised in
-//! `/ServiceProviderConfig`.
+//! [`Limits`]: every bound the service enforces.
 
 use std::time::Duration;
 
@@ -7,10 +6,10 @@ use serde::{Deserialize, Serialize};
 
 /// The bounds a [`ScimService`](crate::ScimService) enforces on requests.
 ///
-/// Each one is advertised in `/ServiceProviderConfig`: the RFC 7643 ones in their
-/// standard places (`filter.maxResults`, `bulk.maxOperations`, `bulk.maxPayloadSize`,
-/// RFC 9865 `pagination`), the rest under the
-/// `urn:scimitar:params:scim:ServiceProviderConfig:limits` extension.
+/// Those RFC 7643 and RFC 9865 have a place for are advertised in
+/// `/ServiceProviderConfig` (`filter.maxResults`, `bulk.maxOperations`,
+/// `bulk.maxPayloadSize`, `pagination`); the others are documented here and in the
+/// crate's README, since strict clients refuse fields RFC 7643 does not define.
 ///
 /// Loadable from TOML or JSON with every field optional:
 ///
@@ -38,6 +37,14 @@ pub struct Limits {
     pub max_filter_depth: usize,
     /// The most comparisons in one filter.
     pub max_filter_terms: usize,
+    /// The longest request target (path and query string) accepted, in bytes
+    /// (414 above it). The HTTP parser itself refuses targets over 64 KiB with an
+    /// empty 400.
+    pub max_url_length: usize,
+    /// The most bytes of header names and values a request may carry (431 above
+    /// it). The HTTP parser itself refuses heads over 128 KiB, or with more than
+    /// 96 headers, with an empty 431 or 400.
+    pub max_header_bytes: usize,
     /// How long a verified bearer token (and its tenant's settings) is trusted
     /// without asking the tenant store again, in seconds. Revoking a token or
     /// disabling a tenant through this process takes effect at once; through another
@@ -60,6 +67,8 @@ impl Default for Limits {
             max_filter_length: 4096,
             max_filter_depth: 16,
             max_filter_terms: 64,
+            max_url_length: 8 * 1024,
+            max_header_bytes: 16 * 1024,
             token_cache_seconds: 60,
             rate_limit_per_second: 0,
             rate_limit_burst: 100,
@@ -75,6 +84,34 @@ impl Limits {
             max_depth: self.max_filter_depth,
             max_terms: self.max_filter_terms,
         })
+    }
+
+    /// Checks the request's target and headers against
+    /// [`Limits::max_url_length`] and [`Limits::max_header_bytes`]; only lengths
+    /// are read.
+    pub(crate) fn check_head(&self, req: &actix_web::HttpRequest) -> Result<(), crate::ScimError> {
+        let length = req
+            .uri()
+            .path_and_query()
+            .map_or(0, |target| target.as_str().len());
+        if length > self.max_url_length {
+            return Err(crate::ScimError::UriTooLong {
+                length,
+                limit: self.max_url_length,
+            });
+        }
+        let length = req
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum();
+        if length > self.max_header_bytes {
+            return Err(crate::ScimError::HeadersTooLarge {
+                length,
+                limit: self.max_header_bytes,
+            });
+        }
+        Ok(())
     }
 
     /// [`Limits::token_cache_seconds`] as a duration.

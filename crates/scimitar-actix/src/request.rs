@@ -46,13 +46,28 @@ pub(crate) fn message<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// The query string as name/value pairs, `+` and `%XX` decoded.
+/// The query string as name/value pairs, `+` and `%XX` decoded; a pair that does
+/// not decode to UTF-8 is refused rather than read with replacement characters.
 pub(crate) fn query_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, ScimError> {
-    actix_web::web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map(actix_web::web::Query::into_inner)
-        .map_err(|error| {
-            ScimError::invalid_value(format!("the query string is not valid: {error}"))
+    let decode = |text: &str| {
+        let spaced = text.replace('+', " ");
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8()
+            .map(std::borrow::Cow::into_owned)
+            .map_err(|_| {
+                ScimError::invalid_value(
+                    "the query string is not valid: a parameter is not UTF-8 once decoded",
+                )
+            })
+    };
+    req.query_string()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((decode(name)?, decode(value)?))
         })
+        .collect()
 }
 
 /// The value of query parameter `name` (compared ignoring ASCII case, as clients

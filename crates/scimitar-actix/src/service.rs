@@ -532,8 +532,12 @@ async fn scim_middleware<S: 'static, T: TenantStore + 'static, B: MessageBody + 
             .map(str::to_owned),
     };
     req.extensions_mut().insert(BasePath(base));
+    // Only lengths are checked before authentication: a 414 or 431 reads nothing.
     let authenticated = match req.app_data::<Data<Shared<S, T>>>() {
-        Some(shared) => shared.authenticate(req.request()).await,
+        Some(shared) => match shared.limits.check_head(req.request()) {
+            Ok(()) => shared.authenticate(req.request()).await,
+            Err(error) => Err(error),
+        },
         None => Err(ScimError::Unauthorized(Refusal::Missing)),
     };
     let response = match authenticated {

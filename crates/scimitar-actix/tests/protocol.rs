@@ -293,6 +293,28 @@ fn every_error_is_a_scim_error() {
         .call("PATCH", "/Users/x", Some(json!({"Operations": "nope"})))
         .assert_error(400, Some("invalidSyntax"));
     server.get("/Me").assert_error(501, None);
+
+    // The head: too long a URL, too many header bytes, a query that does not decode.
+    let long = format!("/Users?filter=userName+eq+%22{}%22", "a".repeat(9000));
+    let reply = server.get(&long);
+    reply.assert_error(414, None);
+    assert!(
+        reply.body["detail"].as_str().unwrap().contains("8192"),
+        "{}",
+        reply.text
+    );
+    server
+        .request("GET", &url)
+        .bearer(&server.token)
+        .header("X-Padding", &"p".repeat(20_000))
+        .send(None)
+        .assert_error(431, None);
+    server
+        .get("/Users?filter=%ZZ")
+        .assert_error(400, Some("invalidFilter"));
+    server
+        .get("/Users?filter=userName%20eq%20%22%FF%22")
+        .assert_error(400, Some("invalidValue"));
 }
 
 #[test]
