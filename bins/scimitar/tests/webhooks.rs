@@ -112,12 +112,17 @@ fn deliveries_survive_restarts_and_failures_on_sqlite() {
 
 #[test]
 fn deliveries_survive_restarts_and_failures_on_postgres() {
-    deliveries_survive_restarts_and_failures(Database::postgres());
+    let Some(database) = Database::postgres() else {
+        return;
+    };
+    deliveries_survive_restarts_and_failures(database);
 }
 
 #[test]
 fn two_servers_on_one_postgres_deliver_each_event_once() {
-    let database = Database::postgres();
+    let Some(database) = Database::postgres() else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let config = fast_config(&dir);
     let config = config.to_str().expect("path");
@@ -218,5 +223,8 @@ fn removed_webhooks_stop_holding_pruning_back_on_sqlite() {
 
 #[test]
 fn removed_webhooks_stop_holding_pruning_back_on_postgres() {
-    removed_webhooks_stop_holding_pruning_back(Database::postgres());
+    let Some(database) = Database::postgres() else {
+        return;
+    };
+    removed_webhooks_stop_holding_pruning_back(database);
 }

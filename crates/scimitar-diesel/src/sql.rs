@@ -284,9 +284,9 @@ mod tests {
             "now",
             "",
         ];
-        let postgres = std::env::var("SCIMITAR_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-        for url in ["sqlite::memory:", postgres.as_str()] {
+        let postgres = scimitar_store::testkit::postgres_url("scim_instant on PostgreSQL");
+        let urls = std::iter::once("sqlite::memory:").chain(postgres.as_deref());
+        for url in urls {
             let pools = Pools::open(url, &OpenOptions::default())
                 .unwrap_or_else(|error| panic!("{url}: {error}"));
             for input in inputs {

@@ -147,8 +147,9 @@ async fn sqlite_deep_pages_match_a_walk() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_deep_pages_match_a_walk() {
-    let url = std::env::var("SCIMITAR_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let Some(url) = scimitar_store::testkit::postgres_url("deep pages on PostgreSQL") else {
+        return;
+    };
     let options = OpenOptions {
         max_connections: 2,
         ..OpenOptions::default()

@@ -7,11 +7,6 @@ use scimitar_filter::parse_filter;
 use scimitar_store::{Paging, Policy, Query, Registry, Scope, Store};
 use serde_json::json;
 
-fn postgres_url() -> String {
-    std::env::var("SCIMITAR_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
 #[tokio::test]
 async fn opens_sqlite_file_and_reopens_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -32,7 +27,9 @@ async fn opens_sqlite_in_memory() {
 
 #[tokio::test]
 async fn opens_postgres_concurrently() {
-    let url = postgres_url();
+    let Some(url) = scimitar_store::testkit::postgres_url("opening PostgreSQL") else {
+        return;
+    };
     let opens: Vec<_> = (0..4)
         .map(|_| {
             let url = url.clone();

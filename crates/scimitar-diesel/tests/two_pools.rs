@@ -100,8 +100,9 @@ async fn sqlite_file_shared_by_two_pools() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_database_shared_by_two_pools() {
-    let url = std::env::var("SCIMITAR_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let Some(url) = scimitar_store::testkit::postgres_url("two pools on PostgreSQL") else {
+        return;
+    };
     let first = DieselStore::open_with(&url, &options()).unwrap();
     let second = DieselStore::open_with(&url, &options()).unwrap();
     race([&first, &second]).await;

@@ -15,12 +15,6 @@ pub use idp::*;
 mod idp;
 pub mod receiver;
 
-/// The PostgreSQL database of the tests.
-pub fn postgres_url() -> String {
-    std::env::var("SCIMITAR_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
 /// A database for one test: a fresh SQLite file, or the shared PostgreSQL database.
 pub struct Database {
     pub url: String,
@@ -37,11 +31,13 @@ impl Database {
         }
     }
 
-    pub fn postgres() -> Database {
-        Database {
-            url: postgres_url(),
+    /// The shared PostgreSQL database, or `None` (the test skips) when
+    /// `SCIMITAR_TEST_POSTGRES_URL` is unset.
+    pub fn postgres() -> Option<Database> {
+        Some(Database {
+            url: scimitar_store::testkit::postgres_url("a server on PostgreSQL")?,
             _dir: None,
-        }
+        })
     }
 
     /// Runs `scimitar --database-url URL args...`; panics unless it succeeds, and

@@ -96,6 +96,31 @@ impl Default for Fixture {
     }
 }
 
+/// The PostgreSQL database tests run against: `SCIMITAR_TEST_POSTGRES_URL`.
+///
+/// `None` when the variable is unset: the caller skips `test`, and a line saying so
+/// goes straight to stderr (past the test harness's output capture), so that a run
+/// without PostgreSQL passes and says what it left out. With
+/// `SCIMITAR_REQUIRE_POSTGRES` set (CI sets it), an unset URL fails the test instead.
+///
+/// # Panics
+///
+/// If the URL is unset while `SCIMITAR_REQUIRE_POSTGRES` is set.
+pub fn postgres_url(test: &str) -> Option<String> {
+    use std::io::Write;
+    if let Ok(url) = std::env::var("SCIMITAR_TEST_POSTGRES_URL") {
+        return Some(url);
+    }
+    assert!(
+        std::env::var_os("SCIMITAR_REQUIRE_POSTGRES").is_none(),
+        "{test}: SCIMITAR_REQUIRE_POSTGRES is set but SCIMITAR_TEST_POSTGRES_URL is not"
+    );
+    let line = format!("skipped {test}: SCIMITAR_TEST_POSTGRES_URL is unset\n");
+    // Not `eprintln!`: the harness would capture it.
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    None
+}
+
 /// Runs a future to completion on a multi-threaded Tokio runtime, as the generated
 /// tests do.
 ///
