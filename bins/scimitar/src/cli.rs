@@ -31,6 +31,11 @@ pub(crate) enum Command {
         /// this hash (`scimitar admin token issue` prints both).
         #[arg(long, env = "SCIMITAR_ADMIN_TOKEN_HASH", value_name = "HASH")]
         admin_token_hash: Option<String>,
+        /// The URL clients reach the server at (e.g. https://scim.example.com):
+        /// Location, meta.location and $ref start with it. Without it they use
+        /// the request's Host header.
+        #[arg(long, env = "SCIMITAR_PUBLIC_URL", value_name = "URL")]
+        public_url: Option<String>,
     },
     /// Bring the database schema up to date, and exit.
     Migrate,

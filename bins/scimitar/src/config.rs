@@ -4,8 +4,9 @@ use std::path::Path;
 
 use std::time::Duration;
 
+use ipnet::IpNet;
 use scimitar_actix::webhook::WebhookOptions;
-use scimitar_actix::Limits;
+use scimitar_actix::{Limits, PublicUrl, PublicUrlError};
 use scimitar_schema::Policy;
 use scimitar_store::hooks::Backoff;
 use serde::Deserialize;
@@ -30,6 +31,10 @@ pub(crate) enum ConfigError {
         path: String,
         source: Box<toml::de::Error>,
     },
+    #[error(transparent)]
+    PublicUrl(#[from] PublicUrlError),
+    #[error("trusted_proxies: `{0}` is not an IP address or network such as 10.0.0.0/8")]
+    TrustedProxy(String),
 }
 
 /// The settings file: every key optional.
@@ -37,6 +42,9 @@ pub(crate) enum ConfigError {
 /// ```toml
 /// listen = "0.0.0.0:8080"
 /// database_url = "postgres://scimitar@db/scimitar"
+/// admin_token_hash = "sha256:..."   # from `scimitar admin token issue`
+/// public_url = "https://scim.example.com"   # what clients reach; else the Host header
+/// trusted_proxies = ["10.0.0.0/8"]  # whose X-Forwarded-* / Forwarded headers count
 ///
 /// [limits]
 /// max_results = 500
@@ -44,8 +52,6 @@ pub(crate) enum ConfigError {
 ///
 /// [policy]
 /// unknown_attributes = "reject"
-///
-/// admin_token_hash = "sha256:..."   # from `scimitar admin token issue`
 ///
 /// [webhooks]                        # every key optional; these are the defaults
 /// poll_interval_ms = 1000
@@ -62,6 +68,9 @@ struct FileSettings {
     listen: Option<String>,
     database_url: Option<String>,
     admin_token_hash: Option<String>,
+    public_url: Option<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
     #[serde(default)]
     limits: Option<Limits>,
     #[serde(default)]
@@ -112,6 +121,10 @@ pub(crate) struct Settings {
     pub(crate) policy: Policy,
     /// The digest of the admin token; the admin API is off without it.
     pub(crate) admin_token_hash: Option<String>,
+    /// Where clients reach the server, if configured.
+    pub(crate) public_url: Option<PublicUrl>,
+    /// Proxies whose forwarded headers are believed.
+    pub(crate) trusted_proxies: Vec<IpNet>,
     pub(crate) webhooks: WebhookOptions,
 }
 
@@ -121,13 +134,27 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileSettings::default(),
         };
-        let (listen, admin_token_hash) = match &cli.command {
+        let (listen, admin_token_hash, public_url) = match &cli.command {
             Command::Serve {
                 listen,
                 admin_token_hash,
-            } => (listen.clone(), admin_token_hash.clone()),
-            _ => (None, None),
+                public_url,
+            } => (listen.clone(), admin_token_hash.clone(), public_url.clone()),
+            _ => (None, None, None),
         };
+        let public_url = public_url
+            .or(file.public_url)
+            .map(|url| url.parse::<PublicUrl>())
+            .transpose()?;
+        let trusted_proxies = file
+            .trusted_proxies
+            .iter()
+            .map(|text| {
+                text.parse::<IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .map_err(|_| ConfigError::TrustedProxy(text.clone()))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Settings {
             listen: listen
                 .or(file.listen)
@@ -140,6 +167,8 @@ impl Settings {
             limits: file.limits.unwrap_or_default(),
             policy: file.policy.unwrap_or_default(),
             admin_token_hash: admin_token_hash.or(file.admin_token_hash),
+            public_url,
+            trusted_proxies,
             webhooks: file.webhooks.options(),
         })
     }
@@ -234,6 +263,98 @@ mod tests {
         };
         assert_eq!(load("60000"), Some(Duration::from_secs(60)));
         assert_eq!(load("0"), None);
+    }
+
+    /// The ```toml blocks of `text` that are settings files (not Cargo manifests),
+    /// from Markdown or from `///` doc comments.
+    fn settings_examples(text: &str) -> Vec<String> {
+        let mut blocks = Vec::new();
+        let mut current: Option<String> = None;
+        for line in text.lines() {
+            let line = line.trim_start();
+            let line = line.strip_prefix("/// ").unwrap_or(line);
+            let line = if line == "///" { "" } else { line };
+            match (&mut current, line.trim_end()) {
+                (None, "```toml") => current = Some(String::new()),
+                (Some(block), "```") => {
+                    if !block.contains("dependencies]") && !block.contains("[package]") {
+                        blocks.push(block.clone());
+                    }
+                    current = None;
+                }
+                (Some(block), _) => {
+                    block.push_str(line);
+                    block.push('\n');
+                }
+                (None, _) => {}
+            }
+        }
+        blocks
+    }
+
+    #[test]
+    fn every_settings_example_in_the_docs_loads() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut sources = vec![
+            root.join("README.md"),
+            root.join("bins/scimitar/README.md"),
+            root.join("bins/scimitar/src/config.rs"),
+        ];
+        for dir in ["docs", "crates"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                let readme = path.join("README.md");
+                if path.extension().is_some_and(|ext| ext == "md") {
+                    sources.push(path);
+                } else if readme.exists() {
+                    sources.push(readme);
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("example.toml");
+        let mut loaded = 0;
+        for source in &sources {
+            let text = std::fs::read_to_string(source).unwrap();
+            for block in settings_examples(&text) {
+                std::fs::write(&file, &block).unwrap();
+                let cli =
+                    Cli::parse_from(["scimitar", "--config", file.to_str().unwrap(), "serve"]);
+                if let Err(error) = Settings::load(&cli) {
+                    panic!(
+                        "{}: an example does not load: {error}\n{block}",
+                        source.display()
+                    );
+                }
+                loaded += 1;
+            }
+        }
+        // The binary's README and the settings doc comment have one each.
+        assert!(loaded >= 2, "only {loaded} examples found in {sources:?}");
+    }
+
+    #[test]
+    fn public_url_and_proxies_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scimitar.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            let cli = Cli::parse_from(["scimitar", "--config", path.to_str().unwrap(), "serve"]);
+            Settings::load(&cli)
+        };
+        let settings = load("public_url = \"https://scim.example.com/\"\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n").unwrap();
+        assert_eq!(
+            settings.public_url.unwrap().as_str(),
+            "https://scim.example.com"
+        );
+        assert_eq!(settings.trusted_proxies.len(), 2);
+        let error = load("public_url = \"gopher://evil.example\"\n").unwrap_err();
+        assert!(
+            error.to_string().contains("gopher://evil.example"),
+            "{error}"
+        );
+        let error = load("trusted_proxies = [\"10.0.0.0/33\"]\n").unwrap_err();
+        assert!(error.to_string().contains("10.0.0.0/33"), "{error}");
     }
 
     #[test]

@@ -26,7 +26,12 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     let service = ScimService::new(store.clone())
         .policy(settings.policy.clone())
         .limits(settings.limits.clone())
+        .trusted_proxies(settings.trusted_proxies.clone())
         .provisioning_log(Arc::clone(&shared));
+    let service = match &settings.public_url {
+        Some(url) => service.public_url(url.clone()),
+        None => service,
+    };
     let admin = match &settings.admin_token_hash {
         Some(hash) => Some(AdminApi::new(Arc::clone(&shared), hash)?),
         None => None,
@@ -54,7 +59,10 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         .addrs()
         .first()
         .map_or_else(|| settings.listen.clone(), ToString::to_string);
-    let base_url = format!("http://{address}/scim/v2");
+    let base_url = match &settings.public_url {
+        Some(url) => format!("{url}/scim/v2"),
+        None => format!("http://{address}/scim/v2"),
+    };
     if let Some(token) = first_token {
         println!(
             "First start: created tenant `{DEFAULT_TENANT}` and its first bearer token.\n\

@@ -96,6 +96,7 @@ mod handlers;
 mod jwt;
 mod limits;
 mod log;
+mod origin;
 mod password;
 mod provisioning;
 mod rate;
@@ -112,6 +113,7 @@ pub use auth::{issue_token, issue_user_token, IssuedToken, Refusal, TokenError, 
 pub use error::{error_chain, ScimError};
 pub use limits::Limits;
 pub use log::{log_request, REQUEST_ID};
+pub use origin::{PublicUrl, PublicUrlError};
 pub use password::{hash_passwords, hash_patch_passwords, PasswordHashError};
 pub use response::SCIM_JSON;
 pub use service::{RequestCredential, ScimService, ScopeFactory};

@@ -251,25 +251,19 @@ fn projection(
 }
 
 /// The absolute URL the SCIM scope is mounted at for this request, e.g.
-/// `http://127.0.0.1:8080/scim/v2`, without a trailing slash.
+/// `http://127.0.0.1:8080/scim/v2`, without a trailing slash, as the scope's
+/// middleware recorded it.
 pub(crate) fn base_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    let path = req
-        .extensions()
-        .get::<BasePath>()
+    req.extensions()
+        .get::<BaseUrl>()
         .map(|base| base.0.clone())
-        .unwrap_or_default();
-    format!(
-        "{}://{}{}",
-        info.scheme(),
-        info.host(),
-        path.trim_end_matches('/')
-    )
+        .unwrap_or_default()
 }
 
-/// The path the scope matched, recorded by the scope's middleware.
+/// The scope's absolute URL for this request (the origin, see `origin.rs`, and
+/// the path the scope matched), recorded by the scope's middleware.
 #[derive(Debug, Clone)]
-pub(crate) struct BasePath(pub(crate) String);
+pub(crate) struct BaseUrl(pub(crate) String);
 
 #[cfg(test)]
 mod tests {

@@ -14,9 +14,10 @@ use scimitar_store::{Store, StoreError, TenantStore};
 
 use crate::auth::{AuthFailures, Credential, Refusal, TokenCache};
 use crate::error::{error_body, ScimError};
+use crate::origin::{Origins, PublicUrl};
 use crate::provisioning::{entry_for, LogQueue, RequestFacts};
 use crate::rate::RateLimiter;
-use crate::request::{base_url, BasePath};
+use crate::request::{base_url, BaseUrl};
 use crate::tenant::{TenantContext, TenantContexts};
 use crate::{bulk, discovery, handlers, jwt, Limits};
 
@@ -91,6 +92,7 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
                 contexts: Arc::new(TenantContexts::default()),
                 log: None,
                 failures: Arc::new(AuthFailures::default()),
+                origins: Origins::default(),
                 limits,
             }),
         }
@@ -113,6 +115,23 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
     /// `settings.policy` object overrides it).
     pub fn policy(self, policy: Policy) -> Self {
         self.configure(|shared| shared.policy = policy)
+    }
+
+    /// The URL clients reach the service at: `Location`, `meta.location` and
+    /// `$ref` start with it (and the path a scope is mounted at), whatever the
+    /// request's `Host` or forwarded headers say. Without it they start with the
+    /// request's scheme and `Host`.
+    pub fn public_url(self, url: PublicUrl) -> Self {
+        self.configure(|shared| shared.origins.public_url = Some(url))
+    }
+
+    /// The addresses of reverse proxies (single addresses or CIDR networks, e.g.
+    /// `10.0.0.0/8`) whose `Forwarded`, `X-Forwarded-Host` and `X-Forwarded-Proto`
+    /// headers are believed. From any other peer those headers are ignored. None
+    /// by default.
+    pub fn trusted_proxies(self, proxies: impl IntoIterator<Item = ipnet::IpNet>) -> Self {
+        let proxies = proxies.into_iter().collect();
+        self.configure(|shared| shared.origins.trusted_proxies = proxies)
     }
 
     /// The limits enforced and advertised.
@@ -300,6 +319,7 @@ pub(crate) struct Shared<S, T> {
     pub(crate) contexts: Arc<TenantContexts>,
     pub(crate) log: Option<LogQueue>,
     pub(crate) failures: Arc<AuthFailures>,
+    pub(crate) origins: Origins,
 }
 
 impl<S, T> Clone for Shared<S, T> {
@@ -315,6 +335,7 @@ impl<S, T> Clone for Shared<S, T> {
             contexts: Arc::clone(&self.contexts),
             log: self.log.clone(),
             failures: Arc::clone(&self.failures),
+            origins: self.origins.clone(),
         }
     }
 }
@@ -531,13 +552,17 @@ async fn scim_middleware<S: 'static, T: TenantStore + 'static, B: MessageBody + 
             .and_then(|agent| agent.to_str().ok())
             .map(str::to_owned),
     };
-    req.extensions_mut().insert(BasePath(base));
     // Only lengths are checked before authentication: a 414 or 431 reads nothing.
     let authenticated = match req.app_data::<Data<Shared<S, T>>>() {
-        Some(shared) => match shared.limits.check_head(req.request()) {
-            Ok(()) => shared.authenticate(req.request()).await,
-            Err(error) => Err(error),
-        },
+        Some(shared) => {
+            let origin = shared.origins.origin(req.request());
+            let base = format!("{origin}{}", base.trim_end_matches('/'));
+            req.extensions_mut().insert(BaseUrl(base));
+            match shared.limits.check_head(req.request()) {
+                Ok(()) => shared.authenticate(req.request()).await,
+                Err(error) => Err(error),
+            }
+        }
         None => Err(ScimError::Unauthorized(Refusal::Missing)),
     };
     let response = match authenticated {

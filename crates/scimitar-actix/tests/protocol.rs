@@ -446,3 +446,33 @@ fn cursor_paging_visits_1000_users_once() {
     assert_eq!(seen.len(), 1000);
     assert_eq!(pages, 8);
 }
+
+#[test]
+fn forwarded_headers_from_strangers_do_not_reach_urls() {
+    let server = Server::start();
+    let member = server.create_user("forwarded");
+    let group = json!({"schemas": [GROUP], "displayName": "Forwarded",
+        "members": [{"value": member["id"]}]});
+    let created = server
+        .request("POST", &format!("{}/Groups", server.base()))
+        .bearer(&server.token)
+        .header("X-Forwarded-Host", "evil.example")
+        .header("X-Forwarded-Proto", "gopher")
+        .header("Forwarded", "host=evil.example;proto=gopher")
+        .send(Some(group));
+    assert_eq!(created.status, 201, "{}", created.text);
+    let urls = [
+        created.header("location").unwrap_or_default().to_owned(),
+        created.body["meta"]["location"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        created.body["members"][0]["$ref"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    ];
+    for url in urls {
+        assert!(url.starts_with(&server.base()), "{url}");
+    }
+}
