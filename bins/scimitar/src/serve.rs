@@ -23,7 +23,10 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     let first_token = first_start(&store).await?;
 
     let shared = Arc::new(store.clone());
+    // One key for every server on the database: a cursor works on all of them.
+    let cursor_key = store.server_key("cursor").await?;
     let service = ScimService::new(store.clone())
+        .cursor_key(&cursor_key)
         .policy(settings.policy.clone())
         .limits(settings.limits.clone())
         .trusted_proxies(settings.trusted_proxies.clone())

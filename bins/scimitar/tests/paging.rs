@@ -28,9 +28,17 @@ fn pages_through_1000_users(database: Database) {
         "a bulk create failed"
     );
 
+    // Pages alternate between two servers: the cursor key is the database's.
+    let second = database.serve();
+    let second_client = second.client(&token);
     let mut seen = HashSet::new();
     let mut cursor = String::new();
-    for _ in 0..20 {
+    for turn in 0..20 {
+        let client = if turn % 2 == 0 {
+            &client
+        } else {
+            &second_client
+        };
         let page = client.get(&format!(
             "/Users?cursor={}&count=150&sortBy=userName",
             form(&cursor)

@@ -59,7 +59,7 @@ pub(crate) fn service_provider_config_document(limits: &Limits, base_url: &str) 
             default_pagination_method: Some("index".into()),
             default_page_size: Some(limits.default_page_size.min(limits.max_results) as u64),
             max_page_size: Some(limits.max_results as u64),
-            cursor_timeout: None,
+            cursor_timeout: Some(limits.cursor_timeout_seconds),
         }),
         authentication_schemes: vec![AuthenticationScheme::oauth_bearer_token()],
         ..ServiceProviderConfig::default()

@@ -9,6 +9,7 @@ use scimitar_schema::{ListResponse, PatchRequest, ResourceType, SearchRequest};
 use scimitar_store::{Page, Paging, Projection, Query, Store, StoreError, TenantStore};
 use serde_json::Value;
 
+use crate::cursor;
 use crate::error::ScimError;
 use crate::password;
 use crate::provisioning::{Aliased, PatchSummary};
@@ -53,9 +54,21 @@ async fn list_of<S: Store, T: TenantStore>(
 ) -> Result<HttpResponse, ScimError> {
     let call = shared.call(req)?;
     let resource_type = call.resource_type(endpoint(req))?;
-    let page = call
-        .query(resource_type, &request.to_query(&shared.limits)?)
-        .await?;
+    let mut query = request.to_query(&shared.limits)?;
+    // The client holds sealed cursors; the store sees its own.
+    let binding = cursor::binding(&call.credential.tenant.id, &resource_type.name, &query);
+    if let Paging::Cursor {
+        cursor: Some(cursor),
+        ..
+    } = &mut query.paging
+    {
+        *cursor = shared.cursors.open(cursor, &binding)?;
+    }
+    let mut page = call.query(resource_type, &query).await?;
+    let timeout = std::time::Duration::from_secs(shared.limits.cursor_timeout_seconds);
+    page.next_cursor = page
+        .next_cursor
+        .map(|cursor| shared.cursors.seal(&cursor, &binding, timeout));
     Ok(list_response(page))
 }
 

@@ -58,6 +58,15 @@
 //! (`GET`, `PUT`, `PATCH`, `DELETE`, with `Location` naming `/Users/{id}`). For other
 //! credentials (provisioning clients' tokens, JWTs) `/Me` is 501.
 //!
+//! # Cursors
+//!
+//! RFC 9865 cursors are sealed: the store's own cursor (a position, which would
+//! tell a client about rows it cannot see) is encrypted and authenticated under
+//! the service's key ([`ScimService::cursor_key`]), bound to the tenant, the
+//! resource type, the filter and the sort, and valid for
+//! [`Limits::cursor_timeout_seconds`]. A cursor from another tenant or query is
+//! 400 `invalidCursor`, an old one `expiredCursor`.
+//!
 //! # Tenant settings
 //!
 //! Each request runs under its tenant's settings
@@ -90,6 +99,7 @@
 mod admin;
 mod auth;
 mod bulk;
+mod cursor;
 mod discovery;
 mod error;
 mod handlers;

@@ -45,6 +45,9 @@ pub struct Limits {
     /// it). The HTTP parser itself refuses heads over 128 KiB, or with more than
     /// 96 headers, with an empty 431 or 400.
     pub max_header_bytes: usize,
+    /// How long a cursor (RFC 9865) stays valid, in seconds
+    /// (`pagination.cursorTimeout`); an older one is 400 `expiredCursor`.
+    pub cursor_timeout_seconds: u64,
     /// How long a verified bearer token (and its tenant's settings) is trusted
     /// without asking the tenant store again, in seconds. Revoking a token or
     /// disabling a tenant through this process takes effect at once; through another
@@ -69,6 +72,7 @@ impl Default for Limits {
             max_filter_terms: 64,
             max_url_length: 8 * 1024,
             max_header_bytes: 16 * 1024,
+            cursor_timeout_seconds: crate::cursor::DEFAULT_TIMEOUT.as_secs(),
             token_cache_seconds: 60,
             rate_limit_per_second: 0,
             rate_limit_burst: 100,

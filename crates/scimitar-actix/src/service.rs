@@ -13,6 +13,7 @@ use scimitar_store::provisioning_log::ProvisioningLog;
 use scimitar_store::{Store, StoreError, TenantStore};
 
 use crate::auth::{AuthFailures, Credential, Refusal, TokenCache};
+use crate::cursor::CursorSeal;
 use crate::error::{error_body, ScimError};
 use crate::origin::{Origins, PublicUrl};
 use crate::provisioning::{entry_for, LogQueue, RequestFacts};
@@ -93,6 +94,7 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
                 log: None,
                 failures: Arc::new(AuthFailures::default()),
                 origins: Origins::default(),
+                cursors: CursorSeal::default(),
                 limits,
             }),
         }
@@ -132,6 +134,15 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
     pub fn trusted_proxies(self, proxies: impl IntoIterator<Item = ipnet::IpNet>) -> Self {
         let proxies = proxies.into_iter().collect();
         self.configure(|shared| shared.origins.trusted_proxies = proxies)
+    }
+
+    /// The key RFC 9865 cursors are sealed with (see the crate docs). Servers that
+    /// share a database and a balancer must share it, or a page asked of one with
+    /// another's cursor is `invalidCursor`. By default a random key of this
+    /// process.
+    pub fn cursor_key(self, key: &[u8; 32]) -> Self {
+        let seal = CursorSeal::new(key);
+        self.configure(|shared| shared.cursors = seal)
     }
 
     /// The limits enforced and advertised.
@@ -320,6 +331,7 @@ pub(crate) struct Shared<S, T> {
     pub(crate) log: Option<LogQueue>,
     pub(crate) failures: Arc<AuthFailures>,
     pub(crate) origins: Origins,
+    pub(crate) cursors: CursorSeal,
 }
 
 impl<S, T> Clone for Shared<S, T> {
@@ -336,6 +348,7 @@ impl<S, T> Clone for Shared<S, T> {
             log: self.log.clone(),
             failures: Arc::clone(&self.failures),
             origins: self.origins.clone(),
+            cursors: self.cursors.clone(),
         }
     }
 }

@@ -476,3 +476,75 @@ fn forwarded_headers_from_strangers_do_not_reach_urls() {
         assert!(url.starts_with(&server.base()), "{url}");
     }
 }
+
+#[test]
+fn cursors_are_sealed_to_their_tenant_and_query() {
+    let server = Server::start();
+    for name in ["c1", "c2", "c3"] {
+        server.create_user(name);
+    }
+    let first = server.get("/Users?cursor&count=1&filter=userName+sw+%22c%22");
+    assert_eq!(first.status, 200, "{}", first.text);
+    let cursor = first.body["nextCursor"]
+        .as_str()
+        .expect("a next cursor")
+        .to_owned();
+    // Opaque: no JSON, no hex of a row number.
+    assert!(
+        !cursor.contains('{') && !cursor.chars().all(|c| c.is_ascii_hexdigit()),
+        "{cursor}"
+    );
+    let next = server.get(&format!(
+        "/Users?cursor={cursor}&count=1&filter=userName+sw+%22c%22"
+    ));
+    assert_eq!(next.status, 200, "{}", next.text);
+    assert_eq!(next.body["Resources"][0]["userName"], "c2");
+
+    // Another query, another resource type, another tenant.
+    server
+        .get(&format!("/Users?cursor={cursor}&count=1"))
+        .assert_error(400, Some("invalidCursor"));
+    server
+        .get(&format!(
+            "/Users?cursor={cursor}&count=1&filter=userName+sw+%22c%22&sortBy=userName"
+        ))
+        .assert_error(400, Some("invalidCursor"));
+    server
+        .get(&format!(
+            "/Groups?cursor={cursor}&count=1&filter=displayName+sw+%22c%22"
+        ))
+        .assert_error(400, Some("invalidCursor"));
+    server
+        .request(
+            "GET",
+            &format!(
+                "{}/Users?cursor={cursor}&count=1&filter=userName+sw+%22c%22",
+                server.base()
+            ),
+        )
+        .bearer(&server.other_token)
+        .send(None)
+        .assert_error(400, Some("invalidCursor"));
+}
+
+#[test]
+fn cursors_expire() {
+    let server = Server::with_limits(scimitar_actix::Limits {
+        cursor_timeout_seconds: 1,
+        ..Default::default()
+    });
+    for name in ["e1", "e2"] {
+        server.create_user(name);
+    }
+    let first = server.get("/Users?cursor&count=1");
+    assert!(first.body["nextCursor"].is_string(), "{}", first.text);
+    let cursor = first.body["nextCursor"].as_str().unwrap().to_owned();
+    assert_eq!(
+        server.get("/ServiceProviderConfig").body["pagination"]["cursorTimeout"],
+        1
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    server
+        .get(&format!("/Users?cursor={cursor}&count=1"))
+        .assert_error(400, Some("expiredCursor"));
+}

@@ -82,6 +82,7 @@ mod provisioning_log;
 mod query;
 mod rows;
 mod schema_ops;
+mod secrets;
 mod sql;
 mod store;
 mod teams;
