@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 
-use rand::RngCore;
 use scimitar_actix::webhook::webhook_consumer;
 use scimitar_diesel::DieselStore;
 use scimitar_schema::{Policy, Registry};
@@ -169,6 +168,7 @@ pub(crate) async fn webhook(store: &DieselStore, command: WebhookCommand) -> Res
             url,
             secret,
             id,
+            replay,
         } => {
             let mut settings = load(store, &tenant).await?;
             let id = id.unwrap_or_else(|| {
@@ -181,12 +181,13 @@ pub(crate) async fn webhook(store: &DieselStore, command: WebhookCommand) -> Res
                 return Err(SettingsFailure::DuplicateWebhook { tenant, id }.into());
             }
             let generated = secret.is_none();
-            let secret = secret.unwrap_or_else(random_secret);
+            let secret = secret.unwrap_or_else(scimitar_actix::webhook::generate_secret);
             settings.webhooks.push(Webhook {
                 id: id.clone(),
                 url: url.clone(),
                 secret: secret.clone(),
                 enabled: true,
+                since: (!replay).then(scimitar_store::meta::now),
             });
             store
                 .set_tenant_settings(&tenant, settings.to_value())
@@ -221,12 +222,6 @@ pub(crate) async fn webhook(store: &DieselStore, command: WebhookCommand) -> Res
         }
     }
     Ok(())
-}
-
-fn random_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }
 
 /// `scimitar log TENANT`: a table, newest first.

@@ -163,12 +163,17 @@ pub(crate) enum WebhookCommand {
         tenant: String,
         /// Where events are POSTed.
         url: String,
-        /// The signing secret [default: 32 random bytes, printed once]
+        /// The signing secret [default: whsec_ and 32 random bytes in base64,
+        /// printed once]
         #[arg(long)]
         secret: Option<String>,
         /// Its name among the tenant's webhooks [default: hook-N]
         #[arg(long)]
         id: Option<String>,
+        /// Also deliver the events from before the webhook was added that the
+        /// outbox still holds [default: only events after it was added]
+        #[arg(long)]
+        replay: bool,
     },
     /// List a tenant's webhooks (never their secrets).
     List {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::receiver::{Delivery, Receiver};
 use common::{expect, Client, Database, USER};
-use scimitar_actix::webhook::verify_signature;
+use scimitar_actix::webhook::verify;
 use serde_json::{json, Value};
 
 const SECRET: &str = "s3cret";
@@ -52,10 +52,26 @@ fn assert_delivered_once_in_order(delivered: &[Delivery], tenant: &str, created:
     );
     for delivery in delivered {
         assert!(
-            verify_signature(SECRET, delivery.body.as_bytes(), &delivery.signature),
+            verify(
+                SECRET,
+                &delivery.message_id,
+                &delivery.timestamp,
+                delivery.body.as_bytes(),
+                &delivery.signature
+            ),
             "signature of {}",
             delivery.body
         );
+        assert_eq!(
+            delivery.message_id,
+            format!("evt_{tenant}_{}", delivery.event_id)
+        );
+        let sent: u64 = delivery.timestamp.parse().expect("a Unix time");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        assert!(sent <= now && now - sent < 300, "{sent} vs {now}");
         let body = body_of(delivery);
         assert_eq!(body["id"], delivery.event_id);
         assert_eq!(body["tenant"], tenant);
@@ -166,7 +182,10 @@ fn webhook_commands_keep_secrets_out_of_listings() {
         .find_map(|line| line.strip_prefix("signing secret (shown only this once): "))
         .expect("a generated secret")
         .to_owned();
-    assert_eq!(secret.len(), 64);
+    assert!(
+        secret.starts_with("whsec_") && secret.len() == 50,
+        "{secret}"
+    );
     let listed = database.cli(&["webhook", "list", &tenant]);
     assert!(
         listed.contains("hook-1\tenabled\thttps://example.com/hook"),
@@ -227,4 +246,36 @@ fn removed_webhooks_stop_holding_pruning_back_on_postgres() {
         return;
     };
     removed_webhooks_stop_holding_pruning_back(database);
+}
+
+#[test]
+fn a_new_webhook_starts_at_the_end_unless_told_to_replay() {
+    let database = Database::sqlite();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = fast_config(&dir);
+    let config = config.to_str().expect("path");
+    let (tenant, token) = database.tenant();
+    let server = database.serve_with(&["--config", config]);
+    let client = server.client(&token);
+    let before = create_users(&client, "earlier", 2);
+
+    let fresh = Receiver::start();
+    let replaying = Receiver::start();
+    database.cli(&["webhook", "add", &tenant, &fresh.url, "--secret", SECRET]);
+    database.cli(&[
+        "webhook",
+        "add",
+        &tenant,
+        &replaying.url,
+        "--secret",
+        SECRET,
+        "--replay",
+    ]);
+    let after = create_users(&client, "later", 2);
+    fresh.wait_until("the new events", |d| d.len() >= after.len());
+    let all: Vec<String> = before.iter().chain(&after).cloned().collect();
+    replaying.wait_until("every event", |d| d.len() >= all.len());
+    thread::sleep(Duration::from_millis(300)); // time for a wrong extra delivery
+    assert_delivered_once_in_order(&fresh.delivered(), &tenant, &after);
+    assert_delivered_once_in_order(&replaying.delivered(), &tenant, &all);
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::cursor;
 use crate::error::ScimError;
 use crate::password;
-use crate::provisioning::{Aliased, PatchSummary};
+use crate::provisioning::{Aliased, CreateSubject, PatchSummary};
 use crate::request::{
     if_match, if_none_match, json_body, message, none_match_hits, query_pairs, query_projection,
     ListRequest,
@@ -143,9 +143,11 @@ pub(crate) async fn create<S: Store + 'static, T: TenantStore + 'static>(
     let call = shared.call(&req)?;
     let resource_type = call.resource_type(endpoint(&req))?;
     let projection = query_projection(&req, &shared.limits)?;
-    let resource = call
-        .create(resource_type, json_body(&req, &body)?, &projection)
-        .await?;
+    let body = json_body(&req, &body)?;
+    if let Some(subject) = CreateSubject::of(&body) {
+        req.extensions_mut().insert(subject);
+    }
+    let resource = call.create(resource_type, body, &projection).await?;
     Ok(resource_response(StatusCode::CREATED, &resource))
 }
 

@@ -157,6 +157,36 @@ impl PatchSummary {
     }
 }
 
+/// What a create named its resource by (`userName "bjensen", externalId "e1"`),
+/// noted by the handler so that the log entry of a failed create says which
+/// resource did not arrive.
+#[derive(Debug, Clone)]
+pub(crate) struct CreateSubject(pub(crate) String);
+
+/// The longest create subject kept.
+const SUBJECT_CHARS: usize = 300;
+
+impl CreateSubject {
+    /// The identifying attributes of a create's body (`userName` or `displayName`,
+    /// and `externalId`), if it has any.
+    pub(crate) fn of(body: &serde_json::Value) -> Option<CreateSubject> {
+        let object = body.as_object()?;
+        let field = |name: &str| {
+            object
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| format!("{name} {value}"))
+        };
+        let parts: Vec<String> = field("userName")
+            .or_else(|| field("displayName"))
+            .into_iter()
+            .chain(field("externalId"))
+            .collect();
+        (!parts.is_empty())
+            .then(|| CreateSubject(parts.join(", ").chars().take(SUBJECT_CHARS).collect()))
+    }
+}
+
 /// The resource an alias (`/Me`) stood for, in the request's extensions, so that the
 /// log names `/{endpoint}/{id}` rather than the alias.
 pub(crate) struct Aliased {
@@ -218,6 +248,7 @@ pub(crate) fn entry_for(
     entry.token_id = Some(credential.token_id);
     entry.token_label = Some(credential.token_label).filter(|label| !label.is_empty());
     if status.as_u16() >= 400 {
+        let subject = request.extensions().get::<CreateSubject>().cloned();
         match response.response().error() {
             Some(error) => match error.as_error::<ScimError>() {
                 Some(scim) => {
@@ -227,6 +258,10 @@ pub(crate) fn entry_for(
                 None => entry.detail = Some(error.to_string()),
             },
             None => entry.detail = status.canonical_reason().map(str::to_owned),
+        }
+        if let Some(CreateSubject(subject)) = subject {
+            let detail = entry.detail.take().unwrap_or_default();
+            entry.detail = Some(format!("{subject}: {detail}"));
         }
     }
     Some(entry)
@@ -280,6 +315,24 @@ mod tests {
             Some("replace:active replace:(password,name.givenName)")
         );
         assert!(PatchSummary::of(&serde_json::json!({})).is_none());
+    }
+
+    #[test]
+    fn create_subjects_name_the_resource() {
+        let subject = |body: serde_json::Value| CreateSubject::of(&body).map(|s| s.0);
+        assert_eq!(
+            subject(
+                serde_json::json!({"username": "bjensen", "externalId": "e1", "password": "x"})
+            )
+            .as_deref(),
+            Some(r#"userName "bjensen", externalId "e1""#)
+        );
+        assert_eq!(
+            subject(serde_json::json!({"displayName": "Sales"})).as_deref(),
+            Some(r#"displayName "Sales""#)
+        );
+        assert_eq!(subject(serde_json::json!({"title": "x"})), None);
+        assert_eq!(subject(serde_json::json!([1])), None);
     }
 
     #[test]

@@ -3,18 +3,28 @@
 //!
 //! [`Webhooks`] runs one [`Dispatcher`] per tenant and enabled webhook (consumer
 //! `webhook:<id>`), started, restarted and stopped as tenants' settings change.
-//! Each delivery is a POST of [`event_body`] with
+//! Each delivery is a POST of [`event_body`] signed the
+//! [Standard Webhooks](https://www.standardwebhooks.com/) way, so the libraries
+//! receivers already use verify it:
 //!
 //! - `Content-Type: application/json`,
-//! - `X-Scimitar-Event-Id: <seq>` (the same on every retry: deduplicate on it),
-//! - `X-Scimitar-Signature: sha256=<hex HMAC-SHA256(secret, body)>` (check it with
-//!   [`verify_signature`]).
+//! - `webhook-id: evt_<tenant>_<seq>` (the same on every retry: deduplicate on it),
+//! - `webhook-timestamp: <unix seconds of this attempt>`,
+//! - `webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`,
+//!   where the key is the secret's bytes after `whsec_`, base64-decoded (secrets
+//!   that do not start with `whsec_` are used as they are).
+//!
+//! Signing the id and timestamp with the body lets a receiver refuse a replayed
+//! delivery: check the signature ([`verify`]), then that the timestamp is within a
+//! few minutes of now, then that the id is new.
 //!
 //! A 2xx answer is a delivery; anything else (redirects included), or no answer
 //! within the timeout, is retried with backoff, and later events wait. A 429 or
 //! 503 with `Retry-After: <seconds>` is retried no sooner. Progress is kept in the
 //! [`OutboxStore`], so deliveries resume after a restart; on a shared database the
-//! lease lets one server at a time deliver each webhook's stream.
+//! lease lets one server at a time deliver each webhook's stream. A webhook added
+//! to a tenant starts with the events after it was added
+//! ([`Webhooks::start_at_end`]); replaying older ones is an explicit choice.
 //!
 //! Every [`WebhookOptions::prune_interval`] (an hour by default) each tenant's
 //! events that all its outbox consumers have handled are deleted
@@ -26,8 +36,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use hmac::{Hmac, Mac};
 use scimitar_store::hooks::{
     DispatchOptions, Dispatcher, EventHandler, HandlerError, OutboxStore, RunningDispatcher,
@@ -38,33 +50,81 @@ use sha2::Sha256;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// The header carrying the body's signature.
-pub const SIGNATURE_HEADER: &str = "X-Scimitar-Signature";
-/// The header carrying the event's `seq`.
-pub const EVENT_ID_HEADER: &str = "X-Scimitar-Event-Id";
+/// The header carrying the message id (Standard Webhooks).
+pub const ID_HEADER: &str = "webhook-id";
+/// The header carrying the attempt's time in Unix seconds (Standard Webhooks).
+pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
+/// The header carrying the signatures (Standard Webhooks).
+pub const SIGNATURE_HEADER: &str = "webhook-signature";
+/// The prefix of secrets in the Standard Webhooks format: base64 key bytes follow.
+pub const SECRET_PREFIX: &str = "whsec_";
 
-/// The signature header value of `body` under `secret`: `sha256=<hex>`.
-pub fn sign(secret: &str, body: &[u8]) -> String {
-    format!(
-        "sha256={}",
-        hex::encode(mac(secret, body).finalize().into_bytes())
-    )
+/// A new random signing secret: `whsec_` and 32 random bytes in base64.
+pub fn generate_secret() -> String {
+    use rand::RngCore;
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    format!("{SECRET_PREFIX}{}", STANDARD.encode(key))
 }
 
-/// Whether `signature` (the header value) is `body`'s under `secret`; compared in
-/// constant time. For receivers.
-pub fn verify_signature(secret: &str, body: &[u8], signature: &str) -> bool {
-    signature
-        .trim()
-        .strip_prefix("sha256=")
-        .and_then(|digits| hex::decode(digits).ok())
-        .is_some_and(|expected| mac(secret, body).verify_slice(&expected).is_ok())
+/// The `webhook-id` of `event`: `evt_<tenant>_<seq>`.
+pub fn message_id(event: &ChangeEvent) -> String {
+    format!("evt_{}_{}", event.tenant, event.seq)
 }
 
-fn mac(secret: &str, body: &[u8]) -> Hmac<Sha256> {
+/// The `webhook-signature` value of a delivery: `v1,<base64>`.
+///
+/// ```
+/// use scimitar_actix::webhook::{sign, verify};
+///
+/// let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// let body = br#"{"id":1}"#;
+/// let signature = sign(secret, "evt_acme_1", 1_700_000_000, body);
+/// assert!(verify(secret, "evt_acme_1", "1700000000", body, &signature));
+/// assert!(!verify(secret, "evt_acme_1", "1700000001", body, &signature));
+/// ```
+pub fn sign(secret: &str, id: &str, timestamp: u64, body: &[u8]) -> String {
+    let tag = mac(secret, id, &timestamp.to_string(), body)
+        .finalize()
+        .into_bytes();
+    format!("v1,{}", STANDARD.encode(tag))
+}
+
+/// Whether `signatures` (the `webhook-signature` header: space-separated
+/// `v1,<base64>` entries) holds the signature of `id`, `timestamp` (the header's
+/// text) and `body` under `secret`; compared in constant time. For receivers, who
+/// should then also refuse a timestamp more than a few minutes from now and an id
+/// they have seen.
+pub fn verify(secret: &str, id: &str, timestamp: &str, body: &[u8], signatures: &str) -> bool {
+    signatures.split_whitespace().any(|entry| {
+        entry
+            .strip_prefix("v1,")
+            .and_then(|encoded| STANDARD.decode(encoded).ok())
+            .is_some_and(|expected| {
+                mac(secret, id, timestamp, body)
+                    .verify_slice(&expected)
+                    .is_ok()
+            })
+    })
+}
+
+/// The HMAC key of `secret`: the bytes after `whsec_`, base64-decoded, else the
+/// secret's own bytes.
+fn key(secret: &str) -> Vec<u8> {
+    secret
+        .strip_prefix(SECRET_PREFIX)
+        .and_then(|encoded| STANDARD.decode(encoded).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec())
+}
+
+fn mac(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
     // HMAC takes keys of any length; this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key(secret))
         .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
     mac.update(body);
     mac
 }
@@ -123,13 +183,22 @@ enum DeliveryError {
 
 impl EventHandler for WebhookHandler {
     async fn handle(&self, event: &ChangeEvent) -> Result<(), HandlerError> {
+        if self.webhook.since.is_some_and(|since| event.at < since) {
+            // Written before the webhook was added: handled by not sending it.
+            return Ok(());
+        }
         let body = event_body(event).to_string();
-        let signature = sign(&self.webhook.secret, body.as_bytes());
+        let id = message_id(event);
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let signature = sign(&self.webhook.secret, &id, timestamp, body.as_bytes());
         let request = self
             .agent
             .post(&self.webhook.url)
             .set("Content-Type", "application/json")
-            .set(EVENT_ID_HEADER, &event.seq.to_string())
+            .set(ID_HEADER, &id)
+            .set(TIMESTAMP_HEADER, &timestamp.to_string())
             .set(SIGNATURE_HEADER, &signature);
         let url = self.webhook.url.clone();
         // ureq blocks: keep it off the async workers.
@@ -531,14 +600,64 @@ mod tests {
     }
 
     #[test]
-    fn signatures_verify_with_their_secret_only() {
-        let signature = sign("k", b"{\"id\":1}");
-        assert!(signature.starts_with("sha256="));
-        assert_eq!(signature.len(), "sha256=".len() + 64);
-        assert!(verify_signature("k", b"{\"id\":1}", &signature));
-        assert!(!verify_signature("other", b"{\"id\":1}", &signature));
-        assert!(!verify_signature("k", b"{\"id\":2}", &signature));
-        assert!(!verify_signature("k", b"{\"id\":1}", "sha256=zz"));
+    fn signatures_verify_with_their_secret_id_and_time_only() {
+        let secret = generate_secret();
+        assert!(secret.starts_with("whsec_"), "{secret}");
+        let body = b"{\"id\":1}";
+        let signature = sign(&secret, "evt_acme_1", 1_700_000_000, body);
+        assert!(signature.starts_with("v1,"));
+        assert!(verify(
+            &secret,
+            "evt_acme_1",
+            "1700000000",
+            body,
+            &signature
+        ));
+        // Another secret, id, time or body: refused.
+        assert!(!verify(
+            &generate_secret(),
+            "evt_acme_1",
+            "1700000000",
+            body,
+            &signature
+        ));
+        assert!(!verify(
+            &secret,
+            "evt_acme_2",
+            "1700000000",
+            body,
+            &signature
+        ));
+        assert!(!verify(
+            &secret,
+            "evt_acme_1",
+            "1700000099",
+            body,
+            &signature
+        ));
+        assert!(!verify(
+            &secret,
+            "evt_acme_1",
+            "1700000000",
+            b"{\"id\":2}",
+            &signature
+        ));
+        assert!(!verify(&secret, "evt_acme_1", "1700000000", body, "v1,zz"));
+        // Any of several signatures (a receiver during a secret rotation).
+        let both = format!("v1,AAAA {signature}");
+        assert!(verify(&secret, "evt_acme_1", "1700000000", body, &both));
+    }
+
+    #[test]
+    fn signatures_match_the_standard_webhooks_test_vector() {
+        // From the Standard Webhooks specification's reference libraries.
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+        let body = br#"{"test": 2432232314}"#;
+        assert_eq!(
+            sign(secret, id, 1614265330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
     }
 
     #[test]

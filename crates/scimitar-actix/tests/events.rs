@@ -11,7 +11,7 @@ use std::thread;
 use std::time::Duration;
 
 use actix_web::{App, HttpServer};
-use scimitar_actix::webhook::{verify_signature, WebhookOptions, Webhooks};
+use scimitar_actix::webhook::{verify, WebhookOptions, Webhooks};
 use scimitar_actix::{issue_token, ScimService};
 use scimitar_store::hooks::{Backoff, DispatchOptions, MemoryOutbox};
 use scimitar_store::provisioning_log::{LogQuery, MemoryLog, ProvisioningLog};
@@ -149,7 +149,13 @@ fn an_embedder_gets_webhooks_the_log_and_tenant_rate_limits() {
     let types: Vec<String> = deliveries
         .iter()
         .map(|d| {
-            assert!(verify_signature("k", d.body.as_bytes(), &d.signature));
+            assert!(verify(
+                "k",
+                &d.message_id,
+                &d.timestamp,
+                d.body.as_bytes(),
+                &d.signature
+            ));
             assert!(!d.body.contains("hunter2"), "{}", d.body);
             let body: Value = serde_json::from_str(&d.body).unwrap();
             assert_eq!(body["resourceId"], id.as_str());

@@ -154,6 +154,15 @@ pub struct Webhook {
     /// Whether events are delivered.
     #[serde(default = "enabled")]
     pub enabled: bool,
+    /// Events of writes made before this instant are not delivered: a webhook added
+    /// now starts at the current end of the event log. `None` delivers every event
+    /// the outbox still holds (an explicit replay). JSON: an RFC 3339 timestamp.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub since: Option<time::OffsetDateTime>,
 }
 
 fn enabled() -> bool {
@@ -168,6 +177,7 @@ impl fmt::Debug for Webhook {
             .field("url", &self.url)
             .field("secret", &"<redacted>")
             .field("enabled", &self.enabled)
+            .field("since", &self.since)
             .finish()
     }
 }
@@ -387,6 +397,7 @@ mod tests {
             url: "https://example.com".into(),
             secret: "hunter2".into(),
             enabled: true,
+            since: None,
         };
         assert!(!format!("{hook:?}").contains("hunter2"));
     }

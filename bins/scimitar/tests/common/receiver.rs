@@ -12,7 +12,13 @@ use std::time::{Duration, Instant};
 /// One POST received.
 #[derive(Debug, Clone)]
 pub struct Delivery {
+    /// The event's `seq`, from the end of `webhook-id`.
     pub event_id: u64,
+    /// `webhook-id`.
+    pub message_id: String,
+    /// `webhook-timestamp`.
+    pub timestamp: String,
+    /// `webhook-signature`.
     pub signature: String,
     pub body: String,
     /// What the receiver answered.
@@ -143,8 +149,15 @@ fn serve(stream: TcpStream, status: u16) -> Option<Delivery> {
         "HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );
     Some(Delivery {
-        event_id: headers.get("x-scimitar-event-id")?.parse().ok()?,
-        signature: headers.get("x-scimitar-signature")?.clone(),
+        event_id: headers
+            .get("webhook-id")?
+            .rsplit('_')
+            .next()?
+            .parse()
+            .ok()?,
+        message_id: headers.get("webhook-id")?.clone(),
+        timestamp: headers.get("webhook-timestamp")?.clone(),
+        signature: headers.get("webhook-signature")?.clone(),
         body: String::from_utf8(body).ok()?,
         status,
     })
