@@ -241,6 +241,11 @@ pub fn start_scimitar(
         .args(["--database-url", &database_url])
         .env("RUST_LOG", "warn");
     let log_name = format!("scimitar-{}", db.name().to_lowercase());
+    // Its stdout is a log file, so a first-start token would go to a file: keep
+    // it beside the log, not in the working directory.
+    command
+        .arg("--first-token-file")
+        .arg(paths.target.join(format!("{log_name}-first-token")));
     let (child, log_path) = spawn_logged(&mut command, paths, &log_name)?;
     let mut server = Server {
         endpoint: Endpoint {

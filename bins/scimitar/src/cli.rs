@@ -36,6 +36,15 @@ pub(crate) enum Command {
         /// the request's Host header.
         #[arg(long, env = "SCIMITAR_PUBLIC_URL", value_name = "URL")]
         public_url: Option<String>,
+        /// Where the first-start token goes when standard output is not a terminal
+        /// (a service manager, a container): a file only this user can read.
+        #[arg(
+            long,
+            env = "SCIMITAR_FIRST_TOKEN_FILE",
+            value_name = "PATH",
+            default_value = "scimitar-first-token"
+        )]
+        first_token_file: PathBuf,
     },
     /// Bring the database schema up to date, and exit.
     Migrate,

@@ -1,6 +1,6 @@
 //! Settings: command line over environment over the TOML file over defaults.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use std::time::Duration;
 
@@ -125,6 +125,8 @@ pub(crate) struct Settings {
     pub(crate) public_url: Option<PublicUrl>,
     /// Proxies whose forwarded headers are believed.
     pub(crate) trusted_proxies: Vec<IpNet>,
+    /// Where `serve` writes the first-start token when stdout is not a terminal.
+    pub(crate) first_token_file: PathBuf,
     pub(crate) webhooks: WebhookOptions,
 }
 
@@ -134,13 +136,19 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileSettings::default(),
         };
-        let (listen, admin_token_hash, public_url) = match &cli.command {
+        let (listen, admin_token_hash, public_url, first_token_file) = match &cli.command {
             Command::Serve {
                 listen,
                 admin_token_hash,
                 public_url,
-            } => (listen.clone(), admin_token_hash.clone(), public_url.clone()),
-            _ => (None, None, None),
+                first_token_file,
+            } => (
+                listen.clone(),
+                admin_token_hash.clone(),
+                public_url.clone(),
+                first_token_file.clone(),
+            ),
+            _ => (None, None, None, PathBuf::new()),
         };
         let public_url = public_url
             .or(file.public_url)
@@ -169,6 +177,7 @@ impl Settings {
             admin_token_hash: admin_token_hash.or(file.admin_token_hash),
             public_url,
             trusted_proxies,
+            first_token_file,
             webhooks: file.webhooks.options(),
         })
     }

@@ -55,6 +55,11 @@ enum Failure {
     NoUser { tenant: String, user: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot write the first-start token to {path}: {source} (choose another file with --first-token-file)")]
+    TokenFile {
+        path: String,
+        source: std::io::Error,
+    },
     /// Already reported to the user (e.g. a filter error with its caret).
     #[error("")]
     Reported,

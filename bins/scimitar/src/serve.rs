@@ -3,6 +3,8 @@
 use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use scimitar_actix::webhook::Webhooks;
@@ -20,7 +22,6 @@ const DEFAULT_TENANT: &str = "default";
 pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     let store = DieselStore::open(&settings.database_url)?;
     log::info!("database {} ready", store.backend());
-    let first_token = first_start(&store).await?;
 
     let shared = Arc::new(store.clone());
     // One key for every server on the database: a cursor works on all of them.
@@ -39,10 +40,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         Some(hash) => Some(AdminApi::new(Arc::clone(&shared), hash)?),
         None => None,
     };
-    let webhooks = Webhooks::new(Arc::clone(&shared), shared)
-        .options(settings.webhooks.clone())
-        .spawn();
-    let probe = Data::new(store);
+    let probe = Data::new(store.clone());
     let server = HttpServer::new(move || {
         let app = App::new()
             .wrap(from_fn(scimitar_actix::log_request))
@@ -66,28 +64,96 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         Some(url) => format!("{url}/scim/v2"),
         None => format!("http://{address}/scim/v2"),
     };
-    if let Some(token) = first_token {
-        println!(
-            "First start: created tenant `{DEFAULT_TENANT}` and its first bearer token.\n\
-             It is shown only this once; store it now:\n\n    {token}\n\n\
-             In Entra ID (Provisioning > Admin Credentials) paste\n    \
-             Tenant URL:   {base_url}\n    Secret Token: the token above\n"
-        );
-    }
+    // Only once the listener is bound: a failed bind loses no token.
+    first_start(&store, &settings.first_token_file, &base_url).await?;
+    let webhooks = Webhooks::new(Arc::clone(&shared), shared)
+        .options(settings.webhooks.clone())
+        .spawn();
     println!("scimitar listening on {base_url}");
     server.run().await?;
     webhooks.stop().await;
     Ok(())
 }
 
-/// On an empty database, creates tenant `default` and returns its first token.
+/// Where the first-start token is shown: the terminal, or a file only this user
+/// can read (it must not land in a log collected from standard output).
+enum TokenSink {
+    Terminal,
+    File(std::fs::File, PathBuf),
+}
+
+impl TokenSink {
+    /// The terminal if stdout is one, else `path`, opened before the token exists,
+    /// so that a file that cannot be written costs no token. It is emptied only
+    /// when the token is written: a server that loses the first-start race to
+    /// another on the same file leaves the winner's token alone.
+    fn open(path: &Path) -> Result<TokenSink, Failure> {
+        if std::io::stdout().is_terminal() {
+            return Ok(TokenSink::Terminal);
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path).map_err(|source| Failure::TokenFile {
+            path: path.display().to_string(),
+            source,
+        })?;
+        // An existing file keeps its mode when opened: make it private too.
+        #[cfg(unix)]
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(|source| Failure::TokenFile {
+                path: path.display().to_string(),
+                source,
+            })?;
+        Ok(TokenSink::File(file, path.to_owned()))
+    }
+
+    fn show(self, token: &str, base_url: &str) -> Result<(), Failure> {
+        let paste = format!(
+            "In Entra ID (Provisioning > Admin Credentials) paste\n    \
+             Tenant URL:   {base_url}\n    Secret Token: the token"
+        );
+        match self {
+            TokenSink::Terminal => println!(
+                "First start: created tenant `{DEFAULT_TENANT}` and its first bearer token.\n\
+                 It is shown only this once; store it now:\n\n    {token}\n\n{paste} above\n"
+            ),
+            TokenSink::File(mut file, path) => {
+                use std::io::Write;
+                file.set_len(0)
+                    .and_then(|()| writeln!(file, "{token}"))
+                    .map_err(|source| Failure::TokenFile {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
+                let shown = path.display();
+                log::info!("first-start token of tenant `{DEFAULT_TENANT}` written to {shown}");
+                println!(
+                    "First start: created tenant `{DEFAULT_TENANT}` and its first bearer token,\n\
+                     written to {shown} (readable by this user only). Store it, then delete\n\
+                     the file.\n\n{paste} in that file\n"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// On an empty database, creates tenant `default` and its first token, and shows
+/// the token once ([`TokenSink`]).
 ///
 /// Servers started together on one empty database race here: the one whose create
 /// loses (`id` taken) serves without a token, as if the database had not been empty.
-async fn first_start(store: &DieselStore) -> Result<Option<String>, Failure> {
+async fn first_start(
+    store: &DieselStore,
+    token_file: &Path,
+    base_url: &str,
+) -> Result<(), Failure> {
     if !store.list_tenants().await?.is_empty() {
-        return Ok(None);
+        return Ok(());
     }
+    let sink = TokenSink::open(token_file)?;
     match store
         .create_tenant(DEFAULT_TENANT, "Default tenant", json!({}))
         .await
@@ -95,12 +161,12 @@ async fn first_start(store: &DieselStore) -> Result<Option<String>, Failure> {
         Ok(_) => {}
         Err(StoreError::Uniqueness { .. }) => {
             log::info!("another server created tenant `{DEFAULT_TENANT}` first");
-            return Ok(None);
+            return Ok(());
         }
         Err(error) => return Err(error.into()),
     }
     let issued = issue_token(store, DEFAULT_TENANT, "first start").await?;
-    Ok(Some(issued.token))
+    sink.show(&issued.token, base_url)
 }
 
 /// Any path outside the SCIM scopes: a SCIM 404 too, so clients that mistype the

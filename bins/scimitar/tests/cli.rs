@@ -23,6 +23,39 @@ fn first_start_creates_default_tenant_and_prints_a_working_token_once() {
 }
 
 #[test]
+fn a_failed_bind_costs_no_first_start_token() {
+    let database = Database::sqlite();
+    database.cli(&["migrate"]);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let address = taken.local_addr().expect("its address").to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("first-token");
+    let output = Command::new(env!("CARGO_BIN_EXE_scimitar"))
+        .args([
+            "serve",
+            "--listen",
+            &address,
+            "--database-url",
+            &database.url,
+        ])
+        .arg("--first-token-file")
+        .arg(&token_file)
+        .output()
+        .expect("run scimitar serve");
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("scim_"), "{stdout}");
+    assert!(std::fs::read_to_string(&token_file)
+        .unwrap_or_default()
+        .is_empty());
+    // Nothing was created, so the next start that binds makes the tenant and token.
+    assert_eq!(database.cli(&["tenant", "list"]), "");
+    drop(taken);
+    let server = database.serve();
+    assert!(server.first_token.is_some());
+}
+
+#[test]
 fn tokens_rotate_and_revoke_and_tenants_disable() {
     let database = Database::sqlite();
     let (tenant, first) = database.tenant();

@@ -8,6 +8,8 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 
+use scimitar_filter::ast::{CompValue, Filter};
+
 use crate::service::RequestCredential;
 
 /// The header carrying the request id, taken from the request when it has a sane
@@ -19,7 +21,10 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// status and latency.
 ///
 /// Headers are never logged, so neither are bearer tokens; bodies are never logged,
-/// so neither are passwords.
+/// so neither are passwords. The query is logged without personal data: a filter
+/// shows its attribute names and operators with every value as `…`
+/// (`userName eq "…"`), a cursor as `…`, and only the values of paging and
+/// projection parameters.
 ///
 /// ```
 /// use actix_web::{middleware::from_fn, App};
@@ -40,7 +45,7 @@ pub async fn log_request(
     let method = req.method().clone();
     let target = match req.query_string() {
         "" => req.path().to_owned(),
-        query => format!("{}?{query}", req.path()),
+        query => format!("{}?{}", req.path(), redacted_query(query)),
     };
     let result = next.call(req).await;
     let (status, credential) = match &result {
@@ -67,6 +72,68 @@ pub async fn log_request(
     })
 }
 
+/// Query parameters whose values are logged as sent: paging and projection, never
+/// data.
+const PLAIN_PARAMETERS: [&str; 6] = [
+    "count",
+    "startIndex",
+    "sortBy",
+    "sortOrder",
+    "attributes",
+    "excludedAttributes",
+];
+
+/// `query` with its values redacted (see [`log_request`]).
+fn redacted_query(query: &str) -> String {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decoded = |text: &str| {
+                percent_encoding::percent_decode_str(&text.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            let name = decoded(name);
+            let shown = if name.eq_ignore_ascii_case("filter") {
+                match scimitar_filter::parse_filter(&decoded(value)) {
+                    Ok(mut filter) => {
+                        redact(&mut filter);
+                        filter.to_string()
+                    }
+                    Err(_) => "(not a filter)".to_owned(),
+                }
+            } else if PLAIN_PARAMETERS
+                .iter()
+                .any(|plain| plain.eq_ignore_ascii_case(&name))
+            {
+                decoded(value)
+            } else {
+                "…".to_owned()
+            };
+            let name: String = name.chars().filter(|c| !c.is_control()).take(40).collect();
+            let shown: String = shown
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(500)
+                .collect();
+            format!("{name}={shown}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Replaces every value compared in `filter` by `…`.
+fn redact(filter: &mut Filter) {
+    match filter {
+        Filter::Compare { value, .. } => *value = CompValue::String("…".to_owned()),
+        Filter::Present(_) => {}
+        Filter::And(filters) | Filter::Or(filters) => filters.iter_mut().for_each(redact),
+        Filter::Not(inner) | Filter::ValuePath { filter: inner, .. } => redact(inner),
+    }
+}
+
 /// At most 64 visible ASCII characters: anything else could forge log lines.
 fn is_sane_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic())
@@ -75,6 +142,24 @@ fn is_sane_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queries_are_logged_without_values() {
+        let logged = redacted_query(
+            "filter=userName+eq+%22bjensen%40example.com%22+and+emails%5Btype+eq+%22work%22%5D+and+title+pr\
+             &count=10&cursor=c2VjcmV0&attributes=userName&x=secret",
+        );
+        assert_eq!(
+            logged,
+            r#"filter=userName eq "…" and emails[type eq "…"] and title pr&count=10&cursor=…&attributes=userName&x=…"#
+        );
+        assert!(!logged.contains("bjensen") && !logged.contains("c2VjcmV0"));
+        assert_eq!(redacted_query("filter=%22oops"), "filter=(not a filter)");
+        assert_eq!(
+            redacted_query("filter=a+eq+1%0Areq%3Dforged"),
+            "filter=(not a filter)"
+        );
+    }
 
     #[test]
     fn request_ids_cannot_forge_log_lines() {

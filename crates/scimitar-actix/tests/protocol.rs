@@ -553,12 +553,19 @@ fn cursors_expire() {
 fn a_failed_create_is_logged_with_what_it_named() {
     let server = Server::start();
     server.create_user("taken@example.com");
-    let again = json!({"schemas": [USER], "userName": "Taken@example.com", "externalId": "entra-42"});
-    server.post("/Users", again).assert_error(409, Some("uniqueness"));
+    let again =
+        json!({"schemas": [USER], "userName": "Taken@example.com", "externalId": "entra-42"});
+    server
+        .post("/Users", again)
+        .assert_error(409, Some("uniqueness"));
     std::thread::sleep(std::time::Duration::from_millis(400)); // the log writer batches
     let entries = actix_web::rt::System::new().block_on(async {
         use scimitar_store::provisioning_log::{LogQuery, ProvisioningLog};
-        server.log.recent("acme", &LogQuery::default()).await.unwrap()
+        server
+            .log
+            .recent("acme", &LogQuery::default())
+            .await
+            .unwrap()
     });
     let failed = entries
         .iter()
@@ -566,7 +573,8 @@ fn a_failed_create_is_logged_with_what_it_named() {
         .expect("the failed create is logged");
     let detail = failed.detail.as_deref().unwrap_or_default();
     assert!(
-        detail.contains(r#"userName "Taken@example.com""#) && detail.contains(r#"externalId "entra-42""#),
+        detail.contains(r#"userName "Taken@example.com""#)
+            && detail.contains(r#"externalId "entra-42""#),
         "{detail}"
     );
     assert_eq!(failed.operation, "create");

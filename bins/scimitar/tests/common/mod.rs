@@ -93,6 +93,9 @@ impl Server {
     }
 
     pub fn start_with(database_url: &str, args: &[&str]) -> Server {
+        // Standard output is a pipe here, so a first-start token goes to this file.
+        let token_dir = tempfile::tempdir().expect("a directory for the token file");
+        let token_file = token_dir.path().join("first-token");
         let mut child = Command::new(env!("CARGO_BIN_EXE_scimitar"))
             .args([
                 "serve",
@@ -101,6 +104,8 @@ impl Server {
                 "--database-url",
                 database_url,
             ])
+            .arg("--first-token-file")
+            .arg(&token_file)
             .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -110,20 +115,40 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let (sender, receiver) = mpsc::channel();
         thread::spawn(move || {
-            let mut first_token = None;
+            let mut stdout_lines = Vec::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let line = line.trim();
-                if line.starts_with("scim_") {
-                    first_token = Some(line.to_owned());
+                if let Some(base) = line.trim().strip_prefix("scimitar listening on ") {
+                    let _ = sender.send((base.to_owned(), stdout_lines.join("\n")));
                 }
-                if let Some(base) = line.strip_prefix("scimitar listening on ") {
-                    let _ = sender.send((base.to_owned(), first_token.take()));
-                }
+                stdout_lines.push(line);
             }
         });
-        let (base, first_token) = receiver
+        let (base, printed) = receiver
             .recv_timeout(Duration::from_secs(60))
             .expect("the server did not start within 60 s");
+        assert!(
+            !printed.contains("scim_"),
+            "a token on standard output: {printed}"
+        );
+        let first_token = std::fs::read_to_string(&token_file)
+            .ok()
+            .map(|text| text.trim().to_owned())
+            .filter(|token| !token.is_empty());
+        if first_token.is_some() {
+            assert!(
+                printed.contains(token_file.to_str().expect("a path")),
+                "{printed}"
+            );
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&token_file)
+                    .expect("metadata")
+                    .permissions()
+                    .mode();
+                assert_eq!(mode & 0o777, 0o600, "the token file is private");
+            }
+        }
         Server {
             child,
             base,
