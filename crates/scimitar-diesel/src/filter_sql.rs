@@ -245,8 +245,7 @@ impl<'a> Translator<'a> {
             }
             Filter::Present(path) => {
                 let full = self.full_path(path, parent);
-                let resolved = self.resolve(&full)?;
-                self.present(&resolved, within)?
+                self.present_path(&full, within)?
             }
             Filter::Compare { path, op, value } => {
                 let full = self.full_path(path, parent);
@@ -409,11 +408,38 @@ impl<'a> Translator<'a> {
         })
     }
 
+    /// `pr` on `full`. A complex value is present when any sub-attribute has a
+    /// value (`scimitar_filter::matches`): `name pr` is `name.givenName pr or
+    /// name.familyName pr or ...`, each of which SQL answers.
+    fn present_path(&self, full: &AttrPath, within: Within) -> Result<Pushdown, StoreError> {
+        let resolved = self.resolve(full)?;
+        let leaf = resolved.leaf();
+        if leaf.type_ != AttributeType::Complex || full.sub_attr.is_some() {
+            return self.present(&resolved, within);
+        }
+        let subs: Vec<Filter> = leaf
+            .sub_attributes
+            .iter()
+            .map(|sub| {
+                Filter::Present(AttrPath {
+                    sub_attr: Some(sub.name.clone()),
+                    ..full.clone()
+                })
+            })
+            .collect();
+        match <[Filter; 1]>::try_from(subs) {
+            Ok([only]) => self.node(&only, within, None),
+            Err(subs) if subs.is_empty() => Ok(Pushdown::exact(Cond::False)),
+            Err(subs) => self.node(&Filter::Or(subs), within, None),
+        }
+    }
+
     fn present(&self, resolved: &Resolved<'a>, within: Within) -> Result<Pushdown, StoreError> {
         Ok(match within {
             Within::Emails => match email_column(resolved) {
+                // `primary` is stored false when absent: the evaluator decides.
+                Some(("e.is_primary", _)) | None => Pushdown::in_memory(),
                 Some((column, _)) => Pushdown::exact(Cond::sql(present_text(column))),
-                None => Pushdown::in_memory(),
             },
             Within::Members => match member_column(resolved) {
                 Some(column) => Pushdown::exact(Cond::sql(present_text(column))),
@@ -455,7 +481,7 @@ impl<'a> Translator<'a> {
     ) -> Result<Pushdown, StoreError> {
         // `eq null` is `not pr`, `ne null` is `pr`; nothing else matches null.
         if *value == CompValue::Null {
-            let present = self.present(resolved, within)?;
+            let present = self.present_path(full, within)?;
             return Ok(match op {
                 CompareOp::Eq if present.exact => Pushdown::exact(Cond::not(present.cond)),
                 CompareOp::Eq => Pushdown::in_memory(),

@@ -42,7 +42,14 @@ fn users() -> Vec<Value> {
                "userName": "Émile", "displayName": "émile", "title": "Manager\\ of things",
                ENTERPRISE: {"employeeNumber": "7", "department": "Sales"}}),
         json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-               "userName": "dora", "nickName": "", "displayName": "Dora_x"}),
+               "userName": "dora", "nickName": "", "displayName": "Dora_x",
+               "name": {"givenName": "", "familyName": ""},
+               "addresses": [{"formatted": ""}],
+               "emails": [{"value": "", "type": ""}]}),
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+               "userName": "erin", "name": {"honorificPrefix": "Dr."},
+               "addresses": [{"formatted": ""}, {"type": "work"}],
+               "emails": [{"type": "home"}]}),
     ]
 }
 
@@ -88,6 +95,13 @@ const FILTERS: &[&str] = &[
     r#"emails[not (type eq "work")]"#,
     r#"emails pr"#,
     r#"not (emails pr)"#,
+    r#"name pr"#,
+    r#"not (name pr)"#,
+    r#"name pr and emails pr"#,
+    r#"addresses pr"#,
+    r#"not (addresses pr)"#,
+    r#"emails[value pr]"#,
+    r#"emails eq null"#,
     r#"emails.type ne "work""#,
     r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "0042""#,
     r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber gt "1""#,
@@ -114,7 +128,7 @@ async fn check(store: &DieselStore) {
         .query(&scope, "User", &Query::default())
         .await
         .unwrap();
-    assert_eq!(all.total_results, 4);
+    assert_eq!(all.total_results, 5);
     let hints = registry.hints("User");
     for text in FILTERS {
         let filter = parse_filter(text).unwrap();

@@ -30,7 +30,9 @@ use crate::hints::{AttrType, AttributeHints};
 ///   strings are RFC 3339 date-times; anything unparsable compares as a string.
 /// - **Numbers** compare numerically (`1` equals `1.0`); **booleans** with `eq` and
 ///   `ne` only. A value of another JSON type than the filter's never matches.
-/// - **`pr`** is false for an absent attribute, `null`, `""`, `[]` and `{}`.
+/// - **`pr`** is false for an absent attribute, `null`, `""`, `[]` and `{}`. A
+///   complex attribute (`name pr`, `emails pr`) is present when any of its
+///   sub-attributes has a value: `{"givenName": ""}` is not.
 /// - **`ne`** is exactly `not eq`: it matches an absent attribute, and a multi-valued
 ///   attribute none of whose values are equal.
 /// - **`null`**: `eq null` is exactly `not pr`, `ne null` exactly `pr`; other operators
@@ -245,12 +247,15 @@ fn is_present_at(found: Option<&Value>, path: &AttrPath) -> bool {
     }
 }
 
+/// Whether `value` counts as present: not `null`, `""` or `[]`; an object (a
+/// complex value) when any of its sub-attributes has a value, an array when any
+/// of its elements has one.
 fn has_value(value: &Value) -> bool {
     match value {
         Value::Null => false,
         Value::String(text) => !text.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(members) => !members.is_empty(),
+        Value::Array(items) => items.iter().any(has_value),
+        Value::Object(members) => members.values().any(has_value),
         Value::Bool(_) | Value::Number(_) => true,
     }
 }

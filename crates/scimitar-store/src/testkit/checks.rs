@@ -1410,6 +1410,57 @@ pub async fn rule_11_filter_logic<S: Store>(store: &S) {
     .await;
 }
 
+/// Rule 11: `pr` on a complex attribute holds when any of its sub-attributes has
+/// a value: `name`, `emails`, `addresses`, the Enterprise `manager`, `members`.
+pub async fn rule_11_present_on_complex_attributes<S: Store>(store: &S) {
+    let fx = Fixture::new();
+    let boss = create_user(store, &fx, "boss@example.com").await;
+    let mut full = user("full@example.com");
+    full["schemas"] = json!(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]);
+    full["name"] = json!({"givenName": "Full"});
+    full["emails"] = json!([{"value": "full@example.com"}]);
+    full["addresses"] = json!([{"formatted": ""}, {"locality": "Paris"}]);
+    full[ENTERPRISE] = json!({"manager": {"value": boss}});
+    let full = id_of(&create(store, &fx, "User", full).await);
+    let mut hollow = user("hollow@example.com");
+    hollow["name"] = json!({"givenName": "", "familyName": ""});
+    hollow["addresses"] = json!([{"formatted": ""}]);
+    let hollow = id_of(&create(store, &fx, "User", hollow).await);
+    let team = create_group(store, &fx, "Team", &[&full]).await;
+    let empty = create_group(store, &fx, "Empty", &[]).await;
+
+    let sorted = |mut ids: Vec<String>| {
+        ids.sort();
+        ids
+    };
+    for (filter, expected) in [
+        ("name pr", vec![full.clone()]),
+        ("emails pr", vec![full.clone()]),
+        ("addresses pr", vec![full.clone()]),
+        (
+            &format!("{ENTERPRISE}:manager pr") as &str,
+            vec![full.clone()],
+        ),
+        ("manager pr", vec![full.clone()]),
+        ("not (name pr)", vec![boss.clone(), hollow.clone()]),
+        ("emails eq null", vec![boss.clone(), hollow.clone()]),
+    ] {
+        let found = ids(store, &fx, "User", &filtered(filter)).await;
+        assert_eq!(
+            sorted(found),
+            sorted(expected),
+            "rule 11: {filter} (boss {boss}, full {full}, hollow {hollow})"
+        );
+    }
+    for (filter, expected) in [
+        ("members pr", vec![team.clone()]),
+        ("not (members pr)", vec![empty.clone()]),
+    ] {
+        let found = ids(store, &fx, "Group", &filtered(filter)).await;
+        assert_eq!(found, expected, "rule 11: {filter}");
+    }
+}
+
 /// Rule 11: multi-valued attributes and value paths (`emails[type eq "work"]`).
 pub async fn rule_11_filter_multi_valued_and_value_paths<S: Store>(store: &S) {
     let fx = Fixture::new();

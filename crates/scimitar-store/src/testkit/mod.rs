@@ -190,6 +190,7 @@ macro_rules! __store_contract_checks {
             rule_11_filter_operators,
             rule_11_filters_follow_each_write,
             rule_11_filter_logic,
+            rule_11_present_on_complex_attributes,
             rule_11_filter_multi_valued_and_value_paths,
             rule_11_filter_extension_attributes,
             rule_11_filter_case_exactness,
