@@ -111,6 +111,15 @@ pub(crate) enum TenantCommand {
     /// Show a tenant's settings, after applying the changes given (running servers
     /// notice within the token cache time).
     Settings(SettingsArgs),
+    /// Erase a tenant for good: its users, groups, events, tokens, provisioning log
+    /// and settings. Asks to type the id again unless --yes.
+    Remove {
+        /// The tenant id.
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// `scimitar tenant settings`.

@@ -60,6 +60,8 @@ enum Failure {
         path: String,
         source: std::io::Error,
     },
+    #[error("tenant {0} was not removed: confirm at a terminal, or pass --yes")]
+    NotConfirmed(String),
     /// Already reported to the user (e.g. a filter error with its caret).
     #[error("")]
     Reported,
@@ -172,9 +174,32 @@ async fn tenant(store: &DieselStore, command: TenantCommand) -> Result<(), Failu
             store.set_tenant_enabled(&id, false).await?;
             println!("tenant {id} disabled (running servers notice within the token cache time)");
         }
+        TenantCommand::Remove { id, yes } => {
+            store.get_tenant(&id).await?;
+            if !yes && !confirmed(&id)? {
+                return Err(Failure::NotConfirmed(id));
+            }
+            store.delete_tenant(&id).await?;
+            println!(
+                "tenant {id} removed, with its users, groups, events, tokens, log and settings"
+            );
+        }
         TenantCommand::Settings(_) => {}
     }
     Ok(())
+}
+
+/// Whether the person at the terminal types `id` again; never without one.
+fn confirmed(id: &str) -> Result<bool, Failure> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    print!("This erases tenant {id} and everything of it. Type its id to confirm: ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == id)
 }
 
 async fn token(store: &DieselStore, command: TokenCommand, policy: &Policy) -> Result<(), Failure> {

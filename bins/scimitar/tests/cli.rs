@@ -216,3 +216,84 @@ fn migrate_reports_the_backend() {
     let database = Database::sqlite();
     assert!(database.cli(&["migrate"]).contains("sqlite"));
 }
+
+#[test]
+fn tenant_ids_are_slugs() {
+    let database = Database::sqlite();
+    database.cli(&["migrate"]);
+    let refused = database.cli_error(&["tenant", "add", "Acme Corp"]);
+    assert!(
+        refused.contains("not a slug") && refused.contains("`acme-corp`"),
+        "{refused}"
+    );
+    database.cli(&["tenant", "add", "acme-corp"]);
+}
+
+#[test]
+fn tenant_remove_erases_everything_of_the_tenant() {
+    let database = Database::sqlite();
+    let (doomed, doomed_token) = database.tenant();
+    let (kept, kept_token) = database.tenant();
+    database.cli(&["webhook", "add", &doomed, "https://example.com/hook"]);
+    let server = database.serve();
+    for token in [&doomed_token, &kept_token] {
+        let client = server.client(token);
+        expect(
+            &client.post(
+                "/Users",
+                &serde_json::json!({"schemas": [common::USER], "userName": "bjensen"}),
+            ),
+            201,
+        );
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300)); // the log writer
+
+    // Without --yes and without a terminal: refused, and nothing changes.
+    let refused = database.cli_error(&["tenant", "remove", &doomed]);
+    assert!(refused.contains("--yes"), "{refused}");
+    assert!(database.cli(&["tenant", "list"]).contains(&doomed));
+
+    database.cli(&["tenant", "remove", &doomed, "--yes"]);
+    assert!(!database.cli(&["tenant", "list"]).contains(&doomed));
+    let gone = database.cli_error(&["log", &doomed]);
+    assert!(gone.contains("not found"), "{gone}");
+    // Nothing of it is left in any table (read with Python's sqlite3, not ours).
+    let rows = |table: &str, column: &str| -> i64 {
+        let path = database.url.trim_start_matches("sqlite://");
+        let connection = std::process::Command::new("python3")
+            .args([
+                "-c",
+                &format!(
+                    "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT COUNT(*) FROM {table} WHERE {column} = ?\", (sys.argv[2],)).fetchone()[0])"
+                ),
+                path,
+                &doomed,
+            ])
+            .output()
+            .expect("python3");
+        String::from_utf8_lossy(&connection.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(-1)
+    };
+    for table in [
+        "resources",
+        "resource_counts",
+        "events",
+        "tokens",
+        "provisioning_log",
+        "outbox_consumers",
+        "archived_resources",
+    ] {
+        assert_eq!(
+            rows(table, "tenant_id"),
+            0,
+            "{table} keeps rows of {doomed}"
+        );
+    }
+    assert_eq!(rows("tenants", "id"), 0);
+    // The other tenant is whole.
+    let client = server.client(&kept_token);
+    assert_eq!(expect(&client.get("/Users"), 200)["totalResults"], 1);
+    assert!(database.cli(&["log", &kept]).contains("create"));
+}

@@ -219,6 +219,18 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
         Ok(())
     }
 
+    /// Erases a tenant and everything of it
+    /// ([`TenantStore::delete_tenant`]), and forgets its tokens in this service at
+    /// once.
+    ///
+    /// # Errors
+    /// The tenant store's, e.g. [`StoreError::NotFound`] for an unknown tenant.
+    pub async fn delete_tenant(&self, tenant: &str) -> Result<(), StoreError> {
+        self.shared.tenants.delete_tenant(tenant).await?;
+        self.shared.tokens.forget_tenant(tenant);
+        Ok(())
+    }
+
     /// The SCIM endpoints under `path` (e.g. `/scim/v2`); the tenant is the bearer
     /// token's.
     pub fn scope(&self, path: &str) -> actix_web::Scope<impl ScopeFactory> {

@@ -131,6 +131,7 @@ impl TenantStore for DieselStore {
         name: &str,
         settings: Value,
     ) -> Result<Tenant, StoreError> {
+        scimitar_store::tenant::check_tenant_id(id)?;
         let (id, name) = (id.to_owned(), name.to_owned());
         self.blocking(move |pools| {
             pools.write(move |conn| {
@@ -280,6 +281,48 @@ impl TenantStore for DieselStore {
                 let mut update = Sql::new("UPDATE tokens SET last_used = ");
                 update.bind(to_nanos(at)?).push(" WHERE id = ");
                 update_token(conn, update, &token_id).map(drop)
+            })
+        })
+        .await
+    }
+
+    async fn delete_tenant(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.blocking(move |pools| {
+            pools.write(move |conn| {
+                // Rows of the tenant's resources first, then everything keyed by
+                // tenant, the tenant last (its tokens reference it). Explicit rather
+                // than cascades: SQLite enforces foreign keys only when asked.
+                let of_resources = "IN (SELECT pk FROM resources WHERE tenant_id = ";
+                for statement in [
+                    format!("DELETE FROM group_members WHERE group_pk {of_resources}"),
+                    format!("DELETE FROM group_members WHERE member_pk {of_resources}"),
+                    format!("DELETE FROM resource_emails WHERE resource_pk {of_resources}"),
+                ] {
+                    let mut sql = Sql::new(&statement);
+                    sql.bind(id.as_str()).push(")");
+                    conn.execute(sql)?;
+                }
+                for table in [
+                    "resources",
+                    "resource_counts",
+                    "resource_buckets",
+                    "archived_resources",
+                    "events",
+                    "outbox_consumers",
+                    "provisioning_log",
+                    "tokens",
+                ] {
+                    let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE tenant_id = "));
+                    sql.bind(id.as_str());
+                    conn.execute(sql)?;
+                }
+                let mut sql = Sql::new("DELETE FROM tenants WHERE id = ");
+                sql.bind(id.as_str());
+                if conn.execute(sql)? == 0 {
+                    return Err(tenant_not_found(&id));
+                }
+                Ok(())
             })
         })
         .await

@@ -22,3 +22,11 @@ scimitar_store::tenant_store_contract_tests!(match postgres_store() {
     Some(store) => store,
     None => return,
 });
+
+#[tokio::test]
+async fn rule_t8_deleting_a_tenant_erases_it() {
+    let Some(store) = postgres_store() else {
+        return;
+    };
+    scimitar_store::testkit::tenant_checks::rule_t8_deleting_a_tenant_erases_it(&store).await;
+}

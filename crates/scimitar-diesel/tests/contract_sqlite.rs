@@ -14,3 +14,9 @@ fn sqlite_store() -> DieselStore {
 
 scimitar_store::store_contract_tests!(sqlite_store());
 scimitar_store::tenant_store_contract_tests!(sqlite_store());
+
+#[tokio::test]
+async fn rule_t8_deleting_a_tenant_erases_it() {
+    scimitar_store::testkit::tenant_checks::rule_t8_deleting_a_tenant_erases_it(&sqlite_store())
+        .await;
+}

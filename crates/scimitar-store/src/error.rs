@@ -60,6 +60,10 @@ pub enum StoreError {
         /// The resource type written to, e.g. `Group`.
         resource_type: String,
     },
+    /// A value the store refuses, such as a tenant id that is not a slug; the text
+    /// says what is wrong (400 `invalidValue`).
+    #[error("{0}")]
+    InvalidValue(String),
     /// The resource does not satisfy its schema (400, with the validator's scimType).
     #[error(transparent)]
     Validation(#[from] ValidationError),
@@ -95,6 +99,7 @@ impl StoreError {
             | StoreError::UnknownMember(_)
             | StoreError::UnknownManager(_)
             | StoreError::ReadOnly { .. }
+            | StoreError::InvalidValue(_)
             | StoreError::Validation(_)
             | StoreError::Patch(_) => 400,
             StoreError::Unavailable(_) => 503,
@@ -109,9 +114,9 @@ impl StoreError {
             StoreError::Uniqueness { .. } => Some(ScimType::Uniqueness),
             StoreError::InvalidFilter(_) => Some(ScimType::InvalidFilter),
             StoreError::InvalidCursor => Some(ScimType::InvalidCursor),
-            StoreError::UnknownMember(_) | StoreError::UnknownManager(_) => {
-                Some(ScimType::InvalidValue)
-            }
+            StoreError::UnknownMember(_)
+            | StoreError::UnknownManager(_)
+            | StoreError::InvalidValue(_) => Some(ScimType::InvalidValue),
             StoreError::ReadOnly { .. } => Some(ScimType::Mutability),
             StoreError::Validation(error) => Some(error.scim_type()),
             StoreError::Patch(error) => Some(error.scim_type()),

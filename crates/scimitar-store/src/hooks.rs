@@ -295,6 +295,11 @@ impl MemoryOutbox {
             .map(f)
     }
 
+    /// Drops every consumer of `tenant` (it was deleted).
+    pub fn forget_tenant(&self, tenant: &str) {
+        self.lock().remove(tenant);
+    }
+
     /// The lowest checkpoint of `tenant`'s consumers; `None` when it has none.
     pub(crate) fn lowest_checkpoint(&self, tenant: &str) -> Option<u64> {
         let tenants = self.lock();

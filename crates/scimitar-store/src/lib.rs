@@ -70,7 +70,7 @@ pub mod write;
 mod error;
 mod memory;
 mod store;
-mod tenant;
+pub mod tenant;
 
 #[cfg(feature = "testkit")]
 pub mod testkit;

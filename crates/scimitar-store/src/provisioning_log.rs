@@ -149,6 +149,15 @@ impl MemoryLog {
             tenants: Mutex::new(HashMap::new()),
         }
     }
+
+    /// Drops every entry of `tenant` (it was deleted).
+    pub fn forget_tenant(&self, tenant: &str) {
+        // Entries are pushed whole: a poisoned lock still holds consistent queues.
+        self.tenants
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(tenant);
+    }
 }
 
 impl Default for MemoryLog {

@@ -77,12 +77,60 @@ pub struct NewApiToken {
     pub user: Option<String>,
 }
 
+/// Checks that `id` can name a tenant: a URL-safe slug of 1 to 63 lowercase letters,
+/// digits, `-`, `_` and `.`, as it appears in URLs (`/tenants/{id}/scim/v2`) and
+/// in a webhook's message ids.
+///
+/// ```
+/// use scimitar_store::tenant::check_tenant_id;
+///
+/// assert!(check_tenant_id("acme-eu.prod_2").is_ok());
+/// let error = check_tenant_id("Acme Corp").unwrap_err();
+/// assert!(error.to_string().contains("acme-corp"), "{error}");
+/// ```
+///
+/// # Errors
+/// [`StoreError::InvalidValue`] saying what a tenant id may hold, with an example.
+pub fn check_tenant_id(id: &str) -> Result<(), StoreError> {
+    let slug = !id.is_empty()
+        && id.len() <= 63
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
+    if slug {
+        return Ok(());
+    }
+    let example: String = id
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(63)
+        .collect();
+    let example = if example.trim_matches('-').is_empty() {
+        "acme-eu".to_owned()
+    } else {
+        example
+    };
+    Err(StoreError::InvalidValue(format!(
+        "tenant id `{}` is not a slug: use 1 to 63 lowercase letters, digits, `-`, `_` and `.`, such as `{example}`",
+        id.chars().take(80).collect::<String>()
+    )))
+}
+
 /// The tenant directory.
 ///
 /// RULES (the tenant part of the contract kit checks each):
 ///
 /// - **T1.** `create_tenant` with an id already taken fails with
-///   [`StoreError::Uniqueness`] `{ attribute: "id" }`; new tenants are enabled.
+///   [`StoreError::Uniqueness`] `{ attribute: "id" }`; with an id that is not a slug
+///   ([`check_tenant_id`]), with [`StoreError::InvalidValue`]; new tenants are
+///   enabled.
 /// - **T2.** `get_tenant` / `set_tenant_enabled` / `set_tenant_settings` on an
 ///   unknown id fail with [`StoreError::NotFound`] (resource type `Tenant`).
 /// - **T3.** `list_tenants` returns every tenant, ordered by id.
@@ -95,6 +143,11 @@ pub struct NewApiToken {
 /// - **T6.** `revoke_token` sets `revoked_at` once; revoking again keeps the first time.
 ///   `list_tokens` returns the tenant's tokens, revoked included, in creation order.
 /// - **T7.** `touch_token` records `last_used`; unknown id → `NotFound`.
+/// - **T8.** `delete_tenant` erases the tenant and everything that is its: users,
+///   groups, archived users, events, outbox consumers, tokens, provisioning log and
+///   settings, in one transaction; `get_tenant` and `find_token` then find nothing,
+///   a tenant of the same id starts empty, and other tenants are untouched.
+///   Unknown id → `NotFound`.
 pub trait TenantStore: Send + Sync {
     /// Creates an enabled tenant.
     fn create_tenant(
@@ -154,4 +207,7 @@ pub trait TenantStore: Send + Sync {
         token_id: &str,
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Erases the tenant and everything of it (rule T8).
+    fn delete_tenant(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

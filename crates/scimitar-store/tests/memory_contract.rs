@@ -21,3 +21,8 @@ async fn event_pruning() {
 async fn provisioning_log_rules() {
     check_provisioning_log(&MemoryStore::new(), "acme", DEFAULT_RETENTION).await;
 }
+
+#[tokio::test]
+async fn rule_t8_deleting_a_tenant_erases_it() {
+    scimitar_store::testkit::tenant_checks::rule_t8_deleting_a_tenant_erases_it(&MemoryStore::new()).await;
+}

@@ -60,6 +60,25 @@ impl Database {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// Runs `scimitar --database-url URL args...`, which must fail; returns its
+    /// stderr.
+    pub fn cli_error(&self, args: &[&str]) -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_scimitar"))
+            .arg("--database-url")
+            .arg(&self.url)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run scimitar");
+        assert!(
+            !output.status.success(),
+            "scimitar {args:?} should fail: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
     /// A new random tenant and a token for it.
     pub fn tenant(&self) -> (String, String) {
         let tenant = format!("t-{}", uuid::Uuid::new_v4().simple());

@@ -46,6 +46,7 @@ impl TenantStore for MemoryStore {
         name: &str,
         settings: Value,
     ) -> Result<Tenant, StoreError> {
+        crate::tenant::check_tenant_id(id)?;
         let mut state = self.lock();
         if state.directory.tenants.contains_key(id) {
             return Err(id_taken());
@@ -134,6 +135,28 @@ impl TenantStore for MemoryStore {
 
     async fn touch_token(&self, token_id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         self.lock().directory.token_mut(token_id)?.last_used = Some(at);
+        Ok(())
+    }
+
+    async fn delete_tenant(&self, id: &str) -> Result<(), StoreError> {
+        {
+            let mut state = self.lock();
+            let directory = &mut state.directory;
+            if directory.tenants.remove(id).is_none() {
+                return Err(StoreError::not_found("Tenant", id));
+            }
+            directory.tokens.retain(|token| token.tenant != id);
+            directory.token_index = directory
+                .tokens
+                .iter()
+                .enumerate()
+                .map(|(index, token)| (token.id.clone(), index))
+                .collect();
+            state.tenants.remove(id);
+        }
+        // Their own locks, never held with the state's.
+        self.outbox.forget_tenant(id);
+        self.log.forget_tenant(id);
         Ok(())
     }
 }

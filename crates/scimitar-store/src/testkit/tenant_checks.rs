@@ -64,6 +64,13 @@ pub async fn rule_t1_tenants_are_created_once<S: TenantStore>(store: &S) {
         read, created,
         "rule T1: get_tenant differs from what was created"
     );
+    for bad in ["", "Acme", "acme corp", "acme/eu", "ä", &"a".repeat(64)] {
+        let refused = store.create_tenant(bad, "Bad", json!({})).await;
+        assert!(
+            matches!(refused, Err(StoreError::InvalidValue(_))),
+            "rule T1: tenant id {bad:?} gave {refused:?}"
+        );
+    }
 }
 
 /// Rule T2: calls on an unknown tenant are `NotFound`.
@@ -316,5 +323,133 @@ pub async fn rule_t7_token_use_is_recorded<S: TenantStore>(store: &S) {
     assert!(
         matches!(unknown, Err(StoreError::NotFound { .. })),
         "rule T7: touching an unknown token gave {unknown:?}"
+    );
+}
+
+/// Rule T8: deleting a tenant erases everything of it, and nothing of another.
+///
+/// It needs the whole store (resources, outbox, provisioning log), so it is not
+/// part of `tenant_store_contract_tests!`: call it from a test of its own.
+pub async fn rule_t8_deleting_a_tenant_erases_it<S>(store: &S)
+where
+    S: TenantStore
+        + crate::Store
+        + crate::hooks::OutboxStore
+        + crate::provisioning_log::ProvisioningLog,
+{
+    use std::time::Duration;
+
+    use crate::provisioning_log::{LogEntry, LogQuery};
+    use crate::query::Query;
+    use crate::schema::{Policy, Registry};
+    use crate::store::Scope;
+
+    let (registry, policy) = (Registry::builtin(), Policy::default());
+    let (doomed, kept) = (tenant(store).await, tenant(store).await);
+    for id in [&doomed, &kept] {
+        let scope = Scope::new(id, &registry, &policy);
+        let user = store
+            .create(
+                &scope,
+                "User",
+                json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bjensen"}),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("setup: create failed: {e:?}"));
+        let member = user["id"].as_str().unwrap_or_default().to_owned();
+        store
+            .create(
+                &scope,
+                "Group",
+                json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                       "displayName": "Team", "members": [{"value": member}]}),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("setup: create failed: {e:?}"));
+        store
+            .insert_token(token_for(id, "entra"))
+            .await
+            .unwrap_or_else(|e| panic!("setup: insert_token failed: {e:?}"));
+        store
+            .record(&[LogEntry::new(id, "POST", "create")])
+            .await
+            .unwrap_or_else(|e| panic!("setup: record failed: {e:?}"));
+        store
+            .try_lease(id, "webhook:app", "kit", Duration::from_secs(60))
+            .await
+            .unwrap_or_else(|e| panic!("setup: try_lease failed: {e:?}"));
+    }
+    let tokens = store.list_tokens(&doomed).await.unwrap_or_default();
+    store
+        .delete_tenant(&doomed)
+        .await
+        .unwrap_or_else(|e| panic!("rule T8: delete_tenant failed: {e:?}"));
+
+    let gone = store.get_tenant(&doomed).await;
+    assert!(
+        matches!(gone, Err(StoreError::NotFound { .. })),
+        "rule T8: the deleted tenant is {gone:?}"
+    );
+    for token in &tokens {
+        let found = store.find_token(&token.id).await;
+        assert!(matches!(found, Ok(None)), "rule T8: its token is {found:?}");
+    }
+    let again = store.delete_tenant(&doomed).await;
+    assert!(
+        matches!(again, Err(StoreError::NotFound { .. })),
+        "rule T8: deleting again gave {again:?}"
+    );
+    // A tenant made again under the same id starts empty.
+    store
+        .create_tenant(&doomed, "Again", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("rule T8: create_tenant again failed: {e:?}"));
+    let empty = |id: &str| {
+        let id = id.to_owned();
+        let (registry, policy) = (&registry, &policy);
+        async move {
+            let scope = Scope::new(&id, registry, policy);
+            let mut counts = Vec::new();
+            for resource_type in ["User", "Group"] {
+                let page = store.query(&scope, resource_type, &Query::default()).await;
+                counts.push(page.map(|page| page.total_results).unwrap_or(usize::MAX));
+            }
+            counts.push(
+                store
+                    .events(&scope, 0, 100)
+                    .await
+                    .map_or(usize::MAX, |e| e.len()),
+            );
+            counts.push(store.list_tokens(&id).await.map_or(usize::MAX, |t| t.len()));
+            counts.push(
+                store
+                    .recent(&id, &LogQuery::default())
+                    .await
+                    .map_or(usize::MAX, |entries| entries.len()),
+            );
+            let checkpoint = store
+                .checkpoint(&id, "webhook:app")
+                .await
+                .unwrap_or(u64::MAX);
+            counts.push(usize::try_from(checkpoint).unwrap_or(usize::MAX));
+            counts
+        }
+    };
+    let after = empty(&doomed).await;
+    assert_eq!(
+        after,
+        vec![0; 6],
+        "rule T8: users, groups, events, tokens, log entries, checkpoint left"
+    );
+    let other = empty(&kept).await;
+    assert!(
+        other[0] == 1 && other[1] == 1 && other[2] > 0 && other[3] == 1 && other[4] == 1,
+        "rule T8: the other tenant lost data: {other:?}"
+    );
+    let tenant_after = store.get_tenant(&doomed).await.map(|t| t.settings);
+    assert_eq!(
+        tenant_after.ok(),
+        Some(json!({})),
+        "rule T8: settings survived"
     );
 }
