@@ -101,15 +101,22 @@ fn run(cli: Cli) -> Result<(), Failure> {
         // One connection is plenty for an admin command, and it keeps the pool from
         // opening connections in the background while the process exits: libpq
         // crashes when exit handlers run during a connection handshake.
+        // And it works on a database that exists: a mistyped path is an error, not
+        // a new empty database (only `serve` and `migrate` create one).
         let admin_options = OpenOptions {
             max_connections: 1,
+            create: false,
             ..OpenOptions::default()
         };
         let open = || DieselStore::open_with(&settings.database_url, &admin_options);
         match cli.command {
             Command::Serve { .. } => serve::serve(settings).await,
             Command::Migrate => {
-                let store = open()?;
+                let options = OpenOptions {
+                    create: true,
+                    ..admin_options
+                };
+                let store = DieselStore::open_with(&settings.database_url, &options)?;
                 println!("database {} is up to date", store.backend());
                 Ok(())
             }

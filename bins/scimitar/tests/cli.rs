@@ -25,7 +25,6 @@ fn first_start_creates_default_tenant_and_prints_a_working_token_once() {
 #[test]
 fn a_failed_bind_costs_no_first_start_token() {
     let database = Database::sqlite();
-    database.cli(&["migrate"]);
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let address = taken.local_addr().expect("its address").to_string();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -220,7 +219,6 @@ fn migrate_reports_the_backend() {
 #[test]
 fn tenant_ids_are_slugs() {
     let database = Database::sqlite();
-    database.cli(&["migrate"]);
     let refused = database.cli_error(&["tenant", "add", "Acme Corp"]);
     assert!(
         refused.contains("not a slug") && refused.contains("`acme-corp`"),
@@ -296,4 +294,25 @@ fn tenant_remove_erases_everything_of_the_tenant() {
     let client = server.client(&kept_token);
     assert_eq!(expect(&client.get("/Users"), 200)["totalResults"], 1);
     assert!(database.cli(&["log", &kept]).contains("create"));
+}
+
+#[test]
+fn admin_commands_refuse_a_database_that_does_not_exist() {
+    let database = Database::sqlite_path();
+    let path = std::path::PathBuf::from(database.url.trim_start_matches("sqlite://"));
+    for args in [
+        &["tenant", "list"][..],
+        &["token", "issue", "default"],
+        &["log", "default"],
+    ] {
+        let refused = database.cli_error(args);
+        assert!(
+            refused.contains("there is no database at"),
+            "{args:?}: {refused}"
+        );
+        assert!(!path.exists(), "{args:?} created {}", path.display());
+    }
+    database.cli(&["migrate"]);
+    assert!(path.exists());
+    assert_eq!(database.cli(&["tenant", "list"]), "");
 }

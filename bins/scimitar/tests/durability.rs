@@ -128,7 +128,7 @@ fn servers_starting_together_on_an_empty_database_all_serve_and_one_prints_a_tok
     // first-start race (SQLite migrations serialise the opens, so it is not won or
     // lost the same way every time).
     for _ in 0..6 {
-        let database = Database::sqlite();
+        let database = Database::sqlite_path();
         let servers: Vec<_> = thread::scope(|scope| {
             let starts: Vec<_> = (0..4).map(|_| scope.spawn(|| database.serve())).collect();
             starts

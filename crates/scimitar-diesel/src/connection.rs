@@ -132,6 +132,11 @@ pub struct OpenOptions {
     pub connection_timeout: Duration,
     /// SQLite durability; ignored on PostgreSQL.
     pub synchronous: Synchronous,
+    /// Whether opening a SQLite file that does not exist creates it (the
+    /// default). Administration tools turn it off, so that a mistyped path is an
+    /// error rather than a new, empty database. PostgreSQL databases are never
+    /// created.
+    pub create: bool,
 }
 
 impl Default for OpenOptions {
@@ -140,6 +145,7 @@ impl Default for OpenOptions {
             max_connections: 8,
             connection_timeout: Duration::from_secs(30),
             synchronous: Synchronous::default(),
+            create: true,
         }
     }
 }
@@ -393,6 +399,9 @@ impl Pools {
                 Pools::Postgres(pool)
             }
             Target::SqliteFile(path) => {
+                if !options.create && !std::path::Path::new(&path).exists() {
+                    return Err(DieselError::NoSuchDatabase(path));
+                }
                 let setup = SqliteSetup {
                     synchronous: options.synchronous,
                     background_checkpoints: true,

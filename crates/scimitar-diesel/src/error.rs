@@ -16,6 +16,10 @@ pub enum DieselError {
         "unsupported database URL {0:?}: expected sqlite://PATH, sqlite::memory: or postgres://..."
     )]
     UnsupportedUrl(String),
+    /// A SQLite file that does not exist, opened with
+    /// [`OpenOptions::create`](crate::OpenOptions::create) off.
+    #[error("there is no database at {0}: check the path, or create it with `scimitar migrate`")]
+    NoSuchDatabase(String),
     /// A connection could not be established.
     #[error("cannot connect to the database: {0}")]
     Connect(#[from] diesel::ConnectionError),

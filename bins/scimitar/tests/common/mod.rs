@@ -22,7 +22,16 @@ pub struct Database {
 }
 
 impl Database {
+    /// A new SQLite file, migrated (administration commands refuse a database
+    /// that does not exist) and without tenants.
     pub fn sqlite() -> Database {
+        let database = Database::sqlite_path();
+        database.cli(&["migrate"]);
+        database
+    }
+
+    /// The URL of a SQLite file that does not exist yet.
+    pub fn sqlite_path() -> Database {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite://{}", dir.path().join("scimitar.db").display());
         Database {
