@@ -84,7 +84,8 @@ pub(crate) async fn settings(
     let mut settings = match &args.set_json {
         Some(json) => {
             let value: Value = serde_json::from_str(json).map_err(SettingsFailure::Json)?;
-            TenantSettings::from_value(&value).map_err(SettingsFailure::from)?
+            // What `tenant settings` printed, sent back, keeps the stored secrets.
+            TenantSettings::parse(&value, &before).map_err(SettingsFailure::from)?
         }
         None => before.clone(),
     };
@@ -128,6 +129,7 @@ pub(crate) async fn settings(
             .retain(|existing| id.is_none() || existing.get("id") != id.as_ref());
         settings.schema_overrides.push(document);
     }
+    settings.validate().map_err(SettingsFailure::from)?;
     // Refuse overrides that would not build, rather than have servers ignore them.
     let registry = settings
         .registry(&Registry::builtin())
@@ -149,15 +151,9 @@ pub(crate) async fn settings(
     Ok(())
 }
 
-/// The settings as JSON, webhook secrets left out.
+/// The settings as JSON, secrets hidden.
 fn shown_settings(settings: &TenantSettings) -> String {
-    let mut value = settings.to_value();
-    if let Some(Value::Array(webhooks)) = value.get_mut("webhooks") {
-        for webhook in webhooks.iter_mut().filter_map(Value::as_object_mut) {
-            webhook.insert("secret".into(), Value::String("<hidden>".into()));
-        }
-    }
-    serde_json::to_string_pretty(&value).unwrap_or_default()
+    serde_json::to_string_pretty(&settings.redacted()).unwrap_or_default()
 }
 
 /// `scimitar webhook ...`.
@@ -189,6 +185,7 @@ pub(crate) async fn webhook(store: &DieselStore, command: WebhookCommand) -> Res
                 enabled: true,
                 since: (!replay).then(scimitar_store::meta::now),
             });
+            settings.validate().map_err(SettingsFailure::from)?;
             store
                 .set_tenant_settings(&tenant, settings.to_value())
                 .await?;

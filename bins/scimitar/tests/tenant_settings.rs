@@ -263,3 +263,68 @@ fn requests_are_logged_for_the_admin_on_postgres() {
     };
     requests_are_logged_for_the_admin(database);
 }
+
+#[test]
+fn settings_shown_and_sent_back_keep_their_secrets() {
+    let database = Database::sqlite();
+    let (tenant, _) = database.tenant();
+    let added = database.cli(&["webhook", "add", &tenant, "https://app.example/hook"]);
+    let secret = added
+        .lines()
+        .find_map(|line| line.strip_prefix("signing secret (shown only this once): "))
+        .expect("a generated secret")
+        .to_owned();
+    let shown = database.cli(&["tenant", "settings", &tenant]);
+    assert!(
+        !shown.contains(&secret) && shown.contains("<hidden>"),
+        "{shown}"
+    );
+    // The printed settings, fed back unchanged.
+    let again = database.cli(&["tenant", "settings", &tenant, "--set-json", &shown]);
+    assert_eq!(again, shown);
+    let stored = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT settings FROM tenants WHERE id = ?', (sys.argv[2],)).fetchone()[0])",
+            database.url.trim_start_matches("sqlite://"),
+            &tenant,
+        ])
+        .output()
+        .expect("python3");
+    let stored = String::from_utf8_lossy(&stored.stdout);
+    assert!(
+        stored.contains(&secret) && !stored.contains("<hidden>"),
+        "{stored}"
+    );
+}
+
+#[test]
+fn misspelt_or_wrong_settings_are_refused_naming_the_field() {
+    let database = Database::sqlite();
+    let (tenant, _) = database.tenant();
+    let before = database.cli(&["tenant", "settings", &tenant]);
+    for (json, says) in [
+        (
+            r#"{"ratelimit": {"perSecond": 5}}"#,
+            "`ratelimit` is not a tenant setting; the settings are policy, teams",
+        ),
+        (
+            r#"{"deletion": "shred"}"#,
+            "`deletion`: unknown variant `shred`",
+        ),
+        (
+            r#"{"webhooks": [{"id": "a", "url": "https://x.example", "secret": "<hidden>"}]}"#,
+            "webhook `a` is new",
+        ),
+        (
+            r#"{"createRetryWindowSeconds": 99999}"#,
+            "`createRetryWindowSeconds`: must be at most 3600",
+        ),
+    ] {
+        let refused = database.cli_error(&["tenant", "settings", &tenant, "--set-json", json]);
+        assert!(refused.contains(says), "{json}: {refused}");
+    }
+    let refused = database.cli_error(&["webhook", "add", &tenant, "ftp://x.example/hook"]);
+    assert!(refused.contains("`webhooks[0].url`"), "{refused}");
+    assert_eq!(database.cli(&["tenant", "settings", &tenant]), before);
+}

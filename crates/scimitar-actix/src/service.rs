@@ -165,21 +165,32 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
         self.configure(|shared| shared.log = Some(queue))
     }
 
-    /// Replaces a tenant's settings (a JSON object read as
-    /// [`TenantSettings`](scimitar_store::TenantSettings)), effective at once in
-    /// this service (other processes notice within
-    /// [`Limits::token_cache_seconds`]).
+    /// Replaces a tenant's settings (a JSON object read strictly with
+    /// [`TenantSettings::parse`](scimitar_store::TenantSettings::parse)), effective
+    /// at once in this service (other processes notice within
+    /// [`Limits::token_cache_seconds`]). Secrets sent as
+    /// [`HIDDEN`](scimitar_store::settings::HIDDEN), or left out, keep their stored
+    /// values.
     ///
     /// # Errors
-    /// The tenant store's, e.g. [`StoreError::NotFound`] for an unknown tenant.
+    /// [`StoreError::InvalidValue`] for settings that do not parse or validate,
+    /// naming the field; the tenant store's, e.g. [`StoreError::NotFound`] for an
+    /// unknown tenant.
     pub async fn set_tenant_settings(
         &self,
         tenant: &str,
         settings: serde_json::Value,
     ) -> Result<(), StoreError> {
+        let invalid =
+            |error: scimitar_store::SettingsError| StoreError::InvalidValue(error.to_string());
+        let previous = self.shared.tenants.get_tenant(tenant).await?;
+        let previous =
+            scimitar_store::TenantSettings::from_value(&previous.settings).unwrap_or_default();
+        let settings =
+            scimitar_store::TenantSettings::parse(&settings, &previous).map_err(invalid)?;
         self.shared
             .tenants
-            .set_tenant_settings(tenant, settings)
+            .set_tenant_settings(tenant, settings.to_value())
             .await?;
         self.shared.tokens.forget_tenant(tenant);
         Ok(())
