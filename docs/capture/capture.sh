@@ -3,7 +3,7 @@
 # Usage: MODE=entra|okta capture.sh BIN OUTDIR
 # BIN is the scimitar binary; OUTDIR is created afresh (absolute path). Needs port
 # 8080 (and 9099 for the webhook receiver) free, curl, python3 and sqlite3. Takes
-# about five minutes: it waits out the 60 s token cache three times.
+# about a minute.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$1
@@ -17,7 +17,8 @@ B=http://127.0.0.1:$PORT/scim/v2
 "$BIN" serve > serve.out 2> serve.err &
 echo $! > serve.pid
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
-TOKEN=$(grep -o 'scim_[0-9a-f_]*' serve.out | head -1)
+# Standard output is a file here, so the first token went to scimitar-first-token.
+TOKEN=$(grep -o 'scim_[0-9a-f_]*' scimitar-first-token | head -1)
 echo "$TOKEN" > token
 
 # req NAME METHOD URL [BODY] [extra curl args...]: NAME.txt holds the request and
@@ -167,7 +168,7 @@ req o23-group-delete DELETE "$B/Groups/$G" "" "${OK[@]}"
 tenant_admin
 }
 
-wait_cache() { sleep 62; }   # running servers trust cached tokens and settings for 60 s
+wait_cache() { sleep 1.5; }   # running servers see directory changes within a second
 
 cat > hire-date.json <<'JSON'
 {
@@ -180,7 +181,7 @@ cat > hire-date.json <<'JSON'
 }
 JSON
 
-# The hire-date override, then a minute for the running server to see it.
+# The hire-date override, then a moment for the running server to see it.
 retype_cost_center() {
   cli ${MODE}-c01-override tenant settings default --schema-override hire-date.json
   wait_cache

@@ -109,7 +109,7 @@ pub(crate) enum TenantCommand {
         id: String,
     },
     /// Show a tenant's settings, after applying the changes given (running servers
-    /// notice within the token cache time).
+    /// notice within a second).
     Settings(SettingsArgs),
     /// Erase a tenant for good: its users, groups, events, tokens, provisioning log
     /// and settings. Asks to type the id again unless --yes.

@@ -179,7 +179,7 @@ async fn tenant(store: &DieselStore, command: TenantCommand) -> Result<(), Failu
         }
         TenantCommand::Disable { id } => {
             store.set_tenant_enabled(&id, false).await?;
-            println!("tenant {id} disabled (running servers notice within the token cache time)");
+            println!("tenant {id} disabled (running servers notice within a second)");
         }
         TenantCommand::Remove { id, yes } => {
             store.get_tenant(&id).await?;
@@ -244,7 +244,7 @@ async fn token(store: &DieselStore, command: TokenCommand, policy: &Policy) -> R
         }
         TokenCommand::Revoke { id } => {
             store.revoke_token(&id).await?;
-            println!("token {id} revoked (running servers notice within the token cache time)");
+            println!("token {id} revoked (running servers notice within a second)");
         }
     }
     Ok(())

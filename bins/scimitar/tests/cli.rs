@@ -316,3 +316,85 @@ fn admin_commands_refuse_a_database_that_does_not_exist() {
     assert!(path.exists());
     assert_eq!(database.cli(&["tenant", "list"]), "");
 }
+
+/// Polls `path` with `client` until it answers `status`, for at most `within`;
+/// returns how long it took.
+fn answers_within(
+    client: &common::Client,
+    path: &str,
+    status: u16,
+    within: std::time::Duration,
+) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let reply = client.get(path);
+        if reply.status == status {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "still {} after {within:?}, wanted {status}: {}",
+            reply.status,
+            reply.text
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn changes_reach_running_servers_within_a_second(database: Database) {
+    let (tenant, token) = database.tenant();
+    // Two servers with the default 60 s token cache, each holding the token: the
+    // CLI tells neither of them.
+    let (first, second) = (database.serve(), database.serve());
+    let (first_client, second_client) = (first.client(&token), second.client(&token));
+    for client in [&first_client, &second_client] {
+        expect(&client.get("/Users"), 200);
+    }
+    let one_second = std::time::Duration::from_secs(1);
+
+    database.cli(&["tenant", "disable", &tenant]);
+    for client in [&first_client, &second_client] {
+        answers_within(client, "/Users", 403, one_second);
+    }
+    let refused = first_client.get("/Users");
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("disabled")),
+        "{}",
+        refused.text
+    );
+    database.cli(&["tenant", "enable", &tenant]);
+    answers_within(&second_client, "/Users", 200, one_second);
+
+    database.cli(&["tenant", "settings", &tenant, "--rate-limit", "1"]);
+    let limited = std::time::Instant::now();
+    loop {
+        if second_client.get("/Users").status == 429 {
+            break;
+        }
+        assert!(
+            limited.elapsed() < one_second * 2,
+            "the rate limit did not arrive"
+        );
+    }
+
+    let id = token.split('_').nth(1).expect("token id");
+    database.cli(&["token", "revoke", id]);
+    for client in [&first_client, &second_client] {
+        answers_within(client, "/Users", 401, one_second);
+    }
+}
+
+#[test]
+fn changes_reach_running_servers_within_a_second_on_sqlite() {
+    changes_reach_running_servers_within_a_second(Database::sqlite());
+}
+
+#[test]
+fn changes_reach_running_servers_within_a_second_on_postgres() {
+    let Some(database) = Database::postgres() else {
+        return;
+    };
+    changes_reach_running_servers_within_a_second(database);
+}

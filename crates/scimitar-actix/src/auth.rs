@@ -8,7 +8,9 @@
 //! expensive work. A successful verification is trusted for
 //! [`Limits::token_cache_seconds`](crate::Limits::token_cache_seconds), keyed by
 //! the token id and checked against a SHA-256 digest of the whole token in
-//! constant time; revoking through the service forgets it at once.
+//! constant time; revoking through the service forgets it at once, and any change
+//! of the tenant directory elsewhere within a second
+//! ([`TokenCache::follow_directory`]).
 //!
 //! Tokens issued before digests were used carry an argon2id hash. They still
 //! verify, one argon2 run at a time across the process (so that they cannot be used
@@ -320,9 +322,23 @@ struct CacheEntry {
     verified_at: Instant,
 }
 
-/// Verified tokens, remembered for a TTL.
+/// How often at most the tenant directory's version is read
+/// ([`TokenCache::follow_directory`]).
+const DIRECTORY_CHECK_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Not read yet.
+const UNKNOWN_VERSION: u64 = u64::MAX;
+
+/// Verified tokens, remembered for a TTL, and forgotten as soon as the tenant
+/// directory changes.
 pub(crate) struct TokenCache {
     ttl: Duration,
+    /// When this cache was made: directory checks are timed from it.
+    started: Instant,
+    /// Milliseconds after `started` of the last directory check (0: none yet).
+    checked_at: AtomicU64,
+    /// The directory version the entries were made under.
+    directory_version: AtomicU64,
     entries: Mutex<HashMap<String, CacheEntry>>,
     /// Legacy argon2 hashes are verified one at a time across the process.
     argon2: Semaphore,
@@ -337,6 +353,9 @@ impl TokenCache {
     pub(crate) fn new(ttl: Duration) -> Self {
         TokenCache {
             ttl,
+            started: Instant::now(),
+            checked_at: AtomicU64::new(0),
+            directory_version: AtomicU64::new(UNKNOWN_VERSION),
             entries: Mutex::new(HashMap::new()),
             argon2: Semaphore::new(1),
             generation: AtomicU64::new(0),
@@ -446,6 +465,41 @@ impl TokenCache {
         actix_web::rt::task::spawn_blocking(move || verify_secret(&secret, &hash))
             .await
             .unwrap_or(false)
+    }
+
+    /// Reads the directory's version (rule T9) if the last read is older than
+    /// [`DIRECTORY_CHECK_INTERVAL`], and forgets every entry when it moved: a token
+    /// revoked, or a tenant disabled, deleted or reconfigured by another server or
+    /// the CLI is noticed within that interval. One request at a time reads it;
+    /// the others go on meanwhile. A failed read is logged and retried at the next
+    /// interval (the verification itself will report a database that is down).
+    pub(crate) async fn follow_directory<T: TenantStore + ?Sized>(&self, tenants: &T) {
+        let now = u64::try_from(self.started.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let last = self.checked_at.load(Ordering::Acquire);
+        let interval = u64::try_from(DIRECTORY_CHECK_INTERVAL.as_millis()).unwrap_or(u64::MAX);
+        if last != 0 && now.saturating_sub(last) < interval {
+            return;
+        }
+        if self
+            .checked_at
+            .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
+        }
+        match tenants.directory_version().await {
+            Ok(version) => {
+                let before = self.directory_version.swap(version, Ordering::AcqRel);
+                if before != version && before != UNKNOWN_VERSION {
+                    let mut entries = self.lock();
+                    self.generation.fetch_add(1, Ordering::SeqCst);
+                    entries.clear();
+                }
+            }
+            Err(error) => log::warn!("cannot read the tenant directory's version: {error}"),
+        }
     }
 
     /// Forgets a token at once (it was revoked).
@@ -570,6 +624,25 @@ mod tests {
         let wrong = format!("scim_{id}_{}", "0".repeat(64));
         let refused = cache.verify(&store, &wrong, context).await.unwrap();
         assert_eq!(refused.unwrap_err(), Refusal::WrongSecret);
+    }
+
+    #[actix_web::test]
+    async fn a_token_revoked_elsewhere_is_refused_within_the_check_interval() {
+        let (store, issued) = store_with_token().await;
+        let cache = TokenCache::new(Duration::from_secs(3600));
+        cache.follow_directory(&*store).await;
+        let credential = cache.verify(&*store, &issued.token, context).await;
+        assert!(matches!(credential, Ok(Ok(_))), "{credential:?}");
+
+        // Another process revokes it: this cache is not told.
+        store.revoke_token(&issued.record.id).await.unwrap();
+        cache.follow_directory(&*store).await; // too soon to read again
+        let cached = cache.verify(&*store, &issued.token, context).await;
+        assert!(matches!(cached, Ok(Ok(_))), "{cached:?}");
+        tokio::time::sleep(DIRECTORY_CHECK_INTERVAL + Duration::from_millis(20)).await;
+        cache.follow_directory(&*store).await;
+        let refused = cache.verify(&*store, &issued.token, context).await.unwrap();
+        assert_eq!(refused.unwrap_err(), Refusal::Revoked);
     }
 
     #[actix_web::test]

@@ -48,10 +48,12 @@
 //! to also serve `/tenants/{tenant}/scim/v2`, where a token of another tenant is
 //! refused. A tenant whose settings have a `jwt` object (HS256 secret or RS256/ES256
 //! public key, issuer, audience) also accepts JWTs on its tenant URL. A disabled tenant
-//! gets 403. Verified tokens are cached for
-//! [`Limits::token_cache_seconds`]: revocation through
-//! [`ScimService::revoke_token`] is immediate in this process, and takes at most that
-//! long in others.
+//! gets 403. Verified tokens are cached for [`Limits::token_cache_seconds`], or until
+//! the tenant directory changes: revocation through [`ScimService::revoke_token`] is
+//! immediate in this process, and other processes (servers on the same database, the
+//! CLI) notice a change within a second
+//! ([`TenantStore::directory_version`](scimitar_store::TenantStore::directory_version),
+//! read at most every 250 ms).
 //!
 //! A token from [`issue_user_token`] is bound to one User of its tenant, its
 //! authenticated subject: `/Me` (RFC 7644 §3.11) is then `/Users/{id}` of that user

@@ -49,9 +49,10 @@ pub struct Limits {
     /// (`pagination.cursorTimeout`); an older one is 400 `expiredCursor`.
     pub cursor_timeout_seconds: u64,
     /// How long a verified bearer token (and its tenant's settings) is trusted
-    /// without asking the tenant store again, in seconds. Revoking a token or
-    /// disabling a tenant through this process takes effect at once; through another
-    /// process (the CLI, another server), within this time.
+    /// without asking the tenant store again, in seconds, if the tenant directory
+    /// does not change first: a revocation or a tenant change made here takes effect
+    /// at once, one made by another process (the CLI, another server) within a
+    /// second, whatever this is.
     pub token_cache_seconds: u64,
     /// Requests per second a tenant may make on average before getting 429; `0`
     /// turns rate limiting off.

@@ -167,8 +167,8 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
 
     /// Replaces a tenant's settings (a JSON object read strictly with
     /// [`TenantSettings::parse`](scimitar_store::TenantSettings::parse)), effective
-    /// at once in this service (other processes notice within
-    /// [`Limits::token_cache_seconds`]). Secrets sent as
+    /// at once in this service (other processes notice within a second). Secrets
+    /// sent as
     /// [`HIDDEN`](scimitar_store::settings::HIDDEN), or left out, keep their stored
     /// values.
     ///
@@ -207,7 +207,7 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
     }
 
     /// Revokes a token and forgets it from this service's cache at once (other
-    /// processes notice within [`Limits::token_cache_seconds`]).
+    /// processes notice within a second).
     ///
     /// # Errors
     /// The tenant store's, e.g. [`StoreError::NotFound`] for an unknown id.
@@ -446,6 +446,7 @@ impl<S, T: TenantStore> Shared<S, T> {
             ScimError::Unauthorized(refusal)
         };
         let token = bearer_token(req).map_err(refused)?;
+        self.tokens.follow_directory(&*self.tenants).await;
         let credential = if jwt::looks_like_jwt(token) {
             self.jwt_credential(req, token)
                 .await

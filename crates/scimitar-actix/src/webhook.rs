@@ -22,9 +22,9 @@
 //! within the timeout, is retried with backoff, and later events wait. A 429 or
 //! 503 with `Retry-After: <seconds>` is retried no sooner. Progress is kept in the
 //! [`OutboxStore`], so deliveries resume after a restart; on a shared database the
-//! lease lets one server at a time deliver each webhook's stream. A webhook added
-//! to a tenant starts with the events after it was added
-//! ([`Webhooks::start_at_end`]); replaying older ones is an explicit choice.
+//! lease lets one server at a time deliver each webhook's stream. A webhook whose
+//! settings have `since` (the CLI sets it when it adds one) is sent only the events
+//! of writes after that instant; replaying older ones is an explicit choice.
 //!
 //! Every [`WebhookOptions::prune_interval`] (an hour by default) each tenant's
 //! events that all its outbox consumers have handled are deleted

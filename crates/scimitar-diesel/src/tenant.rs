@@ -104,6 +104,20 @@ fn load_tenant(conn: &mut Conn<'_>, id: &str) -> Result<Tenant, Failure> {
         .into_tenant()
 }
 
+/// Rule T9: a change a cached credential depends on, in the caller's transaction.
+fn bump_directory_version(conn: &mut Conn<'_>) -> Result<(), Failure> {
+    conn.execute(Sql::new(
+        "UPDATE directory_version SET version = version + 1 WHERE id = 1",
+    ))?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct VersionRow {
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+}
+
 /// Runs an `UPDATE tenants ... WHERE id = ` statement (`head` is everything
 /// before the id) and returns the tenant as updated.
 fn update_tenant(conn: &mut Conn<'_>, mut update: Sql, id: &str) -> Result<Tenant, Failure> {
@@ -111,6 +125,7 @@ fn update_tenant(conn: &mut Conn<'_>, mut update: Sql, id: &str) -> Result<Tenan
     if conn.execute(update)? == 0 {
         return Err(tenant_not_found(id));
     }
+    bump_directory_version(conn)?;
     load_tenant(conn, id)
 }
 
@@ -148,6 +163,7 @@ impl TenantStore for DieselStore {
                     .bind(now_nanos()?)
                     .push(")");
                 conn.execute(insert)?;
+                bump_directory_version(conn)?;
                 load_tenant(conn, &id)
             })
         })
@@ -268,7 +284,9 @@ impl TenantStore for DieselStore {
             pools.write(move |conn| {
                 let mut update = Sql::new("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ");
                 update.bind(now_nanos()?).push(") WHERE id = ");
-                update_token(conn, update, &token_id)
+                let token = update_token(conn, update, &token_id)?;
+                bump_directory_version(conn)?;
+                Ok(token)
             })
         })
         .await
@@ -322,7 +340,20 @@ impl TenantStore for DieselStore {
                 if conn.execute(sql)? == 0 {
                     return Err(tenant_not_found(&id));
                 }
-                Ok(())
+                bump_directory_version(conn)
+            })
+        })
+        .await
+    }
+
+    async fn directory_version(&self) -> Result<u64, StoreError> {
+        self.reading(|pools| {
+            pools.with_conn(|conn| {
+                let sql = Sql::new("SELECT version FROM directory_version WHERE id = 1");
+                let row = conn
+                    .first::<VersionRow>(sql)?
+                    .ok_or(DieselError::MissingRow)?;
+                Ok(u64::try_from(row.version).unwrap_or_default())
             })
         })
         .await

@@ -148,6 +148,11 @@ pub fn check_tenant_id(id: &str) -> Result<(), StoreError> {
 ///   settings, in one transaction; `get_tenant` and `find_token` then find nothing,
 ///   a tenant of the same id starts empty, and other tenants are untouched.
 ///   Unknown id → `NotFound`.
+/// - **T9.** `directory_version` changes (in the same transaction) with every
+///   `create_tenant`, `set_tenant_enabled`, `set_tenant_settings`, `revoke_token`
+///   and `delete_tenant`, whichever process makes it, so that a server caching
+///   credentials sees every change by reading one number. `touch_token` and
+///   `insert_token` need not change it (nothing cached depends on them).
 pub trait TenantStore: Send + Sync {
     /// Creates an enabled tenant.
     fn create_tenant(
@@ -210,4 +215,8 @@ pub trait TenantStore: Send + Sync {
 
     /// Erases the tenant and everything of it (rule T8).
     fn delete_tenant(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A number that changes with every change of a tenant, its settings or a
+    /// token's state (rule T9): cheap to read often.
+    fn directory_version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }

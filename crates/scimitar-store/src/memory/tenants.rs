@@ -13,6 +13,8 @@ use crate::StoreError;
 /// Tenants by id (ordered, for `list_tenants`) and tokens in creation order.
 #[derive(Debug, Default)]
 pub(super) struct Directory {
+    /// Rule T9: bumped by every change a cached credential depends on.
+    version: u64,
     tenants: BTreeMap<String, Tenant>,
     tokens: Vec<ApiToken>,
     token_index: HashMap<String, usize>,
@@ -62,6 +64,7 @@ impl TenantStore for MemoryStore {
             .directory
             .tenants
             .insert(id.to_owned(), tenant.clone());
+        state.directory.version += 1;
         Ok(tenant)
     }
 
@@ -77,14 +80,18 @@ impl TenantStore for MemoryStore {
         let mut state = self.lock();
         let tenant = state.directory.tenant_mut(id)?;
         tenant.enabled = enabled;
-        Ok(tenant.clone())
+        let tenant = tenant.clone();
+        state.directory.version += 1;
+        Ok(tenant)
     }
 
     async fn set_tenant_settings(&self, id: &str, settings: Value) -> Result<Tenant, StoreError> {
         let mut state = self.lock();
         let tenant = state.directory.tenant_mut(id)?;
         tenant.settings = settings;
-        Ok(tenant.clone())
+        let tenant = tenant.clone();
+        state.directory.version += 1;
+        Ok(tenant)
     }
 
     async fn insert_token(&self, token: NewApiToken) -> Result<ApiToken, StoreError> {
@@ -130,7 +137,9 @@ impl TenantStore for MemoryStore {
         let mut state = self.lock();
         let token = state.directory.token_mut(token_id)?;
         token.revoked_at.get_or_insert_with(meta::now);
-        Ok(token.clone())
+        let token = token.clone();
+        state.directory.version += 1;
+        Ok(token)
     }
 
     async fn touch_token(&self, token_id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
@@ -153,10 +162,15 @@ impl TenantStore for MemoryStore {
                 .map(|(index, token)| (token.id.clone(), index))
                 .collect();
             state.tenants.remove(id);
+            state.directory.version += 1;
         }
         // Their own locks, never held with the state's.
         self.outbox.forget_tenant(id);
         self.log.forget_tenant(id);
         Ok(())
+    }
+
+    async fn directory_version(&self) -> Result<u64, StoreError> {
+        Ok(self.lock().directory.version)
     }
 }

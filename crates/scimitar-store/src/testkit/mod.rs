@@ -233,6 +233,7 @@ macro_rules! __tenant_contract_checks {
             rule_t5_find_token_returns_any_state,
             rule_t6_revocation_is_recorded_once,
             rule_t7_token_use_is_recorded,
+            rule_t9_directory_changes_move_its_version,
         );
     };
 }

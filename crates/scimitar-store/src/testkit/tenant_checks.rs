@@ -326,6 +326,50 @@ pub async fn rule_t7_token_use_is_recorded<S: TenantStore>(store: &S) {
     );
 }
 
+/// The directory version, which must differ from `before` after `what`.
+async fn moved<S: TenantStore>(store: &S, before: u64, what: &str) -> u64 {
+    let now = store
+        .directory_version()
+        .await
+        .unwrap_or_else(|e| panic!("rule T9: directory_version failed: {e:?}"));
+    assert_ne!(now, before, "rule T9: {what} left the directory version");
+    now
+}
+
+/// Rule T9: every change a cached credential depends on moves the directory
+/// version.
+pub async fn rule_t9_directory_changes_move_its_version<S: TenantStore>(store: &S) {
+    fn done<T>(result: Result<T, StoreError>, what: &str) -> T {
+        result.unwrap_or_else(|e| panic!("rule T9: {what} failed: {e:?}"))
+    }
+    let start = done(store.directory_version().await, "directory_version");
+    let id = fresh("kit");
+    let token = token_for(&id, "t9");
+    let token_id = token.id.clone();
+    done(
+        store.create_tenant(&id, "T9", json!({})).await,
+        "create_tenant",
+    );
+    let version = moved(store, start, "create_tenant").await;
+    done(store.insert_token(token).await, "insert_token");
+    let version = done(store.directory_version().await, "directory_version").max(version);
+    done(
+        store.set_tenant_enabled(&id, false).await,
+        "set_tenant_enabled",
+    );
+    let version = moved(store, version, "set_tenant_enabled").await;
+    let archive = json!({"deletion": "archive"});
+    done(
+        store.set_tenant_settings(&id, archive).await,
+        "set_tenant_settings",
+    );
+    let version = moved(store, version, "set_tenant_settings").await;
+    done(store.revoke_token(&token_id).await, "revoke_token");
+    let version = moved(store, version, "revoke_token").await;
+    done(store.delete_tenant(&id).await, "delete_tenant");
+    moved(store, version, "delete_tenant").await;
+}
+
 /// Rule T8: deleting a tenant erases everything of it, and nothing of another.
 ///
 /// It needs the whole store (resources, outbox, provisioning log), so it is not
