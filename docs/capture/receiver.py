@@ -8,7 +8,7 @@ port, out = int(sys.argv[1]), sys.argv[2]
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        keep = {k: v for k, v in self.headers.items() if k.lower().startswith(("content-type", "x-scimitar", "user-agent"))}
+        keep = {k: v for k, v in self.headers.items() if k.lower().startswith(("content-type", "webhook-", "user-agent"))}
         with open(out, "a") as f:
             f.write(json.dumps({"path": self.path, "headers": keep, "body": json.loads(body)}) + "\n")
         self.send_response(204)

@@ -263,6 +263,19 @@ struct CreatedBy {
     created_by: Option<String>,
 }
 
+#[derive(QueryableByName)]
+struct Derived {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    derived: bool,
+}
+
+/// Whether row `pk` is a team derived from user attributes (rule 21).
+pub(crate) fn is_derived(conn: &mut Conn<'_>, pk: i64) -> Result<bool, Failure> {
+    let mut sql = Sql::new("SELECT derived FROM resources WHERE pk = ");
+    sql.bind(pk);
+    Ok(conn.first::<Derived>(sql)?.is_some_and(|row| row.derived))
+}
+
 /// The client that created row `pk`, if one was recorded.
 pub(crate) fn created_by(conn: &mut Conn<'_>, pk: i64) -> Result<Option<String>, Failure> {
     let mut sql = Sql::new("SELECT created_by FROM resources WHERE pk = ");

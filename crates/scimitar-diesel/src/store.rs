@@ -139,11 +139,12 @@ impl Store for DieselStore {
     ) -> Result<(), StoreError> {
         let (ctx, id) = (Ctx::of(scope), id.to_owned());
         let resource_type = ctx.resource_type(resource_type)?;
-        ctx.check_writable(&resource_type)?;
         let expected = expected_version.map(str::to_owned);
         self.writing(move |conn| {
             rows::lock_tenant(conn, &ctx.tenant)?;
             let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+            let derived = resource_type == GROUP && rows::is_derived(conn, row.pk)?;
+            write::check_deletable(&ctx.settings, &resource_type, derived)?;
             write::check_version(expected.as_deref(), &row.version_tag())?;
             let at = to_nanos(meta::now())?;
             let as_read = payload(conn, &ctx, row.resource(None)?, &resource_type)?;

@@ -122,19 +122,20 @@ fn delete(
 /// Makes the derived teams exactly what the users say under the scope's mode.
 pub(crate) fn rebuild(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<TeamsRebuilt, Failure> {
     let at = to_nanos(meta::now())?;
-    // Team name → (id, members in user creation order); by name, so the events
-    // come out in a stable order.
+    // Team id → (name as its first member spells it, members in user creation
+    // order); `Ops` and `ops` share an id. Ordered by id, so the events come out
+    // in a stable order.
     let mut wanted: BTreeMap<String, (String, Vec<MemberRef>)> = BTreeMap::new();
     for user in rows::all_of_type(conn, &ctx.tenant, USER, false)? {
         if let Some(name) = derive::team_of(&ctx.settings.teams, &user.body()?) {
             wanted
-                .entry(name)
-                .or_insert_with_key(|name| (derive::team_id(&ctx.tenant, name), Vec::new()))
+                .entry(derive::team_id(&ctx.tenant, &name))
+                .or_insert_with(|| (name, Vec::new()))
                 .1
                 .push(MemberRef::user(user.pk, user.id));
         }
     }
-    let wanted_ids: HashSet<&str> = wanted.values().map(|(id, _)| id.as_str()).collect();
+    let wanted_ids: HashSet<&str> = wanted.keys().map(String::as_str).collect();
     let mut summary = TeamsRebuilt {
         teams: wanted.len(),
         ..TeamsRebuilt::default()
@@ -149,7 +150,7 @@ pub(crate) fn rebuild(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<TeamsRebuilt, Fa
             summary.removed += 1;
         }
     }
-    for (name, (team_id, members)) in &wanted {
+    for (team_id, (name, members)) in &wanted {
         let Some(team) = existing.get(team_id) else {
             join(conn, ctx, team_id, name, members, at, &mut events)?;
             summary.created += 1;

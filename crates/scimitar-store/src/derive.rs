@@ -118,15 +118,17 @@ pub fn team_of(mode: &TeamMode, user: &Value) -> Option<String> {
 }
 
 /// The id of the derived team called `name` in `tenant`: a name-based UUID
-/// (version 8 with SHA-256, as in RFC 9562 Appendix B.2), so a team keeps its id
-/// across rebuilds and stores.
+/// (version 8 with SHA-256, as in RFC 9562 Appendix B.2) of the name with its case
+/// folded ([`meta::fold_case`](crate::meta::fold_case)), so a team keeps its id
+/// across rebuilds and stores, and `Ops` and `ops` are one team, as
+/// `displayName eq "ops"` finds either.
 pub fn team_id(tenant: &str, name: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(TEAM_NAMESPACE);
     hasher.update(tenant.as_bytes());
     // The separator keeps (`ab`, `c`) and (`a`, `bc`) apart.
     hasher.update([0]);
-    hasher.update(name.as_bytes());
+    hasher.update(crate::meta::fold_case(name).as_bytes());
     let digest = hasher.finalize();
     // A SHA-256 digest has 32 bytes; the UUID takes the first 16.
     let bytes: [u8; 16] = digest.first_chunk().copied().unwrap_or_default();
@@ -236,10 +238,11 @@ mod tests {
     }
 
     #[test]
-    fn team_ids_are_stable_uuids_per_tenant_and_name() {
+    fn team_ids_are_stable_uuids_per_tenant_and_name_ignoring_case() {
         let id = team_id("acme", "Sales");
         assert_eq!(id, team_id("acme", "Sales"));
-        assert_ne!(id, team_id("acme", "sales"));
+        assert_eq!(id, team_id("acme", "SALES"), "Sales and SALES are one team");
+        assert_ne!(id, team_id("acme", "Sales2"));
         assert_ne!(id, team_id("globex", "Sales"));
         assert_ne!(team_id("ab", "c"), team_id("a", "bc"));
         let parsed = uuid::Uuid::parse_str(&id).ok();

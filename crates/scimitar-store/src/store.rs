@@ -234,11 +234,16 @@ impl<'a> Scope<'a> {
 ///     when its last member leaves. Membership follows every user create,
 ///     replace, patch (department, organization, `active`) and delete in the same
 ///     transaction, with group events (see [`ChangeKind`](crate::ChangeKind)).
-///     Groups are read-only: create, replace, patch, delete and member calls on
-///     Groups fail with [`StoreError::ReadOnly`]; groups the identity provider
-///     pushed before stay as they are. [`Store::rebuild_teams`] makes the teams
-///     exactly what the users say, under the scope's mode: call it when a tenant
-///     changes mode (under [`TeamMode::Groups`](crate::TeamMode::Groups) it removes every derived team).
+///     Team names ignore case (`Ops` and `ops` are one team, named as its first
+///     member spells it), as `displayName eq` does. Groups are read-only: create,
+///     replace, patch, delete and member calls on Groups fail with
+///     [`StoreError::ReadOnly`], except that a group the identity provider pushed
+///     before the switch may be deleted ([`write::check_deletable`](crate::write::check_deletable)),
+///     so none is left that nobody can remove; otherwise such groups stay as they
+///     are. [`Store::rebuild_teams`] makes the teams exactly what the users say,
+///     under the scope's mode, in one transaction: call it when a tenant changes
+///     mode (under [`TeamMode::Groups`](crate::TeamMode::Groups) it removes every
+///     derived team, and switching back derives the same teams, with the same ids).
 pub trait Store: Send + Sync {
     /// Creates a resource (rules 2, 3, 10, 16, 17) and returns it as stored.
     ///

@@ -88,6 +88,21 @@ pub fn check_writable(settings: &TenantSettings, resource_type: &str) -> Result<
     Ok(())
 }
 
+/// Rule 21: whether the resource may be deleted. Under derived teams a derived
+/// team may not; a Group the identity provider pushed before the switch may, so
+/// that none is left that nobody can remove.
+pub fn check_deletable(
+    settings: &TenantSettings,
+    resource_type: &str,
+    derived: bool,
+) -> Result<(), StoreError> {
+    if derived {
+        check_writable(settings, resource_type)
+    } else {
+        Ok(())
+    }
+}
+
 /// Who made an existing resource and when: what [`is_replay`] weighs.
 #[derive(Debug, Clone, Copy)]
 pub struct Origin<'a> {

@@ -507,10 +507,10 @@ impl State {
         expected_version: Option<&str>,
     ) -> Result<(), StoreError> {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
-        write::check_writable(scope.settings, resource_type)?;
         let data = self.tenant(scope.tenant);
-        let current = &data.record(resource_type, id)?.meta.version;
-        write::check_version(expected_version, current)?;
+        let record = data.record(resource_type, id)?;
+        write::check_deletable(scope.settings, resource_type, record.derived)?;
+        write::check_version(expected_version, &record.meta.version)?;
         let at = meta::now();
         let payload = data.payload(scope, resource_type, id);
         let (event, archive) = write::deletion(scope.settings, resource_type, id, &payload);

@@ -146,8 +146,9 @@ impl State {
     pub(super) fn rebuild_teams(&mut self, scope: &Scope<'_>) -> TeamsRebuilt {
         let at = meta::now();
         let data = self.tenant(scope.tenant);
-        // Team id → (name, members in user creation order), ordered by name so the
-        // events come out in a stable order.
+        // Team id → (name as its first member spells it, members in user creation
+        // order); `Ops` and `ops` share an id. Ordered by id, so the events come
+        // out in a stable order.
         let mut wanted: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
         for id in data
             .by_position
@@ -161,8 +162,8 @@ impl State {
                 .and_then(|record| derive::team_of(&scope.settings.teams, &record.resource));
             if let Some(name) = team {
                 wanted
-                    .entry(name)
-                    .or_insert_with_key(|name| (derive::team_id(scope.tenant, name), Vec::new()))
+                    .entry(derive::team_id(scope.tenant, &name))
+                    .or_insert_with(|| (name, Vec::new()))
                     .1
                     .push(id.clone());
             }
@@ -180,7 +181,7 @@ impl State {
             })
             .cloned()
             .collect();
-        let wanted_ids: HashSet<&String> = wanted.values().map(|(id, _)| id).collect();
+        let wanted_ids: HashSet<&String> = wanted.keys().collect();
         let mut summary = TeamsRebuilt {
             teams: wanted.len(),
             ..TeamsRebuilt::default()
@@ -194,7 +195,7 @@ impl State {
             summary.removed += 1;
         }
         let existing: HashSet<String> = existing.into_iter().collect();
-        for (name, (team_id, members)) in &wanted {
+        for (team_id, (name, members)) in &wanted {
             if !existing.contains(team_id) {
                 self.join_team(scope, team_id, name, members, at, &mut events);
                 summary.created += 1;

@@ -647,10 +647,21 @@ pub async fn rule_21_rebuild_teams_switches_modes<S: Store>(store: &S) {
         )
         .await,
     );
+    // Department names ignore case, as `displayName eq` does: one team.
+    let d = id_of(
+        &create(
+            store,
+            &groups_mode,
+            "User",
+            employee("rd@contoso.com", json!({"department": "SALES"})),
+        )
+        .await,
+    );
     let pushed = create_group(store, &groups_mode, "Pushed", &[&a]).await;
+    let stale = create_group(store, &groups_mode, "Stale", &[&b]).await;
     assert_eq!(
         ids(store, &groups_mode, "Group", &everything()).await,
-        [pushed.clone()],
+        [pushed.clone(), stale.clone()],
         "rule 21: Groups mode derives no teams"
     );
 
@@ -670,9 +681,17 @@ pub async fn rule_21_rebuild_teams_switches_modes<S: Store>(store: &S) {
         "rule 21: switching to Department"
     );
     assert_eq!(
-        teams(store, &department, &[&pushed]).await,
-        [team("Fabrikam / Ops", &[&c]), team("Sales", &[&a, &b])],
+        teams(store, &department, &[&pushed, &stale]).await,
+        [team("Fabrikam / Ops", &[&c]), team("Sales", &[&a, &b, &d])],
         "rule 21: the derived teams"
+    );
+    // A group pushed before the switch stays, and can be deleted (only that).
+    let deleted = store
+        .delete(&department.scope(), "Group", &stale, None)
+        .await;
+    assert!(
+        deleted.is_ok(),
+        "rule 21: a group pushed before the switch cannot be deleted: {deleted:?}"
     );
     assert_eq!(
         member_ids(&get(store, &department, "Group", &pushed).await),
@@ -712,6 +731,28 @@ pub async fn rule_21_rebuild_teams_switches_modes<S: Store>(store: &S) {
         [pushed.clone()],
         "rule 21: derived teams left after switching back"
     );
+    // Back to Department and to Groups again: the same teams, never twins.
+    let first_ids = [
+        team_id(&department.tenant, "Fabrikam / Ops"),
+        team_id(&department.tenant, "Sales"),
+    ];
+    store
+        .rebuild_teams(&department.scope())
+        .await
+        .unwrap_or_else(|e| panic!("rule 21: rebuild_teams failed: {e:?}"));
+    let mut derived = ids(store, &department, "Group", &everything()).await;
+    derived.retain(|id| *id != pushed);
+    derived.sort();
+    let mut expected = first_ids.to_vec();
+    expected.sort();
+    assert_eq!(
+        derived, expected,
+        "rule 21: switching twice made other teams"
+    );
+    store
+        .rebuild_teams(&back.scope())
+        .await
+        .unwrap_or_else(|e| panic!("rule 21: rebuild_teams failed: {e:?}"));
     let writable = store
         .add_members(&back.scope(), &pushed, &[b.clone()])
         .await;
