@@ -36,21 +36,28 @@ pub(crate) struct ListedMember {
     pub(crate) id: Arc<str>,
     /// [`USER`] or [`GROUP`] (`group_members.member_type`).
     pub(crate) kind: &'static str,
+    /// `group_members.display` (store rule 16).
+    pub(crate) display: Option<Arc<str>>,
 }
 
 impl ListedMember {
-    /// The member of type `kind` (as stored) with `id`.
-    pub(crate) fn new(id: &str, kind: &str) -> ListedMember {
+    /// The member of type `kind` (as stored) with `id` and `display`.
+    pub(crate) fn new(id: &str, kind: &str, display: Option<&str>) -> ListedMember {
         ListedMember {
             id: Arc::from(id),
             // Only users and groups become members (`rows::member_refs`).
             kind: if kind == GROUP { GROUP } else { USER },
+            display: display.map(Arc::from),
         }
     }
 
     /// The member as a group's `members` attribute shows it.
     pub(crate) fn object(&self) -> Value {
-        rows::member_object(self.id.to_string(), self.kind.to_owned())
+        rows::member_object(
+            self.id.to_string(),
+            self.kind.to_owned(),
+            self.display.as_deref(),
+        )
     }
 }
 

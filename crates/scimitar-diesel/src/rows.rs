@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
 use scimitar_store::event::Payload;
 use scimitar_store::meta::{self, ResourceMeta};
+use scimitar_store::write::NewMember;
 use scimitar_store::{derive, Archived, ChangeEvent, ChangeKind, NewEvent, StoreError};
 use serde_json::{Map, Value};
 
@@ -536,14 +537,13 @@ pub(crate) fn count(
     Ok(conn.first::<Count>(sql)?.map_or(0, |c| c.n))
 }
 
+/// A resource's row number and id.
 #[derive(QueryableByName)]
 struct Member {
     #[diesel(sql_type = BigInt)]
     pk: i64,
     #[diesel(sql_type = Text)]
     id: String,
-    #[diesel(sql_type = Text)]
-    resource_type: String,
 }
 
 /// A user or group that can be a member.
@@ -553,55 +553,85 @@ pub(crate) struct MemberRef {
     pub(crate) id: String,
     /// [`USER`] or [`GROUP`], kept with the membership (`group_members.member_type`).
     pub(crate) kind: &'static str,
+    /// What `members.display` shows (store rule 16).
+    pub(crate) display: String,
 }
 
 impl MemberRef {
-    /// The user `(pk, id)`.
-    pub(crate) fn user(pk: i64, id: impl Into<String>) -> MemberRef {
+    /// The user `(pk, id)` with its `body`'s name as `display`.
+    pub(crate) fn user(pk: i64, id: impl Into<String>, body: &Value) -> MemberRef {
+        let text = |name: &str| {
+            body.get(name)
+                .and_then(Value::as_str)
+                .filter(|text| !text.trim().is_empty())
+        };
         MemberRef {
             pk,
             id: id.into(),
             kind: USER,
+            display: text("displayName")
+                .or_else(|| text("userName"))
+                .unwrap_or_default()
+                .to_owned(),
         }
     }
 }
 
-/// Resolves member ids to rows of the tenant, in the order given, without
-/// repeats; `UnknownMember` for an id that is not a user or group of the tenant.
+#[derive(QueryableByName)]
+struct Candidate {
+    #[diesel(sql_type = BigInt)]
+    pk: i64,
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    resource_type: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// Resolves members to rows of the tenant, in the order given, without repeats;
+/// `UnknownMember` for an id that is not a user or group of the tenant. A member's
+/// `display` is the one sent, else its `displayName` (a user without one: its
+/// `userName`).
 pub(crate) fn member_refs(
     conn: &mut Conn<'_>,
     tenant: &str,
-    ids: &[String],
+    members: &[NewMember],
 ) -> Result<Vec<MemberRef>, Failure> {
-    if let Some(id) = ids.iter().find(|id| id.contains('\0')) {
-        return Err(StoreError::UnknownMember(id.clone()).into());
+    if let Some(member) = members.iter().find(|member| member.id.contains('\0')) {
+        return Err(StoreError::UnknownMember(member.id.clone()).into());
     }
-    let mut found = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        let mut sql = Sql::new("SELECT pk, id, resource_type FROM resources WHERE tenant_id = ");
+    let mut found = HashMap::with_capacity(members.len());
+    for chunk in members.chunks(CHUNK) {
+        let mut sql = Sql::new(
+            "SELECT pk, id, resource_type, \
+             COALESCE(NULLIF(display_name, ''), user_name, '') AS name \
+             FROM resources WHERE tenant_id = ",
+        );
         sql.bind(tenant)
             .push(" AND id IN ")
-            .bind_list(chunk.iter().map(|id| Bind::from(id.as_str())));
-        for member in conn.load::<Member>(sql)? {
-            let kind = match member.resource_type.as_str() {
+            .bind_list(chunk.iter().map(|member| Bind::from(member.id.as_str())));
+        for candidate in conn.load::<Candidate>(sql)? {
+            let kind = match candidate.resource_type.as_str() {
                 USER => USER,
                 GROUP => GROUP,
                 _ => continue,
             };
-            found.insert(member.id, (member.pk, kind));
+            found.insert(candidate.id, (candidate.pk, kind, candidate.name));
         }
     }
-    let mut refs = Vec::with_capacity(ids.len());
-    let mut seen = std::collections::HashSet::with_capacity(ids.len());
-    for id in ids {
-        let (pk, kind) = *found
-            .get(id)
-            .ok_or_else(|| StoreError::UnknownMember(id.clone()))?;
-        if seen.insert(pk) {
+    let mut refs = Vec::with_capacity(members.len());
+    let mut seen = std::collections::HashSet::with_capacity(members.len());
+    for member in members {
+        let (pk, kind, name) = found
+            .get(&member.id)
+            .ok_or_else(|| StoreError::UnknownMember(member.id.clone()))?;
+        if seen.insert(*pk) {
             refs.push(MemberRef {
-                pk,
-                id: id.clone(),
+                pk: *pk,
+                id: member.id.clone(),
                 kind,
+                display: member.display.clone().unwrap_or_else(|| name.clone()),
             });
         }
     }
@@ -618,7 +648,8 @@ pub(crate) fn add_members(
     let mut inserted = std::collections::HashSet::new();
     for chunk in members.chunks(CHUNK) {
         let mut sql = Sql::new(
-            "INSERT INTO group_members (group_pk, member_pk, member_id, member_type) VALUES ",
+            "INSERT INTO group_members (group_pk, member_pk, member_id, member_type, display) \
+             VALUES ",
         );
         for (i, member) in chunk.iter().enumerate() {
             if i > 0 {
@@ -629,6 +660,7 @@ pub(crate) fn add_members(
                 Bind::Int(member.pk),
                 member.id.as_str().into(),
                 member.kind.into(),
+                member.display.as_str().into(),
             ]);
         }
         sql.push(" ON CONFLICT (group_pk, member_pk) DO NOTHING RETURNING member_pk AS pk");
@@ -660,7 +692,7 @@ pub(crate) fn remove_members(
     let mut pk_to_id = HashMap::new();
     let ids: Vec<&String> = ids.iter().filter(|id| !id.contains('\0')).collect();
     for chunk in ids.chunks(CHUNK) {
-        let mut lookup = Sql::new("SELECT pk, id, resource_type FROM resources WHERE tenant_id = ");
+        let mut lookup = Sql::new("SELECT pk, id FROM resources WHERE tenant_id = ");
         lookup
             .bind(tenant)
             .push(" AND id IN ")
@@ -684,14 +716,25 @@ pub(crate) fn remove_members(
         .collect())
 }
 
-/// A group's members as `(pk, id, resource type)`, in the order they were added.
-fn members(conn: &mut Conn<'_>, group_pk: i64) -> Result<Vec<Member>, Failure> {
+#[derive(QueryableByName)]
+struct Listed {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    resource_type: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    display: Option<String>,
+}
+
+/// A group's members as `(id, resource type, display)`, in the order they were
+/// added.
+fn members(conn: &mut Conn<'_>, group_pk: i64) -> Result<Vec<Listed>, Failure> {
     let mut sql = Sql::new(
-        "SELECT gm.member_pk AS pk, gm.member_id AS id, gm.member_type AS resource_type \
+        "SELECT gm.member_id AS id, gm.member_type AS resource_type, gm.display \
          FROM group_members gm WHERE gm.group_pk = ",
     );
     sql.bind(group_pk).push(" ORDER BY gm.seq");
-    Ok(conn.load::<Member>(sql)?)
+    Ok(conn.load::<Listed>(sql)?)
 }
 
 /// A group's member ids, in the order they were added.
@@ -706,13 +749,18 @@ pub(crate) fn listed_members(
 ) -> Result<Vec<ListedMember>, Failure> {
     Ok(members(conn, group_pk)?
         .into_iter()
-        .map(|m| ListedMember::new(&m.id, &m.resource_type))
+        .map(|m| ListedMember::new(&m.id, &m.resource_type, m.display.as_deref()))
         .collect())
 }
 
-pub(crate) fn member_object(id: String, resource_type: String) -> Value {
+/// A member as a group's `members` attribute shows it: `value`, `display` (when
+/// not empty) and `type`.
+pub(crate) fn member_object(id: String, resource_type: String, display: Option<&str>) -> Value {
     let mut member = Map::new();
     member.insert("value".into(), id.into());
+    if let Some(display) = display.filter(|display| !display.is_empty()) {
+        member.insert("display".into(), display.into());
+    }
     member.insert("type".into(), resource_type.into());
     Value::Object(member)
 }
@@ -730,12 +778,14 @@ pub(crate) fn members_of_groups(
         id: String,
         #[diesel(sql_type = Text)]
         resource_type: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        display: Option<String>,
     }
     let mut by_group: HashMap<i64, Vec<Value>> = HashMap::new();
     for chunk in group_pks.chunks(CHUNK) {
         let mut sql = Sql::new(
-            "SELECT gm.group_pk, gm.member_id AS id, gm.member_type AS resource_type \
-             FROM group_members gm WHERE gm.group_pk IN ",
+            "SELECT gm.group_pk, gm.member_id AS id, gm.member_type AS resource_type, \
+             gm.display FROM group_members gm WHERE gm.group_pk IN ",
         );
         sql.bind_list(chunk.iter().map(|pk| Bind::Int(*pk)))
             .push(" ORDER BY gm.group_pk, gm.seq");
@@ -743,7 +793,11 @@ pub(crate) fn members_of_groups(
             by_group
                 .entry(row.group_pk)
                 .or_default()
-                .push(member_object(row.id, row.resource_type));
+                .push(member_object(
+                    row.id,
+                    row.resource_type,
+                    row.display.as_deref(),
+                ));
         }
     }
     Ok(by_group)
@@ -755,7 +809,7 @@ pub(crate) fn groups_of(
     member_pk: i64,
 ) -> Result<Vec<(i64, String)>, Failure> {
     let mut sql = Sql::new(
-        "SELECT g.pk, g.id, g.resource_type FROM group_members gm \
+        "SELECT g.pk, g.id FROM group_members gm \
          JOIN resources g ON g.pk = gm.group_pk WHERE gm.member_pk = ",
     );
     sql.bind(member_pk).push(" ORDER BY g.pk");

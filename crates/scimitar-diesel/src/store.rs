@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use scimitar_schema::{Mode, ValidationError};
 use scimitar_store::meta::{self, ResourceMeta};
-use scimitar_store::write::{self, MemberChange};
+use scimitar_store::write::{self, MemberChange, NewMember};
 use scimitar_store::{
     derive, Archived, ChangeEvent, Created, NewEvent, Page, PatchRequest, Projection, Query, Scope,
     Store, StoreError, TeamsRebuilt,
@@ -69,9 +69,9 @@ impl Store for DieselStore {
             let mode = Mode::Replace {
                 existing: &existing,
             };
-            let (body, member_ids) = prepare(&ctx, &resource_type, &resource, mode)?;
+            let (body, members) = prepare(&ctx, &resource_type, &resource, mode)?;
             let members = if resource_type == GROUP {
-                MemberChange::Set(member_ids)
+                MemberChange::Set(members)
             } else {
                 MemberChange::Keep
             };
@@ -385,9 +385,9 @@ impl Changed {
             .filter(|member| !removed.contains(&*member.id))
             .cloned()
             .chain(
-                self.added
-                    .iter()
-                    .map(|member| ListedMember::new(&member.id, member.kind)),
+                self.added.iter().map(|member| {
+                    ListedMember::new(&member.id, member.kind, Some(&member.display))
+                }),
             )
             .collect()
     }
@@ -541,7 +541,7 @@ struct PlannedCreate {
     at: i64,
     body: Value,
     text: String,
-    member_ids: Vec<String>,
+    members: Vec<NewMember>,
     as_read: Value,
     /// The created event, when it can be told before the write: without a
     /// manager to name (which is read in the writer turn).
@@ -551,7 +551,7 @@ struct PlannedCreate {
 fn plan_create(ctx: &Ctx, resource_type: &str, resource: &Value) -> Result<PlannedCreate, Failure> {
     let resource_type = ctx.resource_type(resource_type)?;
     ctx.check_writable(&resource_type)?;
-    let (body, member_ids) = prepare(ctx, &resource_type, resource, Mode::Create)?;
+    let (body, members) = prepare(ctx, &resource_type, resource, Mode::Create)?;
     let id = meta::new_id();
     let at = to_nanos(meta::now())?;
     let text = body.to_string();
@@ -576,7 +576,7 @@ fn plan_create(ctx: &Ctx, resource_type: &str, resource: &Value) -> Result<Plann
         at,
         body,
         text,
-        member_ids,
+        members,
         as_read,
         created,
     })
@@ -591,12 +591,12 @@ impl PlannedCreate {
             at,
             body,
             text,
-            member_ids,
+            members,
             as_read,
             created,
         } = self;
         rows::lock_tenant(conn, &ctx.tenant)?;
-        let members = rows::member_refs(conn, &ctx.tenant, &member_ids)?;
+        let members = rows::member_refs(conn, &ctx.tenant, &members)?;
         // A taken userName: a replayed create (Entra ID after its timeout) gets
         // the user it made, any other a uniqueness error.
         let taken = |conn: &mut Conn<'_>, holder: ResourceRow| {
@@ -817,7 +817,7 @@ fn prepare(
     resource_type: &str,
     resource: &Value,
     mode: Mode<'_>,
-) -> Result<(Value, Vec<String>), StoreError> {
+) -> Result<(Value, Vec<NewMember>), StoreError> {
     let mut body = schema_ops::validate(ctx, resource_type, resource, mode)?;
     meta::strip_store_owned(&mut body);
     refuse_nul(&body)?;

@@ -35,13 +35,13 @@ pub(crate) fn sync(
             change(conn, ctx, &team, &[], &leaving, at, events)?;
         }
     }
-    if let Some((team_id, name)) = wanted {
+    if let (Some((team_id, name)), Some(body)) = (wanted, body) {
         join(
             conn,
             ctx,
             &team_id,
             &name,
-            &[MemberRef::user(user_pk, user_id)],
+            &[MemberRef::user(user_pk, user_id, body)],
             at,
             events,
         )?;
@@ -127,12 +127,13 @@ pub(crate) fn rebuild(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<TeamsRebuilt, Fa
     // in a stable order.
     let mut wanted: BTreeMap<String, (String, Vec<MemberRef>)> = BTreeMap::new();
     for user in rows::all_of_type(conn, &ctx.tenant, USER, false)? {
-        if let Some(name) = derive::team_of(&ctx.settings.teams, &user.body()?) {
+        let body = user.body()?;
+        if let Some(name) = derive::team_of(&ctx.settings.teams, &body) {
             wanted
                 .entry(derive::team_id(&ctx.tenant, &name))
                 .or_insert_with(|| (name, Vec::new()))
                 .1
-                .push(MemberRef::user(user.pk, user.id));
+                .push(MemberRef::user(user.pk, user.id, &body));
         }
     }
     let wanted_ids: HashSet<&str> = wanted.keys().map(String::as_str).collect();

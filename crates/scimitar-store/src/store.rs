@@ -188,10 +188,13 @@ impl<'a> Scope<'a> {
 ///
 /// **Groups and events**
 ///
-/// 16. *Members.* A group's `members` are `{"value": id, "type": "User"|"Group"}`
-///     objects naming users or groups of the same tenant, in the order they were
-///     added (a `display` or `$ref` sent with a member is not kept; the HTTP layer
-///     adds `$ref`). [`Store::add_members`] and [`Store::remove_members`] change them
+/// 16. *Members.* A group's `members` are `{"value": id, "display": text, "type":
+///     "User"|"Group"}` objects naming users or groups of the same tenant, in the
+///     order they were added. `display` is the value sent with the member, else the
+///     member's `displayName` (a user without one: its `userName`) when it joined;
+///     it is immutable, so it changes only with the membership, and with it the
+///     group's version ([`write::NewMember`](crate::write::NewMember)). A `$ref`
+///     sent is not kept; the HTTP layer adds it. [`Store::add_members`] and [`Store::remove_members`] change them
 ///     without loading the group; adding a present member or removing an absent one
 ///     is a no-op for that id; adding an id that is not a user or group of the
 ///     tenant fails with [`StoreError::UnknownMember`] and changes nothing. A

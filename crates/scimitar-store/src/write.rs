@@ -8,11 +8,11 @@
 //! as a [`MemberChange`] to apply to that relation.
 //!
 //! ```
-//! use scimitar_store::write::{take_member_ids, MemberChange};
+//! use scimitar_store::write::{take_members, NewMember};
 //! use serde_json::json;
 //!
-//! let mut group = json!({"displayName": "Sales", "members": [{"value": "2819c223"}]});
-//! assert_eq!(take_member_ids(&mut group)?, vec!["2819c223".to_owned()]);
+//! let mut group = json!({"displayName": "Sales", "members": [{"value": "2819c223", "display": "Babs"}]});
+//! assert_eq!(take_members(&mut group)?, vec![NewMember::new("2819c223").display("Babs")]);
 //! assert_eq!(group, json!({"displayName": "Sales"}));
 //! # Ok::<(), scimitar_store::StoreError>(())
 //! ```
@@ -35,17 +35,48 @@ pub const USER: &str = "User";
 /// The name of the Group resource type.
 pub const GROUP: &str = "Group";
 
+/// A member a write adds to a group: its id, and the `display` the client sent.
+///
+/// Stores keep `display` with the membership (rule 16): the value sent, else the
+/// member's `displayName` (a user without one: its `userName`) when it joined.
+/// `members.display` is immutable, so it changes only with the membership.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMember {
+    /// The member's id.
+    pub id: String,
+    /// The `display` sent, if any.
+    pub display: Option<String>,
+}
+
+impl NewMember {
+    /// The member `id`, sent without a `display`.
+    pub fn new(id: impl Into<String>) -> Self {
+        NewMember {
+            id: id.into(),
+            display: None,
+        }
+    }
+
+    /// This member with the `display` sent.
+    pub fn display(self, display: impl Into<String>) -> Self {
+        NewMember {
+            display: Some(display.into()),
+            ..self
+        }
+    }
+}
+
 /// How a write changes a group's members.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemberChange {
     /// The members stay as they are.
     Keep,
-    /// The members become exactly these ids.
-    Set(Vec<String>),
-    /// These ids are added and those removed.
+    /// The members become exactly these.
+    Set(Vec<NewMember>),
+    /// These members are added and those (ids) removed.
     Delta {
-        /// Ids of members to add.
-        add: Vec<String>,
+        /// Members to add.
+        add: Vec<NewMember>,
         /// Ids of members to remove.
         remove: Vec<String>,
     },
@@ -55,7 +86,7 @@ impl MemberChange {
     /// Adds the members `ids` (a member already there stays once).
     pub fn add(ids: Vec<String>) -> Self {
         MemberChange::Delta {
-            add: ids,
+            add: ids.into_iter().map(NewMember::new).collect(),
             remove: Vec::new(),
         }
     }
@@ -170,12 +201,12 @@ pub fn deletion(
     }
 }
 
-/// Splits a validated create or replace body: a group's member ids are taken off
+/// Splits a validated create or replace body: a group's members are taken off
 /// it; any other resource loses an Enterprise manager that names no one
 /// ([`derive::drop_unassigned_manager`]).
-pub fn split_members(resource_type: &str, body: &mut Value) -> Result<Vec<String>, StoreError> {
+pub fn split_members(resource_type: &str, body: &mut Value) -> Result<Vec<NewMember>, StoreError> {
     if resource_type == GROUP {
-        take_member_ids(body)
+        take_members(body)
     } else {
         derive::drop_unassigned_manager(body);
         Ok(Vec::new())
@@ -204,12 +235,15 @@ pub fn apply_patch(
     let members = if !is_group {
         MemberChange::Keep
     } else if with_members {
-        MemberChange::Set(take_member_ids(&mut resource)?)
+        MemberChange::Set(take_members(&mut resource)?)
     } else {
-        let added: Vec<String> = changes
+        let added: Vec<NewMember> = changes
             .members_added
             .into_iter()
-            .map(|member| member.value)
+            .map(|member| NewMember {
+                id: member.value,
+                display: member.display,
+            })
             .collect();
         if changes.members_replaced {
             MemberChange::Set(added)
@@ -234,13 +268,13 @@ pub fn needs_member_list(error: &StoreError) -> bool {
     )
 }
 
-/// Removes a group's `members` from its body and returns their ids.
+/// Removes a group's `members` from its body and returns them (id and `display`).
 ///
 /// # Errors
 ///
 /// [`StoreError::UnknownMember`] for a member without a string `value`, or
 /// `members` that is not an array.
-pub fn take_member_ids(body: &mut Value) -> Result<Vec<String>, StoreError> {
+pub fn take_members(body: &mut Value) -> Result<Vec<NewMember>, StoreError> {
     let Value::Object(fields) = body else {
         return Ok(Vec::new());
     };
@@ -255,7 +289,13 @@ pub fn take_member_ids(body: &mut Value) -> Result<Vec<String>, StoreError> {
         Some(Value::Array(members)) => members
             .into_iter()
             .map(|member| match member.get("value") {
-                Some(Value::String(id)) => Ok(id.clone()),
+                Some(Value::String(id)) => Ok(NewMember {
+                    id: id.clone(),
+                    display: member
+                        .get("display")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                }),
                 _ => Err(StoreError::UnknownMember(member.to_string())),
             })
             .collect(),
@@ -276,8 +316,8 @@ mod tests {
         let mut group =
             json!({"displayName": "Sales", "MEMBERS": [{"value": "a"}, {"value": "b"}]});
         assert_eq!(
-            take_member_ids(&mut group).ok(),
-            Some(vec!["a".into(), "b".into()])
+            take_members(&mut group).ok(),
+            Some(vec![NewMember::new("a"), NewMember::new("b")])
         );
         assert_eq!(group, json!({"displayName": "Sales"}));
     }
@@ -286,7 +326,7 @@ mod tests {
     fn a_member_without_a_string_value_is_unknown() {
         let mut group = json!({"members": [{"value": 7}]});
         assert!(matches!(
-            take_member_ids(&mut group),
+            take_members(&mut group),
             Err(StoreError::UnknownMember(_))
         ));
     }

@@ -1,5 +1,6 @@
-//! A group's member ids: insertion-ordered, with constant-time membership tests, so
-//! changing one member of a 100,000-member group costs what changing one row does.
+//! A group's member ids and their `display`: insertion-ordered, with constant-time
+//! membership tests, so changing one member of a 100,000-member group costs what
+//! changing one row does.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -8,8 +9,8 @@ pub(super) struct MemberList {
     last: u64,
     /// Member ids by the position they were added at.
     ordered: BTreeMap<u64, String>,
-    /// Member id → its position.
-    positions: HashMap<String, u64>,
+    /// Member id → its position and `display`.
+    positions: HashMap<String, (u64, String)>,
 }
 
 impl MemberList {
@@ -17,21 +18,28 @@ impl MemberList {
         self.positions.contains_key(id)
     }
 
-    /// Adds `id` at the end; false if it was already a member.
-    pub(super) fn insert(&mut self, id: &str) -> bool {
+    /// Adds `id` at the end with its `display`; false if it was already a member
+    /// (its `display` stays: it is immutable).
+    pub(super) fn insert(&mut self, id: &str, display: &str) -> bool {
         if self.contains(id) {
             return false;
         }
         self.last += 1;
         self.ordered.insert(self.last, id.to_owned());
-        self.positions.insert(id.to_owned(), self.last);
+        self.positions
+            .insert(id.to_owned(), (self.last, display.to_owned()));
         true
+    }
+
+    /// The `display` kept for member `id`.
+    pub(super) fn display(&self, id: &str) -> Option<&str> {
+        self.positions.get(id).map(|(_, display)| display.as_str())
     }
 
     /// Removes `id`; false if it was not a member.
     pub(super) fn remove(&mut self, id: &str) -> bool {
         match self.positions.remove(id) {
-            Some(position) => {
+            Some((position, _)) => {
                 self.ordered.remove(&position);
                 true
             }
@@ -57,10 +65,12 @@ mod tests {
     #[test]
     fn keeps_insertion_order_and_ignores_repeats() {
         let mut list = MemberList::default();
-        assert!(list.insert("b") && list.insert("a") && list.insert("c"));
-        assert!(!list.insert("a"));
+        assert!(list.insert("b", "B") && list.insert("a", "A") && list.insert("c", "C"));
+        assert!(!list.insert("a", "other"));
+        assert_eq!(list.display("a"), Some("A"));
         assert!(list.remove("a") && !list.remove("a"));
-        assert!(list.insert("a"));
+        assert!(list.insert("a", "A2"));
+        assert_eq!(list.display("a"), Some("A2"));
         assert_eq!(list.iter().collect::<Vec<_>>(), ["b", "c", "a"]);
         assert!(list.contains("c") && !list.contains("z"));
     }

@@ -23,7 +23,7 @@ use crate::provisioning_log::MemoryLog;
 use crate::query::{mentions_attribute, Page, Paging, Query};
 use crate::schema::{PatchRequest, Projection};
 use crate::store::{Archived, Created, Scope, Store, TeamsRebuilt};
-use crate::write::{self, MemberChange, GROUP, USER};
+use crate::write::{self, MemberChange, NewMember, GROUP, USER};
 use crate::StoreError;
 
 use members::MemberList;
@@ -277,9 +277,9 @@ impl State {
     ) -> Result<Created, StoreError> {
         let resource_type = schema_ops::resource_type(scope, resource_type)?;
         write::check_writable(scope.settings, resource_type)?;
-        let (body, member_ids) = prepare(scope, resource_type, &resource, Mode::Create)?;
+        let (body, members) = prepare(scope, resource_type, &resource, Mode::Create)?;
         let data = self.tenant(scope.tenant);
-        let members = data.check_members(member_ids)?;
+        let members = data.check_members(members)?;
         if resource_type == USER {
             if let Err(taken) = data.check_user_name(user_name(&body), None) {
                 // A replayed create (Entra ID after its timeout) gets the user it made.
@@ -370,9 +370,9 @@ impl State {
         let mode = Mode::Replace {
             existing: &existing,
         };
-        let (body, member_ids) = prepare(scope, resource_type, &resource, mode)?;
+        let (body, members) = prepare(scope, resource_type, &resource, mode)?;
         let members = if resource_type == GROUP {
-            MemberChange::Set(member_ids)
+            MemberChange::Set(members)
         } else {
             MemberChange::Keep
         };
@@ -459,9 +459,9 @@ impl State {
         }
         let (to_add, to_remove) = match members {
             MemberChange::Keep => (Vec::new(), Vec::new()),
-            MemberChange::Set(ids) => {
-                let wanted = data.check_members(ids)?;
-                let wanted_set: HashSet<&String> = wanted.iter().collect();
+            MemberChange::Set(members) => {
+                let wanted = data.check_members(members)?;
+                let wanted_set: HashSet<&String> = wanted.iter().map(|member| &member.id).collect();
                 let to_remove = data
                     .members
                     .get(id)
@@ -654,21 +654,41 @@ impl TenantData {
         resource
     }
 
-    /// A group's members as `{"value", "type"}` objects, in the order added.
+    /// A group's members as `{"value", "display", "type"}` objects, in the order
+    /// added.
     fn member_objects(&self, group_id: &str) -> Vec<Value> {
-        self.members
-            .get(group_id)
-            .into_iter()
-            .flat_map(MemberList::iter)
+        let Some(list) = self.members.get(group_id) else {
+            return Vec::new();
+        };
+        list.iter()
             .map(|id| {
                 let mut member = Map::new();
                 member.insert("value".into(), id.clone().into());
+                if let Some(display) = list.display(id).filter(|display| !display.is_empty()) {
+                    member.insert("display".into(), display.into());
+                }
                 if let Some(record) = self.resources.get(id) {
                     member.insert("type".into(), record.meta.resource_type.clone().into());
                 }
                 Value::Object(member)
             })
             .collect()
+    }
+
+    /// What a member shows as `display` when none was sent: its `displayName`, a
+    /// user without one its `userName`.
+    fn default_display(&self, id: &str) -> String {
+        let resource = self.resources.get(id).map(|record| &record.resource);
+        let text = |name: &str| {
+            resource
+                .and_then(|resource| resource.get(name))
+                .and_then(Value::as_str)
+                .filter(|text| !text.trim().is_empty())
+        };
+        text("displayName")
+            .or_else(|| text("userName"))
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Fails with `Uniqueness` if `user_name` belongs to a user other than `id`.
@@ -695,7 +715,7 @@ impl TenantData {
 
     /// The first group with `body`'s `externalId` whose create `body` replays,
     /// with every one of `members` (rule 10).
-    fn same_group(&self, scope: &Scope<'_>, body: &Value, members: &[String]) -> Option<String> {
+    fn same_group(&self, scope: &Scope<'_>, body: &Value, members: &[NewMember]) -> Option<String> {
         body.get("externalId")?;
         self.by_position
             .get(GROUP)?
@@ -705,7 +725,7 @@ impl TenantData {
                     let list = self.members.get(id.as_str());
                     members
                         .iter()
-                        .all(|member| list.is_some_and(|list| list.contains(member)))
+                        .all(|member| list.is_some_and(|list| list.contains(&member.id)))
                 };
                 self.resources.get(id.as_str()).is_some_and(|record| {
                     !record.derived && self.is_replay(scope, GROUP, record, body)
@@ -776,28 +796,43 @@ impl TenantData {
     }
 
     /// Checks that every id is a user or group of the tenant; drops repeats.
-    fn check_members(&self, ids: Vec<String>) -> Result<Vec<String>, StoreError> {
-        let mut seen = HashSet::with_capacity(ids.len());
-        let mut members = Vec::with_capacity(ids.len());
-        for id in ids {
+    fn check_members(&self, members: Vec<NewMember>) -> Result<Vec<NewMember>, StoreError> {
+        let mut seen = HashSet::with_capacity(members.len());
+        let mut checked = Vec::with_capacity(members.len());
+        for member in members {
             let is_member_type = self
                 .resources
-                .get(&id)
+                .get(&member.id)
                 .is_some_and(|record| matches!(record.meta.resource_type.as_str(), USER | GROUP));
             if !is_member_type {
-                return Err(StoreError::UnknownMember(id));
+                return Err(StoreError::UnknownMember(member.id));
             }
-            if seen.insert(id.clone()) {
-                members.push(id);
+            if seen.insert(member.id.clone()) {
+                checked.push(member);
             }
         }
-        Ok(members)
+        Ok(checked)
     }
 
-    /// Adds members (already checked); returns those that were not members yet.
-    fn add_members(&mut self, group_id: &str, ids: &[String]) -> Vec<String> {
+    /// Adds members (already checked), with the `display` sent or their own;
+    /// returns the ids of those that were not members yet.
+    fn add_members(&mut self, group_id: &str, members: &[NewMember]) -> Vec<String> {
+        let displays: Vec<String> = members
+            .iter()
+            .map(|member| {
+                member
+                    .display
+                    .clone()
+                    .unwrap_or_else(|| self.default_display(&member.id))
+            })
+            .collect();
         let list = self.members.entry(group_id.to_owned()).or_default();
-        let added: Vec<String> = ids.iter().filter(|id| list.insert(id)).cloned().collect();
+        let added: Vec<String> = members
+            .iter()
+            .zip(&displays)
+            .filter(|(member, display)| list.insert(&member.id, display))
+            .map(|(member, _)| member.id.clone())
+            .collect();
         for id in &added {
             self.member_of
                 .entry(id.clone())
@@ -952,7 +987,7 @@ fn prepare(
     resource_type: &str,
     resource: &Value,
     mode: Mode<'_>,
-) -> Result<(Value, Vec<String>), StoreError> {
+) -> Result<(Value, Vec<NewMember>), StoreError> {
     let mut body = schema_ops::validate(scope, resource_type, resource, mode)?;
     meta::strip_store_owned(&mut body);
     let members = write::split_members(resource_type, &mut body)?;

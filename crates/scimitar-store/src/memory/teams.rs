@@ -11,6 +11,12 @@ use crate::derive;
 use crate::event::NewEvent;
 use crate::meta;
 use crate::store::{Scope, TeamsRebuilt};
+use crate::write::NewMember;
+
+/// Users joining a team: their own names are their `display`.
+fn new_members(ids: &[String]) -> Vec<NewMember> {
+    ids.iter().map(NewMember::new).collect()
+}
 
 impl State {
     /// Puts user `user_id` in the team its attributes name, and out of any other
@@ -103,7 +109,7 @@ impl State {
             },
         );
         let data = self.tenant(scope.tenant);
-        let added = data.add_members(team_id, members);
+        let added = data.add_members(team_id, &new_members(members));
         events.push(NewEvent::created(
             GROUP,
             team_id,
@@ -125,7 +131,7 @@ impl State {
     ) {
         let data = self.tenant(scope.tenant);
         let removed = data.remove_members(team_id, remove);
-        let added = data.add_members(team_id, add);
+        let added = data.add_members(team_id, &new_members(add));
         if added.is_empty() && removed.is_empty() {
             return;
         }

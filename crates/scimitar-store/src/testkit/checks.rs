@@ -2161,7 +2161,7 @@ pub async fn rule_16_members<S: Store>(store: &S) {
     let read = get(store, &fx, "Group", &outer).await;
     assert_eq!(
         read["members"],
-        json!([{"value": u1, "type": "User"}]),
+        json!([{"value": u1, "display": "m-1@example.com", "type": "User"}]),
         "rule 16: member objects"
     );
     store
@@ -2172,9 +2172,9 @@ pub async fn rule_16_members<S: Store>(store: &S) {
     assert_eq!(
         read["members"],
         json!([
-            {"value": u1, "type": "User"},
-            {"value": u2, "type": "User"},
-            {"value": inner, "type": "Group"}
+            {"value": u1, "display": "m-1@example.com", "type": "User"},
+            {"value": u2, "display": "m-2@example.com", "type": "User"},
+            {"value": inner, "display": "Inner", "type": "Group"}
         ]),
         "rule 16: members in the order added, repeats dropped"
     );
@@ -2194,6 +2194,94 @@ pub async fn rule_16_members<S: Store>(store: &S) {
             "rule 16: add_members on {target} (not a group) gave {result:?}"
         );
     }
+}
+
+/// Rule 16: a member's `display` is the one sent, else its own name when it
+/// joined, on create, replace and PATCH alike.
+pub async fn rule_16_members_keep_their_display<S: Store>(store: &S) {
+    let fx = Fixture::new();
+    let scope = fx.scope();
+    let mut named = user("named@example.com");
+    named["displayName"] = json!("Named Person");
+    let named = id_of(&create(store, &fx, "User", named).await);
+    let plain = create_user(store, &fx, "plain@example.com").await;
+    let inner = create_group(store, &fx, "Inner", &[]).await;
+    let displays = |group: &Value| -> Vec<(String, Option<String>)> {
+        group["members"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|member| {
+                (
+                    member["value"].as_str().unwrap_or_default().to_owned(),
+                    member["display"].as_str().map(str::to_owned),
+                )
+            })
+            .collect()
+    };
+    let mut body = group("Displayed");
+    body["members"] =
+        json!([{"value": named, "display": "Sent Name"}, {"value": plain}, {"value": inner}]);
+    let created = create(store, &fx, "Group", body).await;
+    let group_id = id_of(&created).to_owned();
+    let expected = vec![
+        (named.clone(), Some("Sent Name".to_owned())),
+        (plain.clone(), Some("plain@example.com".to_owned())),
+        (inner.clone(), Some("Inner".to_owned())),
+    ];
+    assert_eq!(displays(&created), expected, "rule 16: created {created}");
+    assert_eq!(
+        displays(&get(store, &fx, "Group", &group_id).await),
+        expected,
+        "rule 16: read back"
+    );
+
+    let add = patch_request(vec![(
+        PatchOpKind::Add,
+        Some("members"),
+        Some(
+            json!([{"value": plain, "display": "Ignored: already a member"},
+                    {"value": create_user(store, &fx, "late@example.com").await, "display": "Late"}]),
+        ),
+    )]);
+    let patched = store
+        .patch(
+            &scope,
+            "Group",
+            &group_id,
+            &add,
+            None,
+            &Projection::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("rule 16: PATCH failed: {e:?}"));
+    let after = displays(&patched);
+    assert_eq!(
+        after[1], expected[1],
+        "rule 16: a present member's display changed"
+    );
+    assert_eq!(
+        after.last().and_then(|(_, d)| d.clone()).as_deref(),
+        Some("Late")
+    );
+    assert_eq!(
+        displays(&get(store, &fx, "Group", &group_id).await),
+        after,
+        "rule 16: the PATCH answer differs from a read"
+    );
+
+    let mut replaced = group("Displayed");
+    replaced["members"] = json!([{"value": plain, "display": "Replaced"}]);
+    let replaced = store
+        .replace(&scope, "Group", &group_id, replaced, None)
+        .await
+        .unwrap_or_else(|e| panic!("rule 16: replace failed: {e:?}"));
+    // Still a member: its display stays (immutable).
+    assert_eq!(
+        displays(&replaced),
+        [(plain.clone(), Some("plain@example.com".to_owned()))],
+        "rule 16: replaced {replaced}"
+    );
 }
 
 /// Rule 16: a member that is not a user or group of the tenant changes nothing.

@@ -203,6 +203,7 @@ macro_rules! __store_contract_checks {
             rule_14_cursor_paging,
             rule_15_query_projection,
             rule_16_members,
+            rule_16_members_keep_their_display,
             rule_16_unknown_members_change_nothing,
             rule_17_outbox_records_user_changes,
             rule_17_outbox_records_group_changes,
