@@ -560,19 +560,11 @@ pub(crate) struct MemberRef {
 impl MemberRef {
     /// The user `(pk, id)` with its `body`'s name as `display`.
     pub(crate) fn user(pk: i64, id: impl Into<String>, body: &Value) -> MemberRef {
-        let text = |name: &str| {
-            body.get(name)
-                .and_then(Value::as_str)
-                .filter(|text| !text.trim().is_empty())
-        };
         MemberRef {
             pk,
             id: id.into(),
             kind: USER,
-            display: text("displayName")
-                .or_else(|| text("userName"))
-                .unwrap_or_default()
-                .to_owned(),
+            display: derive::member_display(body),
         }
     }
 }
@@ -603,9 +595,11 @@ pub(crate) fn member_refs(
     }
     let mut found = HashMap::with_capacity(members.len());
     for chunk in members.chunks(CHUNK) {
+        // `derive::member_display` in SQL, on the column copies.
         let mut sql = Sql::new(
             "SELECT pk, id, resource_type, \
-             COALESCE(NULLIF(display_name, ''), user_name, '') AS name \
+             COALESCE(CASE WHEN TRIM(display_name) <> '' THEN display_name END, user_name, '') \
+             AS name \
              FROM resources WHERE tenant_id = ",
         );
         sql.bind(tenant)

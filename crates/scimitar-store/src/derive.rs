@@ -142,6 +142,30 @@ const TEAM_NAMESPACE: [u8; 16] = [
     0x5c, 0x1e, 0x7a, 0x0b, 0x2d, 0x4f, 0x4e, 0x8a, 0x9b, 0x31, 0x66, 0x0d, 0xe2, 0x57, 0xa4, 0x19,
 ];
 
+/// What a group shows as a member's `display` when none was sent (rule 16): the
+/// member's `displayName`, or for a user without one its `userName`; empty when
+/// it has neither.
+///
+/// ```
+/// use scimitar_store::derive::member_display;
+/// use serde_json::json;
+///
+/// assert_eq!(member_display(&json!({"userName": "bjensen", "displayName": "Babs"})), "Babs");
+/// assert_eq!(member_display(&json!({"userName": "bjensen", "displayName": " "})), "bjensen");
+/// ```
+pub fn member_display(member: &Value) -> String {
+    let text = |name: &str| {
+        member
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|text| !text.trim().is_empty())
+    };
+    text("displayName")
+        .or_else(|| text("userName"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// The stored body of the derived team called `name`.
 pub fn team_body(name: &str) -> Value {
     json!({ "schemas": [GROUP_SCHEMA], "displayName": name })

@@ -675,20 +675,12 @@ impl TenantData {
             .collect()
     }
 
-    /// What a member shows as `display` when none was sent: its `displayName`, a
-    /// user without one its `userName`.
+    /// What a member shows as `display` when none was sent.
     fn default_display(&self, id: &str) -> String {
-        let resource = self.resources.get(id).map(|record| &record.resource);
-        let text = |name: &str| {
-            resource
-                .and_then(|resource| resource.get(name))
-                .and_then(Value::as_str)
-                .filter(|text| !text.trim().is_empty())
-        };
-        text("displayName")
-            .or_else(|| text("userName"))
+        self.resources
+            .get(id)
+            .map(|record| derive::member_display(&record.resource))
             .unwrap_or_default()
-            .to_owned()
     }
 
     /// Fails with `Uniqueness` if `user_name` belongs to a user other than `id`.
