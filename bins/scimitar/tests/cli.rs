@@ -350,11 +350,14 @@ fn changes_reach_running_servers_within_a_second(database: Database) {
     for client in [&first_client, &second_client] {
         expect(&client.get("/Users"), 200);
     }
-    let one_second = std::time::Duration::from_secs(1);
+    // The mechanism's bound is 250 ms (how often a server reads the directory
+    // version); the rest is slack for a loaded test machine, far below the 60 s
+    // token cache this replaced.
+    let within = std::time::Duration::from_secs(2);
 
     database.cli(&["tenant", "disable", &tenant]);
     for client in [&first_client, &second_client] {
-        answers_within(client, "/Users", 403, one_second);
+        answers_within(client, "/Users", 403, within);
     }
     let refused = first_client.get("/Users");
     assert!(
@@ -365,7 +368,7 @@ fn changes_reach_running_servers_within_a_second(database: Database) {
         refused.text
     );
     database.cli(&["tenant", "enable", &tenant]);
-    answers_within(&second_client, "/Users", 200, one_second);
+    answers_within(&second_client, "/Users", 200, within);
 
     database.cli(&["tenant", "settings", &tenant, "--rate-limit", "1"]);
     let limited = std::time::Instant::now();
@@ -373,16 +376,13 @@ fn changes_reach_running_servers_within_a_second(database: Database) {
         if second_client.get("/Users").status == 429 {
             break;
         }
-        assert!(
-            limited.elapsed() < one_second * 2,
-            "the rate limit did not arrive"
-        );
+        assert!(limited.elapsed() < within, "the rate limit did not arrive");
     }
 
     let id = token.split('_').nth(1).expect("token id");
     database.cli(&["token", "revoke", id]);
     for client in [&first_client, &second_client] {
-        answers_within(client, "/Users", 401, one_second);
+        answers_within(client, "/Users", 401, within);
     }
 }
 
