@@ -335,6 +335,42 @@ pub(crate) fn insert(
     Ok(pk)
 }
 
+/// Rule 16: a renamed member's `display` follows in the groups it is in (where
+/// none was sent), and those groups get a new version, since what they show
+/// changed.
+fn rename_member(
+    conn: &mut Conn<'_>,
+    row: &ResourceRow,
+    old: &Value,
+    body: &Value,
+    at: i64,
+) -> Result<(), Failure> {
+    if row.resource_type != USER && row.resource_type != GROUP {
+        return Ok(());
+    }
+    let name = derive::member_display(body);
+    if name == derive::member_display(old) {
+        return Ok(());
+    }
+    let mut groups = Sql::new("UPDATE resources SET version = version + 1, last_modified = ");
+    groups
+        .bind(at)
+        .push(
+            " WHERE pk IN (SELECT group_pk FROM group_members \
+             WHERE NOT display_sent AND member_pk = ",
+        )
+        .bind(row.pk)
+        .push(")");
+    conn.execute(groups)?;
+    let mut members = Sql::new("UPDATE group_members SET display = ");
+    members
+        .bind(name)
+        .push(" WHERE NOT display_sent AND member_pk = ")
+        .bind(row.pk);
+    conn.execute(members)?;
+    Ok(())
+}
+
 /// The column copies of `columns` by column name, in the order [`insert`]
 /// lists them.
 fn column_values(columns: &Columns) -> [(&'static str, Bind); 11] {
@@ -374,6 +410,7 @@ pub(crate) fn update_body(
     text: &str,
     at: i64,
 ) -> Result<(), Failure> {
+    let old_body = old;
     let old = Columns::of(&row.resource_type, old);
     let columns = Columns::of(&row.resource_type, body);
     // Only the copies that change (the row's columns are those of `old`): SQLite
@@ -392,6 +429,7 @@ pub(crate) fn update_body(
         .push(" WHERE pk = ")
         .bind(row.pk);
     conn.execute(sql)?;
+    rename_member(conn, row, old_body, body, at)?;
     if old.emails != columns.emails {
         let mut delete = Sql::new("DELETE FROM resource_emails WHERE resource_pk = ");
         delete.bind(row.pk);
@@ -555,6 +593,8 @@ pub(crate) struct MemberRef {
     pub(crate) kind: &'static str,
     /// What `members.display` shows (store rule 16).
     pub(crate) display: String,
+    /// Whether `display` was sent (else it follows the member's renames).
+    pub(crate) sent: bool,
 }
 
 impl MemberRef {
@@ -565,6 +605,7 @@ impl MemberRef {
             id: id.into(),
             kind: USER,
             display: derive::member_display(body),
+            sent: false,
         }
     }
 }
@@ -626,6 +667,7 @@ pub(crate) fn member_refs(
                 id: member.id.clone(),
                 kind,
                 display: member.display.clone().unwrap_or_else(|| name.clone()),
+                sent: member.display.is_some(),
             });
         }
     }
@@ -642,8 +684,8 @@ pub(crate) fn add_members(
     let mut inserted = std::collections::HashSet::new();
     for chunk in members.chunks(CHUNK) {
         let mut sql = Sql::new(
-            "INSERT INTO group_members (group_pk, member_pk, member_id, member_type, display) \
-             VALUES ",
+            "INSERT INTO group_members \
+             (group_pk, member_pk, member_id, member_type, display, display_sent) VALUES ",
         );
         for (i, member) in chunk.iter().enumerate() {
             if i > 0 {
@@ -655,6 +697,7 @@ pub(crate) fn add_members(
                 member.id.as_str().into(),
                 member.kind.into(),
                 member.display.as_str().into(),
+                Bind::Bool(member.sent),
             ]);
         }
         sql.push(" ON CONFLICT (group_pk, member_pk) DO NOTHING RETURNING member_pk AS pk");

@@ -191,9 +191,10 @@ impl<'a> Scope<'a> {
 /// 16. *Members.* A group's `members` are `{"value": id, "display": text, "type":
 ///     "User"|"Group"}` objects naming users or groups of the same tenant, in the
 ///     order they were added. `display` is the value sent with the member, else the
-///     member's `displayName` (a user without one: its `userName`) when it joined;
-///     it is immutable, so it changes only with the membership, and with it the
-///     group's version ([`write::NewMember`](crate::write::NewMember)). A `$ref`
+///     member's current `displayName` (a user without one: its `userName`,
+///     [`derive::member_display`](crate::derive::member_display)): a rename of the
+///     member changes it, in the same transaction, and gives the group a new
+///     version (no event). Clients cannot change it (it is immutable). A `$ref`
 ///     sent is not kept; the HTTP layer adds it. [`Store::add_members`] and [`Store::remove_members`] change them
 ///     without loading the group; adding a present member or removing an absent one
 ///     is a no-op for that id; adding an id that is not a user or group of the

@@ -38,8 +38,8 @@ pub const GROUP: &str = "Group";
 /// A member a write adds to a group: its id, and the `display` the client sent.
 ///
 /// Stores keep `display` with the membership (rule 16): the value sent, else the
-/// member's `displayName` (a user without one: its `userName`) when it joined.
-/// `members.display` is immutable, so it changes only with the membership.
+/// member's current `displayName` (a user without one: its `userName`), which
+/// follows its renames.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMember {
     /// The member's id.

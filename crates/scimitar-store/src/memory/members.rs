@@ -9,8 +9,8 @@ pub(super) struct MemberList {
     last: u64,
     /// Member ids by the position they were added at.
     ordered: BTreeMap<u64, String>,
-    /// Member id → its position and `display`.
-    positions: HashMap<String, (u64, String)>,
+    /// Member id → its position, `display`, and whether that was sent.
+    positions: HashMap<String, (u64, String, bool)>,
 }
 
 impl MemberList {
@@ -18,28 +18,43 @@ impl MemberList {
         self.positions.contains_key(id)
     }
 
-    /// Adds `id` at the end with its `display`; false if it was already a member
-    /// (its `display` stays: it is immutable).
-    pub(super) fn insert(&mut self, id: &str, display: &str) -> bool {
+    /// Adds `id` at the end with its `display` (`sent` by the client, or its own
+    /// name); false if it was already a member (its `display` stays: it is
+    /// immutable).
+    pub(super) fn insert(&mut self, id: &str, display: &str, sent: bool) -> bool {
         if self.contains(id) {
             return false;
         }
         self.last += 1;
         self.ordered.insert(self.last, id.to_owned());
         self.positions
-            .insert(id.to_owned(), (self.last, display.to_owned()));
+            .insert(id.to_owned(), (self.last, display.to_owned(), sent));
         true
     }
 
     /// The `display` kept for member `id`.
     pub(super) fn display(&self, id: &str) -> Option<&str> {
-        self.positions.get(id).map(|(_, display)| display.as_str())
+        self.positions
+            .get(id)
+            .map(|(_, display, _)| display.as_str())
+    }
+
+    /// Member `id` is now called `name`: its `display` follows unless one was
+    /// sent. Whether it changed.
+    pub(super) fn rename(&mut self, id: &str, name: &str) -> bool {
+        match self.positions.get_mut(id) {
+            Some((_, display, false)) if display != name => {
+                name.clone_into(display);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Removes `id`; false if it was not a member.
     pub(super) fn remove(&mut self, id: &str) -> bool {
         match self.positions.remove(id) {
-            Some((position, _)) => {
+            Some((position, _, _)) => {
                 self.ordered.remove(&position);
                 true
             }
@@ -65,11 +80,15 @@ mod tests {
     #[test]
     fn keeps_insertion_order_and_ignores_repeats() {
         let mut list = MemberList::default();
-        assert!(list.insert("b", "B") && list.insert("a", "A") && list.insert("c", "C"));
-        assert!(!list.insert("a", "other"));
+        assert!(list.insert("b", "B", false) && list.insert("a", "A", true));
+        assert!(list.insert("c", "C", false));
+        assert!(!list.insert("a", "other", false));
         assert_eq!(list.display("a"), Some("A"));
+        assert!(!list.rename("a", "Renamed"), "a sent display stays");
+        assert!(list.rename("b", "B2") && !list.rename("b", "B2"));
+        assert_eq!(list.display("b"), Some("B2"));
         assert!(list.remove("a") && !list.remove("a"));
-        assert!(list.insert("a", "A2"));
+        assert!(list.insert("a", "A2", false));
         assert_eq!(list.display("a"), Some("A2"));
         assert_eq!(list.iter().collect::<Vec<_>>(), ["b", "c", "a"]);
         assert!(list.contains("c") && !list.contains("z"));

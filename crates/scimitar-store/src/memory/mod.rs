@@ -484,8 +484,10 @@ impl State {
         let body_changed = body.is_some();
         if let Some(body) = body {
             let before = data.payload(scope, resource_type, id);
+            let name = derive::member_display(&body);
             data.set_body(id, body);
             data.touch(id, at);
+            data.rename_member(id, &name, at);
             let after = data.payload(scope, resource_type, id);
             events.push(NewEvent::updated(resource_type, id, &before, &after));
         } else {
@@ -675,6 +677,27 @@ impl TenantData {
             .collect()
     }
 
+    /// Rule 16: member `id` is now called `name`; its `display` follows in the
+    /// groups it is in where none was sent, and those groups get a new version.
+    fn rename_member(&mut self, id: &str, name: &str, at: OffsetDateTime) {
+        let groups: Vec<String> = self
+            .member_of
+            .get(id)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        for group in groups {
+            let renamed = self
+                .members
+                .get_mut(&group)
+                .is_some_and(|list| list.rename(id, name));
+            if renamed {
+                self.touch(&group, at);
+            }
+        }
+    }
+
     /// What a member shows as `display` when none was sent.
     fn default_display(&self, id: &str) -> String {
         self.resources
@@ -822,7 +845,7 @@ impl TenantData {
         let added: Vec<String> = members
             .iter()
             .zip(&displays)
-            .filter(|(member, display)| list.insert(&member.id, display))
+            .filter(|(member, display)| list.insert(&member.id, display, member.display.is_some()))
             .map(|(member, _)| member.id.clone())
             .collect();
         for id in &added {

@@ -2196,8 +2196,9 @@ pub async fn rule_16_members<S: Store>(store: &S) {
     }
 }
 
-/// Rule 16: a member's `display` is the one sent, else its own name when it
-/// joined, on create, replace and PATCH alike.
+/// Rule 16: a member's `display` is the one sent, else its own name, which
+/// follows its renames (with a new group version); on create, replace and PATCH
+/// alike.
 pub async fn rule_16_members_keep_their_display<S: Store>(store: &S) {
     let fx = Fixture::new();
     let scope = fx.scope();
@@ -2270,6 +2271,45 @@ pub async fn rule_16_members_keep_their_display<S: Store>(store: &S) {
         "rule 16: the PATCH answer differs from a read"
     );
 
+    // Renamed members: a display that was not sent follows, and the group gets a
+    // new version; a sent one stays.
+    let before = version_of(&get(store, &fx, "Group", &group_id).await);
+    for (member, name) in [(&plain, "Plain Renamed"), (&named, "Named Renamed")] {
+        let rename = patch_request(vec![(
+            PatchOpKind::Replace,
+            Some("displayName"),
+            Some(json!(name)),
+        )]);
+        store
+            .patch(
+                &scope,
+                "User",
+                member,
+                &rename,
+                None,
+                &Projection::default(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("rule 16: renaming a member failed: {e:?}"));
+    }
+    let read = get(store, &fx, "Group", &group_id).await;
+    let now = displays(&read);
+    assert_eq!(
+        now[0].1.as_deref(),
+        Some("Sent Name"),
+        "rule 16: a sent display changed"
+    );
+    assert_eq!(
+        now[1].1.as_deref(),
+        Some("Plain Renamed"),
+        "rule 16: {read}"
+    );
+    assert_ne!(
+        version_of(&read),
+        before,
+        "rule 16: a member's new display left the group's version"
+    );
+
     let mut replaced = group("Displayed");
     replaced["members"] = json!([{"value": plain, "display": "Replaced"}]);
     let replaced = store
@@ -2279,7 +2319,7 @@ pub async fn rule_16_members_keep_their_display<S: Store>(store: &S) {
     // Still a member: its display stays (immutable).
     assert_eq!(
         displays(&replaced),
-        [(plain.clone(), Some("plain@example.com".to_owned()))],
+        [(plain.clone(), Some("Plain Renamed".to_owned()))],
         "rule 16: replaced {replaced}"
     );
 }
