@@ -134,18 +134,18 @@ pub(crate) async fn settings(
     let registry = settings
         .registry(&Registry::builtin())
         .map_err(SettingsFailure::from)?;
-    if settings != before {
-        store
-            .set_tenant_settings(&args.id, settings.to_value())
-            .await?;
-    }
     if settings.teams != before.teams {
+        // The settings and the teams they derive, in one transaction.
         let scope = Scope::new(&args.id, &registry, policy).with_settings(&settings);
-        let rebuilt = store.rebuild_teams(&scope).await?;
+        let rebuilt = store.set_settings_and_rebuild_teams(&scope).await?;
         println!(
             "teams rebuilt: {} teams ({} created, {} changed, {} removed)",
             rebuilt.teams, rebuilt.created, rebuilt.changed, rebuilt.removed
         );
+    } else if settings != before {
+        store
+            .set_tenant_settings(&args.id, settings.to_value())
+            .await?;
     }
     println!("{}", shown_settings(&settings));
     Ok(())

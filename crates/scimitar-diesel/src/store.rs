@@ -231,6 +231,27 @@ impl Store for DieselStore {
 }
 
 impl DieselStore {
+    /// Replaces tenant `scope.tenant`'s settings with `scope.settings` and rebuilds
+    /// its derived teams under them (rule 21), in one transaction: no write sees
+    /// the new team mode with the old teams. What a team-mode switch calls instead
+    /// of [`TenantStore::set_tenant_settings`](scimitar_store::TenantStore::set_tenant_settings)
+    /// and then [`Store::rebuild_teams`].
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown tenant; the database's.
+    pub async fn set_settings_and_rebuild_teams(
+        &self,
+        scope: &Scope<'_>,
+    ) -> Result<TeamsRebuilt, StoreError> {
+        let ctx = Ctx::of(scope);
+        let settings = ctx.settings.to_value();
+        self.writing(move |conn| {
+            rows::lock_tenant(conn, &ctx.tenant)?;
+            crate::tenant::write_settings(conn, &ctx.tenant, &settings)?;
+            teams::rebuild(conn, &ctx)
+        })
+        .await
+    }
     /// The resource `id` as a client reads it.
     async fn view_of(
         &self,

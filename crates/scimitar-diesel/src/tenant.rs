@@ -129,6 +129,20 @@ fn update_tenant(conn: &mut Conn<'_>, mut update: Sql, id: &str) -> Result<Tenan
     load_tenant(conn, id)
 }
 
+/// Replaces tenant `id`'s settings, in the caller's transaction.
+pub(crate) fn write_settings(
+    conn: &mut Conn<'_>,
+    id: &str,
+    settings: &Value,
+) -> Result<Tenant, Failure> {
+    let mut update = Sql::new("UPDATE tenants SET settings = ");
+    update
+        .bind(settings.to_string())
+        .push(conn.dialect().json_param_suffix())
+        .push(" WHERE id = ");
+    update_tenant(conn, update, id)
+}
+
 fn update_token(conn: &mut Conn<'_>, mut update: Sql, id: &str) -> Result<ApiToken, Failure> {
     if id.contains('\0') {
         return Err(token_not_found(id));
@@ -206,17 +220,8 @@ impl TenantStore for DieselStore {
 
     async fn set_tenant_settings(&self, id: &str, settings: Value) -> Result<Tenant, StoreError> {
         let id = id.to_owned();
-        self.blocking(move |pools| {
-            pools.write(move |conn| {
-                let mut update = Sql::new("UPDATE tenants SET settings = ");
-                update
-                    .bind(settings.to_string())
-                    .push(conn.dialect().json_param_suffix())
-                    .push(" WHERE id = ");
-                update_tenant(conn, update, &id)
-            })
-        })
-        .await
+        self.blocking(move |pools| pools.write(move |conn| write_settings(conn, &id, &settings)))
+            .await
     }
 
     async fn insert_token(&self, token: NewApiToken) -> Result<ApiToken, StoreError> {
