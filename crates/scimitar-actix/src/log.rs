@@ -10,6 +10,7 @@ use actix_web::{Error, HttpMessage};
 
 use scimitar_filter::ast::{CompValue, Filter};
 
+use crate::request::{decode_component, raw_pairs};
 use crate::service::RequestCredential;
 
 /// The header carrying the request id, taken from the request when it has a sane
@@ -85,15 +86,11 @@ const PLAIN_PARAMETERS: [&str; 6] = [
 
 /// `query` with its values redacted (see [`log_request`]).
 fn redacted_query(query: &str) -> String {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+    raw_pairs(query)
+        .map(|(name, value)| {
             let decoded = |text: &str| {
-                percent_encoding::percent_decode_str(&text.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
+                decode_component(text)
+                    .unwrap_or_else(|bytes| String::from_utf8_lossy(&bytes).into_owned())
             };
             let name = decoded(name);
             let shown = if name.eq_ignore_ascii_case("filter") {

@@ -50,24 +50,30 @@ pub(crate) fn message<T: serde::de::DeserializeOwned>(
 /// not decode to UTF-8 is refused rather than read with replacement characters.
 pub(crate) fn query_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, ScimError> {
     let decode = |text: &str| {
-        let spaced = text.replace('+', " ");
-        percent_encoding::percent_decode_str(&spaced)
-            .decode_utf8()
-            .map(std::borrow::Cow::into_owned)
-            .map_err(|_| {
-                ScimError::invalid_value(
-                    "the query string is not valid: a parameter is not UTF-8 once decoded",
-                )
-            })
+        decode_component(text).map_err(|_| {
+            ScimError::invalid_value(
+                "the query string is not valid: a parameter is not UTF-8 once decoded",
+            )
+        })
     };
-    req.query_string()
+    raw_pairs(req.query_string())
+        .map(|(name, value)| Ok((decode(name)?, decode(value)?)))
+        .collect()
+}
+
+/// The `name=value` pairs of a query string, still encoded.
+pub(crate) fn raw_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
+    query
         .split('&')
         .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((decode(name)?, decode(value)?))
-        })
-        .collect()
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+}
+
+/// A query-string component with `+` and `%XX` decoded; the raw bytes when they
+/// are not UTF-8.
+pub(crate) fn decode_component(text: &str) -> Result<String, Vec<u8>> {
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(&text.replace('+', " ")).collect();
+    String::from_utf8(bytes).map_err(|error| error.into_bytes())
 }
 
 /// The value of query parameter `name` (compared ignoring ASCII case, as clients
