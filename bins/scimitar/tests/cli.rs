@@ -257,22 +257,8 @@ fn tenant_remove_erases_everything_of_the_tenant() {
     assert!(gone.contains("not found"), "{gone}");
     // Nothing of it is left in any table (read with Python's sqlite3, not ours).
     let rows = |table: &str, column: &str| -> i64 {
-        let path = database.url.trim_start_matches("sqlite://");
-        let connection = std::process::Command::new("python3")
-            .args([
-                "-c",
-                &format!(
-                    "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT COUNT(*) FROM {table} WHERE {column} = ?\", (sys.argv[2],)).fetchone()[0])"
-                ),
-                path,
-                &doomed,
-            ])
-            .output()
-            .expect("python3");
-        String::from_utf8_lossy(&connection.stdout)
-            .trim()
-            .parse()
-            .unwrap_or(-1)
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = ?");
+        database.sqlite_value(&sql, &doomed).parse().unwrap_or(-1)
     };
     for table in [
         "resources",

@@ -282,16 +282,7 @@ fn settings_shown_and_sent_back_keep_their_secrets() {
     // The printed settings, fed back unchanged.
     let again = database.cli(&["tenant", "settings", &tenant, "--set-json", &shown]);
     assert_eq!(again, shown);
-    let stored = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT settings FROM tenants WHERE id = ?', (sys.argv[2],)).fetchone()[0])",
-            database.url.trim_start_matches("sqlite://"),
-            &tenant,
-        ])
-        .output()
-        .expect("python3");
-    let stored = String::from_utf8_lossy(&stored.stdout);
+    let stored = database.sqlite_value("SELECT settings FROM tenants WHERE id = ?", &tenant);
     assert!(
         stored.contains(&secret) && !stored.contains("<hidden>"),
         "{stored}"

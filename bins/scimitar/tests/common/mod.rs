@@ -88,6 +88,28 @@ impl Database {
         String::from_utf8_lossy(&output.stderr).into_owned()
     }
 
+    /// The first column of the first row `sql` (with one `?`, bound to `arg`)
+    /// selects from this SQLite database, as text: read with Python's sqlite3,
+    /// not with the code under test.
+    pub fn sqlite_value(&self, sql: &str, arg: &str) -> String {
+        let output = Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3,sys; row = sqlite3.connect(sys.argv[1]).execute(sys.argv[2], (sys.argv[3],)).fetchone(); print(row[0] if row else '')",
+                self.url.trim_start_matches("sqlite://"),
+                sql,
+                arg,
+            ])
+            .output()
+            .expect("run python3");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
     /// A new random tenant and a token for it.
     pub fn tenant(&self) -> (String, String) {
         let tenant = format!("t-{}", uuid::Uuid::new_v4().simple());
