@@ -38,7 +38,7 @@ pub fn issue_admin_token() -> (String, String) {
 
 /// The digest of an admin token as [`AdminApi::new`] takes it: `sha256:<hex>`.
 pub fn admin_token_hash(token: &str) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(token.as_bytes())))
+    crate::auth::secret_digest(token)
 }
 
 /// An admin token digest that does not read as `sha256:<64 hex digits>`.

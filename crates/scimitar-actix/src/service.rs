@@ -590,16 +590,16 @@ async fn scim_middleware<S: 'static, T: TenantStore + 'static, B: MessageBody + 
             .map(str::to_owned),
     };
     // Only lengths are checked before authentication: a 414 or 431 reads nothing.
+    // The origin (Host, forwarded headers) is read only for an accepted request.
     let authenticated = match req.app_data::<Data<Shared<S, T>>>() {
-        Some(shared) => {
-            let origin = shared.origins.origin(req.request());
-            let base = format!("{origin}{}", base.trim_end_matches('/'));
-            req.extensions_mut().insert(BaseUrl(base));
-            match shared.limits.check_head(req.request()) {
-                Ok(()) => shared.authenticate(req.request()).await,
-                Err(error) => Err(error),
-            }
-        }
+        Some(shared) => match shared.limits.check_head(req.request()) {
+            Ok(()) => shared.authenticate(req.request()).await.map(|()| {
+                let origin = shared.origins.origin(req.request());
+                let base = format!("{origin}{}", base.trim_end_matches('/'));
+                req.extensions_mut().insert(BaseUrl(base));
+            }),
+            Err(error) => Err(error),
+        },
         None => Err(ScimError::Unauthorized(Refusal::Missing)),
     };
     let response = match authenticated {
