@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use scimitar_actix::webhook::webhook_consumer;
 use scimitar_diesel::DieselStore;
 use scimitar_schema::{Policy, Registry};
+use scimitar_server::webhook::webhook_consumer;
 use scimitar_store::hooks::OutboxStore;
 use scimitar_store::provisioning_log::{LogQuery, ProvisioningLog};
 use scimitar_store::{
@@ -177,7 +177,7 @@ pub(crate) async fn webhook(store: &DieselStore, command: WebhookCommand) -> Res
                 return Err(SettingsFailure::DuplicateWebhook { tenant, id }.into());
             }
             let generated = secret.is_none();
-            let secret = secret.unwrap_or_else(scimitar_actix::webhook::generate_secret);
+            let secret = secret.unwrap_or_else(scimitar_server::webhook::generate_secret);
             settings.webhooks.push(Webhook {
                 id: id.clone(),
                 url: url.clone(),

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipnet::IpNet;
-use scimitar_actix::webhook::WebhookOptions;
-use scimitar_actix::{Limits, PublicUrl, PublicUrlError};
+use scimitar_protocol::{Limits, PublicUrl, PublicUrlError};
 use scimitar_schema::Policy;
+use scimitar_server::webhook::WebhookOptions;
 use scimitar_store::hooks::Backoff;
 use serde::Deserialize;
 

@@ -44,11 +44,11 @@ enum Failure {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Token(#[from] scimitar_actix::TokenError),
+    Token(#[from] scimitar_server::TokenError),
     #[error(transparent)]
     Settings(#[from] admin::SettingsFailure),
     #[error(transparent)]
-    AdminHash(#[from] scimitar_actix::AdminHashError),
+    AdminHash(#[from] scimitar_server::AdminHashError),
     #[error(
         "tenant {tenant} has no User with id {user}: --user takes the SCIM id of an existing user"
     )]
@@ -76,7 +76,7 @@ fn main() -> ExitCode {
         Err(error) => {
             // The causes too: "storage temporarily unavailable" alone does not
             // tell an admin that the file was locked.
-            eprintln!("scimitar: {}", scimitar_actix::error_chain(&error));
+            eprintln!("scimitar: {}", scimitar_protocol::error_chain(&error));
             ExitCode::FAILURE
         }
     }
@@ -92,7 +92,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         },
     } = &cli.command
     {
-        let (token, hash) = scimitar_actix::issue_admin_token();
+        let (token, hash) = scimitar_server::issue_admin_token();
         println!("{token}\n{hash}");
         return Ok(());
     }
@@ -219,9 +219,9 @@ async fn token(store: &DieselStore, command: TokenCommand, policy: &Policy) -> R
             let issued = match user {
                 Some(user) => {
                     admin::check_user(store, &tenant, &user, policy).await?;
-                    scimitar_actix::issue_user_token(store, &tenant, &label, &user).await?
+                    scimitar_server::issue_user_token(store, &tenant, &label, &user).await?
                 }
-                None => scimitar_actix::issue_token(store, &tenant, &label).await?,
+                None => scimitar_server::issue_token(store, &tenant, &label).await?,
             };
             // The token alone on stdout, so that scripts can capture it.
             println!("{}", issued.token);

@@ -2,14 +2,15 @@
 
 use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use scimitar_actix::webhook::Webhooks;
-use scimitar_actix::{issue_token, AdminApi, ScimError, ScimService, SCIM_JSON};
 use scimitar_diesel::DieselStore;
+use scimitar_protocol::{ScimError, SCIM_JSON};
+use scimitar_server::webhook::Webhooks;
+use scimitar_server::{issue_token, AdminApi, ScimService};
 use scimitar_store::{StoreError, TenantStore};
 use serde_json::json;
 
@@ -43,7 +44,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     let probe = Data::new(store.clone());
     let server = HttpServer::new(move || {
         let app = App::new()
-            .wrap(from_fn(scimitar_actix::log_request))
+            .wrap(from_fn(scimitar_server::log_request))
             .app_data(probe.clone())
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
@@ -172,7 +173,9 @@ async fn first_start(
 /// Any path outside the SCIM scopes: a SCIM 404 too, so clients that mistype the
 /// base URL read an error they understand.
 async fn not_found(req: HttpRequest) -> HttpResponse {
-    ScimError::NotFound(format!("no endpoint {}", req.path())).error_response()
+    scimitar_actix::to_actix(
+        ScimError::NotFound(format!("no endpoint {}", req.path())).to_response(),
+    )
 }
 
 /// `GET /healthz`: the process is up.

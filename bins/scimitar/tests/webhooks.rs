@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::receiver::{Delivery, Receiver};
 use common::{expect, Client, Database, USER};
-use scimitar_actix::webhook::verify;
+use scimitar_server::webhook::verify;
 use serde_json::{json, Value};
 
 const SECRET: &str = "s3cret";
@@ -203,9 +203,9 @@ fn webhook_commands_keep_secrets_out_of_listings() {
 /// `webhook remove` forgets the webhook's outbox consumer (rule O6): its
 /// checkpoint no longer holds back the pruning of the tenant's events.
 fn removed_webhooks_stop_holding_pruning_back(database: Database) {
-    use scimitar_actix::webhook::webhook_consumer;
     use scimitar_diesel::DieselStore;
     use scimitar_schema::{Policy, Registry};
+    use scimitar_server::webhook::webhook_consumer;
     use scimitar_store::hooks::OutboxStore;
     use scimitar_store::{Scope, Store};
 

@@ -1,131 +1,181 @@
-//! SCIM 2.0 over actix-web, on any Scimitar store.
+//! SCIM 2.0 in actix-web: mounts a [`ScimEngine`] as an [`actix_web::Scope`].
 //!
-//! [`ScimService`] turns a [`Store`](scimitar_store::Store) (users, groups, custom
-//! resource types) and a [`TenantStore`](scimitar_store::TenantStore) (tenants and
-//! their bearer tokens) into an [`actix_web::Scope`] serving RFC 7644: resource CRUD,
-//! PATCH, filtered and sorted lists with index and cursor (RFC 9865) paging,
-//! `.search`, `/Bulk`, ETags and preconditions, and the discovery endpoints. It
-//! speaks what Microsoft Entra ID and Okta really send (see
-//! [`Policy`](scimitar_schema::Policy)), and every error, actix's own included, is a
-//! SCIM error body.
+//! This crate holds no SCIM logic. It turns an actix request head into an `http`
+//! one, lets the engine [admit](ScimEngine::admit) it (size checks and
+//! authentication, before anything else of the request is read), reads the body
+//! of an admitted request up to [`Limits::max_payload_size`](scimitar_protocol::Limits),
+//! and turns the engine's response back. Afterwards the request's extensions hold
+//! the [`Principal`] for loggers.
 //!
 //! ```
 //! use actix_web::{test, App};
-//! use scimitar_actix::{issue_token, ScimService};
-//! use scimitar_store::{MemoryStore, TenantStore};
-//! use serde_json::{json, Value};
+//! use scimitar_actix::scope;
+//! use scimitar_protocol::{Authenticator, Credentials, Principal, Refusal, ScimEngine, ScimError};
+//! use scimitar_store::MemoryStore;
+//! use serde_json::Value;
+//!
+//! struct ApiKeys;
+//! impl Authenticator for ApiKeys {
+//!     async fn authenticate(&self, request: &Credentials<'_>) -> Result<Principal, ScimError> {
+//!         match request.bearer_token()? {
+//!             "acme-key" => Ok(Principal::new("acme", "entra")),
+//!             _ => Err(ScimError::Unauthorized(Refusal::Unknown)),
+//!         }
+//!     }
+//! }
 //!
 //! # actix_web::rt::System::new().block_on(async {
-//! let store = MemoryStore::new();
-//! store.create_tenant("acme", "Acme", json!({})).await.unwrap();
-//! let token = issue_token(&store, "acme", "entra").await.unwrap().token;
-//!
-//! let service = ScimService::new(store);
-//! let app = test::init_service(App::new().service(service.scope("/scim/v2"))).await;
+//! let engine = ScimEngine::new(MemoryStore::new(), ApiKeys);
+//! let app = test::init_service(App::new().service(scope(engine, "/scim/v2"))).await;
 //!
 //! // Entra ID's "Test Connection": a filter matching nothing is an empty list.
 //! let request = test::TestRequest::get()
 //!     .uri("/scim/v2/Users?filter=userName+eq+%22nobody%22")
-//!     .insert_header(("Authorization", format!("Bearer {token}")))
+//!     .insert_header(("Authorization", "Bearer acme-key"))
 //!     .to_request();
 //! let response: Value = test::call_and_read_body_json(&app, request).await;
 //! assert_eq!(response["totalResults"], 0);
 //!
-//! // Without a token: 401, with a SCIM error body.
+//! // Without a key: 401, with a SCIM error body.
 //! let request = test::TestRequest::get().uri("/scim/v2/Users").to_request();
-//! let response = test::call_service(&app, request).await;
-//! assert_eq!(response.status(), 401);
+//! assert_eq!(test::call_service(&app, request).await.status(), 401);
 //! # });
 //! ```
 //!
-//! # Authentication and tenants
-//!
-//! Each request carries `Authorization: Bearer scim_<id>_<secret>`, a token from
-//! [`issue_token`]; the tenant is the token's. The scope authenticates a request
-//! before it reads anything else of it (route, query, content type, body), and
-//! answers every refused credential with the same 401 ([`Refusal`] goes to the
-//! server log only). Mount [`ScimService::tenant_scope`]
-//! to also serve `/tenants/{tenant}/scim/v2`, where a token of another tenant is
-//! refused. A tenant whose settings have a `jwt` object (HS256 secret or RS256/ES256
-//! public key, issuer, audience) also accepts JWTs on its tenant URL. A disabled tenant
-//! gets 403. Verified tokens are cached for [`Limits::token_cache_seconds`], or until
-//! the tenant directory changes: revocation through [`ScimService::revoke_token`] is
-//! immediate in this process, and other processes (servers on the same database, the
-//! CLI) notice a change within a second
-//! ([`TenantStore::directory_version`](scimitar_store::TenantStore::directory_version),
-//! read at most every 250 ms).
-//!
-//! A token from [`issue_user_token`] is bound to one User of its tenant, its
-//! authenticated subject: `/Me` (RFC 7644 §3.11) is then `/Users/{id}` of that user
-//! (`GET`, `PUT`, `PATCH`, `DELETE`, with `Location` naming `/Users/{id}`). For other
-//! credentials (provisioning clients' tokens, JWTs) `/Me` is 501.
-//!
-//! # Cursors
-//!
-//! RFC 9865 cursors are sealed: the store's own cursor (a position, which would
-//! tell a client about rows it cannot see) is encrypted and authenticated under
-//! the service's key ([`ScimService::cursor_key`]), bound to the tenant, the
-//! resource type, the filter and the sort, and valid for
-//! [`Limits::cursor_timeout_seconds`]. A cursor from another tenant or query is
-//! 400 `invalidCursor`, an old one `expiredCursor`.
-//!
-//! # Tenant settings
-//!
-//! Each request runs under its tenant's settings
-//! ([`TenantSettings`](scimitar_store::TenantSettings)): its policy, its registry
-//! (the service's with its `schemaOverrides`, cached, and served by `/Schemas` and
-//! `/ResourceTypes` to authenticated requests), its team and deletion modes (passed to
-//! the store in the [`Scope`](scimitar_store::Scope)) and its `rateLimit`. A create
-//! of a `userName` that exists is 409; with `createRetryWindowSeconds` set, the same
-//! token repeating its own create within the window gets 201 with the resource the
-//! first one made (store rule 10).
-//!
-//! # Logging, the provisioning log, the admin API, webhooks
-//!
-//! [`log_request`] logs one line per request (id, tenant, token id, method, path,
-//! status, latency), never a header or a body.
-//! [`ScimService::provisioning_log`] records every request for the tenant's admin
-//! (who, what, outcome and why), read back through [`AdminApi`] behind an admin
-//! token. [`webhook::Webhooks`] delivers each tenant's change events to the URLs of
-//! its settings, signed, in order, at least once.
-//!
-//! # Passwords
-//!
-//! A user's `password` (Okta sends it with "Sync Password" on) reaches the store only
-//! as an argon2id hash: create, replace, PATCH and `/Bulk` replace every password the
-//! client sends by its PHC string on a blocking thread, as bearer token secrets are
-//! stored. The store never returns a `password`. Hashing is this layer's job: an
-//! application writing users through the store directly calls [`hash_passwords`] or
-//! [`hash_patch_passwords`] first.
+//! Mount a base under a `{tenant}` segment (`/tenants/{tenant}/scim/v2`) and the
+//! engine refuses a credential of another tenant (403).
 
-mod admin;
-mod auth;
-mod bulk;
-mod cursor;
-mod discovery;
-mod error;
-mod handlers;
-mod jwt;
-mod limits;
-mod log;
-mod origin;
-mod password;
-mod provisioning;
-mod rate;
-mod request;
-mod response;
-mod service;
-mod tenant;
-pub mod webhook;
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::web::{self, Data};
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use scimitar_protocol::{Authenticator, BodyError, Connection, Mount, Principal, ScimEngine};
+use scimitar_store::Store;
 
-pub use admin::{
-    admin_token_hash, issue_admin_token, AdminApi, AdminHashError, ADMIN_TOKEN_PREFIX,
-};
-pub use auth::{issue_token, issue_user_token, IssuedToken, Refusal, TokenError, TOKEN_PREFIX};
-pub use error::{error_chain, ScimError};
-pub use limits::Limits;
-pub use log::{log_request, REQUEST_ID};
-pub use origin::{PublicUrl, PublicUrlError};
-pub use password::{hash_passwords, hash_patch_passwords, PasswordHashError};
-pub use response::SCIM_JSON;
-pub use service::{RequestCredential, ScimService, ScopeFactory};
+/// The SCIM endpoints of `engine` under `path` (e.g. `/scim/v2`, or
+/// `/tenants/{tenant}/scim/v2`).
+pub fn scope<S: Store + 'static, A: Authenticator>(
+    engine: ScimEngine<S, A>,
+    path: &str,
+) -> actix_web::Scope<impl ScopeFactory> {
+    web::scope(path)
+        .app_data(Data::new(engine))
+        .default_service(web::to(serve::<S, A>))
+}
+
+/// The service factory inside the scopes this crate (and the server's admin API)
+/// builds: requests in, boxed responses out. Any such factory is one; the name
+/// keeps signatures short.
+pub trait ScopeFactory:
+    ServiceFactory<
+    ServiceRequest,
+    Config = (),
+    Response = ServiceResponse<BoxBody>,
+    Error = Error,
+    InitError = (),
+>
+{
+}
+
+impl<F> ScopeFactory for F where
+    F: ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<BoxBody>,
+        Error = Error,
+        InitError = (),
+    >
+{
+}
+
+async fn serve<S: Store + 'static, A: Authenticator>(
+    req: HttpRequest,
+    payload: web::Payload,
+    engine: Data<ScimEngine<S, A>>,
+) -> HttpResponse {
+    let response = match engine.admit(head_of(&req), mount_of(&req)).await {
+        Ok(admitted) => {
+            let limit = engine.limits_enforced().max_payload_size;
+            let body = read_body(payload, limit).await;
+            engine.respond(admitted, body).await
+        }
+        Err(response) => response,
+    };
+    if let Some(principal) = response.extensions().get::<Principal>() {
+        req.extensions_mut().insert(principal.clone());
+    }
+    to_actix(response)
+}
+
+/// Where the scope matched: its path as requested, the rest, and `{tenant}`.
+fn mount_of(req: &HttpRequest) -> Mount {
+    let path = req.path();
+    let matched = path
+        .len()
+        .saturating_sub(req.match_info().unprocessed().len());
+    Mount {
+        base_path: path.get(..matched).unwrap_or_default().to_owned(),
+        rest: path.get(matched..).unwrap_or_default().to_owned(),
+        tenant: req.match_info().get("tenant").map(str::to_owned),
+    }
+}
+
+/// The request head in `http` types, with the connection's peer and scheme.
+fn head_of(req: &HttpRequest) -> http::request::Parts {
+    let mut head = http::Request::new(());
+    *head.method_mut() =
+        http::Method::from_bytes(req.method().as_str().as_bytes()).unwrap_or_default();
+    *head.uri_mut() = req
+        .uri()
+        .path_and_query()
+        .and_then(|target| http::Uri::try_from(target.as_str()).ok())
+        .unwrap_or_default();
+    let headers = head.headers_mut();
+    headers.reserve(req.headers().len());
+    for (name, value) in req.headers() {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_str().as_bytes()),
+            http::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    head.extensions_mut().insert(Connection {
+        peer: req.peer_addr(),
+        secure: req.app_config().secure(),
+    });
+    head.into_parts().0
+}
+
+/// The body, up to `limit` bytes.
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, BodyError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|error| BodyError::Unreadable(error.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// An engine's response as an actix one.
+pub fn to_actix(response: http::Response<Bytes>) -> HttpResponse {
+    let (parts, body) = response.into_parts();
+    let status = actix_web::http::StatusCode::from_u16(parts.status.as_u16())
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::with_body(status, body);
+    let headers = response.headers_mut();
+    for (name, value) in &parts.headers {
+        if let (Ok(name), Ok(value)) = (
+            actix_web::http::header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            actix_web::http::header::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    response.map_into_boxed_body()
+}

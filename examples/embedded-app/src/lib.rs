@@ -50,9 +50,9 @@ pub mod tables;
 use std::sync::Arc;
 
 use actix_web::web::{Data, ServiceConfig};
-use scimitar::actix::{issue_token, ScimService, TokenError};
 use scimitar::schema::{Policy, Registry, RegistryError};
 use scimitar::store::{MemoryStore, Scope, Store, StoreError, TenantSettings, TenantStore};
+use scimitar_server::{issue_token, ScimService, TokenError};
 use scimitar_store::hooks::{Dispatcher, OutboxStore};
 use serde_json::{json, Value};
 

@@ -32,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     HttpServer::new(move || {
         App::new()
-            .wrap(from_fn(scimitar::actix::log_request))
+            .wrap(from_fn(scimitar_server::log_request))
             .configure(|config| app.configure(config))
     })
     .bind(&listen)?

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 pub use idp::*;
 
-#[path = "../../../../crates/scimitar-actix/tests/idp/mod.rs"]
+#[path = "../../../../crates/scimitar-server/tests/idp/mod.rs"]
 mod idp;
 pub mod receiver;
 

@@ -1,0 +1,254 @@
+//! [`ScimService`]: the bundled server's SCIM service, a [`ScimEngine`] with
+//! Scimitar's token authentication and provisioning log, mounted in actix-web.
+
+use std::sync::Arc;
+
+use scimitar_actix::ScopeFactory;
+use scimitar_protocol::{Limits, PublicUrl, ScimEngine};
+use scimitar_schema::{Policy, Registry};
+use scimitar_store::provisioning_log::ProvisioningLog;
+use scimitar_store::{Store, StoreError, TenantStore};
+
+use crate::authenticator::TokenAuthenticator;
+use crate::provisioning::LogQueue;
+
+/// A SCIM 2.0 service provider over a store whose tenants and bearer tokens live
+/// in a [`TenantStore`], ready to mount in an actix-web app.
+///
+/// `S` stores the resources ([`Store`]); `T` is the tenant directory the bearer
+/// tokens are checked against, by default the same type. Cloning is cheap and
+/// clones share their token cache, so configure the service first, then build as
+/// many scopes as needed:
+///
+/// ```no_run
+/// use actix_web::{App, HttpServer};
+/// use scimitar_server::ScimService;
+/// use scimitar_schema::{Policy, Registry};
+/// use scimitar_store::MemoryStore;
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let service = ScimService::new(MemoryStore::new())
+///     .registry(Registry::builtin())
+///     .policy(Policy::compatible());
+/// HttpServer::new(move || {
+///     App::new()
+///         .service(service.scope("/scim/v2"))
+///         .service(service.tenant_scope("/tenants/{tenant}/scim/v2"))
+/// })
+/// .bind(("127.0.0.1", 8080))?
+/// .run()
+/// .await
+/// # }
+/// ```
+pub struct ScimService<S, T = S> {
+    engine: ScimEngine<S, TokenAuthenticator<T>>,
+}
+
+impl<S, T> Clone for ScimService<S, T> {
+    fn clone(&self) -> Self {
+        ScimService {
+            engine: self.engine.clone(),
+        }
+    }
+}
+
+impl<S, T> std::fmt::Debug for ScimService<S, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScimService")
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+impl<S: Store + TenantStore + 'static> ScimService<S, S> {
+    /// A service over `store`, which also holds the tenants and their tokens; with
+    /// [`Registry::builtin`], [`Policy::compatible`] and default [`Limits`].
+    pub fn new(store: S) -> Self {
+        let store = Arc::new(store);
+        ScimService::from_parts(Arc::clone(&store), store)
+    }
+}
+
+impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
+    /// A service over a resource store and a separate tenant directory.
+    pub fn from_parts(store: Arc<S>, tenants: Arc<T>) -> Self {
+        let limits = Limits::default();
+        let authenticator =
+            TokenAuthenticator::new(tenants, Registry::builtin(), Policy::compatible(), &limits);
+        ScimService {
+            engine: ScimEngine::from_arcs(store, Arc::new(authenticator)).limits(limits),
+        }
+    }
+
+    fn engine_with(
+        self,
+        change: impl FnOnce(
+            ScimEngine<S, TokenAuthenticator<T>>,
+        ) -> ScimEngine<S, TokenAuthenticator<T>>,
+    ) -> Self {
+        ScimService {
+            engine: change(self.engine),
+        }
+    }
+
+    /// The engine with a new authenticator over the same tenants, for the
+    /// engine's current registry, policy and limits (its caches start empty).
+    fn reauthenticated(self) -> Self {
+        let context = self.engine.default_context();
+        let authenticator = TokenAuthenticator::new(
+            Arc::clone(&self.engine.authenticator().tenants),
+            context.registry.clone(),
+            context.policy.clone(),
+            self.engine.limits_enforced(),
+        );
+        let engine = self.engine.with_authenticator(Arc::new(authenticator));
+        ScimService { engine }
+    }
+
+    /// The schemas and resource types served; every resource type gets endpoints.
+    pub fn registry(self, registry: Registry) -> Self {
+        self.engine_with(|engine| engine.registry(registry))
+            .reauthenticated()
+    }
+
+    /// The identity-provider policy of tenants whose settings name none (a tenant's
+    /// `settings.policy` object overrides it).
+    pub fn policy(self, policy: Policy) -> Self {
+        self.engine_with(|engine| engine.policy(policy))
+            .reauthenticated()
+    }
+
+    /// The URL clients reach the service at (see
+    /// [`ScimEngine::public_url`]).
+    pub fn public_url(self, url: PublicUrl) -> Self {
+        self.engine_with(|engine| engine.public_url(url))
+    }
+
+    /// The reverse proxies whose forwarded headers are believed (see
+    /// [`ScimEngine::trusted_proxies`]).
+    pub fn trusted_proxies(self, proxies: impl IntoIterator<Item = ipnet::IpNet>) -> Self {
+        self.engine_with(|engine| engine.trusted_proxies(proxies))
+    }
+
+    /// The key RFC 9865 cursors are sealed with (see [`ScimEngine::cursor_key`]).
+    pub fn cursor_key(self, key: &[u8; 32]) -> Self {
+        self.engine_with(|engine| engine.cursor_key(key))
+    }
+
+    /// The limits enforced and advertised, the token cache time and the rate
+    /// limit included.
+    pub fn limits(self, limits: Limits) -> Self {
+        self.engine_with(|engine| engine.limits(limits))
+            .reauthenticated()
+    }
+
+    /// Records every request of the scopes in `log` (see
+    /// [`scimitar_store::provisioning_log`]): tenant, client (token id and label,
+    /// `User-Agent`), operation, resource, status, `scimType` and detail. Entries
+    /// are written after the response by a background thread, in batches; a slow
+    /// or failing log drops entries (with a warning) but never delays or fails a
+    /// request.
+    pub fn provisioning_log<L: ProvisioningLog + 'static>(self, log: Arc<L>) -> Self {
+        let queue = LogQueue::start(log);
+        self.engine_with(|engine| engine.observer(Arc::new(queue)))
+    }
+
+    /// The engine behind the scopes, for mounting it elsewhere (a tower stack,
+    /// say, with `scimitar-tower`).
+    pub fn engine(&self) -> &ScimEngine<S, TokenAuthenticator<T>> {
+        &self.engine
+    }
+
+    /// Replaces a tenant's settings (a JSON object read strictly with
+    /// [`TenantSettings::parse`](scimitar_store::TenantSettings::parse)), effective
+    /// at once in this service (other processes notice within a second). Secrets
+    /// sent as
+    /// [`HIDDEN`](scimitar_store::settings::HIDDEN), or left out, keep their stored
+    /// values.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidValue`] for settings that do not parse or validate,
+    /// naming the field; the tenant store's, e.g. [`StoreError::NotFound`] for an
+    /// unknown tenant.
+    pub async fn set_tenant_settings(
+        &self,
+        tenant: &str,
+        settings: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let invalid =
+            |error: scimitar_store::SettingsError| StoreError::InvalidValue(error.to_string());
+        let tenants = self.tenants();
+        let previous = tenants.get_tenant(tenant).await?;
+        let previous =
+            scimitar_store::TenantSettings::from_value(&previous.settings).unwrap_or_default();
+        let settings =
+            scimitar_store::TenantSettings::parse(&settings, &previous).map_err(invalid)?;
+        tenants
+            .set_tenant_settings(tenant, settings.to_value())
+            .await?;
+        self.engine.authenticator().tokens.forget_tenant(tenant);
+        Ok(())
+    }
+
+    /// The resource store.
+    pub fn store(&self) -> &Arc<S> {
+        self.engine.store()
+    }
+
+    /// The tenant directory.
+    pub fn tenants(&self) -> &Arc<T> {
+        &self.engine.authenticator().tenants
+    }
+
+    /// Revokes a token and forgets it from this service's cache at once (other
+    /// processes notice within a second).
+    ///
+    /// # Errors
+    /// The tenant store's, e.g. [`StoreError::NotFound`] for an unknown id.
+    pub async fn revoke_token(&self, token_id: &str) -> Result<(), StoreError> {
+        self.tenants().revoke_token(token_id).await?;
+        self.engine.authenticator().tokens.forget_token(token_id);
+        Ok(())
+    }
+
+    /// Enables or disables a tenant, effective at once in this service.
+    ///
+    /// # Errors
+    /// The tenant store's, e.g. [`StoreError::NotFound`] for an unknown tenant.
+    pub async fn set_tenant_enabled(&self, tenant: &str, enabled: bool) -> Result<(), StoreError> {
+        self.tenants().set_tenant_enabled(tenant, enabled).await?;
+        self.engine.authenticator().tokens.forget_tenant(tenant);
+        Ok(())
+    }
+
+    /// Erases a tenant and everything of it
+    /// ([`TenantStore::delete_tenant`]), and forgets its tokens in this service at
+    /// once.
+    ///
+    /// # Errors
+    /// The tenant store's, e.g. [`StoreError::NotFound`] for an unknown tenant.
+    pub async fn delete_tenant(&self, tenant: &str) -> Result<(), StoreError> {
+        self.tenants().delete_tenant(tenant).await?;
+        self.engine.authenticator().tokens.forget_tenant(tenant);
+        Ok(())
+    }
+
+    /// The SCIM endpoints under `path` (e.g. `/scim/v2`); the tenant is the bearer
+    /// token's.
+    pub fn scope(&self, path: &str) -> actix_web::Scope<impl ScopeFactory> {
+        scimitar_actix::scope(self.engine.clone(), path)
+    }
+
+    /// The SCIM endpoints under a path naming the tenant in a `{tenant}` segment,
+    /// e.g. `/tenants/{tenant}/scim/v2`; a token of another tenant is refused (403).
+    ///
+    /// # Panics
+    /// If `path` has no `{tenant}` segment: that is a programming error.
+    pub fn tenant_scope(&self, path: &str) -> actix_web::Scope<impl ScopeFactory> {
+        assert!(
+            path.contains("{tenant}"),
+            "tenant_scope({path:?}): the path must have a {{tenant}} segment"
+        );
+        self.scope(path)
+    }
+}

@@ -1,0 +1,682 @@
+//! Webhooks: each tenant's change events POSTed to the URLs of its
+//! `settings.webhooks`, signed, in order, at least once.
+//!
+//! [`Webhooks`] runs one [`Dispatcher`] per tenant and enabled webhook (consumer
+//! `webhook:<id>`), started, restarted and stopped as tenants' settings change.
+//! Each delivery is a POST of [`event_body`] signed the
+//! [Standard Webhooks](https://www.standardwebhooks.com/) way, so the libraries
+//! receivers already use verify it:
+//!
+//! - `Content-Type: application/json`,
+//! - `webhook-id: evt_<tenant>_<seq>` (the same on every retry: deduplicate on it),
+//! - `webhook-timestamp: <unix seconds of this attempt>`,
+//! - `webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`,
+//!   where the key is the secret's bytes after `whsec_`, base64-decoded (secrets
+//!   that do not start with `whsec_` are used as they are).
+//!
+//! Signing the id and timestamp with the body lets a receiver refuse a replayed
+//! delivery: check the signature ([`verify`]), then that the timestamp is within a
+//! few minutes of now, then that the id is new.
+//!
+//! A 2xx answer is a delivery; anything else (redirects included), or no answer
+//! within the timeout, is retried with backoff, and later events wait. A 429 or
+//! 503 with `Retry-After: <seconds>` is retried no sooner. Progress is kept in the
+//! [`OutboxStore`], so deliveries resume after a restart; on a shared database the
+//! lease lets one server at a time deliver each webhook's stream. A webhook whose
+//! settings have `since` (the CLI sets it when it adds one) is sent only the events
+//! of writes after that instant; replaying older ones is an explicit choice.
+//!
+//! Every [`WebhookOptions::prune_interval`] (an hour by default) each tenant's
+//! events that all its outbox consumers have handled are deleted
+//! ([`OutboxStore::prune_events`], rule O5): with no consumer, all of them. A reader
+//! of [`Store::events`] that keeps its position elsewhere turns this off (`None`).
+//! A webhook removed from a tenant's settings is forgotten
+//! ([`OutboxStore::forget_consumer`], rule O6) once its dispatcher has stopped, so
+//! its checkpoint no longer holds pruning back; a disabled one keeps its place.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use scimitar_store::hooks::{
+    DispatchOptions, Dispatcher, EventHandler, HandlerError, OutboxStore, RunningDispatcher,
+};
+use scimitar_store::{ChangeEvent, Store, TenantSettings, TenantStore, Webhook};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The header carrying the message id (Standard Webhooks).
+pub const ID_HEADER: &str = "webhook-id";
+/// The header carrying the attempt's time in Unix seconds (Standard Webhooks).
+pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
+/// The header carrying the signatures (Standard Webhooks).
+pub const SIGNATURE_HEADER: &str = "webhook-signature";
+/// The prefix of secrets in the Standard Webhooks format: base64 key bytes follow.
+pub const SECRET_PREFIX: &str = "whsec_";
+
+/// A new random signing secret: `whsec_` and 32 random bytes in base64.
+pub fn generate_secret() -> String {
+    use rand::RngCore;
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    format!("{SECRET_PREFIX}{}", STANDARD.encode(key))
+}
+
+/// The `webhook-id` of `event`: `evt_<tenant>_<seq>`.
+pub fn message_id(event: &ChangeEvent) -> String {
+    format!("evt_{}_{}", event.tenant, event.seq)
+}
+
+/// The `webhook-signature` value of a delivery: `v1,<base64>`.
+///
+/// ```
+/// use scimitar_server::webhook::{sign, verify};
+///
+/// let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// let body = br#"{"id":1}"#;
+/// let signature = sign(secret, "evt_acme_1", 1_700_000_000, body);
+/// assert!(verify(secret, "evt_acme_1", "1700000000", body, &signature));
+/// assert!(!verify(secret, "evt_acme_1", "1700000001", body, &signature));
+/// ```
+pub fn sign(secret: &str, id: &str, timestamp: u64, body: &[u8]) -> String {
+    let tag = mac(secret, id, &timestamp.to_string(), body)
+        .finalize()
+        .into_bytes();
+    format!("v1,{}", STANDARD.encode(tag))
+}
+
+/// Whether `signatures` (the `webhook-signature` header: space-separated
+/// `v1,<base64>` entries) holds the signature of `id`, `timestamp` (the header's
+/// text) and `body` under `secret`; compared in constant time. For receivers, who
+/// should then also refuse a timestamp more than a few minutes from now and an id
+/// they have seen.
+pub fn verify(secret: &str, id: &str, timestamp: &str, body: &[u8], signatures: &str) -> bool {
+    signatures.split_whitespace().any(|entry| {
+        entry
+            .strip_prefix("v1,")
+            .and_then(|encoded| STANDARD.decode(encoded).ok())
+            .is_some_and(|expected| {
+                mac(secret, id, timestamp, body)
+                    .verify_slice(&expected)
+                    .is_ok()
+            })
+    })
+}
+
+/// The HMAC key of `secret`: the bytes after `whsec_`, base64-decoded, else the
+/// secret's own bytes.
+fn key(secret: &str) -> Vec<u8> {
+    secret
+        .strip_prefix(SECRET_PREFIX)
+        .and_then(|encoded| STANDARD.decode(encoded).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec())
+}
+
+fn mac(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes keys of any length; this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key(secret))
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac
+}
+
+/// The JSON a webhook receives for `event`:
+/// `{"id": seq, "tenant", "type": "user.created", "resourceType", "resourceId",
+/// "occurredAt", "data": payload}`.
+pub fn event_body(event: &ChangeEvent) -> Value {
+    json!({
+        "id": event.seq,
+        "tenant": event.tenant,
+        "type": event.kind.as_str(),
+        "resourceType": event.resource_type,
+        "resourceId": event.resource_id,
+        "occurredAt": scimitar_store::meta::format_timestamp(event.at),
+        "data": event.payload,
+    })
+}
+
+/// Posts events to one webhook.
+pub struct WebhookHandler {
+    webhook: Webhook,
+    agent: ureq::Agent,
+}
+
+impl std::fmt::Debug for WebhookHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookHandler")
+            .field("webhook", &self.webhook)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookHandler {
+    /// A handler posting to `webhook`, giving up on an attempt after `timeout`.
+    pub fn new(webhook: Webhook, timeout: Duration) -> Self {
+        let agent = ureq::AgentBuilder::new()
+            .timeout(timeout)
+            .redirects(0)
+            .user_agent(concat!("scimitar/", env!("CARGO_PKG_VERSION")))
+            .build();
+        WebhookHandler { webhook, agent }
+    }
+}
+
+/// Why a delivery failed.
+#[derive(Debug, thiserror::Error)]
+enum DeliveryError {
+    #[error("{url} answered {status}")]
+    Status { url: String, status: u16 },
+    #[error("cannot reach {url}: {reason}")]
+    Transport { url: String, reason: String },
+    #[error("the delivery thread failed: {0}")]
+    Worker(String),
+}
+
+impl EventHandler for WebhookHandler {
+    async fn handle(&self, event: &ChangeEvent) -> Result<(), HandlerError> {
+        if self.webhook.since.is_some_and(|since| event.at < since) {
+            // Written before the webhook was added: handled by not sending it.
+            return Ok(());
+        }
+        let body = event_body(event).to_string();
+        let id = message_id(event);
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let signature = sign(&self.webhook.secret, &id, timestamp, body.as_bytes());
+        let request = self
+            .agent
+            .post(&self.webhook.url)
+            .set("Content-Type", "application/json")
+            .set(ID_HEADER, &id)
+            .set(TIMESTAMP_HEADER, &timestamp.to_string())
+            .set(SIGNATURE_HEADER, &signature);
+        let url = self.webhook.url.clone();
+        // ureq blocks: keep it off the async workers.
+        let outcome = tokio::task::spawn_blocking(move || match request.send_string(&body) {
+            Ok(_) => Ok(()),
+            Err(ureq::Error::Status(status, response)) => {
+                let retry_after = response
+                    .header("Retry-After")
+                    .and_then(|value| value.trim().parse::<u64>().ok())
+                    .filter(|_| status == 429 || status == 503)
+                    .map(Duration::from_secs);
+                Err((DeliveryError::Status { url, status }, retry_after))
+            }
+            Err(ureq::Error::Transport(transport)) => Err((
+                DeliveryError::Transport {
+                    url,
+                    reason: transport.to_string(),
+                },
+                None,
+            )),
+        })
+        .await
+        .unwrap_or_else(|error| Err((DeliveryError::Worker(error.to_string()), None)));
+        match outcome {
+            Ok(()) => Ok(()),
+            Err((error, Some(after))) => Err(HandlerError::RetryAfter {
+                after,
+                reason: error.to_string(),
+            }),
+            Err((error, None)) => Err(HandlerError::failed(error)),
+        }
+    }
+}
+
+/// How [`Webhooks`] paces deliveries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookOptions {
+    /// Polling, backoff and lease of each webhook's dispatcher.
+    pub dispatch: DispatchOptions,
+    /// How long one delivery attempt may take (keep it under two thirds of the
+    /// lease time).
+    pub timeout: Duration,
+    /// How often tenants' settings are read again for added, changed or removed
+    /// webhooks.
+    pub refresh: Duration,
+    /// How often each tenant's handled events are deleted from the outbox; `None`
+    /// never.
+    pub prune_interval: Option<Duration>,
+}
+
+impl Default for WebhookOptions {
+    /// Deliveries polled every second, retried from 1 s up to 5 minutes apart,
+    /// 10 s per attempt, a 60 s lease; settings read every 10 s; handled events
+    /// pruned hourly.
+    fn default() -> Self {
+        WebhookOptions {
+            dispatch: DispatchOptions::default(),
+            timeout: Duration::from_secs(10),
+            refresh: Duration::from_secs(10),
+            prune_interval: Some(Duration::from_secs(60 * 60)),
+        }
+    }
+}
+
+/// Delivers every tenant's events to its webhooks.
+///
+/// `S` stores the events, `T` the tenants (whose `settings.webhooks` are read),
+/// `O` the delivery progress (by default the store itself).
+pub struct Webhooks<S, T, O = S> {
+    store: Arc<S>,
+    tenants: Arc<T>,
+    outbox: Arc<O>,
+    options: WebhookOptions,
+}
+
+impl<S: Store + OutboxStore + 'static, T: TenantStore + 'static> Webhooks<S, T, S> {
+    /// Webhooks over `store`, which also keeps their progress.
+    pub fn new(store: Arc<S>, tenants: Arc<T>) -> Self {
+        Webhooks::with_outbox(Arc::clone(&store), tenants, store)
+    }
+}
+
+impl<S: Store + 'static, T: TenantStore + 'static, O: OutboxStore + 'static> Webhooks<S, T, O> {
+    /// Webhooks reading events from `store` and keeping progress in `outbox`.
+    pub fn with_outbox(store: Arc<S>, tenants: Arc<T>, outbox: Arc<O>) -> Self {
+        Webhooks {
+            store,
+            tenants,
+            outbox,
+            options: WebhookOptions::default(),
+        }
+    }
+
+    /// These options instead of the defaults.
+    pub fn options(mut self, options: WebhookOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Starts delivering on a Tokio task; stop it with [`RunningWebhooks::stop`].
+    pub fn spawn(self) -> RunningWebhooks {
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let mut running: HashMap<WebhookKey, (Webhook, RunningDispatcher)> = HashMap::new();
+            let mut known: HashSet<WebhookKey> = HashSet::new();
+            let mut pruned_at = tokio::time::Instant::now();
+            loop {
+                let tenants = self.reconcile(&mut running, &mut known).await;
+                if let Some(every) = self.options.prune_interval {
+                    if pruned_at.elapsed() >= every {
+                        self.prune(&tenants).await;
+                        pruned_at = tokio::time::Instant::now();
+                    }
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(self.options.refresh) => {}
+                    _ = &mut stopped => break,
+                }
+            }
+            for (_, (_, dispatcher)) in running.drain() {
+                dispatcher.stop().await;
+            }
+        });
+        RunningWebhooks {
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Deletes each tenant's events that all its consumers have handled.
+    async fn prune(&self, tenants: &[String]) {
+        for tenant in tenants {
+            match self.outbox.prune_events(tenant, u64::MAX).await {
+                Ok(0) => {}
+                Ok(pruned) => log::info!("webhooks: tenant {tenant}: pruned {pruned} events"),
+                Err(error) => log::warn!("webhooks: tenant {tenant}: cannot prune events: {error}"),
+            }
+        }
+    }
+
+    /// Starts dispatchers for new webhooks, restarts changed ones, stops removed
+    /// or disabled ones, and forgets the consumers of webhooks gone from the
+    /// settings since the last round (`known`, enabled or not); returns the
+    /// tenants' ids (none when they cannot be listed).
+    async fn reconcile(
+        &self,
+        running: &mut HashMap<WebhookKey, (Webhook, RunningDispatcher)>,
+        known: &mut HashSet<WebhookKey>,
+    ) -> Vec<String> {
+        let tenants = match self.tenants.list_tenants().await {
+            Ok(tenants) => tenants,
+            Err(error) => {
+                log::warn!("webhooks: cannot list tenants: {error}");
+                return Vec::new();
+            }
+        };
+        let tenant_ids = tenants.iter().map(|tenant| tenant.id.clone()).collect();
+        let mut wanted: HashMap<WebhookKey, Webhook> = HashMap::new();
+        let mut listed: HashSet<WebhookKey> = HashSet::new();
+        for tenant in tenants {
+            let settings = match TenantSettings::from_value(&tenant.settings) {
+                Ok(settings) => settings,
+                Err(error) => {
+                    log::warn!("webhooks: tenant {}: {error}", tenant.id);
+                    // Unreadable settings remove nothing.
+                    let theirs = known.iter().filter(|(owner, _)| *owner == tenant.id);
+                    listed.extend(theirs.cloned());
+                    continue;
+                }
+            };
+            for webhook in settings.webhooks {
+                let key = (tenant.id.clone(), webhook.id.clone());
+                listed.insert(key.clone());
+                if webhook.enabled {
+                    wanted.insert(key, webhook);
+                }
+            }
+        }
+        let stale: Vec<WebhookKey> = running
+            .iter()
+            .filter(|(key, (webhook, _))| wanted.get(*key) != Some(webhook))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in stale {
+            if let Some((_, dispatcher)) = running.remove(&key) {
+                dispatcher.stop().await;
+            }
+        }
+        let mut unforgotten = Vec::new();
+        for key @ (tenant, id) in known.difference(&listed) {
+            match self
+                .outbox
+                .forget_consumer(tenant, &webhook_consumer(id))
+                .await
+            {
+                Ok(_) => log::info!("webhooks: tenant {tenant}: webhook {id} removed"),
+                Err(error) => {
+                    log::warn!("webhooks: tenant {tenant}: cannot forget webhook {id}: {error}");
+                    // Still known, so the next round tries again.
+                    unforgotten.push(key.clone());
+                }
+            }
+        }
+        *known = listed;
+        known.extend(unforgotten);
+        for (key, webhook) in wanted {
+            if running.contains_key(&key) {
+                continue;
+            }
+            let (tenant, id) = &key;
+            let handler = WebhookHandler::new(webhook.clone(), self.options.timeout);
+            let dispatcher = Dispatcher::with_outbox(
+                Arc::clone(&self.store),
+                Arc::clone(&self.outbox),
+                tenant,
+                &webhook_consumer(id),
+                handler,
+            )
+            .options(self.options.dispatch.clone())
+            .spawn();
+            log::info!("webhooks: delivering tenant {tenant}'s events to webhook {id}");
+            running.insert(key, (webhook, dispatcher));
+        }
+        tenant_ids
+    }
+}
+
+/// A webhook's (tenant id, webhook id).
+type WebhookKey = (String, String);
+
+/// The outbox consumer that delivers to the webhook with id `id`: what to
+/// [`OutboxStore::forget_consumer`] when the webhook is removed.
+pub fn webhook_consumer(id: &str) -> String {
+    format!("webhook:{id}")
+}
+
+/// [`Webhooks`] running on a Tokio task; dropping it stops the supervision task
+/// and, with it, the deliveries.
+#[derive(Debug)]
+pub struct RunningWebhooks {
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningWebhooks {
+    /// Stops every delivery and waits until their leases are given up.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scimitar_store::ChangeKind;
+
+    #[test]
+    fn handled_events_are_pruned_and_unhandled_ones_kept() {
+        use scimitar_schema::{Policy, Registry};
+        use scimitar_store::{MemoryStore, Scope};
+
+        actix_web::rt::System::new().block_on(async {
+            let store = Arc::new(MemoryStore::new());
+            // A webhook nobody answers: its consumer never gets past event 0.
+            let hook =
+                json!({"webhooks": [{"id": "h", "url": "http://127.0.0.1:9/", "secret": "k"}]});
+            store
+                .create_tenant("quiet", "Quiet", json!({}))
+                .await
+                .unwrap();
+            store.create_tenant("hooked", "Hooked", hook).await.unwrap();
+            let lease = store.try_lease("hooked", "webhook:h", "test", Duration::ZERO);
+            assert_eq!(lease.await.unwrap(), Some(0));
+            let (registry, policy) = (Registry::builtin(), Policy::compatible());
+            for tenant in ["quiet", "hooked"] {
+                let scope = Scope::new(tenant, &registry, &policy);
+                let user = json!({"schemas": [scimitar_schema::urn::USER], "userName": "u"});
+                store.create(&scope, "User", user).await.unwrap();
+            }
+            let events = |tenant: &'static str| {
+                let (store, registry, policy) = (Arc::clone(&store), &registry, &policy);
+                async move {
+                    let scope = Scope::new(tenant, registry, policy);
+                    store.events(&scope, 0, 10).await.unwrap().len()
+                }
+            };
+            assert_eq!((events("quiet").await, events("hooked").await), (1, 1));
+
+            let options = WebhookOptions {
+                refresh: Duration::from_millis(5),
+                prune_interval: Some(Duration::from_millis(10)),
+                ..WebhookOptions::default()
+            };
+            let webhooks = Webhooks::new(Arc::clone(&store), Arc::clone(&store))
+                .options(options)
+                .spawn();
+            for _ in 0..1000 {
+                if events("quiet").await == 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            webhooks.stop().await;
+            assert_eq!(
+                events("quiet").await,
+                0,
+                "a tenant without consumers keeps events"
+            );
+            assert_eq!(events("hooked").await, 1, "an undelivered event was pruned");
+        });
+    }
+
+    #[test]
+    fn a_removed_webhook_no_longer_holds_pruning_back() {
+        use scimitar_schema::{Policy, Registry};
+        use scimitar_store::{MemoryStore, Scope};
+
+        actix_web::rt::System::new().block_on(async {
+            let store = Arc::new(MemoryStore::new());
+            // A webhook nobody answers: its consumer never gets past event 0.
+            let hook = |enabled: bool| {
+                json!({"webhooks": [{"id": "h", "url": "http://127.0.0.1:9/", "secret": "k",
+                                     "enabled": enabled}]})
+            };
+            store
+                .create_tenant("acme", "Acme", hook(true))
+                .await
+                .unwrap();
+            store
+                .create_tenant("quiet", "Quiet", json!({}))
+                .await
+                .unwrap();
+            let (registry, policy) = (Registry::builtin(), Policy::compatible());
+            let scope = |tenant| Scope::new(tenant, &registry, &policy);
+            let user =
+                |name: &str| json!({"schemas": [scimitar_schema::urn::USER], "userName": name});
+            store
+                .create(&scope("acme"), "User", user("a"))
+                .await
+                .unwrap();
+            let events = |tenant| {
+                let (store, scope) = (Arc::clone(&store), scope(tenant));
+                async move { store.events(&scope, 0, 10).await.unwrap().len() }
+            };
+            let until_empty = |tenant: &'static str| async move {
+                for _ in 0..1000 {
+                    if events(tenant).await == 0 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            };
+            // A whole round of the runner after now: a prune of "quiet" that came
+            // after one that came after now.
+            let a_round = |name: &'static str| {
+                let store = Arc::clone(&store);
+                async move {
+                    for suffix in ["1", "2"] {
+                        let name = format!("{name}{suffix}");
+                        store
+                            .create(&scope("quiet"), "User", user(&name))
+                            .await
+                            .unwrap();
+                        until_empty("quiet").await;
+                    }
+                }
+            };
+            let options = WebhookOptions {
+                refresh: Duration::from_millis(5),
+                prune_interval: Some(Duration::from_millis(10)),
+                ..WebhookOptions::default()
+            };
+            let webhooks = Webhooks::new(Arc::clone(&store), Arc::clone(&store))
+                .options(options)
+                .spawn();
+            a_round("enabled").await;
+            assert_eq!(events("acme").await, 1, "an undelivered event was pruned");
+            store
+                .set_tenant_settings("acme", hook(false))
+                .await
+                .unwrap();
+            a_round("disabled").await;
+            assert_eq!(events("acme").await, 1, "a disabled webhook lost its place");
+
+            store.set_tenant_settings("acme", json!({})).await.unwrap();
+            until_empty("acme").await;
+            webhooks.stop().await;
+            assert_eq!(
+                events("acme").await,
+                0,
+                "a removed webhook still holds pruning back"
+            );
+        });
+    }
+
+    #[test]
+    fn signatures_verify_with_their_secret_id_and_time_only() {
+        let secret = generate_secret();
+        assert!(secret.starts_with("whsec_"), "{secret}");
+        let body = b"{\"id\":1}";
+        let signature = sign(&secret, "evt_acme_1", 1_700_000_000, body);
+        assert!(signature.starts_with("v1,"));
+        assert!(verify(
+            &secret,
+            "evt_acme_1",
+            "1700000000",
+            body,
+            &signature
+        ));
+        // Another secret, id, time or body: refused.
+        assert!(!verify(
+            &generate_secret(),
+            "evt_acme_1",
+            "1700000000",
+            body,
+            &signature
+        ));
+        assert!(!verify(
+            &secret,
+            "evt_acme_2",
+            "1700000000",
+            body,
+            &signature
+        ));
+        assert!(!verify(
+            &secret,
+            "evt_acme_1",
+            "1700000099",
+            body,
+            &signature
+        ));
+        assert!(!verify(
+            &secret,
+            "evt_acme_1",
+            "1700000000",
+            b"{\"id\":2}",
+            &signature
+        ));
+        assert!(!verify(&secret, "evt_acme_1", "1700000000", body, "v1,zz"));
+        // Any of several signatures (a receiver during a secret rotation).
+        let both = format!("v1,AAAA {signature}");
+        assert!(verify(&secret, "evt_acme_1", "1700000000", body, &both));
+    }
+
+    #[test]
+    fn signatures_match_the_standard_webhooks_test_vector() {
+        // From the Standard Webhooks specification's reference libraries.
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+        let body = br#"{"test": 2432232314}"#;
+        assert_eq!(
+            sign(secret, id, 1614265330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+    }
+
+    #[test]
+    fn bodies_carry_the_event() {
+        let event = ChangeEvent {
+            seq: 7,
+            tenant: "acme".into(),
+            kind: ChangeKind::UserDeactivated,
+            resource_type: "User".into(),
+            resource_id: "42".into(),
+            payload: json!({"userName": "b", "active": false}),
+            at: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        assert_eq!(
+            event_body(&event),
+            json!({"id": 7, "tenant": "acme", "type": "user.deactivated",
+                   "resourceType": "User", "resourceId": "42",
+                   "occurredAt": "1970-01-01T00:00:00.000Z",
+                   "data": {"userName": "b", "active": false}})
+        );
+    }
+}
