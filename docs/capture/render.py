@@ -133,7 +133,7 @@ def render(match):
         return "$ scimitar serve\n" + (cap / "serve.out").read_text().rstrip("\n")
     if kind == "logline":
         for line in (cap / "serve.err").read_text().splitlines():
-            if "scimitar_actix::log" in line and " GET /scim/v2/Users/" in line and " 200 " in line:
+            if "scimitar_server::log" in line and " GET /scim/v2/Users/" in line and " 200 " in line:
                 return line
         raise SystemExit("no request log line")
     if kind == "token":
