@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
+#[cfg(feature = "postgres")]
 use diesel::pg::{Pg, PgConnection};
-use diesel::query_builder::QueryFragment;
+
 use diesel::query_dsl::methods::LoadQuery;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::sqlite::{Sqlite, SqliteConnection};
@@ -21,11 +22,13 @@ use crate::sql::{fold, instant_nanos, Dialect, Sql};
 use crate::write_groups::WriteGroups;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// Key of the PostgreSQL advisory lock held while migrations run, so that
 /// several processes (or test binaries) opening one database at once migrate it
 /// exactly once. The bytes spell "scimitar".
+#[cfg(feature = "postgres")]
 const MIGRATION_LOCK_KEY: i64 = 0x7363_696d_6974_6172;
 
 /// How long SQLite waits for another process's write lock before `SQLITE_BUSY`.
@@ -256,6 +259,7 @@ fn enable_write_ahead_log(path: &str) -> Result<(), DieselError> {
 }
 
 type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
+#[cfg(feature = "postgres")]
 type PgPool = Pool<ConnectionManager<PgConnection>>;
 
 /// Checkpoints a SQLite file's write-ahead log from a thread of its own, about
@@ -367,6 +371,7 @@ pub(crate) enum Pools {
         /// `None` for an in-memory database, which has no log.
         _checkpointer: Option<Checkpointer>,
     },
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
 }
 
@@ -382,6 +387,9 @@ impl Pools {
     /// Opens the pool and brings the schema up to date.
     pub(crate) fn open(url: &str, options: &OpenOptions) -> Result<Pools, DieselError> {
         let pools = match Target::parse(url)? {
+            #[cfg(not(feature = "postgres"))]
+            Target::Postgres(_) => return Err(DieselError::NoPostgres),
+            #[cfg(feature = "postgres")]
             Target::Postgres(url) => {
                 // No idle minimum: r2d2 then connects only when a caller waits for a
                 // connection, never in the background. A background libpq connect
@@ -465,6 +473,7 @@ impl Pools {
     pub(crate) fn backend(&self) -> Backend {
         match self {
             Pools::Sqlite { .. } => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
             Pools::Postgres(_) => Backend::Postgres,
         }
     }
@@ -482,6 +491,7 @@ impl Pools {
                         .map_err(DieselError::Migration)
                 })
             }
+            #[cfg(feature = "postgres")]
             Pools::Postgres(pool) => {
                 let mut conn = pool.get()?;
                 conn.transaction(|conn| {
@@ -509,6 +519,7 @@ impl Pools {
                 _checkpointer: Some(_),
                 ..
             } => pool.state().idle_connections > 0,
+            #[allow(unreachable_patterns)] // the in-memory database, and PostgreSQL
             _ => false,
         }
     }
@@ -517,6 +528,7 @@ impl Pools {
     pub(crate) fn sqlite_writer(&self) -> Option<&WriteGroups> {
         match self {
             Pools::Sqlite { writer, .. } => Some(writer),
+            #[cfg(feature = "postgres")]
             Pools::Postgres(_) => None,
         }
     }
@@ -534,6 +546,7 @@ impl Pools {
                 let mut conn = get(pool).map_err(E::from)?;
                 f(&mut Conn::Sqlite(&mut conn))
             }
+            #[cfg(feature = "postgres")]
             Pools::Postgres(pool) => {
                 let mut conn = get(pool).map_err(E::from)?;
                 f(&mut Conn::Postgres(&mut conn))
@@ -552,6 +565,7 @@ impl Pools {
                 let mut conn = get(pool).map_err(E::from)?;
                 conn.transaction(|conn| f(&mut Conn::Sqlite(conn)))
             }
+            #[cfg(feature = "postgres")]
             Pools::Postgres(pool) => {
                 let mut conn = get(pool).map_err(E::from)?;
                 conn.build_transaction()
@@ -578,6 +592,7 @@ impl Pools {
     {
         match self {
             Pools::Sqlite { writer, .. } => writer.write(f),
+            #[cfg(feature = "postgres")]
             Pools::Postgres(pool) => {
                 let mut conn = get(pool).map_err(E::from)?;
                 conn.transaction(|conn| f(&mut Conn::Postgres(conn)))
@@ -598,6 +613,7 @@ where
 /// A connection of either backend, borrowed for one call.
 pub(crate) enum Conn<'a> {
     Sqlite(&'a mut SqliteConnection),
+    #[cfg(feature = "postgres")]
     Postgres(&'a mut PgConnection),
 }
 
@@ -605,6 +621,7 @@ impl Conn<'_> {
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
             Conn::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
             Conn::Postgres(_) => Dialect::Postgres,
         }
     }
@@ -613,30 +630,51 @@ impl Conn<'_> {
     pub(crate) fn execute(&mut self, sql: Sql) -> QueryResult<usize> {
         match self {
             Conn::Sqlite(conn) => sql.execute(*conn),
+            #[cfg(feature = "postgres")]
             Conn::Postgres(conn) => sql.execute(*conn),
         }
     }
 
     /// Runs a query; its rows.
-    pub(crate) fn load<T>(&mut self, sql: Sql) -> QueryResult<Vec<T>>
-    where
-        T: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static,
-        Sql: for<'q> LoadQuery<'q, SqliteConnection, T> + for<'q> LoadQuery<'q, PgConnection, T>,
-        Sql: QueryFragment<Sqlite> + QueryFragment<Pg>,
-    {
-        match self {
+    pub(crate) fn load<T: Row>(&mut self, sql: Sql) -> QueryResult<Vec<T>> {
+        T::load(sql, self)
+    }
+
+    /// Runs a query; its first row, if any.
+    pub(crate) fn first<T: Row>(&mut self, sql: Sql) -> QueryResult<Option<T>> {
+        Ok(self.load(sql)?.into_iter().next())
+    }
+}
+
+/// A row type every enabled backend can load.
+pub(crate) trait Row: Sized + 'static {
+    /// The rows of `sql` on `conn`.
+    fn load(sql: Sql, conn: &mut Conn<'_>) -> QueryResult<Vec<Self>>;
+}
+
+#[cfg(feature = "postgres")]
+impl<T> Row for T
+where
+    T: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static,
+    Sql: for<'q> LoadQuery<'q, SqliteConnection, T> + for<'q> LoadQuery<'q, PgConnection, T>,
+{
+    fn load(sql: Sql, conn: &mut Conn<'_>) -> QueryResult<Vec<T>> {
+        match conn {
             Conn::Sqlite(conn) => sql.load(*conn),
             Conn::Postgres(conn) => sql.load(*conn),
         }
     }
+}
 
-    /// Runs a query; its first row, if any.
-    pub(crate) fn first<T>(&mut self, sql: Sql) -> QueryResult<Option<T>>
-    where
-        T: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static,
-        Sql: for<'q> LoadQuery<'q, SqliteConnection, T> + for<'q> LoadQuery<'q, PgConnection, T>,
-    {
-        Ok(self.load(sql)?.into_iter().next())
+#[cfg(not(feature = "postgres"))]
+impl<T> Row for T
+where
+    T: QueryableByName<Sqlite> + 'static,
+    Sql: for<'q> LoadQuery<'q, SqliteConnection, T>,
+{
+    fn load(sql: Sql, conn: &mut Conn<'_>) -> QueryResult<Vec<T>> {
+        let Conn::Sqlite(conn) = conn;
+        sql.load(*conn)
     }
 }
 

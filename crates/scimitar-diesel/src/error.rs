@@ -16,6 +16,12 @@ pub enum DieselError {
         "unsupported database URL {0:?}: expected sqlite://PATH, sqlite::memory: or postgres://..."
     )]
     UnsupportedUrl(String),
+    /// A `postgres://` URL, but this build has no PostgreSQL backend (the
+    /// `postgres` feature is off).
+    #[error(
+        "this build has no PostgreSQL support: enable the `postgres` feature of scimitar-diesel"
+    )]
+    NoPostgres,
     /// A SQLite file that does not exist, opened with
     /// [`OpenOptions::create`](crate::OpenOptions::create) off.
     #[error("there is no database at {0}: check the path, or create it with `scimitar migrate`")]

@@ -6,6 +6,7 @@
 //! The text is the statement-cache key, so the same query shape is prepared once
 //! per connection.
 
+#[cfg(feature = "postgres")]
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Untyped};
@@ -239,6 +240,7 @@ macro_rules! walk_for {
 }
 
 walk_for!(Sqlite);
+#[cfg(feature = "postgres")]
 walk_for!(Pg);
 
 impl QueryId for Sql {
@@ -323,6 +325,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "postgres")]
     fn diesel_numbers_postgres_placeholders() {
         let mut sql = Sql::new("SELECT ");
         sql.bind(1_i64).push(", ").bind("a");
