@@ -26,7 +26,7 @@ use scimitar_filter::ast::{AttrPath, CompValue, CompareOp, Filter};
 use scimitar_schema::{AttributeType, Origin, Registry, Resolved, ResourceSchemas};
 use scimitar_store::StoreError;
 
-use crate::rows::{GROUP, USER};
+use crate::rows::{GROUP_TYPE, USER_TYPE};
 use crate::sql::{fold, Dialect, Sql, Value, FOLD_FN};
 
 /// A condition tree, rendered once so that placeholders come out in order.
@@ -345,9 +345,9 @@ impl<'a> Translator<'a> {
             return None;
         }
         let name = &resolved.attribute.name;
-        if name == "emails" && self.resource_type == USER {
+        if name == "emails" && self.resource_type == USER_TYPE {
             Some(Within::Emails)
-        } else if name == "members" && self.resource_type == GROUP {
+        } else if name == "members" && self.resource_type == GROUP_TYPE {
             Some(Within::Members)
         } else {
             None
@@ -381,7 +381,7 @@ impl<'a> Translator<'a> {
                 raw: "r.external_id",
                 folded: None,
             },
-            ("userName", None) if self.resource_type == USER => Column::Text {
+            ("userName", None) if self.resource_type == USER_TYPE => Column::Text {
                 raw: "r.user_name",
                 folded: Some("r.user_name_folded"),
             },
@@ -389,11 +389,11 @@ impl<'a> Translator<'a> {
                 raw: "r.display_name",
                 folded: Some("r.display_name_folded"),
             },
-            ("name", Some("givenName")) if self.resource_type == USER => Column::Text {
+            ("name", Some("givenName")) if self.resource_type == USER_TYPE => Column::Text {
                 raw: "r.given_name",
                 folded: Some("r.given_name_folded"),
             },
-            ("name", Some("familyName")) if self.resource_type == USER => Column::Text {
+            ("name", Some("familyName")) if self.resource_type == USER_TYPE => Column::Text {
                 raw: "r.family_name",
                 folded: Some("r.family_name_folded"),
             },

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::connection::Conn;
 use crate::error::Failure;
-use crate::rows::{self, ResourceRow, GROUP, USER};
+use crate::rows::{self, ResourceRow, GROUP_TYPE, USER_TYPE};
 
 /// How many members the lists kept hold in all (an id and a type each, under
 /// 100 bytes: some 10 MB).
@@ -34,7 +34,7 @@ const MAX_MEMBERS: u64 = 100_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ListedMember {
     pub(crate) id: Arc<str>,
-    /// [`USER`] or [`GROUP`] (`group_members.member_type`).
+    /// [`USER_TYPE`] or [`GROUP_TYPE`] (`group_members.member_type`).
     pub(crate) kind: &'static str,
     /// `group_members.display` (store rule 16).
     pub(crate) display: Option<Arc<str>>,
@@ -46,7 +46,11 @@ impl ListedMember {
         ListedMember {
             id: Arc::from(id),
             // Only users and groups become members (`rows::member_refs`).
-            kind: if kind == GROUP { GROUP } else { USER },
+            kind: if kind == GROUP_TYPE {
+                GROUP_TYPE
+            } else {
+                USER_TYPE
+            },
             display: display.map(Arc::from),
         }
     }

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use crate::connection::{Conn, Pools};
 use crate::error::Failure;
 use crate::filter_sql::{Pushdown, Translator};
-use crate::rows::{self, ResourceRow, GROUP, USER};
+use crate::rows::{self, ResourceRow, GROUP_TYPE, USER_TYPE};
 use crate::schema_ops::{self, Ctx};
 use crate::sql::{Dialect, Sql, Value as Bind, FOLD_FN, INSTANT_FN};
 
@@ -311,7 +311,7 @@ fn sort_key(
         match (name, sub) {
             ("id", None) => return column(&folded("r.id".into())),
             ("externalId", None) => return column(&folded("r.external_id".into())),
-            ("userName", None) if resource_type == USER => {
+            ("userName", None) if resource_type == USER_TYPE => {
                 return column(if leaf.case_exact {
                     "r.user_name"
                 } else {
@@ -331,7 +331,7 @@ fn sort_key(
             ("meta", Some("created")) => return column("r.created"),
             ("meta", Some("lastModified")) => return column("r.last_modified"),
             ("meta", Some("resourceType")) => return column(&folded("r.resource_type".into())),
-            ("emails", sub) if resource_type == USER => {
+            ("emails", sub) if resource_type == USER_TYPE => {
                 let expr = match sub.unwrap_or("value") {
                     "value" if !leaf.case_exact => "e.value_folded".to_owned(),
                     "value" => "e.value".to_owned(),
@@ -346,7 +346,7 @@ fn sort_key(
                      ORDER BY CASE WHEN e.is_primary THEN 0 ELSE 1 END, e.position LIMIT 1"
                 ));
             }
-            ("members", sub) if resource_type == GROUP => {
+            ("members", sub) if resource_type == GROUP_TYPE => {
                 let expr = match sub.unwrap_or("value") {
                     "value" => folded("m.id".into()),
                     "type" => folded("m.resource_type".into()),
@@ -790,7 +790,7 @@ impl Plan<'_> {
         let mut sql = self.select(conn.dialect());
         self.sort.order_by(&mut sql);
         let candidates = conn.load::<KeyedRow>(sql)?;
-        let members = if self.resource_type == GROUP && mentions_attribute(filter, "members") {
+        let members = if self.resource_type == GROUP_TYPE && mentions_attribute(filter, "members") {
             let pks: Vec<i64> = candidates.iter().map(|c| c.resource.pk).collect();
             rows::members_of_groups(conn, &pks)?
         } else {

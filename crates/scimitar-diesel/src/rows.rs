@@ -17,7 +17,7 @@ use crate::member_lists::ListedMember;
 use crate::sql::{fold, Dialect, Sql, Value as Bind};
 use crate::time::from_nanos;
 
-pub(crate) use scimitar_store::write::{GROUP, USER};
+pub(crate) use scimitar_store::write::{GROUP_TYPE, USER_TYPE};
 
 /// Most values bound in one statement (SQLite allows 32,766, PostgreSQL 65,535).
 const CHUNK: usize = 500;
@@ -153,13 +153,13 @@ impl Columns {
             _ => Vec::new(),
         };
         let name_part = |part| match field(object, "name") {
-            Some(Value::Object(name)) if resource_type == USER => {
+            Some(Value::Object(name)) if resource_type == USER_TYPE => {
                 field(name, part).and_then(Value::as_str).map(str::to_owned)
             }
             _ => None,
         };
         Columns {
-            user_name: if resource_type == USER {
+            user_name: if resource_type == USER_TYPE {
                 text("userName")
             } else {
                 None
@@ -169,7 +169,7 @@ impl Columns {
             external_id: text("externalId"),
             display_name: text("displayName"),
             active: field(object, "active").and_then(Value::as_bool),
-            manager_id: if resource_type == USER {
+            manager_id: if resource_type == USER_TYPE {
                 derive::manager_id(body).map(str::to_owned)
             } else {
                 None
@@ -345,7 +345,7 @@ fn rename_member(
     body: &Value,
     at: i64,
 ) -> Result<(), Failure> {
-    if row.resource_type != USER && row.resource_type != GROUP {
+    if row.resource_type != USER_TYPE && row.resource_type != GROUP_TYPE {
         return Ok(());
     }
     let name = derive::member_display(body);
@@ -589,7 +589,7 @@ struct Member {
 pub(crate) struct MemberRef {
     pub(crate) pk: i64,
     pub(crate) id: String,
-    /// [`USER`] or [`GROUP`], kept with the membership (`group_members.member_type`).
+    /// [`USER_TYPE`] or [`GROUP_TYPE`], kept with the membership (`group_members.member_type`).
     pub(crate) kind: &'static str,
     /// What `members.display` shows (store rule 16).
     pub(crate) display: String,
@@ -603,7 +603,7 @@ impl MemberRef {
         MemberRef {
             pk,
             id: id.into(),
-            kind: USER,
+            kind: USER_TYPE,
             display: derive::member_display(body),
             sent: false,
         }
@@ -648,8 +648,8 @@ pub(crate) fn member_refs(
             .bind_list(chunk.iter().map(|member| Bind::from(member.id.as_str())));
         for candidate in conn.load::<Candidate>(sql)? {
             let kind = match candidate.resource_type.as_str() {
-                USER => USER,
-                GROUP => GROUP,
+                USER_TYPE => USER_TYPE,
+                GROUP_TYPE => GROUP_TYPE,
                 _ => continue,
             };
             found.insert(candidate.id, (candidate.pk, kind, candidate.name));
@@ -891,7 +891,7 @@ pub(crate) fn reports_of(
     tenant: &str,
     manager_id: &str,
 ) -> Result<Vec<ResourceRow>, Failure> {
-    let mut sql = select_rows(conn, tenant, USER);
+    let mut sql = select_rows(conn, tenant, USER_TYPE);
     sql.push(" AND r.manager_id = ")
         .bind(manager_id)
         .push(" ORDER BY r.pk");
@@ -921,7 +921,7 @@ pub(crate) fn user_display_names(
         let mut sql = Sql::new("SELECT id, display_name FROM resources WHERE tenant_id = ");
         sql.bind(tenant)
             .push(" AND resource_type = ")
-            .bind(USER)
+            .bind(USER_TYPE)
             .push(" AND id IN ")
             .bind_list(chunk.iter().map(|id| Bind::from(*id)));
         for row in conn.load::<Named>(sql)? {
@@ -943,7 +943,7 @@ pub(crate) fn groups_with_external_id(
     if external_id.contains('\0') {
         return Ok(Vec::new());
     }
-    let mut sql = select_rows(conn, tenant, GROUP);
+    let mut sql = select_rows(conn, tenant, GROUP_TYPE);
     sql.push(" AND r.external_id = ")
         .bind(external_id)
         .push(" AND NOT r.derived ORDER BY r.pk");

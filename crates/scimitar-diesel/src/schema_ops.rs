@@ -8,7 +8,7 @@ use scimitar_store::{
 };
 use serde_json::Value;
 
-use crate::rows::GROUP;
+use crate::rows::GROUP_TYPE;
 
 /// A [`Scope`] owned, to move onto a blocking thread (the registry, policy and
 /// settings are cheap to clone).
@@ -84,7 +84,7 @@ pub(crate) fn project(
 /// Whether a group read with `projection` returns `members` (rule 15: if not,
 /// they are not read at all).
 pub(crate) fn returns_members(ctx: &Ctx, resource_type: &str, projection: &Projection) -> bool {
-    resource_type == GROUP
+    resource_type == GROUP_TYPE
         && projection.needs_attribute(&ctx.registry, resource_type, &AttrPath::new("members"))
 }
 

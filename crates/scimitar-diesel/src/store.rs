@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::connection::Conn;
 use crate::error::{DieselError, Failure};
 use crate::member_lists::{ListedMember, MemberList, MemberLists};
-use crate::rows::{self, EventRow, MemberRef, ResourceRow, GROUP, USER};
+use crate::rows::{self, EventRow, MemberRef, ResourceRow, GROUP_TYPE, USER_TYPE};
 use crate::schema_ops::{self, Ctx};
 use crate::sql::Dialect;
 use crate::teams;
@@ -70,7 +70,7 @@ impl Store for DieselStore {
                 existing: &existing,
             };
             let (body, members) = prepare(&ctx, &resource_type, &resource, mode)?;
-            let members = if resource_type == GROUP {
+            let members = if resource_type == GROUP_TYPE {
                 MemberChange::Set(members)
             } else {
                 MemberChange::Keep
@@ -143,14 +143,14 @@ impl Store for DieselStore {
         self.writing(move |conn| {
             rows::lock_tenant(conn, &ctx.tenant)?;
             let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
-            let derived = resource_type == GROUP && rows::is_derived(conn, row.pk)?;
+            let derived = resource_type == GROUP_TYPE && rows::is_derived(conn, row.pk)?;
             write::check_deletable(&ctx.settings, &resource_type, derived)?;
             write::check_version(expected.as_deref(), &row.version_tag())?;
             let at = to_nanos(meta::now())?;
             let as_read = payload(conn, &ctx, row.resource(None)?, &resource_type)?;
             let (event, archive) = write::deletion(&ctx.settings, &resource_type, &id, &as_read);
             let mut events = vec![event];
-            if resource_type == USER {
+            if resource_type == USER_TYPE {
                 teams::sync(conn, &ctx, (row.pk, &row.id), None, at, &mut events)?;
                 clear_reports(conn, &ctx, &id, at, &mut events)?;
             }
@@ -287,10 +287,10 @@ impl DieselStore {
         change: MemberChange,
     ) -> Result<String, StoreError> {
         let (ctx, group_id) = (Ctx::of(scope), group_id.to_owned());
-        ctx.check_writable(GROUP)?;
+        ctx.check_writable(GROUP_TYPE)?;
         self.writing(move |conn| {
             rows::lock_tenant(conn, &ctx.tenant)?;
-            let row = rows::get(conn, &ctx.tenant, GROUP, &group_id)?;
+            let row = rows::get(conn, &ctx.tenant, GROUP_TYPE, &group_id)?;
             write_resource(conn, &ctx, &row, None, change)?;
             rows::version_of(conn, &row)
         })
@@ -381,7 +381,7 @@ impl GroupWritten {
             }
             _ => resource,
         };
-        Ok(schema_ops::project(ctx, GROUP, resource, projection))
+        Ok(schema_ops::project(ctx, GROUP_TYPE, resource, projection))
     }
 }
 
@@ -433,8 +433,8 @@ impl Patch {
         let (body, members, read_for_patch) =
             patched(conn, ctx, &self.resource_type, row, &current, &self.request)?;
         let body = BodyWrite::plan_over(conn, ctx, row, (stored, current), body)?;
-        let response = if row.resource_type == GROUP {
-            let shown = schema_ops::returns_members(ctx, GROUP, &self.projection);
+        let response = if row.resource_type == GROUP_TYPE {
+            let shown = schema_ops::returns_members(ctx, GROUP_TYPE, &self.projection);
             let shown_members = match read_for_patch {
                 Some(list) => Some(list).filter(|_| shown),
                 None if shown => Some(member_list(conn, row, lists)?),
@@ -544,7 +544,7 @@ fn patched(
     let mut body = patched.resource;
     meta::strip_store_owned(&mut body);
     refuse_nul(&body)?;
-    let members = if resource_type == GROUP {
+    let members = if resource_type == GROUP_TYPE {
         patched.members
     } else {
         derive::drop_unassigned_manager(&mut body);
@@ -640,7 +640,7 @@ impl PlannedCreate {
                 return taken(conn, holder);
             }
         }
-        if resource_type == GROUP && ctx.settings.create_retry_window_seconds > 0 {
+        if resource_type == GROUP_TYPE && ctx.settings.create_retry_window_seconds > 0 {
             if let Some(group) = same_group(conn, ctx, &body, &members)? {
                 return view(conn, ctx, &group, &Projection::default()).map(Created::Existing);
             }
@@ -670,7 +670,7 @@ impl PlannedCreate {
         };
         // After the insert (a failure undoes it), so that a taken userName is
         // reported before an unknown manager, as on PostgreSQL.
-        if resource_type == USER {
+        if resource_type == USER_TYPE {
             check_manager(conn, ctx, &body)?;
         }
         let added = rows::add_members(conn, pk, &members)?;
@@ -683,7 +683,7 @@ impl PlannedCreate {
             }
         };
         let mut events = NewEvent::member_changes(&id, &added, &[]);
-        if resource_type == USER {
+        if resource_type == USER_TYPE {
             teams::sync(conn, ctx, (pk, &id), Some(&body), at, &mut events)?;
         }
         let events = std::iter::once(created).chain(events.into_iter().map(EventRow::from));
@@ -735,7 +735,7 @@ fn same_group(
         return Ok(None);
     };
     for group in rows::groups_with_external_id(conn, &ctx.tenant, external_id)? {
-        if !is_replay(conn, ctx, GROUP, &group, body)? {
+        if !is_replay(conn, ctx, GROUP_TYPE, &group, body)? {
             continue;
         }
         let present: HashSet<String> = rows::member_ids(conn, group.pk)?.into_iter().collect();
@@ -750,7 +750,7 @@ fn same_group(
 /// the tenant (rule 19).
 fn check_manager(conn: &mut Conn<'_>, ctx: &Ctx, user: &Value) -> Result<(), Failure> {
     match derive::manager_id(user) {
-        Some(manager) if rows::find(conn, &ctx.tenant, USER, manager)?.is_none() => {
+        Some(manager) if rows::find(conn, &ctx.tenant, USER_TYPE, manager)?.is_none() => {
             Err(StoreError::UnknownManager(manager.to_owned()).into())
         }
         _ => Ok(()),
@@ -771,10 +771,10 @@ fn clear_reports(
         if !derive::clear_manager(&mut body) {
             continue;
         }
-        let before = payload(conn, ctx, report.resource(None)?, USER)?;
+        let before = payload(conn, ctx, report.resource(None)?, USER_TYPE)?;
         rows::update_body(conn, &report, &old, &body, &body.to_string(), at)?;
-        let after = payload(conn, ctx, next_version(&report, body, at)?, USER)?;
-        events.push(NewEvent::updated(USER, &report.id, &before, &after));
+        let after = payload(conn, ctx, next_version(&report, body, at)?, USER_TYPE)?;
+        events.push(NewEvent::updated(USER_TYPE, &report.id, &before, &after));
     }
     Ok(())
 }
@@ -955,7 +955,7 @@ fn write_resource(
         }
     };
     if let Some(write) = &body {
-        if row.resource_type == USER {
+        if row.resource_type == USER_TYPE {
             check_manager(conn, ctx, &write.body)?;
         }
     }
@@ -976,7 +976,7 @@ fn write_resource(
     }
     let mut events = NewEvent::member_changes(&row.id, &added, &removed);
     if let Some(write) = &body {
-        if row.resource_type == USER {
+        if row.resource_type == USER_TYPE {
             teams::sync(
                 conn,
                 ctx,
@@ -1142,7 +1142,7 @@ mod tests {
             .unwrap();
         let patch = Arc::new(Patch {
             ctx: Ctx::of(&scope),
-            resource_type: USER.into(),
+            resource_type: USER_TYPE.into(),
             id: gone["id"].as_str().unwrap().to_owned(),
             request: patch_request(json!([
                 {"op": "replace", "path": "displayName", "value": "Patched"}
@@ -1164,7 +1164,9 @@ mod tests {
         let newcomer_id = newcomer["id"].as_str().unwrap().to_owned();
         let lookup = newcomer_id.clone();
         let newcomer_row = store
-            .reading(move |pools| pools.with_conn(|conn| rows::get(conn, "reuse", USER, &lookup)))
+            .reading(move |pools| {
+                pools.with_conn(|conn| rows::get(conn, "reuse", USER_TYPE, &lookup))
+            })
             .await
             .unwrap();
         assert_eq!(
@@ -1404,7 +1406,7 @@ mod tests {
             async move {
                 store
                     .reading(move |pools| {
-                        pools.with_conn(|conn| rows::get(conn, "stale", GROUP, &lookup))
+                        pools.with_conn(|conn| rows::get(conn, "stale", GROUP_TYPE, &lookup))
                     })
                     .await
                     .unwrap()

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::connection::Conn;
 use crate::error::Failure;
-use crate::rows::{self, MemberRef, ResourceRow, GROUP, USER};
+use crate::rows::{self, MemberRef, ResourceRow, GROUP_TYPE, USER_TYPE};
 use crate::schema_ops::Ctx;
 use crate::store::{payload, remove};
 use crate::time::to_nanos;
@@ -59,14 +59,14 @@ fn join(
     at: i64,
     events: &mut Vec<NewEvent>,
 ) -> Result<(), Failure> {
-    if let Some(team) = rows::find(conn, &ctx.tenant, GROUP, team_id)? {
+    if let Some(team) = rows::find(conn, &ctx.tenant, GROUP_TYPE, team_id)? {
         return change(conn, ctx, &team, members, &[], at, events);
     }
     let body = derive::team_body(name);
     let pk = rows::insert(
         conn,
         &ctx.tenant,
-        GROUP,
+        GROUP_TYPE,
         team_id,
         &body,
         &body.to_string(),
@@ -77,9 +77,9 @@ fn join(
         },
     )?;
     let added = rows::add_members(conn, pk, members)?;
-    let team = rows::get(conn, &ctx.tenant, GROUP, team_id)?;
-    let created = payload(conn, ctx, team.resource(None)?, GROUP)?;
-    events.push(NewEvent::created(GROUP, team_id, &created));
+    let team = rows::get(conn, &ctx.tenant, GROUP_TYPE, team_id)?;
+    let created = payload(conn, ctx, team.resource(None)?, GROUP_TYPE)?;
+    events.push(NewEvent::created(GROUP_TYPE, team_id, &created));
     events.extend(NewEvent::member_changes(team_id, &added, &[]));
     Ok(())
 }
@@ -114,8 +114,8 @@ fn delete(
     at: i64,
     events: &mut Vec<NewEvent>,
 ) -> Result<(), Failure> {
-    let deleted = payload(conn, ctx, team.resource(None)?, GROUP)?;
-    events.push(NewEvent::deleted(GROUP, &team.id, &deleted));
+    let deleted = payload(conn, ctx, team.resource(None)?, GROUP_TYPE)?;
+    events.push(NewEvent::deleted(GROUP_TYPE, &team.id, &deleted));
     remove(conn, &ctx.tenant, team, at, events)
 }
 
@@ -126,7 +126,7 @@ pub(crate) fn rebuild(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<TeamsRebuilt, Fa
     // order); `Ops` and `ops` share an id. Ordered by id, so the events come out
     // in a stable order.
     let mut wanted: BTreeMap<String, (String, Vec<MemberRef>)> = BTreeMap::new();
-    for user in rows::all_of_type(conn, &ctx.tenant, USER, false)? {
+    for user in rows::all_of_type(conn, &ctx.tenant, USER_TYPE, false)? {
         let body = user.body()?;
         if let Some(name) = derive::team_of(&ctx.settings.teams, &body) {
             wanted
@@ -143,7 +143,7 @@ pub(crate) fn rebuild(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<TeamsRebuilt, Fa
     };
     let mut events = Vec::new();
     let mut existing = HashMap::new();
-    for team in rows::all_of_type(conn, &ctx.tenant, GROUP, true)? {
+    for team in rows::all_of_type(conn, &ctx.tenant, GROUP_TYPE, true)? {
         if wanted_ids.contains(team.id.as_str()) {
             existing.insert(team.id.clone(), team);
         } else {

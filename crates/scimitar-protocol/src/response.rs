@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::StatusCode;
+use scimitar_schema::urn::ENTERPRISE_USER;
 use scimitar_schema::Registry;
 use serde::Serialize;
 use serde_json::Value;
@@ -69,9 +70,6 @@ pub(crate) fn set_location(resource: &mut Value, base_url: &str, endpoint: &str)
         meta.insert("location".into(), Value::String(location));
     }
 }
-
-/// The Enterprise User extension, whose `manager` gets a `$ref`.
-const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 /// Adds the `$ref` URIs the store leaves to the HTTP layer: the Enterprise
 /// `manager` (`{base_url}/Users/{id}`) and each group member (by its `type`).

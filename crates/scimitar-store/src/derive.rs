@@ -30,11 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::settings::TeamMode;
 
-/// The Enterprise User extension URN (RFC 7643 §4.3).
-pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-
-/// The Group schema URN (RFC 7643 §4.2).
-pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+use scimitar_schema::urn::{ENTERPRISE_USER, GROUP as GROUP_SCHEMA};
 
 fn enterprise(user: &Value) -> Option<&Map<String, Value>> {
     user.get(ENTERPRISE_USER)?.as_object()

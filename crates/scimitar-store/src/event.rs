@@ -12,7 +12,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use crate::write::{GROUP, USER};
+use crate::write::{GROUP_TYPE, USER_TYPE};
 
 /// What happened to a resource.
 ///
@@ -105,8 +105,8 @@ impl ChangeKind {
     /// The kind of creating a resource of `resource_type`.
     pub fn created(resource_type: &str) -> ChangeKind {
         match resource_type {
-            USER => ChangeKind::UserCreated,
-            GROUP => ChangeKind::GroupCreated,
+            USER_TYPE => ChangeKind::UserCreated,
+            GROUP_TYPE => ChangeKind::GroupCreated,
             _ => ChangeKind::ResourceCreated,
         }
     }
@@ -115,13 +115,13 @@ impl ChangeKind {
     /// `after` (attributes other than group members).
     pub fn updated(resource_type: &str, before: &Value, after: &Value) -> ChangeKind {
         match resource_type {
-            USER => match (is_active(before), is_active(after)) {
+            USER_TYPE => match (is_active(before), is_active(after)) {
                 (true, false) => ChangeKind::UserDeactivated,
                 (false, true) => ChangeKind::UserReactivated,
                 _ => ChangeKind::UserUpdated,
             },
-            GROUP if display_name(before) != display_name(after) => ChangeKind::GroupRenamed,
-            GROUP => ChangeKind::GroupUpdated,
+            GROUP_TYPE if display_name(before) != display_name(after) => ChangeKind::GroupRenamed,
+            GROUP_TYPE => ChangeKind::GroupUpdated,
             _ => ChangeKind::ResourceUpdated,
         }
     }
@@ -199,8 +199,8 @@ impl NewEvent {
     /// The event of deleting `resource` (as it was).
     pub fn deleted(resource_type: &str, resource_id: &str, resource: &Value) -> Self {
         let kind = match resource_type {
-            USER => ChangeKind::UserDeleted,
-            GROUP => ChangeKind::GroupDeleted,
+            USER_TYPE => ChangeKind::UserDeleted,
+            GROUP_TYPE => ChangeKind::GroupDeleted,
             _ => ChangeKind::ResourceDeleted,
         };
         NewEvent::about(kind, resource_type, resource_id, without_members(resource))
@@ -209,7 +209,7 @@ impl NewEvent {
     /// The event of archiving user `resource_id` (as it was) instead of deleting it:
     /// a [`ChangeKind::UserDeleted`] whose payload has `"archived": true`.
     pub fn archived(resource_id: &str, resource: &Value) -> Self {
-        let mut event = NewEvent::deleted(USER, resource_id, resource);
+        let mut event = NewEvent::deleted(USER_TYPE, resource_id, resource);
         if let Value::Object(fields) = &mut event.payload {
             fields.insert("archived".into(), Value::Bool(true));
         }
@@ -220,7 +220,7 @@ impl NewEvent {
     pub fn members_added(group_id: &str, members: &[String]) -> Self {
         NewEvent::about(
             ChangeKind::MembersAdded,
-            GROUP,
+            GROUP_TYPE,
             group_id,
             json!({ "members": members }),
         )
@@ -230,7 +230,7 @@ impl NewEvent {
     pub fn members_removed(group_id: &str, members: &[String]) -> Self {
         NewEvent::about(
             ChangeKind::MembersRemoved,
-            GROUP,
+            GROUP_TYPE,
             group_id,
             json!({ "members": members }),
         )

@@ -31,9 +31,9 @@ use crate::settings::{DeletionMode, TenantSettings};
 use crate::StoreError;
 
 /// The name of the User resource type.
-pub const USER: &str = "User";
+pub const USER_TYPE: &str = "User";
 /// The name of the Group resource type.
-pub const GROUP: &str = "Group";
+pub const GROUP_TYPE: &str = "Group";
 
 /// A member a write adds to a group: its id, and the `display` the client sent.
 ///
@@ -111,9 +111,9 @@ pub struct Patched {
 
 /// Rule 21: Groups are read-only while teams are derived.
 pub fn check_writable(settings: &TenantSettings, resource_type: &str) -> Result<(), StoreError> {
-    if resource_type == GROUP && settings.teams.is_derived() {
+    if resource_type == GROUP_TYPE && settings.teams.is_derived() {
         return Err(StoreError::ReadOnly {
-            resource_type: GROUP.to_owned(),
+            resource_type: GROUP_TYPE.to_owned(),
         });
     }
     Ok(())
@@ -194,7 +194,7 @@ pub fn deletion(
     id: &str,
     as_read: &Value,
 ) -> (NewEvent, bool) {
-    if resource_type == USER && settings.deletion == DeletionMode::Archive {
+    if resource_type == USER_TYPE && settings.deletion == DeletionMode::Archive {
         (NewEvent::archived(id, as_read), true)
     } else {
         (NewEvent::deleted(resource_type, id, as_read), false)
@@ -205,7 +205,7 @@ pub fn deletion(
 /// it; any other resource loses an Enterprise manager that names no one
 /// ([`derive::drop_unassigned_manager`]).
 pub fn split_members(resource_type: &str, body: &mut Value) -> Result<Vec<NewMember>, StoreError> {
-    if resource_type == GROUP {
+    if resource_type == GROUP_TYPE {
         take_members(body)
     } else {
         derive::drop_unassigned_manager(body);
@@ -224,7 +224,7 @@ pub fn apply_patch(
     request: &PatchRequest,
     with_members: bool,
 ) -> Result<Patched, StoreError> {
-    let is_group = resource_type == GROUP;
+    let is_group = resource_type == GROUP_TYPE;
     let options = ApplyOptions {
         external_members: is_group && !with_members,
     };
@@ -345,14 +345,14 @@ mod tests {
     #[test]
     fn groups_are_read_only_only_while_teams_are_derived() {
         let mut settings = TenantSettings::default();
-        assert!(check_writable(&settings, GROUP).is_ok());
+        assert!(check_writable(&settings, GROUP_TYPE).is_ok());
         settings.teams = TeamMode::Department {
             separator: " / ".into(),
         };
         assert!(matches!(
-            check_writable(&settings, GROUP),
+            check_writable(&settings, GROUP_TYPE),
             Err(StoreError::ReadOnly { .. })
         ));
-        assert!(check_writable(&settings, USER).is_ok());
+        assert!(check_writable(&settings, USER_TYPE).is_ok());
     }
 }

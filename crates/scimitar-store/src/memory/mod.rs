@@ -23,7 +23,7 @@ use crate::provisioning_log::MemoryLog;
 use crate::query::{mentions_attribute, Page, Paging, Query};
 use crate::schema::{PatchRequest, Projection};
 use crate::store::{Archived, Created, Scope, Store, TeamsRebuilt};
-use crate::write::{self, MemberChange, NewMember, GROUP, USER};
+use crate::write::{self, MemberChange, NewMember, GROUP_TYPE, USER_TYPE};
 use crate::StoreError;
 
 use members::MemberList;
@@ -280,7 +280,7 @@ impl State {
         let (body, members) = prepare(scope, resource_type, &resource, Mode::Create)?;
         let data = self.tenant(scope.tenant);
         let members = data.check_members(members)?;
-        if resource_type == USER {
+        if resource_type == USER_TYPE {
             if let Err(taken) = data.check_user_name(user_name(&body), None) {
                 // A replayed create (Entra ID after its timeout) gets the user it made.
                 return match data.same_user(scope, &body) {
@@ -290,7 +290,7 @@ impl State {
             }
             data.check_manager(&body)?;
         }
-        if resource_type == GROUP {
+        if resource_type == GROUP_TYPE {
             if let Some(id) = data.same_group(scope, &body, &members) {
                 return data.existing(scope, resource_type, &id);
             }
@@ -310,7 +310,7 @@ impl State {
             &data.payload(scope, resource_type, &id),
         )];
         events.extend(NewEvent::member_changes(&id, &added, &[]));
-        if resource_type == USER {
+        if resource_type == USER_TYPE {
             events.extend(self.sync_team(scope, &id, at));
         }
         self.record(scope.tenant, events, at);
@@ -371,7 +371,7 @@ impl State {
             existing: &existing,
         };
         let (body, members) = prepare(scope, resource_type, &resource, mode)?;
-        let members = if resource_type == GROUP {
+        let members = if resource_type == GROUP_TYPE {
             MemberChange::Set(members)
         } else {
             MemberChange::Keep
@@ -415,7 +415,7 @@ impl State {
         };
         let mut body = patched.resource;
         meta::strip_store_owned(&mut body);
-        if resource_type == USER {
+        if resource_type == USER_TYPE {
             derive::drop_unassigned_manager(&mut body);
         }
         self.write(scope, resource_type, id, Some(body), patched.members)?;
@@ -429,11 +429,11 @@ impl State {
         group_id: &str,
         change: MemberChange,
     ) -> Result<String, StoreError> {
-        write::check_writable(scope.settings, GROUP)?;
-        self.write(scope, GROUP, group_id, None, change)?;
+        write::check_writable(scope.settings, GROUP_TYPE)?;
+        self.write(scope, GROUP_TYPE, group_id, None, change)?;
         let version = &self
             .tenant(scope.tenant)
-            .record(GROUP, group_id)?
+            .record(GROUP_TYPE, group_id)?
             .meta
             .version;
         Ok(version.clone())
@@ -453,7 +453,7 @@ impl State {
         let data = self.tenant(scope.tenant);
         let record = data.record(resource_type, id)?;
         let body = body.filter(|body| !same_attributes(&record.resource, body));
-        if let (USER, Some(body)) = (resource_type, &body) {
+        if let (USER_TYPE, Some(body)) = (resource_type, &body) {
             data.check_user_name(user_name(body), Some(id))?;
             data.check_manager(body)?;
         }
@@ -494,7 +494,7 @@ impl State {
             data.touch(id, at);
         }
         events.extend(NewEvent::member_changes(id, &added, &removed));
-        if resource_type == USER && body_changed {
+        if resource_type == USER_TYPE && body_changed {
             events.extend(self.sync_team(scope, id, at));
         }
         self.record(scope.tenant, events, at);
@@ -517,7 +517,7 @@ impl State {
         let payload = data.payload(scope, resource_type, id);
         let (event, archive) = write::deletion(scope.settings, resource_type, id, &payload);
         let mut events = vec![event];
-        if resource_type == USER {
+        if resource_type == USER_TYPE {
             events.extend(self.leave_team(scope, id, at));
             events.extend(self.tenant(scope.tenant).clear_reports(scope, id, at));
         }
@@ -642,7 +642,7 @@ impl TenantData {
             return Value::Null;
         };
         let mut resource = record.resource.clone();
-        if with_members && record.meta.resource_type == GROUP {
+        if with_members && record.meta.resource_type == GROUP_TYPE {
             let members = self.member_objects(id);
             if let (Value::Object(fields), false) = (&mut resource, members.is_empty()) {
                 // Before `meta`, which conventionally comes last.
@@ -724,7 +724,7 @@ impl TenantData {
     fn same_user(&self, scope: &Scope<'_>, body: &Value) -> Option<String> {
         let id = self.user_names.get(&meta::fold_case(user_name(body)?))?;
         let record = self.resources.get(id)?;
-        self.is_replay(scope, USER, record, body)
+        self.is_replay(scope, USER_TYPE, record, body)
             .then(|| id.clone())
     }
 
@@ -733,7 +733,7 @@ impl TenantData {
     fn same_group(&self, scope: &Scope<'_>, body: &Value, members: &[NewMember]) -> Option<String> {
         body.get("externalId")?;
         self.by_position
-            .get(GROUP)?
+            .get(GROUP_TYPE)?
             .values()
             .find(|id| {
                 let has_members = || {
@@ -743,7 +743,7 @@ impl TenantData {
                         .all(|member| list.is_some_and(|list| list.contains(&member.id)))
                 };
                 self.resources.get(id.as_str()).is_some_and(|record| {
-                    !record.derived && self.is_replay(scope, GROUP, record, body)
+                    !record.derived && self.is_replay(scope, GROUP_TYPE, record, body)
                 }) && has_members()
             })
             .cloned()
@@ -767,7 +767,7 @@ impl TenantData {
     /// the tenant (rule 19).
     fn check_manager(&self, user: &Value) -> Result<(), StoreError> {
         match derive::manager_id(user) {
-            Some(manager) if self.record(USER, manager).is_err() => {
+            Some(manager) if self.record(USER_TYPE, manager).is_err() => {
                 Err(StoreError::UnknownManager(manager.to_owned()))
             }
             _ => Ok(()),
@@ -801,11 +801,11 @@ impl TenantData {
             };
             meta::strip_store_owned(&mut body);
             derive::clear_manager(&mut body);
-            let before = self.payload(scope, USER, &id);
+            let before = self.payload(scope, USER_TYPE, &id);
             self.set_body(&id, body);
             self.touch(&id, at);
-            let after = self.payload(scope, USER, &id);
-            events.push(NewEvent::updated(USER, &id, &before, &after));
+            let after = self.payload(scope, USER_TYPE, &id);
+            events.push(NewEvent::updated(USER_TYPE, &id, &before, &after));
         }
         events
     }
@@ -815,10 +815,9 @@ impl TenantData {
         let mut seen = HashSet::with_capacity(members.len());
         let mut checked = Vec::with_capacity(members.len());
         for member in members {
-            let is_member_type = self
-                .resources
-                .get(&member.id)
-                .is_some_and(|record| matches!(record.meta.resource_type.as_str(), USER | GROUP));
+            let is_member_type = self.resources.get(&member.id).is_some_and(|record| {
+                matches!(record.meta.resource_type.as_str(), USER_TYPE | GROUP_TYPE)
+            });
             if !is_member_type {
                 return Err(StoreError::UnknownMember(member.id));
             }
@@ -893,7 +892,7 @@ impl TenantData {
         };
         let stamped = meta::stamp(body, id, &record.meta);
         let old = std::mem::replace(&mut record.resource, stamped);
-        if record.meta.resource_type != USER {
+        if record.meta.resource_type != USER_TYPE {
             return;
         }
         let new = &record.resource;
@@ -925,7 +924,7 @@ impl TenantData {
         let hints = scope.registry.hints(resource_type);
         // Rule 15: members are read only when the filter or sort needs them, and
         // then only to match; the page reads them again only if it returns them.
-        let match_members = resource_type == GROUP && query_mentions_members(query);
+        let match_members = resource_type == GROUP_TYPE && query_mentions_members(query);
         let mut found = Vec::new();
         for (&position, id) in self.by_position.get(resource_type).into_iter().flatten() {
             let Some(record) = self.resources.get(id) else {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use time::OffsetDateTime;
 
 use super::members::MemberList;
-use super::{State, GROUP, USER};
+use super::{State, GROUP_TYPE, USER_TYPE};
 use crate::derive;
 use crate::event::NewEvent;
 use crate::meta;
@@ -99,7 +99,7 @@ impl State {
         }
         self.insert(
             scope.tenant,
-            GROUP,
+            GROUP_TYPE,
             team_id,
             derive::team_body(name),
             at,
@@ -111,9 +111,9 @@ impl State {
         let data = self.tenant(scope.tenant);
         let added = data.add_members(team_id, &new_members(members));
         events.push(NewEvent::created(
-            GROUP,
+            GROUP_TYPE,
             team_id,
-            &data.payload(scope, GROUP, team_id),
+            &data.payload(scope, GROUP_TYPE, team_id),
         ));
         events.extend(NewEvent::member_changes(team_id, &added, &[]));
     }
@@ -137,9 +137,9 @@ impl State {
         }
         let empty = data.members.get(team_id).is_none_or(MemberList::is_empty);
         if empty {
-            let payload = data.payload(scope, GROUP, team_id);
+            let payload = data.payload(scope, GROUP_TYPE, team_id);
             events.extend(NewEvent::member_changes(team_id, &added, &removed));
-            events.push(NewEvent::deleted(GROUP, team_id, &payload));
+            events.push(NewEvent::deleted(GROUP_TYPE, team_id, &payload));
             self.remove(scope.tenant, team_id, at, events);
         } else {
             data.touch(team_id, at);
@@ -158,7 +158,7 @@ impl State {
         let mut wanted: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
         for id in data
             .by_position
-            .get(USER)
+            .get(USER_TYPE)
             .into_iter()
             .flat_map(|ids| ids.values())
         {
@@ -177,7 +177,7 @@ impl State {
         // Existing derived teams, in creation order.
         let existing: Vec<String> = data
             .by_position
-            .get(GROUP)
+            .get(GROUP_TYPE)
             .into_iter()
             .flat_map(|ids| ids.values())
             .filter(|id| {
@@ -195,8 +195,8 @@ impl State {
         let mut events = Vec::new();
         for team_id in existing.iter().filter(|id| !wanted_ids.contains(id)) {
             let data = self.tenant(scope.tenant);
-            let payload = data.payload(scope, GROUP, team_id);
-            events.push(NewEvent::deleted(GROUP, team_id, &payload));
+            let payload = data.payload(scope, GROUP_TYPE, team_id);
+            events.push(NewEvent::deleted(GROUP_TYPE, team_id, &payload));
             self.remove(scope.tenant, team_id, at, &mut events);
             summary.removed += 1;
         }

@@ -13,12 +13,13 @@ use super::checks::{
 use super::{
     everything, filtered, group, id_of, member_ids, members_of, user, version_of, Fixture,
 };
-use crate::derive::{team_id, ENTERPRISE_USER as ENTERPRISE};
+use crate::derive::team_id;
 use crate::event::ChangeKind;
 use crate::schema::{PatchOpKind, Projection, ScimType};
 use crate::settings::{DeletionMode, TeamMode, TenantSettings};
 use crate::store::{Store, TeamsRebuilt};
 use crate::StoreError;
+use scimitar_schema::urn::ENTERPRISE_USER as ENTERPRISE;
 
 /// A user with Enterprise attributes.
 fn employee(user_name: &str, enterprise: Value) -> Value {
