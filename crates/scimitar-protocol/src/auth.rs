@@ -78,12 +78,23 @@ impl<'a> Credentials<'a> {
         let header = self
             .headers
             .get(header::AUTHORIZATION)
-            .ok_or(ScimError::Unauthorized(Refusal::Missing))?;
-        let text = header.to_str().unwrap_or_default().trim();
-        match text.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(token.trim()),
-            _ => Err(ScimError::Unauthorized(Refusal::Malformed)),
-        }
+            .map(|value| value.to_str().unwrap_or_default());
+        bearer_token(header).map_err(ScimError::Unauthorized)
+    }
+}
+
+/// The token of an `Authorization` header's value, `Bearer <token>` (the scheme in
+/// any case); `None` is a request without the header. For hosts that read the
+/// header from their own request type.
+///
+/// # Errors
+/// [`Refusal::Missing`] without a header, [`Refusal::Malformed`] for another
+/// scheme or shape.
+pub fn bearer_token(authorization: Option<&str>) -> Result<&str, Refusal> {
+    let text = authorization.ok_or(Refusal::Missing)?.trim();
+    match text.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(token.trim()),
+        _ => Err(Refusal::Malformed),
     }
 }
 

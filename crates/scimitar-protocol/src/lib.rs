@@ -98,7 +98,7 @@ mod request;
 mod response;
 mod routes;
 
-pub use auth::{Authenticator, Credentials, Principal, Refusal, TenantContext};
+pub use auth::{bearer_token, Authenticator, Credentials, Principal, Refusal, TenantContext};
 pub use engine::{Admitted, BodyError, Mount, ScimEngine};
 pub use error::{error_body, error_chain, ScimError};
 pub use limits::Limits;

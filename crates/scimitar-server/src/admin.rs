@@ -11,7 +11,7 @@ use actix_web::http::header;
 use actix_web::web::{self, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use rand::RngCore;
-use scimitar_protocol::{decode_component, raw_pairs, Refusal, ScimError};
+use scimitar_protocol::{bearer_token, decode_component, raw_pairs, Refusal, ScimError};
 use scimitar_store::provisioning_log::{LogEntry, LogQuery, ProvisioningLog};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -100,14 +100,11 @@ impl<L: ProvisioningLog + 'static> AdminApi<L> {
 
 impl<L: ProvisioningLog> AdminShared<L> {
     fn authenticate(&self, req: &HttpRequest) -> Result<(), ScimError> {
-        let token = req
+        let header = req
             .headers()
             .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or(ScimError::Unauthorized(Refusal::Malformed))?;
+            .map(|value| value.to_str().unwrap_or_default());
+        let token = bearer_token(header).map_err(ScimError::Unauthorized)?;
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if bool::from(digest.ct_eq(&self.token_digest)) {
             Ok(())

@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
-use scimitar_protocol::{Refusal, TenantContext};
+use scimitar_protocol::{Principal, Refusal, TenantContext};
 
 /// The prefix of every Scimitar token; it lets secret scanners recognise them.
 pub const TOKEN_PREFIX: &str = "scim_";
@@ -201,22 +201,6 @@ pub(crate) fn split_token(token: &str) -> Option<(&str, &str)> {
     (well_formed(id, ID_BYTES) && well_formed(secret, SECRET_BYTES)).then_some((id, secret))
 }
 
-/// Who a request is authenticated as, and what its tenant's requests run under.
-#[derive(Debug, Clone)]
-pub(crate) struct Credential {
-    /// The tenant every store call of the request is scoped to.
-    pub(crate) tenant: Arc<Tenant>,
-    /// The token's public id (`jwt` for a JWT).
-    pub(crate) token_id: String,
-    /// The token's label (empty for a JWT).
-    pub(crate) token_label: String,
-    /// The SCIM id of the User the token is bound to, which `/Me` aliases; `None`
-    /// for an unbound token and always for a JWT.
-    pub(crate) user: Option<String>,
-    /// The tenant's registry, policy and settings.
-    pub(crate) context: Arc<TenantContext>,
-}
-
 /// The position of `refusal` in [`Refusal::ALL`], for counting.
 fn refusal_index(refusal: Refusal) -> usize {
     Refusal::ALL
@@ -274,7 +258,7 @@ struct CacheEntry {
     /// the same hash in the store and the same digest vouch for the token without
     /// verifying the secret again (which matters for legacy argon2 hashes).
     hash: String,
-    credential: Credential,
+    credential: Principal,
     verified_at: Instant,
 }
 
@@ -335,7 +319,7 @@ impl TokenCache {
         tenants: &T,
         token: &str,
         context_of: impl Fn(&Tenant) -> Arc<TenantContext>,
-    ) -> Result<Result<Credential, Refusal>, StoreError> {
+    ) -> Result<Result<Principal, Refusal>, StoreError> {
         let Some((id, secret)) = split_token(token) else {
             return Ok(Err(Refusal::Malformed));
         };
@@ -361,12 +345,13 @@ impl TokenCache {
             return Ok(Err(Refusal::WrongSecret));
         }
         let tenant = tenants.get_tenant(&record.tenant).await?;
-        let credential = Credential {
-            context: context_of(&tenant),
-            tenant: Arc::new(tenant),
-            token_id: record.id.clone(),
-            token_label: record.label.clone(),
+        let credential = Principal {
+            context: Some(context_of(&tenant)),
+            tenant: tenant.id,
+            client: record.id.clone(),
+            label: record.label.clone(),
             user: record.user.clone(),
+            enabled: tenant.enabled,
         };
         if let Err(error) = tenants
             .touch_token(&record.id, scimitar_store::meta::now())
@@ -391,7 +376,7 @@ impl TokenCache {
 
     /// The cached credential of token `id`, if it is within its TTL and `digest`
     /// matches.
-    fn fresh(&self, id: &str, digest: &[u8; 32]) -> Option<Credential> {
+    fn fresh(&self, id: &str, digest: &[u8; 32]) -> Option<Principal> {
         let entries = self.lock();
         let entry = entries.get(id)?;
         let matches = bool::from(entry.digest.ct_eq(digest));
@@ -469,7 +454,7 @@ impl TokenCache {
     pub(crate) fn forget_tenant(&self, tenant: &str) {
         let mut entries = self.lock();
         self.generation.fetch_add(1, Ordering::SeqCst);
-        entries.retain(|_, entry| entry.credential.tenant.id != tenant);
+        entries.retain(|_, entry| entry.credential.tenant != tenant);
     }
 }
 

@@ -7,7 +7,7 @@ use scimitar_protocol::{Authenticator, Credentials, Limits, Principal, Refusal, 
 use scimitar_schema::{Policy, Registry};
 use scimitar_store::{StoreError, TenantStore};
 
-use crate::auth::{AuthFailures, Credential, TokenCache};
+use crate::auth::{AuthFailures, TokenCache};
 use crate::jwt;
 use crate::rate::RateLimiter;
 use crate::tenant::TenantContexts;
@@ -55,11 +55,11 @@ impl<T: TenantStore + 'static> TokenAuthenticator<T> {
     }
 
     /// Verifies a JWT against the settings of the tenant named in the URL.
-    async fn jwt_credential(
+    async fn jwt_principal(
         &self,
         url_tenant: Option<&str>,
         token: &str,
-    ) -> Result<Credential, ScimError> {
+    ) -> Result<Principal, ScimError> {
         // JWTs are accepted on /tenants/{tenant}/... URLs only.
         let Some(tenant_id) = url_tenant else {
             return Err(self.refused(Refusal::BadJwt));
@@ -73,12 +73,10 @@ impl<T: TenantStore + 'static> TokenAuthenticator<T> {
             log::debug!("JWT refused for tenant {tenant_id}: {refusal}");
             return Err(self.refused(Refusal::BadJwt));
         }
-        Ok(Credential {
-            context: self.contexts.context(&tenant, &self.registry, &self.policy),
-            tenant: Arc::new(tenant),
-            token_id: "jwt".into(),
-            token_label: String::new(),
-            user: None,
+        Ok(Principal {
+            context: Some(self.contexts.context(&tenant, &self.registry, &self.policy)),
+            enabled: tenant.enabled,
+            ..Principal::new(tenant.id, "jwt")
         })
     }
 }
@@ -90,24 +88,16 @@ impl<T: TenantStore + 'static> Authenticator for TokenAuthenticator<T> {
             other => other,
         })?;
         self.tokens.follow_directory(&*self.tenants).await;
-        let credential = if jwt::looks_like_jwt(token) {
-            self.jwt_credential(request.url_tenant, token).await?
+        if jwt::looks_like_jwt(token) {
+            self.jwt_principal(request.url_tenant, token).await
         } else {
             self.tokens
                 .verify(&*self.tenants, token, |tenant| {
                     self.contexts.context(tenant, &self.registry, &self.policy)
                 })
                 .await?
-                .map_err(|refusal| self.refused(refusal))?
-        };
-        Ok(Principal {
-            tenant: credential.tenant.id.clone(),
-            client: credential.token_id,
-            label: credential.token_label,
-            user: credential.user,
-            enabled: credential.tenant.enabled,
-            context: Some(credential.context),
-        })
+                .map_err(|refusal| self.refused(refusal))
+        }
     }
 
     fn authorize(&self, principal: &Principal) -> Result<(), ScimError> {
