@@ -276,6 +276,20 @@ mod tests {
     }
 
     #[test]
+    fn an_app_refusal_reaches_the_client_as_chosen() {
+        let refused = ScimError::from(StoreError::refused(
+            403,
+            Some(ScimType::InvalidValue),
+            "the plan's 25 seats are taken",
+        ));
+        let response = refused.to_response();
+        assert_eq!(response.status(), 403);
+        let body = body_of(response);
+        assert_eq!(body["scimType"], "invalidValue");
+        assert_eq!(body["detail"], "the plan's 25 seats are taken");
+    }
+
+    #[test]
     fn backend_failures_hide_their_cause() {
         let cause: scimitar_store::BoxError = "password=hunter2 at db.internal".into();
         let response = ScimError::from(StoreError::Backend(cause)).to_response();

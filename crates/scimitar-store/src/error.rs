@@ -77,6 +77,20 @@ pub enum StoreError {
     /// Any other backend failure, e.g. corrupt stored data (500).
     #[error("storage failure")]
     Backend(#[source] BoxError),
+    /// The application refuses the write for a reason of its own (a seat limit
+    /// reached, an email domain the customer does not own, a protected owner
+    /// account), with the status, `scimType` and detail the client and the
+    /// identity provider's provisioning log see. Make it with
+    /// [`StoreError::refused`].
+    #[error("{detail}")]
+    Refused {
+        /// A 4xx status.
+        status: u16,
+        /// The SCIM error type, if one fits.
+        scim_type: Option<ScimType>,
+        /// What is wrong, for a human: it is shown as it is.
+        detail: String,
+    },
 }
 
 impl StoreError {
@@ -88,9 +102,37 @@ impl StoreError {
         }
     }
 
+    /// The application's refusal of a write ([`StoreError::Refused`]): `status`
+    /// must be a client error (400 to 499), else it is read as 400, since a
+    /// refusal is not the server failing.
+    ///
+    /// ```
+    /// use scimitar_store::StoreError;
+    /// use scimitar_store::schema::ScimType;
+    ///
+    /// let full = StoreError::refused(403, None, "the plan's 25 seats are taken");
+    /// assert_eq!(full.status(), 403);
+    /// assert_eq!(full.to_string(), "the plan's 25 seats are taken");
+    /// let domain = StoreError::refused(400, Some(ScimType::InvalidValue), "example.org is not a domain of Acme");
+    /// assert_eq!(domain.scim_type(), Some(ScimType::InvalidValue));
+    /// assert_eq!(StoreError::refused(200, None, "odd").status(), 400);
+    /// ```
+    pub fn refused(status: u16, scim_type: Option<ScimType>, detail: impl Into<String>) -> Self {
+        StoreError::Refused {
+            status: if (400..500).contains(&status) {
+                status
+            } else {
+                400
+            },
+            scim_type,
+            detail: detail.into(),
+        }
+    }
+
     /// The HTTP status of the SCIM error response.
     pub fn status(&self) -> u16 {
         match self {
+            StoreError::Refused { status, .. } => *status,
             StoreError::NotFound { .. } | StoreError::UnknownResourceType(_) => 404,
             StoreError::Uniqueness { .. } => 409,
             StoreError::VersionMismatch { .. } => 412,
@@ -111,6 +153,7 @@ impl StoreError {
     /// (RFC 7644 §3.12, RFC 9865).
     pub fn scim_type(&self) -> Option<ScimType> {
         match self {
+            StoreError::Refused { scim_type, .. } => *scim_type,
             StoreError::Uniqueness { .. } => Some(ScimType::Uniqueness),
             StoreError::InvalidFilter(_) => Some(ScimType::InvalidFilter),
             StoreError::InvalidCursor => Some(ScimType::InvalidCursor),
