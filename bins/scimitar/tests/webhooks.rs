@@ -207,7 +207,7 @@ fn removed_webhooks_stop_holding_pruning_back(database: Database) {
     use scimitar_schema::{Policy, Registry};
     use scimitar_server::webhook::webhook_consumer;
     use scimitar_store::hooks::OutboxStore;
-    use scimitar_store::{Scope, Store};
+    use scimitar_store::{EventStore, Scope, Store};
 
     let (tenant, _) = database.tenant();
     database.cli(&["webhook", "add", &tenant, "https://example.com/hook"]);

@@ -23,7 +23,10 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 use scimitar_diesel::{Backend, DieselStore, OpenOptions, Synchronous};
 use scimitar_filter::parse_filter;
-use scimitar_store::{Paging, Policy, Query, Registry, Scope, Store, TeamMode, TenantSettings};
+use scimitar_store::{
+    DirectoryStore, MemberStore, Paging, Policy, Query, Registry, Scope, Store, TeamMode,
+    TenantSettings,
+};
 use serde_json::json;
 use tokio::runtime::Runtime;
 

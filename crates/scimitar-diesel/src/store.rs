@@ -8,8 +8,8 @@ use scimitar_schema::{Mode, ValidationError};
 use scimitar_store::meta::{self, ResourceMeta};
 use scimitar_store::write::{self, MemberChange, NewMember};
 use scimitar_store::{
-    derive, Archived, ChangeEvent, Created, NewEvent, Page, PatchRequest, Projection, Query, Scope,
-    Store, StoreError, TeamsRebuilt,
+    derive, Archived, ChangeEvent, Created, DirectoryStore, EventStore, MemberStore, NewEvent,
+    Page, PatchRequest, Projection, Query, Scope, Store, StoreError, TeamsRebuilt,
 };
 use serde_json::Value;
 
@@ -24,6 +24,17 @@ use crate::time::{from_nanos, to_nanos};
 use crate::DieselStore;
 
 impl Store for DieselStore {
+    async fn create(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        resource: Value,
+    ) -> Result<Value, StoreError> {
+        self.create_or_existing(scope, resource_type, resource)
+            .await
+            .map(Created::into_resource)
+    }
+
     async fn create_or_existing(
         &self,
         scope: &Scope<'_>,
@@ -173,7 +184,9 @@ impl Store for DieselStore {
         self.reading(move |pools| crate::query::run(pools, &ctx, &resource_type, &query))
             .await
     }
+}
 
+impl MemberStore for DieselStore {
     async fn add_members(
         &self,
         scope: &Scope<'_>,
@@ -193,7 +206,24 @@ impl Store for DieselStore {
         let change = MemberChange::remove(members.to_vec());
         self.change_members(scope, group_id, change).await
     }
+}
 
+impl EventStore for DieselStore {
+    async fn events(
+        &self,
+        scope: &Scope<'_>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ChangeEvent>, StoreError> {
+        let tenant = scope.tenant.to_owned();
+        self.blocking(move |pools| {
+            pools.with_conn(|conn| rows::events(conn, &tenant, after, limit))
+        })
+        .await
+    }
+}
+
+impl DirectoryStore for DieselStore {
     async fn archived(
         &self,
         scope: &Scope<'_>,
@@ -215,19 +245,6 @@ impl Store for DieselStore {
         })
         .await
     }
-
-    async fn events(
-        &self,
-        scope: &Scope<'_>,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<ChangeEvent>, StoreError> {
-        let tenant = scope.tenant.to_owned();
-        self.blocking(move |pools| {
-            pools.with_conn(|conn| rows::events(conn, &tenant, after, limit))
-        })
-        .await
-    }
 }
 
 impl DieselStore {
@@ -235,7 +252,7 @@ impl DieselStore {
     /// its derived teams under them (rule 21), in one transaction: no write sees
     /// the new team mode with the old teams. What a team-mode switch calls instead
     /// of [`TenantStore::set_tenant_settings`](scimitar_store::TenantStore::set_tenant_settings)
-    /// and then [`Store::rebuild_teams`].
+    /// and then [`DirectoryStore::rebuild_teams`].
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown tenant; the database's.

@@ -10,7 +10,7 @@ use scimitar_store::hooks::{
     HandlerError, OutboxStore,
 };
 use scimitar_store::provisioning_log::{check_provisioning_log, DEFAULT_RETENTION};
-use scimitar_store::{ChangeEvent, Policy, Registry, Scope, Store};
+use scimitar_store::{ChangeEvent, EventStore, Policy, Registry, Scope, Store};
 use serde_json::json;
 
 fn postgres() -> Option<DieselStore> {

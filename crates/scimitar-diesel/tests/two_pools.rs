@@ -4,7 +4,7 @@
 
 use futures_util::future::join_all;
 use scimitar_diesel::{DieselStore, OpenOptions};
-use scimitar_store::{Policy, Registry, Scope, Store, StoreError};
+use scimitar_store::{EventStore, MemberStore, Policy, Registry, Scope, Store, StoreError};
 use serde_json::{json, Value};
 
 fn options() -> OpenOptions {

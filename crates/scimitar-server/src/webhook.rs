@@ -29,7 +29,7 @@
 //! Every [`WebhookOptions::prune_interval`] (an hour by default) each tenant's
 //! events that all its outbox consumers have handled are deleted
 //! ([`OutboxStore::prune_events`], rule O5): with no consumer, all of them. A reader
-//! of [`Store::events`] that keeps its position elsewhere turns this off (`None`).
+//! of [`EventStore::events`] that keeps its position elsewhere turns this off (`None`).
 //! A webhook removed from a tenant's settings is forgotten
 //! ([`OutboxStore::forget_consumer`], rule O6) once its dispatcher has stopped, so
 //! its checkpoint no longer holds pruning back; a disabled one keeps its place.
@@ -44,7 +44,7 @@ use hmac::{Hmac, Mac};
 use scimitar_store::hooks::{
     DispatchOptions, Dispatcher, EventHandler, HandlerError, OutboxStore, RunningDispatcher,
 };
-use scimitar_store::{ChangeEvent, Store, TenantSettings, TenantStore, Webhook};
+use scimitar_store::{ChangeEvent, EventStore, TenantSettings, TenantStore, Webhook};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use tokio::sync::oneshot;
@@ -274,14 +274,16 @@ pub struct Webhooks<S, T, O = S> {
     options: WebhookOptions,
 }
 
-impl<S: Store + OutboxStore + 'static, T: TenantStore + 'static> Webhooks<S, T, S> {
+impl<S: EventStore + OutboxStore + 'static, T: TenantStore + 'static> Webhooks<S, T, S> {
     /// Webhooks over `store`, which also keeps their progress.
     pub fn new(store: Arc<S>, tenants: Arc<T>) -> Self {
         Webhooks::with_outbox(Arc::clone(&store), tenants, store)
     }
 }
 
-impl<S: Store + 'static, T: TenantStore + 'static, O: OutboxStore + 'static> Webhooks<S, T, O> {
+impl<S: EventStore + 'static, T: TenantStore + 'static, O: OutboxStore + 'static>
+    Webhooks<S, T, O>
+{
     /// Webhooks reading events from `store` and keeping progress in `outbox`.
     pub fn with_outbox(store: Arc<S>, tenants: Arc<T>, outbox: Arc<O>) -> Self {
         Webhooks {
@@ -463,7 +465,7 @@ mod tests {
     #[test]
     fn handled_events_are_pruned_and_unhandled_ones_kept() {
         use scimitar_schema::{Policy, Registry};
-        use scimitar_store::{MemoryStore, Scope};
+        use scimitar_store::{MemoryStore, Scope, Store};
 
         actix_web::rt::System::new().block_on(async {
             let store = Arc::new(MemoryStore::new());
@@ -519,7 +521,7 @@ mod tests {
     #[test]
     fn a_removed_webhook_no_longer_holds_pruning_back() {
         use scimitar_schema::{Policy, Registry};
-        use scimitar_store::{MemoryStore, Scope};
+        use scimitar_store::{MemoryStore, Scope, Store};
 
         actix_web::rt::System::new().block_on(async {
             let store = Arc::new(MemoryStore::new());

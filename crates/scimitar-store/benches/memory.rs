@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use scimitar_filter::ast::AttrPath;
 use scimitar_store::schema::{PatchOpKind, PatchOperation};
 use scimitar_store::{
-    MemoryStore, PatchRequest, Policy, Projection, Query, Registry, Scope, Store,
+    MemberStore, MemoryStore, PatchRequest, Policy, Projection, Query, Registry, Scope, Store,
 };
 use serde_json::{json, Value};
 

@@ -1,7 +1,7 @@
 //! The outbox: change events written in the same transaction as the change.
 //!
 //! A consumer (webhooks, audit, an app syncing its own tables) reads them in order
-//! with [`Store::events`](crate::Store::events), remembering the last `seq` it saw.
+//! with [`EventStore::events`](crate::EventStore::events), remembering the last `seq` it saw.
 //! [`NewEvent`]'s constructors build the events of each kind of write, so every
 //! store records the same events with the same payloads.
 

@@ -161,7 +161,7 @@ impl HandlerError {
 ///   `seq` is at most `up_to` and at most the checkpoint of each of the tenant's
 ///   consumers (with no consumers: every event up to `up_to`), and returns how
 ///   many. Other tenants' events stay, and no `seq` is ever reused: a reader of
-///   [`Store::events`](crate::Store::events) resuming after its checkpoint misses
+///   [`EventStore::events`](crate::EventStore::events) resuming after its checkpoint misses
 ///   nothing, and a consumer that appears after a prune starts at the oldest event
 ///   left.
 /// - **O6.** [`OutboxStore::forget_consumer`] removes the consumer's checkpoint and
@@ -215,7 +215,7 @@ pub trait OutboxStore: Send + Sync {
     /// (rule O5; `u64::MAX` for every such event) and returns how many.
     ///
     /// Only consumers known here hold pruning back: a reader of
-    /// [`Store::events`](crate::Store::events) that keeps its position elsewhere
+    /// [`EventStore::events`](crate::EventStore::events) that keeps its position elsewhere
     /// should pass that position as `up_to`. A consumer that never runs again (a
     /// removed webhook) holds it back at its checkpoint until
     /// [`OutboxStore::forget_consumer`].
@@ -484,7 +484,7 @@ pub async fn check_outbox_store<O: OutboxStore>(outbox: &O, tenant: &str) {
 /// `tenant` should be new to `store`: the check writes users in that tenant and in
 /// `{tenant}-other`.
 #[cfg(feature = "testkit")]
-pub async fn check_event_pruning<S: crate::Store + OutboxStore>(store: &S, tenant: &str) {
+pub async fn check_event_pruning<S: crate::EventStore + OutboxStore>(store: &S, tenant: &str) {
     use crate::{Policy, Registry, Scope};
 
     const TTL: Duration = Duration::from_secs(60);
@@ -574,7 +574,7 @@ async fn create_users<S: crate::Store>(store: &S, scope: &crate::Scope<'_>, name
 }
 
 #[cfg(feature = "testkit")]
-async fn event_seqs<S: crate::Store>(store: &S, scope: &crate::Scope<'_>) -> Vec<u64> {
+async fn event_seqs<S: crate::EventStore>(store: &S, scope: &crate::Scope<'_>) -> Vec<u64> {
     match store.events(scope, 0, 1000).await {
         Ok(events) => events.iter().map(|event| event.seq).collect(),
         Err(error) => panic!("events failed: {error}"),

@@ -81,5 +81,7 @@ pub use memory::MemoryStore;
 pub use query::{Page, Paging, Query, SortOrder};
 pub use schema::{PatchRequest, Policy, Projection, Registry};
 pub use settings::{DeletionMode, RateLimit, SettingsError, TeamMode, TenantSettings, Webhook};
-pub use store::{Archived, Created, Scope, Store, TeamsRebuilt};
+pub use store::{
+    Archived, Created, DirectoryStore, EventStore, MemberStore, Scope, Store, TeamsRebuilt,
+};
 pub use tenant::{ApiToken, NewApiToken, Tenant, TenantStore};

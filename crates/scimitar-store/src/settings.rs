@@ -89,7 +89,7 @@ pub enum TeamMode {
     Groups,
     /// Teams are derived from each active user's Enterprise `department`, prefixed
     /// by its `organization` when it has one (`Contoso / Sales`). Derived teams are
-    /// read-only over SCIM; see [`Store::rebuild_teams`](crate::Store::rebuild_teams).
+    /// read-only over SCIM; see [`DirectoryStore::rebuild_teams`](crate::DirectoryStore::rebuild_teams).
     Department {
         /// What joins organization and department in a team's name.
         #[serde(default = "default_separator")]
@@ -144,7 +144,7 @@ pub enum DeletionMode {
     #[default]
     Delete,
     /// The user is kept for audit, invisible to every SCIM read, its `userName`
-    /// free for reuse; [`Store::archived`](crate::Store::archived) lists it.
+    /// free for reuse; [`DirectoryStore::archived`](crate::DirectoryStore::archived) lists it.
     Archive,
 }
 

@@ -58,12 +58,17 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// Storage of SCIM resources, scoped by tenant.
+/// Storage of SCIM resources, scoped by tenant: the core every store implements.
 ///
-/// Implement it over your own database (the `scimitar-diesel` crate does it for
-/// SQLite and PostgreSQL, [`MemoryStore`](crate::MemoryStore) in memory), then run
-/// the contract kit (`testkit` feature) against your implementation: it checks each
-/// rule below by number.
+/// Five methods are required (create, get, replace with an expected version,
+/// delete, query); [`Store::patch`] and [`Store::create_or_existing`] are
+/// provided. What not every store has are capability traits: [`MemberStore`]
+/// (member writes without loading the group), [`EventStore`] (the outbox, rule
+/// 17) and [`DirectoryStore`] (managers, archive, derived teams: rules 19 to 21).
+/// The `scimitar-diesel` crate implements all of them for SQLite and PostgreSQL,
+/// [`MemoryStore`](crate::MemoryStore) in memory; an app over its own tables
+/// implements what it needs. Then run the contract kit (`testkit` feature) for
+/// exactly those: it checks each rule below by number.
 ///
 /// Methods return `impl Future + Send`, so handlers on multi-threaded runtimes can
 /// spawn them; implement them with `async fn`.
@@ -195,7 +200,7 @@ impl<'a> Scope<'a> {
 ///     [`derive::member_display`](crate::derive::member_display)): a rename of the
 ///     member changes it, in the same transaction, and gives the group a new
 ///     version (no event). Clients cannot change it (it is immutable). A `$ref`
-///     sent is not kept; the HTTP layer adds it. [`Store::add_members`] and [`Store::remove_members`] change them
+///     sent is not kept; the HTTP layer adds it. [`MemberStore::add_members`] and [`MemberStore::remove_members`] change them
 ///     without loading the group; adding a present member or removing an absent one
 ///     is a no-op for that id; adding an id that is not a user or group of the
 ///     tenant fails with [`StoreError::UnknownMember`] and changes nothing. A
@@ -207,7 +212,7 @@ impl<'a> Scope<'a> {
 ///     (`Registry::project` with the default projection: never `password`).
 ///     A group write that changes members records `MembersAdded` / `MembersRemoved`
 ///     with the delta, and a group event for its other attributes only if they
-///     changed. [`Store::events`] returns the tenant's events with `seq` greater than
+///     changed. [`EventStore::events`] returns the tenant's events with `seq` greater than
 ///     `after`, in increasing `seq`, at most `limit`; a reader that resumes from the
 ///     last `seq` it saw never misses a committed event.
 /// 18. *Failure.* No input makes a store panic; backend trouble is
@@ -227,7 +232,7 @@ impl<'a> Scope<'a> {
 ///     queries return it (`UserDeactivated` / `UserReactivated` events). Delete
 ///     under [`DeletionMode::Delete`](crate::DeletionMode::Delete) forgets the user: a later create with its
 ///     `userName` makes a new user with a new id. Under [`DeletionMode::Archive`](crate::DeletionMode::Archive)
-///     a deleted user is kept for audit ([`Store::archived`] lists it) but is gone
+///     a deleted user is kept for audit ([`DirectoryStore::archived`] lists it) but is gone
 ///     for everything else, exactly as if deleted: reads, queries, members,
 ///     managers, uniqueness (its `userName` is free); the event is `UserDeleted`
 ///     with `"archived": true` in the payload.
@@ -244,36 +249,37 @@ impl<'a> Scope<'a> {
 ///     [`StoreError::ReadOnly`], except that a group the identity provider pushed
 ///     before the switch may be deleted ([`write::check_deletable`](crate::write::check_deletable)),
 ///     so none is left that nobody can remove; otherwise such groups stay as they
-///     are. [`Store::rebuild_teams`] makes the teams exactly what the users say,
+///     are. [`DirectoryStore::rebuild_teams`] makes the teams exactly what the users say,
 ///     under the scope's mode, in one transaction: call it when a tenant changes
 ///     mode (under [`TeamMode::Groups`](crate::TeamMode::Groups) it removes every
 ///     derived team, and switching back derives the same teams, with the same ids).
 pub trait Store: Send + Sync {
     /// Creates a resource (rules 2, 3, 10, 16, 17) and returns it as stored.
-    ///
-    /// Provided: [`Store::create_or_existing`], without saying which.
     fn create(
         &self,
         scope: &Scope<'_>,
         resource_type: &str,
         resource: Value,
-    ) -> impl Future<Output = Result<Value, StoreError>> + Send {
-        async move {
-            self.create_or_existing(scope, resource_type, resource)
-                .await
-                .map(Created::into_resource)
-        }
-    }
+    ) -> impl Future<Output = Result<Value, StoreError>> + Send;
 
-    /// Creates a resource (rules 2, 3, 10, 16, 17) and returns it as stored, or
-    /// returns the one an earlier attempt made ([`Created::Existing`], rule 10's
-    /// retry exception), so the HTTP layer can answer a retry as it sees fit.
+    /// Creates a resource and returns it as stored, or returns the one an earlier
+    /// attempt made ([`Created::Existing`], rule 10's retry exception), so the
+    /// HTTP layer can answer a retry as it sees fit.
+    ///
+    /// Provided: [`Store::create`], always [`Created::New`]. A store that offers
+    /// rule 10's replays overrides it (and makes `create` call it).
     fn create_or_existing(
         &self,
         scope: &Scope<'_>,
         resource_type: &str,
         resource: Value,
-    ) -> impl Future<Output = Result<Created, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Created, StoreError>> + Send {
+        async move {
+            self.create(scope, resource_type, resource)
+                .await
+                .map(Created::New)
+        }
+    }
 
     /// Reads a resource (rules 4, 15).
     fn get(
@@ -295,6 +301,15 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Value, StoreError>> + Send;
 
     /// Applies a PATCH request (rules 6, 8, 10) and returns the resource, projected.
+    ///
+    /// Provided: [`write::patch_by_replace`](crate::write::patch_by_replace), a
+    /// [`Store::get`], the patch applied in memory, and a [`Store::replace`]
+    /// conditional on the version read, retried when another write came in
+    /// between. It reads the members with the group, and it cannot see what `get`
+    /// never returns (`password`): a store that keeps such an attribute keeps it in
+    /// `replace` when the input has none, or overrides this method. The Diesel
+    /// and memory stores override it with a path that never loads a group's
+    /// members.
     fn patch(
         &self,
         scope: &Scope<'_>,
@@ -303,7 +318,17 @@ pub trait Store: Send + Sync {
         request: &PatchRequest,
         expected_version: Option<&str>,
         projection: &Projection,
-    ) -> impl Future<Output = Result<Value, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Value, StoreError>> + Send {
+        crate::write::patch_by_replace(
+            self,
+            scope,
+            resource_type,
+            id,
+            request,
+            expected_version,
+            projection,
+        )
+    }
 
     /// Deletes a resource (rules 6, 9).
     fn delete(
@@ -321,7 +346,12 @@ pub trait Store: Send + Sync {
         resource_type: &str,
         query: &Query,
     ) -> impl Future<Output = Result<Page, StoreError>> + Send;
+}
 
+/// A store that changes a group's members without loading the group (rule 16):
+/// what a group of 100,000 members needs. The contract kit checks it with
+/// `member_store_contract_tests!`.
+pub trait MemberStore: Store {
     /// Adds members (ids) to a group without loading it (rule 16); returns the
     /// group's version afterwards.
     fn add_members(
@@ -339,7 +369,26 @@ pub trait Store: Send + Sync {
         group_id: &str,
         members: &[String],
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
+}
 
+/// A store that records every change as events in the same transaction, the
+/// outbox (rule 17), read in order by [`hooks::Dispatcher`](crate::hooks) and
+/// webhooks. The contract kit checks it with `event_store_contract_tests!`.
+pub trait EventStore: Store {
+    /// The tenant's change events after `after` (rule 17); start with 0.
+    fn events(
+        &self,
+        scope: &Scope<'_>,
+        after: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ChangeEvent>, StoreError>> + Send;
+}
+
+/// A store with the directory features identity providers expect beyond the
+/// RFCs: Enterprise managers as references (rule 19), archived users (rule 20)
+/// and teams derived from departments (rule 21). The contract kit checks it with
+/// `directory_store_contract_tests!`.
+pub trait DirectoryStore: EventStore {
     /// The archived resources of a type (rule 20), oldest archive first; empty for
     /// types that are never archived.
     fn archived(
@@ -354,14 +403,6 @@ pub trait Store: Send + Sync {
         &self,
         scope: &Scope<'_>,
     ) -> impl Future<Output = Result<TeamsRebuilt, StoreError>> + Send;
-
-    /// The tenant's change events after `after` (rule 17); start with 0.
-    fn events(
-        &self,
-        scope: &Scope<'_>,
-        after: u64,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<ChangeEvent>, StoreError>> + Send;
 }
 
 /// What [`Store::create_or_existing`] did.
@@ -388,7 +429,7 @@ impl Created {
     }
 }
 
-/// An archived resource (rule 20), as [`Store::archived`] lists it.
+/// An archived resource (rule 20), as [`DirectoryStore::archived`] lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Archived {
     /// The resource as it was when archived (as a client would have read it).
@@ -397,7 +438,7 @@ pub struct Archived {
     pub archived_at: OffsetDateTime,
 }
 
-/// What [`Store::rebuild_teams`] changed.
+/// What [`DirectoryStore::rebuild_teams`] changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TeamsRebuilt {
     /// Derived teams afterwards.

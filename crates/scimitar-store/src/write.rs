@@ -26,8 +26,9 @@ use time::OffsetDateTime;
 use crate::derive;
 use crate::event::NewEvent;
 use crate::meta;
-use crate::schema::{PatchRequest, Policy, Registry};
+use crate::schema::{PatchRequest, Policy, Projection, Registry};
 use crate::settings::{DeletionMode, TenantSettings};
+use crate::store::{Scope, Store};
 use crate::StoreError;
 
 /// The name of the User resource type.
@@ -107,6 +108,66 @@ pub struct Patched {
     pub resource: Value,
     /// How the group's members change ([`MemberChange::Keep`] for other types).
     pub members: MemberChange,
+}
+
+/// How often [`patch_by_replace`] reads and writes again when other writes keep
+/// coming in between, before it gives up with [`StoreError::Unavailable`].
+pub const PATCH_ATTEMPTS: usize = 8;
+
+/// PATCH (rules 6 and 8) over [`Store::get`] and a conditional [`Store::replace`]:
+/// the provided [`Store::patch`]. It reads the resource, checks `expected_version`,
+/// applies the request in memory with `scimitar-patch`, and replaces the resource
+/// on the condition that its version is still the one read. When another write
+/// came in between and the client named no version, it starts again (at most
+/// [`PATCH_ATTEMPTS`] times); with a version named, the client's precondition no
+/// longer holds and the answer is [`StoreError::VersionMismatch`]. A request that
+/// changes nothing writes nothing (rule 5).
+///
+/// Its cost is a read and a write of the whole resource, members included.
+///
+/// # Errors
+/// The store's, the patch's ([`StoreError::Patch`]), and
+/// [`StoreError::Unavailable`] after [`PATCH_ATTEMPTS`] lost races.
+pub async fn patch_by_replace<S: Store + ?Sized>(
+    store: &S,
+    scope: &Scope<'_>,
+    resource_type: &str,
+    id: &str,
+    request: &PatchRequest,
+    expected_version: Option<&str>,
+    projection: &Projection,
+) -> Result<Value, StoreError> {
+    let name = scope
+        .registry
+        .resource_type(resource_type)
+        .map(|found| found.name.clone())
+        .ok_or_else(|| StoreError::UnknownResourceType(resource_type.to_owned()))?;
+    let whole = Projection::default();
+    for _ in 0..PATCH_ATTEMPTS {
+        let current = store.get(scope, &name, id, &whole).await?;
+        let version = current["meta"]["version"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        check_version(expected_version, &version)?;
+        let patched =
+            scimitar_patch::apply(scope.registry, &name, &current, request, scope.policy)?;
+        if patched.changes.is_empty() {
+            return Ok(scope.registry.project(&name, &current, projection));
+        }
+        match store
+            .replace(scope, &name, id, patched.resource, Some(&version))
+            .await
+        {
+            Ok(replaced) => return Ok(scope.registry.project(&name, &replaced, projection)),
+            Err(StoreError::VersionMismatch { .. }) if expected_version.is_none() => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(StoreError::Unavailable(
+        format!("{name} {id} changed {PATCH_ATTEMPTS} times while it was being patched; try again")
+            .into(),
+    ))
 }
 
 /// Rule 21: Groups are read-only while teams are derived.

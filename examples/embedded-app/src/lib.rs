@@ -51,7 +51,7 @@ use std::sync::Arc;
 
 use actix_web::web::{Data, ServiceConfig};
 use scimitar::schema::{Policy, Registry, RegistryError};
-use scimitar::store::{MemoryStore, Scope, Store, StoreError, TenantSettings, TenantStore};
+use scimitar::store::{EventStore, MemoryStore, Scope, StoreError, TenantSettings, TenantStore};
 use scimitar_server::{issue_token, ScimService, TokenError};
 use scimitar_store::hooks::{Dispatcher, OutboxStore};
 use serde_json::{json, Value};

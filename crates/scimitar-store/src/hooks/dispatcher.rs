@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use super::{EventHandler, HandlerError, OutboxStore};
 use crate::event::ChangeEvent;
 use crate::schema::{Policy, Registry};
-use crate::store::{Scope, Store};
+use crate::store::{EventStore, Scope};
 
 /// Capped exponential backoff: `initial`, then doubling, never above `max`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +104,7 @@ impl<S, H, O> std::fmt::Debug for Dispatcher<S, H, O> {
     }
 }
 
-impl<S: Store + OutboxStore, H: EventHandler> Dispatcher<S, H, S> {
+impl<S: EventStore + OutboxStore, H: EventHandler> Dispatcher<S, H, S> {
     /// A dispatcher of `tenant`'s events to `handler`, keeping its progress as
     /// `consumer` in the store itself.
     pub fn new(store: Arc<S>, tenant: &str, consumer: &str, handler: H) -> Self {
@@ -112,7 +112,7 @@ impl<S: Store + OutboxStore, H: EventHandler> Dispatcher<S, H, S> {
     }
 }
 
-impl<S: Store, H: EventHandler, O: OutboxStore> Dispatcher<S, H, O> {
+impl<S: EventStore, H: EventHandler, O: OutboxStore> Dispatcher<S, H, O> {
     /// A dispatcher reading events from `store` and keeping its progress in
     /// `outbox`.
     pub fn with_outbox(
@@ -378,7 +378,7 @@ mod tests {
     use std::sync::{Mutex, PoisonError};
 
     use crate::hooks::MemoryOutbox;
-    use crate::{ChangeKind, MemoryStore};
+    use crate::{ChangeKind, MemoryStore, Store};
     use serde_json::json;
 
     /// Fails each event's first `failures` attempts, records the rest.

@@ -22,7 +22,9 @@ use crate::meta::{self, ResourceMeta};
 use crate::provisioning_log::MemoryLog;
 use crate::query::{mentions_attribute, Page, Paging, Query};
 use crate::schema::{PatchRequest, Projection};
-use crate::store::{Archived, Created, Scope, Store, TeamsRebuilt};
+use crate::store::{
+    Archived, Created, DirectoryStore, EventStore, MemberStore, Scope, Store, TeamsRebuilt,
+};
 use crate::write::{self, MemberChange, NewMember, GROUP_TYPE, USER_TYPE};
 use crate::StoreError;
 
@@ -119,6 +121,17 @@ struct Origin<'a> {
 }
 
 impl Store for MemoryStore {
+    async fn create(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        resource: Value,
+    ) -> Result<Value, StoreError> {
+        self.create_or_existing(scope, resource_type, resource)
+            .await
+            .map(Created::into_resource)
+    }
+
     async fn create_or_existing(
         &self,
         scope: &Scope<'_>,
@@ -196,7 +209,9 @@ impl Store for MemoryStore {
             .tenant(scope.tenant)
             .query(scope, resource_type, query, &sort)
     }
+}
 
+impl MemberStore for MemoryStore {
     async fn add_members(
         &self,
         scope: &Scope<'_>,
@@ -216,7 +231,23 @@ impl Store for MemoryStore {
         let change = MemberChange::remove(members.to_vec());
         self.lock().change_members(scope, group_id, change)
     }
+}
 
+impl EventStore for MemoryStore {
+    async fn events(
+        &self,
+        scope: &Scope<'_>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ChangeEvent>, StoreError> {
+        let mut state = self.lock();
+        let events = &state.tenant(scope.tenant).events;
+        let start = events.partition_point(|event| event.seq <= after);
+        Ok(events.iter().skip(start).take(limit).cloned().collect())
+    }
+}
+
+impl DirectoryStore for MemoryStore {
     async fn archived(
         &self,
         scope: &Scope<'_>,
@@ -235,18 +266,6 @@ impl Store for MemoryStore {
 
     async fn rebuild_teams(&self, scope: &Scope<'_>) -> Result<TeamsRebuilt, StoreError> {
         Ok(self.lock().rebuild_teams(scope))
-    }
-
-    async fn events(
-        &self,
-        scope: &Scope<'_>,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<ChangeEvent>, StoreError> {
-        let mut state = self.lock();
-        let events = &state.tenant(scope.tenant).events;
-        let start = events.partition_point(|event| event.seq <= after);
-        Ok(events.iter().skip(start).take(limit).cloned().collect())
     }
 }
 

@@ -22,7 +22,7 @@ use crate::schema::{
     PatchOpKind, PatchOperation, PatchRequest, Policy, Projection, Registry, ScimType,
 };
 use crate::settings::TenantSettings;
-use crate::store::{Created, Store};
+use crate::store::{Created, EventStore, MemberStore, Store};
 use crate::StoreError;
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -110,11 +110,51 @@ pub(super) fn patch_request(
     )
 }
 
-pub(super) async fn event_kinds<S: Store>(store: &S, fx: &Fixture) -> Vec<ChangeKind> {
+pub(super) async fn event_kinds<S: EventStore>(store: &S, fx: &Fixture) -> Vec<ChangeKind> {
     match store.events(&fx.scope(), 0, 10_000).await {
         Ok(events) => events.into_iter().map(|event| event.kind).collect(),
         Err(error) => panic!("reading events failed: {error:?}"),
     }
+}
+
+/// Adds (`add: true`) or removes members of a group through PATCH, the core
+/// path every store has; the group's version afterwards.
+pub(super) async fn patch_members<S: Store>(
+    store: &S,
+    fx: &Fixture,
+    group_id: &str,
+    members: &[&str],
+    add: bool,
+) -> Result<String, StoreError> {
+    let operation = if add {
+        PatchOperation {
+            op: PatchOpKind::Add,
+            path: Some("members".into()),
+            value: Some(members_of(members)),
+        }
+    } else {
+        let filter: Vec<String> = members
+            .iter()
+            .map(|id| format!("value eq \"{id}\""))
+            .collect();
+        PatchOperation {
+            op: PatchOpKind::Remove,
+            path: Some(format!("members[{}]", filter.join(" or "))),
+            value: None,
+        }
+    };
+    let request = PatchRequest::new(vec![operation]);
+    let patched = store
+        .patch(
+            &fx.scope(),
+            "Group",
+            group_id,
+            &request,
+            None,
+            &Projection::default(),
+        )
+        .await?;
+    Ok(version_of(&patched))
 }
 
 pub(super) fn is_not_found<T>(result: &Result<T, StoreError>) -> bool {
@@ -174,19 +214,11 @@ pub async fn rule_01_tenants_are_isolated<S: Store>(store: &S) {
         "rule 1: tenant B can delete tenant A's user"
     );
     assert!(
-        is_not_found(&store.add_members(&sb, &group_a, &[user_b_id.clone()]).await),
+        is_not_found(&patch_members(store, &b, &group_a, &[&user_b_id], true).await),
         "rule 1: tenant B can add members to tenant A's group"
     );
     assert!(
-        is_not_found(
-            &store
-                .remove_members(&sb, &group_a, &[user_a_id.clone()])
-                .await
-        ),
-        "rule 1: tenant B can remove members from tenant A's group"
-    );
-    assert!(
-        is_unknown_member(&store.add_members(&sb, &group_b, &[user_a_id.clone()]).await),
+        is_unknown_member(&patch_members(store, &b, &group_b, &[&user_a_id], true).await),
         "rule 1: tenant B can make tenant A's user a member of its group"
     );
     assert_eq!(
@@ -198,13 +230,6 @@ pub async fn rule_01_tenants_are_isolated<S: Store>(store: &S) {
         ids(store, &b, "Group", &everything()).await,
         [group_b.clone()],
         "rule 1: tenant B's query sees other tenants' groups"
-    );
-    let events_b = store.events(&sb, 0, 1000).await.unwrap_or_default();
-    assert!(
-        events_b
-            .iter()
-            .all(|event| event.tenant == b.tenant && event.resource_id != user_a_id),
-        "rule 1: tenant B reads tenant A's events: {events_b:?}"
     );
     let after = get(store, &a, "User", &user_a_id).await;
     assert_eq!(
@@ -387,7 +412,6 @@ pub async fn rule_05_versions_change_with_every_change_only<S: Store>(store: &S)
         replaced["meta"]["created"], created["meta"]["created"],
         "rule 5: meta.created changed"
     );
-    let events_before = event_kinds(store, &fx).await.len();
     let again = store
         .replace(&scope, "User", &id, changed, None)
         .await
@@ -401,46 +425,158 @@ pub async fn rule_05_versions_change_with_every_change_only<S: Store>(store: &S)
         again["meta"]["lastModified"], replaced["meta"]["lastModified"],
         "rule 5: an identical replace changed lastModified"
     );
-    assert_eq!(
-        event_kinds(store, &fx).await.len(),
-        events_before,
-        "rule 5: an identical replace recorded an event"
-    );
 
+    let group_id = create_group(store, &fx, "Versioned", &[]).await;
+    let v1 = version_of(&get(store, &fx, "Group", &group_id).await);
+    let v2 = patch_members(store, &fx, &group_id, &[&id], true)
+        .await
+        .unwrap_or_else(|e| panic!("rule 5: adding a member failed: {e:?}"));
+    assert_ne!(v1, v2, "rule 5: adding a member kept the group's version");
+    let v3 = patch_members(store, &fx, &group_id, &[&id], true)
+        .await
+        .unwrap_or_else(|e| panic!("rule 5: re-adding a member failed: {e:?}"));
+    assert_eq!(
+        v3, v2,
+        "rule 5: re-adding a present member changed the version"
+    );
+    let v4 = patch_members(store, &fx, &group_id, &[&id], false)
+        .await
+        .unwrap_or_else(|e| panic!("rule 5: removing a member failed: {e:?}"));
+    assert_ne!(v4, v2, "rule 5: removing a member kept the version");
+}
+
+/// Rules 5 and 16 for member calls: [`MemberStore::add_members`] and
+/// [`MemberStore::remove_members`] change the group's version when they change
+/// its members, and only then.
+pub async fn rule_16_member_calls_change_versions_only_on_change<S: MemberStore>(store: &S) {
+    let fx = Fixture::new();
+    let scope = fx.scope();
+    let id = create_user(store, &fx, "member-versions@example.com").await;
     let group_id = create_group(store, &fx, "Versioned", &[]).await;
     let v1 = version_of(&get(store, &fx, "Group", &group_id).await);
     let v2 = store
         .add_members(&scope, &group_id, &[id.clone()])
         .await
-        .unwrap_or_else(|e| panic!("rule 5: add_members failed: {e:?}"));
-    assert_ne!(v1, v2, "rule 5: adding a member kept the group's version");
+        .unwrap_or_else(|e| panic!("rule 5 (member calls): add_members failed: {e:?}"));
+    assert_ne!(
+        v1, v2,
+        "rule 5 (member calls): adding a member kept the group's version"
+    );
     assert_eq!(
         version_of(&get(store, &fx, "Group", &group_id).await),
         v2,
-        "rule 5: add_members returned a version that is not the group's"
+        "rule 5 (member calls): add_members returned a version that is not the group's"
     );
     let v3 = store
         .add_members(&scope, &group_id, &[id.clone()])
         .await
-        .unwrap_or_else(|e| panic!("rule 5: add_members failed: {e:?}"));
+        .unwrap_or_else(|e| panic!("rule 5 (member calls): add_members failed: {e:?}"));
     assert_eq!(
         v3, v2,
-        "rule 5: re-adding a present member changed the version"
+        "rule 5 (member calls): re-adding a present member changed the version"
     );
     let absent = create_user(store, &fx, "absent@example.com").await;
     let v4 = store
         .remove_members(&scope, &group_id, &[absent])
         .await
-        .unwrap_or_else(|e| panic!("rule 5: remove_members failed: {e:?}"));
+        .unwrap_or_else(|e| panic!("rule 5 (member calls): remove_members failed: {e:?}"));
     assert_eq!(
         v4, v2,
-        "rule 5: removing an absent member changed the version"
+        "rule 5 (member calls): removing an absent member changed the version"
     );
     let v5 = store
         .remove_members(&scope, &group_id, &[id])
         .await
-        .unwrap_or_else(|e| panic!("rule 5: remove_members failed: {e:?}"));
-    assert_ne!(v5, v2, "rule 5: removing a member kept the version");
+        .unwrap_or_else(|e| panic!("rule 5 (member calls): remove_members failed: {e:?}"));
+    assert_ne!(
+        v5, v2,
+        "rule 5 (member calls): removing a member kept the version"
+    );
+}
+
+/// Rule 1 for member calls: another tenant's group cannot be changed, nor can
+/// another tenant's user become a member.
+pub async fn rule_16_member_calls_are_isolated<S: MemberStore>(store: &S) {
+    let a = Fixture::new();
+    let b = Fixture::new();
+    let user_a_id = create_user(store, &a, "shared@example.com").await;
+    let group_a = create_group(store, &a, "Team", &[&user_a_id]).await;
+    let user_b_id = create_user(store, &b, "shared@example.com").await;
+    let group_b = create_group(store, &b, "Team", &[]).await;
+    let sb = b.scope();
+    assert!(
+        is_not_found(&store.add_members(&sb, &group_a, &[user_b_id.clone()]).await),
+        "rule 1: tenant B can add members to tenant A's group"
+    );
+    assert!(
+        is_not_found(
+            &store
+                .remove_members(&sb, &group_a, &[user_a_id.clone()])
+                .await
+        ),
+        "rule 1: tenant B can remove members from tenant A's group"
+    );
+    assert!(
+        is_unknown_member(&store.add_members(&sb, &group_b, &[user_a_id.clone()]).await),
+        "rule 1: tenant B can make tenant A's user a member of its group"
+    );
+    assert_eq!(
+        member_ids(&get(store, &a, "Group", &group_a).await),
+        [user_a_id],
+        "rule 1: tenant B's member calls changed tenant A's group"
+    );
+}
+
+/// Rules 1, 5, 10 and 18 for the outbox: events are per tenant, writes that change
+/// nothing or are refused record none, and reading past the end is empty.
+pub async fn rule_17_events_follow_changes_only<S: EventStore>(store: &S) {
+    let a = Fixture::new();
+    let b = Fixture::new();
+    let user_a_id = create_user(store, &a, "shared@example.com").await;
+    create_user(store, &b, "shared@example.com").await;
+    let events_b = store.events(&b.scope(), 0, 1000).await.unwrap_or_default();
+    assert!(
+        events_b
+            .iter()
+            .all(|event| event.tenant == b.tenant && event.resource_id != user_a_id),
+        "rule 1: tenant B reads tenant A's events: {events_b:?}"
+    );
+
+    let fx = a;
+    let scope = fx.scope();
+    let mut changed = user("shared@example.com");
+    changed["displayName"] = json!("Changed");
+    store
+        .replace(&scope, "User", &user_a_id, changed.clone(), None)
+        .await
+        .unwrap_or_else(|e| panic!("rule 17: replace failed: {e:?}"));
+    let before = event_kinds(store, &fx).await.len();
+    store
+        .replace(&scope, "User", &user_a_id, changed, None)
+        .await
+        .unwrap_or_else(|e| panic!("rule 5: identical replace failed: {e:?}"));
+    assert_eq!(
+        event_kinds(store, &fx).await.len(),
+        before,
+        "rule 5: an identical replace recorded an event"
+    );
+    let again = store
+        .create(&scope, "User", user("shared@example.com"))
+        .await;
+    assert!(
+        is_uniqueness(&again),
+        "rule 10: a duplicate create gave {again:?}"
+    );
+    assert_eq!(
+        event_kinds(store, &fx).await.len(),
+        before,
+        "rule 10: a refused create recorded an event"
+    );
+    let events = store.events(&scope, u64::MAX, usize::MAX).await;
+    assert!(
+        matches!(&events, Ok(list) if list.is_empty()),
+        "rule 18: events past the end gave {events:?}"
+    );
 }
 
 /// Rule 6: `If-Match` versions guard replace, patch and delete.
@@ -839,8 +975,7 @@ pub async fn rule_09_delete_removes_everywhere<S: Store>(store: &S) {
 
     // A deleted group leaves its own groups, and its members stay.
     let nested = create_group(store, &fx, "Nested", &[&stayer]).await;
-    store
-        .add_members(&scope, &g2, &[nested.clone()])
+    patch_members(store, &fx, &g2, &[&nested], true)
         .await
         .unwrap_or_else(|e| panic!("rule 9: nesting a group failed: {e:?}"));
     assert!(store.delete(&scope, "Group", &nested, None).await.is_ok());
@@ -853,7 +988,7 @@ pub async fn rule_09_delete_removes_everywhere<S: Store>(store: &S) {
         stayer,
         "rule 9: deleting a group deleted its member"
     );
-    let reused = store.add_members(&scope, &g1, &[nested]).await;
+    let reused = patch_members(store, &fx, &g1, &[&nested], true).await;
     assert!(
         is_unknown_member(&reused),
         "rule 16: a deleted group can still be added as a member: {reused:?}"
@@ -996,17 +1131,11 @@ pub async fn rule_10_duplicate_create_conflicts_by_default<S: Store>(store: &S) 
         body["externalId"] = json!("twice-1");
         let first = store.create(&scope, "User", body.clone()).await;
         assert!(first.is_ok(), "rule 10: a first create gave {first:?}");
-        let events = event_kinds(store, &fx).await.len();
         let again = store.create(&scope, "User", body).await;
         assert!(
             is_uniqueness(&again),
             "rule 10: a repeated create gave {again:?} under {:?}",
             fx.policy
-        );
-        assert_eq!(
-            event_kinds(store, &fx).await.len(),
-            events,
-            "rule 10: a refused create recorded an event"
         );
         let mut team = group("Twice");
         team["externalId"] = json!("twice-group");
@@ -1031,7 +1160,7 @@ fn replaying(seconds: u32) -> Fixture {
 /// Rule 10: with `create_retry_window_seconds`, a create that the same client
 /// repeats exactly within the window returns the user it made; from another
 /// client, with any difference, or after the window, it conflicts.
-pub async fn rule_10_replayed_create_returns_the_same_user<S: Store>(store: &S) {
+pub async fn rule_10_replayed_create_returns_the_same_user<S: EventStore>(store: &S) {
     let fx = replaying(120);
     let scope = fx.scope().with_client("token-a");
     let mut body = user("retry@example.com");
@@ -1094,7 +1223,7 @@ pub async fn rule_10_replayed_create_returns_the_same_user<S: Store>(store: &S) 
 
 /// Rule 10: a replay that differs only in `password` (which the server replaces by
 /// a hash with a fresh salt every time) returns the existing user.
-pub async fn rule_10_replayed_create_ignores_the_password<S: Store>(store: &S) {
+pub async fn rule_10_replayed_create_ignores_the_password<S: EventStore>(store: &S) {
     let fx = replaying(120);
     let scope = fx.scope().with_client("token-a");
     let mut body = user("rehashed@example.com");
@@ -1115,7 +1244,7 @@ pub async fn rule_10_replayed_create_ignores_the_password<S: Store>(store: &S) {
 /// Rule 10: with `create_retry_window_seconds`, a group create that the same
 /// client repeats with the same `externalId` returns that group instead of making
 /// a twin.
-pub async fn rule_10_replayed_create_returns_the_same_group<S: Store>(store: &S) {
+pub async fn rule_10_replayed_create_returns_the_same_group<S: EventStore>(store: &S) {
     let fx = replaying(120);
     let scope = fx.scope().with_client("token-a");
     let u1 = match store
@@ -2151,7 +2280,7 @@ pub async fn rule_15_query_projection<S: Store>(store: &S) {
 // Rules 16 and 17: groups and events.
 
 /// Rule 16: member calls add and remove by id, in order, idempotently.
-pub async fn rule_16_members<S: Store>(store: &S) {
+pub async fn rule_16_members<S: MemberStore>(store: &S) {
     let fx = Fixture::new();
     let scope = fx.scope();
     let u1 = create_user(store, &fx, "m-1@example.com").await;
@@ -2325,7 +2454,7 @@ pub async fn rule_16_members_keep_their_display<S: Store>(store: &S) {
 }
 
 /// Rule 16: a member that is not a user or group of the tenant changes nothing.
-pub async fn rule_16_unknown_members_change_nothing<S: Store>(store: &S) {
+pub async fn rule_16_unknown_members_change_nothing<S: MemberStore>(store: &S) {
     let fx = Fixture::new();
     let scope = fx.scope();
     let u1 = create_user(store, &fx, "um-1@example.com").await;
@@ -2372,7 +2501,7 @@ pub async fn rule_16_unknown_members_change_nothing<S: Store>(store: &S) {
 }
 
 /// Rule 17: user writes record their events, in order, readable from any point.
-pub async fn rule_17_outbox_records_user_changes<S: Store>(store: &S) {
+pub async fn rule_17_outbox_records_user_changes<S: EventStore>(store: &S) {
     let fx = Fixture::new();
     let scope = fx.scope();
     assert!(
@@ -2483,7 +2612,7 @@ pub async fn rule_17_outbox_records_user_changes<S: Store>(store: &S) {
 }
 
 /// Rule 17: group writes record group and member events.
-pub async fn rule_17_outbox_records_group_changes<S: Store>(store: &S) {
+pub async fn rule_17_outbox_records_group_changes<S: EventStore>(store: &S) {
     let fx = Fixture::new();
     let scope = fx.scope();
     let u1 = create_user(store, &fx, "ge-1@example.com").await;
@@ -2500,14 +2629,12 @@ pub async fn rule_17_outbox_records_group_changes<S: Store>(store: &S) {
         .replace(&scope, "Group", &team, renamed, None)
         .await
         .unwrap_or_else(|e| panic!("rule 17: replace failed: {e:?}"));
-    store
-        .add_members(&scope, &team, &[u2.clone()])
+    patch_members(store, &fx, &team, &[&u2], true)
         .await
-        .unwrap_or_else(|e| panic!("rule 17: add_members failed: {e:?}"));
-    store
-        .remove_members(&scope, &team, &[u1.clone()])
+        .unwrap_or_else(|e| panic!("rule 17: adding a member failed: {e:?}"));
+    patch_members(store, &fx, &team, &[&u1], false)
         .await
-        .unwrap_or_else(|e| panic!("rule 17: remove_members failed: {e:?}"));
+        .unwrap_or_else(|e| panic!("rule 17: removing a member failed: {e:?}"));
     store
         .delete(&scope, "User", &u2, None)
         .await
@@ -2572,11 +2699,6 @@ pub async fn rule_18_odd_input_is_an_error_not_a_panic<S: Store>(store: &S) {
         let result = store.get(&scope, "User", id, &Projection::default()).await;
         assert!(is_not_found(&result), "rule 18: get {id:?} gave {result:?}");
     }
-    let events = store.events(&scope, u64::MAX, usize::MAX).await;
-    assert!(
-        matches!(&events, Ok(list) if list.is_empty()),
-        "rule 18: events past the end gave {events:?}"
-    );
     let result = store
         .query(
             &scope,

@@ -38,7 +38,7 @@ use serde_json::{json, Value};
 use crate::query::{Paging, Query};
 use crate::schema::{Policy, Projection, Registry};
 use crate::settings::TenantSettings;
-use crate::store::{Scope, Store};
+use crate::store::{DirectoryStore, MemberStore, Scope, Store};
 use crate::tenant::TenantStore;
 
 /// Everything a check needs besides the store: a fresh tenant, the RFC 7643
@@ -136,10 +136,16 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
-/// Runs every store check against `store`, in rule order; panics at the first
-/// failure with the rule number in the message.
-pub async fn run_all<S: Store>(store: &S) {
+/// Runs every store check against a store with every capability, in rule order;
+/// panics at the first failure with the rule number in the message.
+pub async fn run_all<S: DirectoryStore + MemberStore>(store: &S) {
     crate::__store_contract_checks!(@run store);
+}
+
+/// Runs the checks of the core [`Store`] only (what an app over its own tables
+/// implements first); panics at the first failure.
+pub async fn run_core<S: Store>(store: &S) {
+    crate::__core_contract_checks!(@run store);
 }
 
 /// Runs every tenant directory check against `store`; panics at the first failure.
@@ -147,12 +153,53 @@ pub async fn run_all_tenant_checks<S: TenantStore>(store: &S) {
     crate::__tenant_contract_checks!(@run store);
 }
 
-/// Generates one `#[test]` per store check; the argument is an expression (it may
-/// `.await`) that makes the store under test.
+/// Generates one `#[test]` per store check, for a store with every capability
+/// ([`MemberStore`], [`EventStore`](crate::EventStore), [`DirectoryStore`], and rule 10's create
+/// replays); the argument is an expression (it may `.await`) that makes the store
+/// under test. A store with fewer capabilities uses the macros of what it has:
+/// [`core_store_contract_tests!`](crate::core_store_contract_tests),
+/// [`member_store_contract_tests!`](crate::member_store_contract_tests),
+/// [`event_store_contract_tests!`](crate::event_store_contract_tests),
+/// [`directory_store_contract_tests!`](crate::directory_store_contract_tests).
 #[macro_export]
 macro_rules! store_contract_tests {
     ($make_store:expr) => {
         $crate::__store_contract_checks!(@tests $make_store);
+    };
+}
+
+/// Generates one `#[test]` per check of the core [`Store`] (rules 1 to 16 and 18,
+/// without member calls, events or directory features).
+#[macro_export]
+macro_rules! core_store_contract_tests {
+    ($make_store:expr) => {
+        $crate::__core_contract_checks!(@tests $make_store);
+    };
+}
+
+/// Generates one `#[test]` per check of [`MemberStore`].
+#[macro_export]
+macro_rules! member_store_contract_tests {
+    ($make_store:expr) => {
+        $crate::__member_contract_checks!(@tests $make_store);
+    };
+}
+
+/// Generates one `#[test]` per check of [`EventStore`](crate::EventStore) (rule 17, and the events
+/// of rules 1, 5, 10 and 18).
+#[macro_export]
+macro_rules! event_store_contract_tests {
+    ($make_store:expr) => {
+        $crate::__event_contract_checks!(@tests $make_store);
+    };
+}
+
+/// Generates one `#[test]` per check of [`DirectoryStore`] (rules 19 to 21); the
+/// store also implements [`MemberStore`].
+#[macro_export]
+macro_rules! directory_store_contract_tests {
+    ($make_store:expr) => {
+        $crate::__directory_contract_checks!(@tests $make_store);
     };
 }
 
@@ -170,6 +217,23 @@ macro_rules! tenant_store_contract_tests {
 #[macro_export]
 macro_rules! __store_contract_checks {
     (@$mode:ident $arg:expr) => {
+        $crate::__core_contract_checks!(@$mode $arg);
+        $crate::__member_contract_checks!(@$mode $arg);
+        $crate::__event_contract_checks!(@$mode $arg);
+        $crate::__contract_checks!(@$mode $arg; checks;
+            rule_10_replayed_create_returns_the_same_user,
+            rule_10_replayed_create_ignores_the_password,
+            rule_10_replayed_create_returns_the_same_group,
+        );
+        $crate::__directory_contract_checks!(@$mode $arg);
+    };
+}
+
+/// The checks of the core store.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __core_contract_checks {
+    (@$mode:ident $arg:expr) => {
         $crate::__contract_checks!(@$mode $arg; checks;
             rule_01_tenants_are_isolated,
             rule_02_create_assigns_id_and_meta,
@@ -184,9 +248,6 @@ macro_rules! __store_contract_checks {
             rule_10_user_name_is_unique_ignoring_case,
             rule_10_concurrent_creates_have_one_winner,
             rule_10_duplicate_create_conflicts_by_default,
-            rule_10_replayed_create_returns_the_same_user,
-            rule_10_replayed_create_ignores_the_password,
-            rule_10_replayed_create_returns_the_same_group,
             rule_11_filter_operators,
             rule_11_filters_follow_each_write,
             rule_11_filter_logic,
@@ -202,13 +263,44 @@ macro_rules! __store_contract_checks {
             rule_13_index_paging,
             rule_14_cursor_paging,
             rule_15_query_projection,
-            rule_16_members,
             rule_16_members_keep_their_display,
-            rule_16_unknown_members_change_nothing,
-            rule_17_outbox_records_user_changes,
-            rule_17_outbox_records_group_changes,
             rule_18_odd_input_is_an_error_not_a_panic,
         );
+    };
+}
+
+/// The checks of member calls.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __member_contract_checks {
+    (@$mode:ident $arg:expr) => {
+        $crate::__contract_checks!(@$mode $arg; checks;
+            rule_16_members,
+            rule_16_unknown_members_change_nothing,
+            rule_16_member_calls_change_versions_only_on_change,
+            rule_16_member_calls_are_isolated,
+        );
+    };
+}
+
+/// The checks of the outbox.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __event_contract_checks {
+    (@$mode:ident $arg:expr) => {
+        $crate::__contract_checks!(@$mode $arg; checks;
+            rule_17_outbox_records_user_changes,
+            rule_17_outbox_records_group_changes,
+            rule_17_events_follow_changes_only,
+        );
+    };
+}
+
+/// The checks of the directory features.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __directory_contract_checks {
+    (@$mode:ident $arg:expr) => {
         $crate::__contract_checks!(@$mode $arg; user_checks;
             rule_19_managers,
             rule_20_deactivated_users_stay,

@@ -377,7 +377,7 @@ pub async fn rule_t9_directory_changes_move_its_version<S: TenantStore>(store: &
 pub async fn rule_t8_deleting_a_tenant_erases_it<S>(store: &S)
 where
     S: TenantStore
-        + crate::Store
+        + crate::EventStore
         + crate::hooks::OutboxStore
         + crate::provisioning_log::ProvisioningLog,
 {

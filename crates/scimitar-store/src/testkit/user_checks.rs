@@ -17,7 +17,7 @@ use crate::derive::team_id;
 use crate::event::ChangeKind;
 use crate::schema::{PatchOpKind, Projection, ScimType};
 use crate::settings::{DeletionMode, TeamMode, TenantSettings};
-use crate::store::{Store, TeamsRebuilt};
+use crate::store::{DirectoryStore, MemberStore, Store, TeamsRebuilt};
 use crate::StoreError;
 use scimitar_schema::urn::ENTERPRISE_USER as ENTERPRISE;
 
@@ -70,7 +70,7 @@ async fn patch<S: Store>(
 
 /// Rule 19: a manager is a user of the tenant, returned with its current name, and
 /// cleared when it goes.
-pub async fn rule_19_managers<S: Store>(store: &S) {
+pub async fn rule_19_managers<S: DirectoryStore + MemberStore>(store: &S) {
     let fx = Fixture::new();
     let scope = fx.scope();
     let mut boss_body = user("boss@example.com");
@@ -218,7 +218,7 @@ pub async fn rule_19_managers<S: Store>(store: &S) {
 }
 
 /// Rule 20: a deactivated user stays readable and findable.
-pub async fn rule_20_deactivated_users_stay<S: Store>(store: &S) {
+pub async fn rule_20_deactivated_users_stay<S: DirectoryStore + MemberStore>(store: &S) {
     let fx = Fixture::new();
     let mut body = user("leaving@example.com");
     body["active"] = json!(true);
@@ -252,7 +252,7 @@ pub async fn rule_20_deactivated_users_stay<S: Store>(store: &S) {
 
 /// Rule 20: under `DeletionMode::Delete` a deleted user is forgotten; its
 /// `userName` makes a new user.
-pub async fn rule_20_deleted_users_are_forgotten<S: Store>(store: &S) {
+pub async fn rule_20_deleted_users_are_forgotten<S: DirectoryStore + MemberStore>(store: &S) {
     let fx = Fixture::new();
     let scope = fx.scope();
     let mut body = user("again@example.com");
@@ -276,7 +276,9 @@ pub async fn rule_20_deleted_users_are_forgotten<S: Store>(store: &S) {
 }
 
 /// Rule 20: under `DeletionMode::Archive` a deleted user is kept for audit only.
-pub async fn rule_20_archived_users_are_kept_out_of_sight<S: Store>(store: &S) {
+pub async fn rule_20_archived_users_are_kept_out_of_sight<S: DirectoryStore + MemberStore>(
+    store: &S,
+) {
     let fx = Fixture::with_settings(TenantSettings {
         deletion: DeletionMode::Archive,
         ..TenantSettings::default()
@@ -438,7 +440,7 @@ fn team(name: &str, members: &[&String]) -> (String, Vec<String>) {
 }
 
 /// Rule 21: under `TeamMode::Department`, teams follow every user write.
-pub async fn rule_21_teams_follow_users<S: Store>(store: &S) {
+pub async fn rule_21_teams_follow_users<S: DirectoryStore + MemberStore>(store: &S) {
     let fx = Fixture::with_settings(department_mode());
     let scope = fx.scope();
     let sales = |organization: Option<&str>| match organization {
@@ -542,7 +544,7 @@ pub async fn rule_21_teams_follow_users<S: Store>(store: &S) {
 }
 
 /// Rule 21: under `TeamMode::Department`, Groups cannot be written over SCIM.
-pub async fn rule_21_teams_are_read_only<S: Store>(store: &S) {
+pub async fn rule_21_teams_are_read_only<S: DirectoryStore + MemberStore>(store: &S) {
     let fx = Fixture::with_settings(department_mode());
     let scope = fx.scope();
     let member = id_of(
@@ -616,7 +618,7 @@ pub async fn rule_21_teams_are_read_only<S: Store>(store: &S) {
 
 /// Rule 21: `rebuild_teams` derives the teams when a tenant switches to
 /// `Department` and removes them when it switches back.
-pub async fn rule_21_rebuild_teams_switches_modes<S: Store>(store: &S) {
+pub async fn rule_21_rebuild_teams_switches_modes<S: DirectoryStore + MemberStore>(store: &S) {
     let groups_mode = Fixture::new();
     let a = id_of(
         &create(
