@@ -77,7 +77,7 @@ pub mod testkit;
 
 pub use error::{BoxError, StoreError};
 pub use event::{ChangeEvent, ChangeKind, NewEvent};
-pub use memory::MemoryStore;
+pub use memory::{evaluate_in_memory, MemoryStore, IN_MEMORY_LIMIT};
 pub use query::{Page, Paging, Query, SortOrder};
 pub use schema::{PatchRequest, Policy, Projection, Registry};
 pub use settings::{DeletionMode, RateLimit, SettingsError, TeamMode, TenantSettings, Webhook};

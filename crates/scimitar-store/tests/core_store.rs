@@ -1,8 +1,11 @@
 //! The core contract against a store that implements only the five required
 //! methods (over `MemoryStore`'s), so that the provided PATCH (a get, the patch
-//! applied in memory, a replace conditional on the version read) is what runs.
+//! applied in memory, a replace conditional on the version read) is what runs,
+//! and whose queries are answered by `evaluate_in_memory` over every resource.
 
-use scimitar_store::{MemoryStore, Page, Projection, Query, Scope, Store, StoreError};
+use scimitar_store::{
+    evaluate_in_memory, MemoryStore, Page, Paging, Projection, Query, Scope, Store, StoreError,
+};
 use serde_json::Value;
 
 /// A store with the core methods only.
@@ -59,7 +62,14 @@ impl Store for CoreOnly {
         resource_type: &str,
         query: &Query,
     ) -> Result<Page, StoreError> {
-        self.0.query(scope, resource_type, query).await
+        // Every resource of the type, in creation order, as a database without
+        // filter pushdown would hand them over.
+        let everything = Query::with_paging(Paging::Index {
+            start_index: 1,
+            count: usize::MAX,
+        });
+        let all = self.0.query(scope, resource_type, &everything).await?;
+        evaluate_in_memory(scope, resource_type, query, all.resources)
     }
 }
 

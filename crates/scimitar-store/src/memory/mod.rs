@@ -1,5 +1,6 @@
 //! [`MemoryStore`]: the reference implementation of [`Store`] and [`TenantStore`](crate::TenantStore).
 
+mod evaluate;
 mod hooks;
 mod members;
 mod order;
@@ -20,7 +21,7 @@ use crate::event::{ChangeEvent, NewEvent};
 use crate::hooks::MemoryOutbox;
 use crate::meta::{self, ResourceMeta};
 use crate::provisioning_log::MemoryLog;
-use crate::query::{mentions_attribute, Page, Paging, Query};
+use crate::query::{mentions_attribute, Page, Query};
 use crate::schema::{PatchRequest, Projection};
 use crate::store::{
     Archived, Created, DirectoryStore, EventStore, MemberStore, Scope, Store, TeamsRebuilt,
@@ -28,8 +29,9 @@ use crate::store::{
 use crate::write::{self, MemberChange, NewMember, GROUP_TYPE, USER_TYPE};
 use crate::StoreError;
 
+pub use evaluate::{evaluate_in_memory, IN_MEMORY_LIMIT};
 use members::MemberList;
-use order::{Cursor, SortSpec};
+use order::SortSpec;
 
 /// Keeps every tenant's resources and events, and the tenant directory, in memory.
 ///
@@ -962,43 +964,11 @@ impl TenantData {
                 found.push((sort.key(&resource, position), id));
             }
         }
-        found.sort_by(|(a, _), (b, _)| sort.compare(a, b));
-        let total_results = found.len();
         let with_members = schema_ops::returns_members(scope, resource_type, &query.projection);
-        let project = |(_, id): (order::SortKey, &String)| {
+        order::page(found, sort, &query.paging, |id| {
             let resource = self.shown(id, with_members);
             schema_ops::project(scope, resource_type, &resource, &query.projection)
-        };
-        match &query.paging {
-            Paging::Index { start_index, count } => {
-                let start = (*start_index).max(1);
-                let resources = found
-                    .into_iter()
-                    .skip(start - 1)
-                    .take(*count)
-                    .map(project)
-                    .collect();
-                Ok(Page::index(resources, total_results, start))
-            }
-            Paging::Cursor { cursor, count } => {
-                let skip = match cursor {
-                    None => 0,
-                    Some(text) => {
-                        let after = Cursor::decode(text, sort)?;
-                        found.partition_point(|(key, _)| sort.compare(key, &after).is_le())
-                    }
-                };
-                let page: Vec<_> = found.into_iter().skip(skip).take(*count).collect();
-                let next_cursor = match page.last() {
-                    Some((last, _)) if skip + page.len() < total_results => {
-                        Some(Cursor::encode(last, sort))
-                    }
-                    _ => None,
-                };
-                let resources = page.into_iter().map(project).collect();
-                Ok(Page::cursor(resources, total_results, next_cursor))
-            }
-        }
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::meta;
-use crate::query::{self, Query, SortOrder};
+use crate::query::{self, Page, Paging, Query, SortOrder};
 use crate::store::Scope;
 use crate::StoreError;
 
@@ -39,6 +39,48 @@ enum KeyKind {
     Number,
     Boolean,
     Time,
+}
+
+/// The page `paging` asks for of `found` (matches with their sort keys, in any
+/// order), each turned into its resource by `project` (rules 12 to 14).
+pub(super) fn page<T>(
+    mut found: Vec<(SortKey, T)>,
+    sort: &SortSpec,
+    paging: &Paging,
+    mut project: impl FnMut(T) -> Value,
+) -> Result<Page, StoreError> {
+    found.sort_by(|(a, _), (b, _)| sort.compare(a, b));
+    let total_results = found.len();
+    match paging {
+        Paging::Index { start_index, count } => {
+            let start = (*start_index).max(1);
+            let resources = found
+                .into_iter()
+                .skip(start - 1)
+                .take(*count)
+                .map(|(_, item)| project(item))
+                .collect();
+            Ok(Page::index(resources, total_results, start))
+        }
+        Paging::Cursor { cursor, count } => {
+            let skip = match cursor {
+                None => 0,
+                Some(text) => {
+                    let after = Cursor::decode(text, sort)?;
+                    found.partition_point(|(key, _)| sort.compare(key, &after).is_le())
+                }
+            };
+            let page: Vec<_> = found.into_iter().skip(skip).take(*count).collect();
+            let next_cursor = match page.last() {
+                Some((last, _)) if skip + page.len() < total_results => {
+                    Some(Cursor::encode(last, sort))
+                }
+                _ => None,
+            };
+            let resources = page.into_iter().map(|(_, item)| project(item)).collect();
+            Ok(Page::cursor(resources, total_results, next_cursor))
+        }
+    }
 }
 
 /// Where a resource falls in the order: its sort value, then its creation position.
