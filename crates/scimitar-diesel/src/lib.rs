@@ -78,12 +78,17 @@
 
 mod background;
 mod connection;
+mod create;
 mod error;
+mod event_rows;
 mod filter_sql;
 mod member_lists;
+mod member_rows;
 mod outbox;
+mod patch;
 mod provisioning_log;
 mod query;
+mod resource_write;
 mod rows;
 mod schema_ops;
 mod secrets;

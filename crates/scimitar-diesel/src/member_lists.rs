@@ -23,6 +23,7 @@ use serde_json::Value;
 
 use crate::connection::Conn;
 use crate::error::Failure;
+use crate::member_rows;
 use crate::rows::{self, ResourceRow, GROUP_TYPE, USER_TYPE};
 
 /// How many members the lists kept hold in all (an id and a type each, under
@@ -45,7 +46,7 @@ impl ListedMember {
     pub(crate) fn new(id: &str, kind: &str, display: Option<&str>) -> ListedMember {
         ListedMember {
             id: Arc::from(id),
-            // Only users and groups become members (`rows::member_refs`).
+            // Only users and groups become members (`member_rows::member_refs`).
             kind: if kind == GROUP_TYPE {
                 GROUP_TYPE
             } else {
@@ -57,7 +58,7 @@ impl ListedMember {
 
     /// The member as a group's `members` attribute shows it.
     pub(crate) fn object(&self) -> Value {
-        rows::member_object(
+        member_rows::member_object(
             self.id.to_string(),
             self.kind.to_owned(),
             self.display.as_deref(),
@@ -133,7 +134,7 @@ impl MemberLists {
         if let Some(list) = self.lists.get(&key) {
             return Ok(list);
         }
-        let members: MemberList = rows::listed_members(conn, row.pk)?.into();
+        let members: MemberList = member_rows::listed_members(conn, row.pk)?.into();
         // Read after the row, so maybe after a write to the group: kept only if
         // the group is still at the version of the row.
         if rows::version(conn, row.pk, &row.id)? == Some(row.version) {

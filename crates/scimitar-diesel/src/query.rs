@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use crate::connection::{Conn, Pools};
 use crate::error::Failure;
 use crate::filter_sql::{Pushdown, Translator};
+use crate::member_rows;
 use crate::rows::{self, ResourceRow, GROUP_TYPE, USER_TYPE};
 use crate::schema_ops::{self, Ctx};
 use crate::sql::{Dialect, Sql, Value as Bind, FOLD_FN, INSTANT_FN};
@@ -792,7 +793,7 @@ impl Plan<'_> {
         let candidates = conn.load::<KeyedRow>(sql)?;
         let members = if self.resource_type == GROUP_TYPE && mentions_attribute(filter, "members") {
             let pks: Vec<i64> = candidates.iter().map(|c| c.resource.pk).collect();
-            rows::members_of_groups(conn, &pks)?
+            member_rows::members_of_groups(conn, &pks)?
         } else {
             HashMap::new()
         };
@@ -860,7 +861,7 @@ impl Plan<'_> {
         let projection = &self.query.projection;
         let mut members = if schema_ops::returns_members(self.ctx, self.resource_type, projection) {
             let pks: Vec<i64> = page.iter().map(|row| row.pk).collect();
-            Some(rows::members_of_groups(conn, &pks)?)
+            Some(member_rows::members_of_groups(conn, &pks)?)
         } else {
             None
         };
@@ -883,7 +884,7 @@ impl Plan<'_> {
         let names = if managers.is_empty() {
             HashMap::new()
         } else {
-            rows::user_display_names(conn, &self.ctx.tenant, &managers)?
+            member_rows::user_display_names(conn, &self.ctx.tenant, &managers)?
         };
         Ok(resources
             .into_iter()

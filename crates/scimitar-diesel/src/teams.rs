@@ -8,9 +8,12 @@ use serde_json::Value;
 
 use crate::connection::Conn;
 use crate::error::Failure;
-use crate::rows::{self, MemberRef, ResourceRow, GROUP_TYPE, USER_TYPE};
+use crate::event_rows;
+use crate::member_rows;
+use crate::member_rows::MemberRef;
+use crate::resource_write::{payload, remove};
+use crate::rows::{self, ResourceRow, GROUP_TYPE, USER_TYPE};
 use crate::schema_ops::Ctx;
-use crate::store::{payload, remove};
 use crate::time::to_nanos;
 
 /// Puts the user `(pk, id)` in the team its body names (`None`: it is being deleted) and out
@@ -30,7 +33,7 @@ pub(crate) fn sync(
         .and_then(|body| derive::team_of(&ctx.settings.teams, body))
         .map(|name| (derive::team_id(&ctx.tenant, &name), name));
     let leaving = [user_id.to_owned()];
-    for team in rows::derived_teams_of(conn, user_pk)? {
+    for team in member_rows::derived_teams_of(conn, user_pk)? {
         if wanted.as_ref().is_none_or(|(id, _)| *id != team.id) {
             change(conn, ctx, &team, &[], &leaving, at, events)?;
         }
@@ -76,7 +79,7 @@ fn join(
             derived: true,
         },
     )?;
-    let added = rows::add_members(conn, pk, members)?;
+    let added = member_rows::add_members(conn, pk, members)?;
     let team = rows::get(conn, &ctx.tenant, GROUP_TYPE, team_id)?;
     let created = payload(conn, ctx, team.resource(None)?, GROUP_TYPE)?;
     events.push(NewEvent::created(GROUP_TYPE, team_id, &created));
@@ -94,13 +97,13 @@ fn change(
     at: i64,
     events: &mut Vec<NewEvent>,
 ) -> Result<(), Failure> {
-    let removed = rows::remove_members(conn, &ctx.tenant, team.pk, remove_ids)?;
-    let added = rows::add_members(conn, team.pk, add)?;
+    let removed = member_rows::remove_members(conn, &ctx.tenant, team.pk, remove_ids)?;
+    let added = member_rows::add_members(conn, team.pk, add)?;
     if added.is_empty() && removed.is_empty() {
         return Ok(());
     }
     events.extend(NewEvent::member_changes(&team.id, &added, &removed));
-    if rows::has_members(conn, team.pk)? {
+    if member_rows::has_members(conn, team.pk)? {
         rows::touch(conn, team.pk, at)
     } else {
         delete(conn, ctx, team, at, events)
@@ -126,7 +129,7 @@ pub(crate) fn rebuild(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<TeamsRebuilt, Fa
     // order); `Ops` and `ops` share an id. Ordered by id, so the events come out
     // in a stable order.
     let mut wanted: BTreeMap<String, (String, Vec<MemberRef>)> = BTreeMap::new();
-    for user in rows::all_of_type(conn, &ctx.tenant, USER_TYPE, false)? {
+    for user in member_rows::all_of_type(conn, &ctx.tenant, USER_TYPE, false)? {
         let body = user.body()?;
         if let Some(name) = derive::team_of(&ctx.settings.teams, &body) {
             wanted
@@ -143,7 +146,7 @@ pub(crate) fn rebuild(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<TeamsRebuilt, Fa
     };
     let mut events = Vec::new();
     let mut existing = HashMap::new();
-    for team in rows::all_of_type(conn, &ctx.tenant, GROUP_TYPE, true)? {
+    for team in member_rows::all_of_type(conn, &ctx.tenant, GROUP_TYPE, true)? {
         if wanted_ids.contains(team.id.as_str()) {
             existing.insert(team.id.clone(), team);
         } else {
@@ -158,7 +161,7 @@ pub(crate) fn rebuild(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<TeamsRebuilt, Fa
             continue;
         };
         let keep: HashSet<&str> = members.iter().map(|member| member.id.as_str()).collect();
-        let leaving: Vec<String> = rows::member_ids(conn, team.pk)?
+        let leaving: Vec<String> = member_rows::member_ids(conn, team.pk)?
             .into_iter()
             .filter(|id| !keep.contains(id.as_str()))
             .collect();
@@ -168,6 +171,6 @@ pub(crate) fn rebuild(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<TeamsRebuilt, Fa
             summary.changed += 1;
         }
     }
-    rows::record_events(conn, &ctx.tenant, events, at)?;
+    event_rows::record_events(conn, &ctx.tenant, events, at)?;
     Ok(summary)
 }

@@ -1,0 +1,210 @@
+//! Outbox rows: the events a write records in its transaction, and reading them
+//! back in `seq` order.
+
+use diesel::sql_types::{BigInt, Text};
+use diesel::QueryableByName;
+use scimitar_store::event::Payload;
+use scimitar_store::{ChangeEvent, ChangeKind, NewEvent};
+use serde_json::Value;
+
+use crate::connection::Conn;
+use crate::error::{DieselError, Failure};
+use crate::sql::Sql;
+use crate::time::from_nanos;
+
+use crate::rows::*;
+
+/// An outbox event with its payload serialised: made before the writer turn
+/// where the payload is known then, so the turn only binds the text.
+#[derive(Debug, PartialEq)]
+pub(crate) struct EventRow {
+    kind: &'static str,
+    resource_type: String,
+    resource_id: String,
+    payload: String,
+}
+
+impl EventRow {
+    /// The event of creating `resource`, as [`NewEvent::created`] makes it, its
+    /// payload serialised straight from `resource`.
+    pub(crate) fn created(resource_type: &str, resource_id: &str, resource: &Value) -> EventRow {
+        EventRow::about(
+            ChangeKind::created(resource_type),
+            resource_type,
+            resource_id,
+            resource,
+        )
+    }
+
+    /// The event of changing a resource from `before` to `after`, as
+    /// [`NewEvent::updated`] makes it.
+    pub(crate) fn updated(
+        resource_type: &str,
+        resource_id: &str,
+        before: &Value,
+        after: &Value,
+    ) -> EventRow {
+        let kind = ChangeKind::updated(resource_type, before, after);
+        EventRow::about(kind, resource_type, resource_id, after)
+    }
+
+    fn about(kind: ChangeKind, resource_type: &str, resource_id: &str, resource: &Value) -> Self {
+        EventRow {
+            kind: kind.as_str(),
+            payload: Payload(resource).to_string(),
+            resource_type: resource_type.to_owned(),
+            resource_id: resource_id.to_owned(),
+        }
+    }
+}
+
+impl From<NewEvent> for EventRow {
+    fn from(event: NewEvent) -> Self {
+        EventRow {
+            kind: event.kind.as_str(),
+            payload: event.payload.to_string(),
+            resource_type: event.resource_type,
+            resource_id: event.resource_id,
+        }
+    }
+}
+
+/// Appends events to the tenant's outbox.
+pub(crate) fn record_events(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    events: Vec<NewEvent>,
+    at: i64,
+) -> Result<(), Failure> {
+    insert_events(conn, tenant, events.into_iter().map(EventRow::from), at)
+}
+
+/// Appends events, their payloads serialised already, to the tenant's outbox.
+pub(crate) fn insert_events(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    events: impl IntoIterator<Item = EventRow>,
+    at: i64,
+) -> Result<(), Failure> {
+    let events: Vec<EventRow> = events.into_iter().collect();
+    for chunk in events.chunks(CHUNK / 8) {
+        let mut sql = Sql::new(
+            "INSERT INTO events (tenant_id, kind, resource_type, resource_id, payload, at) VALUES ",
+        );
+        for (i, event) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(")
+                .bind(tenant)
+                .push(", ")
+                .bind(event.kind)
+                .push(", ")
+                .bind(event.resource_type.as_str())
+                .push(", ")
+                .bind(event.resource_id.as_str())
+                .push(", ")
+                .bind(event.payload.as_str())
+                .push(conn.dialect().json_param_suffix())
+                .push(", ")
+                .bind(at)
+                .push(")");
+        }
+        conn.execute(sql)?;
+    }
+    Ok(())
+}
+
+/// The tenant's events after `after`, oldest first.
+pub(crate) fn events(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<ChangeEvent>, Failure> {
+    #[derive(QueryableByName)]
+    struct EventRow {
+        #[diesel(sql_type = BigInt)]
+        seq: i64,
+        #[diesel(sql_type = Text)]
+        kind: String,
+        #[diesel(sql_type = Text)]
+        resource_type: String,
+        #[diesel(sql_type = Text)]
+        resource_id: String,
+        #[diesel(sql_type = Text)]
+        payload: String,
+        #[diesel(sql_type = BigInt)]
+        at: i64,
+    }
+    let mut sql = Sql::new(&format!(
+        "SELECT seq, kind, resource_type, resource_id, {} AS payload, at FROM events \
+         WHERE tenant_id = ",
+        conn.dialect().json_text("payload")
+    ));
+    sql.bind(tenant)
+        .push(" AND seq > ")
+        .bind(i64::try_from(after).unwrap_or(i64::MAX))
+        .push(&format!(
+            " ORDER BY seq LIMIT {}",
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        ));
+    conn.load::<EventRow>(sql)?
+        .into_iter()
+        .map(|row| {
+            let kind = row
+                .kind
+                .parse()
+                .map_err(|e| DieselError::Corrupt(format!("event {}: {e}", row.seq)))?;
+            let event = NewEvent {
+                kind,
+                resource_type: row.resource_type,
+                resource_id: row.resource_id,
+                payload: serde_json::from_str(&row.payload).map_err(DieselError::CorruptJson)?,
+            };
+            Ok(event.record(
+                u64::try_from(row.seq).unwrap_or_default(),
+                tenant,
+                from_nanos(row.at)?,
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The events made straight from a borrowed resource are those the shared
+    /// constructors make (so every store records the same ones).
+    #[test]
+    fn events_made_in_place_match_the_shared_constructors() {
+        let group = json!({"id": "g", "displayName": "Sales", "members": [{"value": "u"}]});
+        let renamed = json!({"id": "g", "displayName": "Sales EMEA", "Members": []});
+        let user = json!({"id": "u", "userName": "ann", "active": true});
+        let inactive = json!({"id": "u", "userName": "ann", "active": false});
+        for (resource_type, resource) in [("Group", &group), ("User", &user), ("Device", &user)] {
+            assert_eq!(
+                EventRow::created(resource_type, "x", resource),
+                EventRow::from(NewEvent::created(resource_type, "x", resource))
+            );
+        }
+        for (resource_type, before, after) in [
+            ("Group", &group, &renamed),
+            ("Group", &group, &group),
+            ("User", &user, &inactive),
+            ("User", &inactive, &user),
+            ("User", &user, &user),
+            ("Device", &user, &inactive),
+        ] {
+            assert_eq!(
+                EventRow::updated(resource_type, "x", before, after),
+                EventRow::from(NewEvent::updated(resource_type, "x", before, after))
+            );
+        }
+        let created = EventRow::created("Group", "g", &group);
+        assert_eq!(created.payload, r#"{"id":"g","displayName":"Sales"}"#);
+    }
+}

@@ -1,0 +1,246 @@
+//! PATCH on the SQL store: planned outside the writer's turn, written if the
+//! version is unchanged (optimistic, then inside the turn).
+
+use std::sync::Arc;
+
+use scimitar_store::meta;
+use scimitar_store::write::{self, MemberChange};
+use scimitar_store::{derive, PatchRequest, Projection};
+use serde_json::Value;
+
+use crate::connection::Conn;
+use crate::error::Failure;
+use crate::member_lists::{ListedMember, MemberList, MemberLists};
+use crate::member_rows;
+use crate::rows::{self, ResourceRow, GROUP_TYPE};
+use crate::schema_ops::{self, Ctx};
+
+use crate::resource_write::{
+    member_list, next_version, planned_view, refuse_nul, write_resource, BodyWrite, Changed,
+};
+
+/// Tries of a PATCH: the first ones patch outside the writer turn, the last inside.
+pub(crate) const PATCH_ATTEMPTS: usize = 3;
+
+/// A PATCH of one resource, shared by its tries.
+pub(crate) struct Patch {
+    pub(crate) ctx: Ctx,
+    pub(crate) resource_type: String,
+    pub(crate) id: String,
+    pub(crate) request: PatchRequest,
+    pub(crate) expected: Option<String>,
+    pub(crate) projection: Projection,
+    pub(crate) member_lists: Arc<MemberLists>,
+}
+
+/// A written PATCH's response.
+pub(crate) enum Written {
+    /// Made before the write.
+    Answer(Value),
+    /// A group's, made after the commit (outside the writer turn) from the
+    /// members read when planning and the write's changes to them.
+    Group(GroupWritten),
+}
+
+/// A PATCH planned against one version of its resource.
+pub(crate) struct Planned {
+    /// The body to write; `None` if it does not change.
+    pub(crate) body: Option<BodyWrite>,
+    /// How a group's members change.
+    pub(crate) members: MemberChange,
+    pub(crate) response: PlannedResponse,
+}
+
+/// A PATCH's response as planned.
+pub(crate) enum PlannedResponse {
+    /// Made before the write: a resource without members.
+    Ready(Value),
+    /// A group's, to be made once the write's member changes are known: its
+    /// members as planned against (`None` when the projection leaves them out).
+    Group(Option<MemberList>),
+}
+
+/// A group as a PATCH wrote it: what its response is made of.
+pub(crate) struct GroupWritten {
+    /// The row the PATCH was planned against (and written over).
+    pub(crate) row: ResourceRow,
+    /// The body written, if it changed.
+    pub(crate) body: Option<Value>,
+    /// The members as planned against, if the response shows them.
+    pub(crate) members: Option<MemberList>,
+    pub(crate) changed: Changed,
+}
+
+impl GroupWritten {
+    /// The group after the write (committed), projected: the row as planned
+    /// against (the writer checked it was still that version) with the write
+    /// applied, so it takes no read. Its new member list goes to `lists`.
+    pub(crate) fn response(
+        self,
+        ctx: &Ctx,
+        projection: &Projection,
+        lists: &MemberLists,
+    ) -> Result<Value, Failure> {
+        let GroupWritten {
+            row,
+            body,
+            members,
+            changed,
+        } = self;
+        let resource = match (changed.at, body) {
+            (Some(at), Some(body)) => next_version(&row, body, at)?,
+            (Some(at), None) => next_version(&row, row.body()?, at)?,
+            (None, _) => row.resource(None)?,
+        };
+        let members = members.map(|members| changed.apply_to(members));
+        if let (Some(members), Some(_)) = (&members, changed.at) {
+            lists.keep(&row, row.version + 1, Arc::clone(members));
+        }
+        let resource = match members {
+            Some(members) if !members.is_empty() => {
+                rows::with_members(resource, members.iter().map(ListedMember::object).collect())
+            }
+            _ => resource,
+        };
+        Ok(schema_ops::project(ctx, GROUP_TYPE, resource, projection))
+    }
+}
+
+impl Patch {
+    /// Patches, validates and plans the write against `row`; a group's members
+    /// from `lists` where given (outside the writer turn: inside it, a list could
+    /// hold writes of the same turn not yet committed).
+    pub(crate) fn plan(
+        &self,
+        conn: &mut Conn<'_>,
+        row: &ResourceRow,
+        lists: Option<&MemberLists>,
+    ) -> Result<Planned, Failure> {
+        let ctx = &self.ctx;
+        write::check_version(self.expected.as_deref(), &row.version_tag())?;
+        // Parsed once: patched as it is, compared with the result, and the event's
+        // before.
+        let stored = row.body()?;
+        let current = meta::stamp(stored.clone(), &row.id, &row.meta()?);
+        let (body, members, read_for_patch) =
+            patched(conn, ctx, &self.resource_type, row, &current, &self.request)?;
+        let body = BodyWrite::plan_over(conn, ctx, row, (stored, current), body)?;
+        let response = if row.resource_type == GROUP_TYPE {
+            let shown = schema_ops::returns_members(ctx, GROUP_TYPE, &self.projection);
+            let shown_members = match read_for_patch {
+                Some(list) => Some(list).filter(|_| shown),
+                None if shown => Some(member_list(conn, row, lists)?),
+                None => None,
+            };
+            PlannedResponse::Group(shown_members)
+        } else {
+            PlannedResponse::Ready(planned_view(
+                conn,
+                ctx,
+                row,
+                body.as_ref(),
+                &self.projection,
+            )?)
+        };
+        Ok(Planned {
+            body,
+            members,
+            response,
+        })
+    }
+
+    /// Reads the resource and plans the write against it (outside the writer
+    /// turn); with the row planned against.
+    pub(crate) fn prepare(&self, conn: &mut Conn<'_>) -> Result<(ResourceRow, Planned), Failure> {
+        let row = rows::get(conn, &self.ctx.tenant, &self.resource_type, &self.id)?;
+        let planned = self.plan(conn, &row, Some(&self.member_lists))?;
+        Ok((row, planned))
+    }
+
+    /// In the writer turn: writes what was planned if the resource is still at
+    /// the version of `row`, read when planning (so it is still `row`, and need
+    /// not be read again); `None` if not (try again).
+    pub(crate) fn write_planned(
+        &self,
+        conn: &mut Conn<'_>,
+        row: ResourceRow,
+        planned: Planned,
+    ) -> Result<Option<Written>, Failure> {
+        rows::lock_tenant(conn, &self.ctx.tenant)?;
+        if rows::version(conn, row.pk, &row.id)? != Some(row.version) {
+            return Ok(None);
+        }
+        self.finish(conn, row, planned).map(Some)
+    }
+
+    /// In the writer turn: patches the resource as it is and writes it.
+    pub(crate) fn write_now(&self, conn: &mut Conn<'_>) -> Result<Written, Failure> {
+        let row = self.locked_row(conn)?;
+        let planned = self.plan(conn, &row, None)?;
+        self.finish(conn, row, planned)
+    }
+
+    pub(crate) fn locked_row(&self, conn: &mut Conn<'_>) -> Result<ResourceRow, Failure> {
+        rows::lock_tenant(conn, &self.ctx.tenant)?;
+        rows::get(conn, &self.ctx.tenant, &self.resource_type, &self.id)
+    }
+
+    /// Writes `planned` over `row`.
+    pub(crate) fn finish(
+        &self,
+        conn: &mut Conn<'_>,
+        row: ResourceRow,
+        planned: Planned,
+    ) -> Result<Written, Failure> {
+        let Planned {
+            mut body,
+            members,
+            response,
+        } = planned;
+        let changed = write_resource(conn, &self.ctx, &row, body.as_mut(), members)?;
+        Ok(match response {
+            PlannedResponse::Ready(resource) => Written::Answer(resource),
+            PlannedResponse::Group(members) => Written::Group(GroupWritten {
+                row,
+                body: body.map(|write| write.body),
+                members,
+                changed,
+            }),
+        })
+    }
+}
+
+/// `row`, read as `current`, with `request` applied: the body to store, the member
+/// change, and a group's members if they had to be read. A group is patched without its
+/// members: the patcher reports the member delta, applied to the membership table.
+pub(crate) fn patched(
+    conn: &mut Conn<'_>,
+    ctx: &Ctx,
+    resource_type: &str,
+    row: &ResourceRow,
+    current: &Value,
+    request: &PatchRequest,
+) -> Result<(Value, MemberChange, Option<MemberList>), Failure> {
+    let mut member_list = None;
+    let patched = match schema_ops::apply_patch(ctx, resource_type, current, request, false) {
+        // Only a path selecting members by something else than their id needs the
+        // list.
+        Err(error) if write::needs_member_list(&error) => {
+            let members: MemberList = member_rows::listed_members(conn, row.pk)?.into();
+            let current = row.resource(Some(members.iter().map(ListedMember::object).collect()))?;
+            member_list = Some(members);
+            schema_ops::apply_patch(ctx, resource_type, &current, request, true)?
+        }
+        other => other?,
+    };
+    let mut body = patched.resource;
+    meta::strip_store_owned(&mut body);
+    refuse_nul(&body)?;
+    let members = if resource_type == GROUP_TYPE {
+        patched.members
+    } else {
+        derive::drop_unassigned_manager(&mut body);
+        MemberChange::Keep
+    };
+    Ok((body, members, member_list))
+}
