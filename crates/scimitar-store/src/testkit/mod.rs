@@ -28,6 +28,9 @@
 //! database between checks and test runs. The checks do not depend on timing.
 
 pub mod checks;
+pub mod event_checks;
+pub mod member_checks;
+pub mod query_checks;
 pub mod tenant_checks;
 pub mod user_checks;
 
@@ -220,7 +223,7 @@ macro_rules! __store_contract_checks {
         $crate::__core_contract_checks!(@$mode $arg);
         $crate::__member_contract_checks!(@$mode $arg);
         $crate::__event_contract_checks!(@$mode $arg);
-        $crate::__contract_checks!(@$mode $arg; checks;
+        $crate::__contract_checks!(@$mode $arg; event_checks;
             rule_10_replayed_create_returns_the_same_user,
             rule_10_replayed_create_ignores_the_password,
             rule_10_replayed_create_returns_the_same_group,
@@ -248,6 +251,10 @@ macro_rules! __core_contract_checks {
             rule_10_user_name_is_unique_ignoring_case,
             rule_10_concurrent_creates_have_one_winner,
             rule_10_duplicate_create_conflicts_by_default,
+            rule_16_members_keep_their_display,
+            rule_18_odd_input_is_an_error_not_a_panic,
+        );
+        $crate::__contract_checks!(@$mode $arg; query_checks;
             rule_11_filter_operators,
             rule_11_filters_follow_each_write,
             rule_11_filter_logic,
@@ -263,8 +270,6 @@ macro_rules! __core_contract_checks {
             rule_13_index_paging,
             rule_14_cursor_paging,
             rule_15_query_projection,
-            rule_16_members_keep_their_display,
-            rule_18_odd_input_is_an_error_not_a_panic,
         );
     };
 }
@@ -274,7 +279,7 @@ macro_rules! __core_contract_checks {
 #[macro_export]
 macro_rules! __member_contract_checks {
     (@$mode:ident $arg:expr) => {
-        $crate::__contract_checks!(@$mode $arg; checks;
+        $crate::__contract_checks!(@$mode $arg; member_checks;
             rule_16_members,
             rule_16_unknown_members_change_nothing,
             rule_16_member_calls_change_versions_only_on_change,
@@ -288,7 +293,7 @@ macro_rules! __member_contract_checks {
 #[macro_export]
 macro_rules! __event_contract_checks {
     (@$mode:ident $arg:expr) => {
-        $crate::__contract_checks!(@$mode $arg; checks;
+        $crate::__contract_checks!(@$mode $arg; event_checks;
             rule_17_outbox_records_user_changes,
             rule_17_outbox_records_group_changes,
             rule_17_events_follow_changes_only,
