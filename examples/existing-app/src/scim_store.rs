@@ -169,71 +169,47 @@ fn stamp(body: Value, id: &str, kind: &str, revision: i64, created: &str, update
 fn user_json(row: &UserRow) -> Value {
     let mut body: Map<String, Value> = serde_json::from_str(&row.profile).unwrap_or_default();
     body.insert("userName".into(), row.login.clone().into());
-    let set = |object: &mut Map<String, Value>, name: &str, value: Option<Value>| {
-        if let Some(value) = value {
-            object.insert(name.into(), value);
-        }
-    };
-    set(
-        &mut body,
-        "externalId",
-        row.external_id.clone().map(Value::from),
-    );
-    set(&mut body, "active", row.active.map(Value::from));
-    let mut name = body
-        .remove("name")
-        .and_then(|n| n.as_object().cloned())
-        .unwrap_or_default();
-    set(
-        &mut name,
-        "givenName",
-        row.first_name.clone().map(Value::from),
-    );
-    set(
-        &mut name,
-        "familyName",
-        row.last_name.clone().map(Value::from),
-    );
-    set(
-        &mut body,
-        "name",
-        (!name.is_empty()).then_some(Value::Object(name)),
-    );
-    let ext = body.remove(urn::ENTERPRISE_USER);
-    let mut ext = ext.and_then(|e| e.as_object().cloned()).unwrap_or_default();
-    set(
-        &mut ext,
-        "manager",
-        row.manager_id.clone().map(|id| json!({ "value": id })),
-    );
-    set(
-        &mut ext,
-        "department",
-        row.department.clone().map(Value::from),
-    );
-    set(
-        &mut ext,
-        "costCenter",
-        row.hire_date.clone().map(Value::from),
-    );
-    set(
+    put(&mut body, "externalId", row.external_id.clone());
+    put(&mut body, "active", row.active);
+    let mut name = object(body.remove("name"));
+    put(&mut name, "givenName", row.first_name.clone());
+    put(&mut name, "familyName", row.last_name.clone());
+    put(&mut body, "name", (!name.is_empty()).then_some(name));
+    let mut ext = object(body.remove(urn::ENTERPRISE_USER));
+    let manager = row.manager_id.clone().map(|id| json!({ "value": id }));
+    put(&mut ext, "manager", manager);
+    put(&mut ext, "department", row.department.clone());
+    put(&mut ext, "costCenter", row.hire_date.clone());
+    put(
         &mut body,
         urn::ENTERPRISE_USER,
-        (!ext.is_empty()).then_some(Value::Object(ext)),
+        (!ext.is_empty()).then_some(ext),
     );
-    stamp(
-        body.into(),
-        &row.id,
-        "User",
-        row.revision,
-        &row.created_at,
-        &row.updated_at,
-    )
+    let (created, updated) = (&row.created_at, &row.updated_at);
+    stamp(body.into(), &row.id, "User", row.revision, created, updated)
+}
+
+/// Sets `name` on `object` when there is a value.
+fn put(object: &mut Map<String, Value>, name: &str, value: Option<impl Into<Value>>) {
+    if let Some(value) = value {
+        object.insert(name.into(), value.into());
+    }
+}
+
+/// The fields of a JSON object (none for anything else).
+fn object(value: Option<Value>) -> Map<String, Value> {
+    match value {
+        Some(Value::Object(fields)) => fields,
+        _ => Map::new(),
+    }
 }
 
 /// The columns of a validated user body; what has no column stays in `profile`.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
 struct UserColumns {
     login: String,
+    login_key: String,
     first_name: Option<String>,
     last_name: Option<String>,
     email: Option<String>,
@@ -243,9 +219,10 @@ struct UserColumns {
     department: Option<String>,
     external_id: Option<String>,
     profile: String,
+    updated_at: String,
 }
 
-fn user_columns(mut body: Value) -> UserColumns {
+fn user_columns(mut body: Value, now: &str) -> UserColumns {
     let take = |object: &mut Value, name: &str| object.as_object_mut().and_then(|o| o.remove(name));
     let text = |value: Option<Value>| value.and_then(|v| v.as_str().map(str::to_owned));
     let login = text(take(&mut body, "userName")).unwrap_or_default();
@@ -273,7 +250,9 @@ fn user_columns(mut body: Value) -> UserColumns {
         fields.retain(|_, value| !emptied(value));
     }
     UserColumns {
+        login_key: meta::fold_case(&login),
         login,
+        updated_at: now.to_owned(),
         first_name,
         last_name,
         email,
@@ -477,8 +456,8 @@ fn check_seats(conn: &mut SqliteConnection, org: &str) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Writes a validated body as the resource `id` (new when `created` is set).
-fn put(
+/// Writes a validated body as the resource `id` (a new one when `new`).
+fn write_row(
     conn: &mut SqliteConnection,
     scope: &Scope<'_>,
     kind: Kind,
@@ -515,26 +494,12 @@ fn put(
         }
         return set_members(conn, org, id, members);
     }
-    let c = user_columns(body);
+    let c = user_columns(body, &now);
     if let Some(manager) = &c.manager_id {
         if load_user(conn, org, manager)?.is_none() {
             return Err(StoreError::UnknownManager(manager.clone()).into());
         }
     }
-    let values = (
-        users::login.eq(&c.login),
-        users::login_key.eq(meta::fold_case(&c.login)),
-        users::first_name.eq(&c.first_name),
-        users::last_name.eq(&c.last_name),
-        users::email.eq(&c.email),
-        users::active.eq(c.active),
-        users::manager_id.eq(&c.manager_id),
-        users::hire_date.eq(&c.hire_date),
-        users::department.eq(&c.department),
-        users::external_id.eq(&c.external_id),
-        users::profile.eq(&c.profile),
-        users::updated_at.eq(&now),
-    );
     if new {
         check_seats(conn, org)?;
         diesel::insert_into(users::table)
@@ -542,12 +507,12 @@ fn put(
                 users::id.eq(id),
                 users::org.eq(org),
                 users::created_at.eq(&now),
-                values,
+                &c,
             ))
             .execute(conn)?;
     } else {
         diesel::update(users::table.filter(users::id.eq(id)))
-            .set((users::revision.eq(users::revision + 1), values))
+            .set((users::revision.eq(users::revision + 1), &c))
             .execute(conn)?;
     }
     Ok(())
@@ -574,7 +539,7 @@ impl Store for AppStore {
             .validate(name, &resource, Mode::Create, scope.policy)?;
         let id = meta::new_id();
         let created = self.write(|conn| {
-            put(conn, scope, kind, &id, body, true)?;
+            write_row(conn, scope, kind, &id, body, true)?;
             audit(conn, scope, kind, "created", &id)?;
             find(conn, scope.tenant, kind, &id)
         })?;
@@ -620,7 +585,7 @@ impl Store for AppStore {
                     scope.policy,
                 )
                 .map_err(StoreError::from)?;
-            put(conn, scope, kind, id, body, false)?;
+            write_row(conn, scope, kind, id, body, false)?;
             let after = find(conn, scope.tenant, kind, id)?;
             if without_meta(&after) == without_meta(&current) {
                 return Err(Fail::Unchanged(current)); // rolls back: no new revision
