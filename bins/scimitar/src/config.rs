@@ -8,6 +8,7 @@ use ipnet::IpNet;
 use scimitar_protocol::{Limits, PublicUrl, PublicUrlError};
 use scimitar_schema::Policy;
 use scimitar_server::webhook::WebhookOptions;
+use scimitar_server::AuthLimits;
 use scimitar_store::hooks::Backoff;
 use serde::Deserialize;
 
@@ -72,11 +73,32 @@ struct FileSettings {
     #[serde(default)]
     trusted_proxies: Vec<String>,
     #[serde(default)]
-    limits: Option<Limits>,
+    limits: Option<LimitsTable>,
     #[serde(default)]
     policy: Option<Policy>,
     #[serde(default)]
     webhooks: WebhookSettings,
+}
+
+/// The `[limits]` table: the protocol's [`Limits`] and the authenticator's
+/// [`AuthLimits`] in one table, each read strictly.
+#[derive(Debug, Default, Clone)]
+struct LimitsTable {
+    protocol: Limits,
+    auth: AuthLimits,
+}
+
+impl<'de> Deserialize<'de> for LimitsTable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let table = toml::Table::deserialize(deserializer)?;
+        let (auth, protocol): (toml::Table, toml::Table) = table
+            .into_iter()
+            .partition(|(key, _)| AuthLimits::KEYS.contains(&key.as_str()));
+        Ok(LimitsTable {
+            protocol: protocol.try_into().map_err(serde::de::Error::custom)?,
+            auth: auth.try_into().map_err(serde::de::Error::custom)?,
+        })
+    }
 }
 
 /// The `[webhooks]` table: delivery pacing, in milliseconds.
@@ -118,6 +140,7 @@ pub(crate) struct Settings {
     pub(crate) listen: String,
     pub(crate) database_url: String,
     pub(crate) limits: Limits,
+    pub(crate) auth_limits: AuthLimits,
     pub(crate) policy: Policy,
     /// The digest of the admin token; the admin API is off without it.
     pub(crate) admin_token_hash: Option<String>,
@@ -163,6 +186,7 @@ impl Settings {
                     .map_err(|_| ConfigError::TrustedProxy(text.clone()))
             })
             .collect::<Result<_, _>>()?;
+        let limits = file.limits.unwrap_or_default();
         Ok(Settings {
             listen: listen
                 .or(file.listen)
@@ -172,7 +196,8 @@ impl Settings {
                 .clone()
                 .or(file.database_url)
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-            limits: file.limits.unwrap_or_default(),
+            limits: limits.protocol,
+            auth_limits: limits.auth,
             policy: file.policy.unwrap_or_default(),
             admin_token_hash: admin_token_hash.or(file.admin_token_hash),
             public_url,
@@ -233,6 +258,26 @@ mod tests {
         let settings = Settings::load(&cli).unwrap();
         assert_eq!(settings.listen, "127.0.0.1:1");
         assert_eq!(settings.database_url, "sqlite://cli.db");
+    }
+
+    #[test]
+    fn one_limits_table_holds_the_protocol_and_the_authenticator() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scimitar.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            let cli = Cli::parse_from(["scimitar", "--config", path.to_str().unwrap(), "serve"]);
+            Settings::load(&cli)
+        };
+        let settings =
+            load("[limits]\nmax_results = 5\nrate_limit_per_second = 7\ntoken_cache_seconds = 0\n")
+                .unwrap();
+        assert_eq!(settings.limits.max_results, 5);
+        assert_eq!(settings.auth_limits.rate_limit_per_second, 7);
+        assert_eq!(settings.auth_limits.token_cache_seconds, 0);
+        assert_eq!(settings.auth_limits.rate_limit_burst, 100);
+        let typo = load("[limits]\nmax_resultz = 5\n").unwrap_err().to_string();
+        assert!(typo.contains("max_resultz"), "{typo}");
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         .cursor_key(&cursor_key)
         .policy(settings.policy.clone())
         .limits(settings.limits.clone())
+        .auth_limits(settings.auth_limits.clone())
         .trusted_proxies(settings.trusted_proxies.clone())
         .provisioning_log(Arc::clone(&shared));
     let service = match &settings.public_url {

@@ -46,17 +46,6 @@ pub struct Limits {
     /// How long a cursor (RFC 9865) stays valid, in seconds
     /// (`pagination.cursorTimeout`); an older one is 400 `expiredCursor`.
     pub cursor_timeout_seconds: u64,
-    /// For the bundled server's token authenticator: how long a verified bearer token (and its tenant's settings) is trusted
-    /// without asking the tenant store again, in seconds, if the tenant directory
-    /// does not change first: a revocation or a tenant change made here takes effect
-    /// at once, one made by another process (the CLI, another server) within a
-    /// second, whatever this is.
-    pub token_cache_seconds: u64,
-    /// For the bundled server's authenticator: requests per second a tenant may make on average before getting 429; `0`
-    /// turns rate limiting off.
-    pub rate_limit_per_second: u32,
-    /// For the bundled server's authenticator: how many requests a tenant may make in a burst above the average rate.
-    pub rate_limit_burst: u32,
 }
 
 impl Default for Limits {
@@ -72,9 +61,6 @@ impl Default for Limits {
             max_url_length: 8 * 1024,
             max_header_bytes: 16 * 1024,
             cursor_timeout_seconds: crate::cursor::DEFAULT_TIMEOUT.as_secs(),
-            token_cache_seconds: 60,
-            rate_limit_per_second: 0,
-            rate_limit_burst: 100,
         }
     }
 }

@@ -6,7 +6,7 @@
 //! slow hash, so verifying costs one lookup by id and one digest, compared in
 //! constant time, and a stranger who knows a token id cannot make the server do
 //! expensive work. A successful verification is trusted for
-//! [`Limits::token_cache_seconds`](crate::Limits::token_cache_seconds), keyed by
+//! [`AuthLimits::token_cache_seconds`](crate::AuthLimits::token_cache_seconds), keyed by
 //! the token id and checked against a SHA-256 digest of the whole token in
 //! constant time; revoking through the service forgets it at once, and any change
 //! of the tenant directory elsewhere within a second

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use scimitar_protocol::{Authenticator, Credentials, Limits, Principal, Refusal, ScimError};
+use scimitar_protocol::{Authenticator, Credentials, Principal, Refusal, ScimError};
 use scimitar_schema::{Policy, Registry};
 use scimitar_store::{StoreError, TenantStore};
 
 use crate::auth::{AuthFailures, TokenCache};
 use crate::jwt;
+use crate::limits::AuthLimits;
 use crate::rate::RateLimiter;
 use crate::tenant::TenantContexts;
 
@@ -18,6 +19,7 @@ use crate::tenant::TenantContexts;
 /// settings, its registry (schema overrides applied) and its policy.
 pub struct TokenAuthenticator<T> {
     pub(crate) tenants: Arc<T>,
+    pub(crate) limits: AuthLimits,
     registry: Registry,
     policy: Policy,
     pub(crate) tokens: Arc<TokenCache>,
@@ -35,9 +37,10 @@ impl<T> std::fmt::Debug for TokenAuthenticator<T> {
 impl<T: TenantStore + 'static> TokenAuthenticator<T> {
     /// An authenticator over `tenants`, building tenant contexts over `registry`
     /// and `policy`, with the token cache time and rate limits of `limits`.
-    pub fn new(tenants: Arc<T>, registry: Registry, policy: Policy, limits: &Limits) -> Self {
+    pub fn new(tenants: Arc<T>, registry: Registry, policy: Policy, limits: &AuthLimits) -> Self {
         TokenAuthenticator {
             tenants,
+            limits: limits.clone(),
             registry,
             policy,
             tokens: Arc::new(TokenCache::new(std::time::Duration::from_secs(

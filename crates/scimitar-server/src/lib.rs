@@ -46,7 +46,7 @@
 //! tenant whose settings have a `jwt` object (HS256 secret or RS256/ES256 public
 //! key, issuer, audience) also accepts JWTs on its tenant URL. A disabled tenant
 //! gets 403. Verified tokens are cached for
-//! [`Limits::token_cache_seconds`](scimitar_protocol::Limits::token_cache_seconds),
+//! [`AuthLimits::token_cache_seconds`],
 //! or until the tenant directory changes: revocation through
 //! [`ScimService::revoke_token`] is immediate in this process, and other processes
 //! (servers on the same database, the CLI) notice a change within a second
@@ -72,6 +72,7 @@ mod admin;
 mod auth;
 mod authenticator;
 mod jwt;
+mod limits;
 mod log;
 mod provisioning;
 mod rate;
@@ -84,5 +85,6 @@ pub use admin::{
 };
 pub use auth::{issue_token, issue_user_token, IssuedToken, TokenError, TOKEN_PREFIX};
 pub use authenticator::TokenAuthenticator;
+pub use limits::AuthLimits;
 pub use log::{log_request, REQUEST_ID};
 pub use service::ScimService;

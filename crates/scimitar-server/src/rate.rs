@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use scimitar_store::RateLimit;
 
-use scimitar_protocol::{Limits, ScimError};
+use scimitar_protocol::ScimError;
+
+use crate::limits::AuthLimits;
 
 /// Token buckets by tenant id, each at its tenant's rate (`settings.rateLimit`)
 /// or the service's; inert at rate 0.
@@ -22,7 +24,7 @@ struct Bucket {
 }
 
 impl RateLimiter {
-    pub(crate) fn new(limits: &Limits) -> Self {
+    pub(crate) fn new(limits: &AuthLimits) -> Self {
         RateLimiter {
             service: RateLimit {
                 per_second: limits.rate_limit_per_second,
@@ -76,10 +78,10 @@ mod tests {
     use std::time::Duration;
 
     fn limiter(per_second: u32, burst: u32) -> RateLimiter {
-        RateLimiter::new(&Limits {
+        RateLimiter::new(&AuthLimits {
             rate_limit_per_second: per_second,
             rate_limit_burst: burst,
-            ..Limits::default()
+            ..AuthLimits::default()
         })
     }
 

@@ -10,6 +10,7 @@ use scimitar_store::provisioning_log::ProvisioningLog;
 use scimitar_store::{Store, StoreError, TenantStore};
 
 use crate::authenticator::TokenAuthenticator;
+use crate::limits::AuthLimits;
 use crate::provisioning::LogQueue;
 
 /// A SCIM 2.0 service provider over a store whose tenants and bearer tokens live
@@ -72,11 +73,14 @@ impl<S: Store + TenantStore + 'static> ScimService<S, S> {
 impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
     /// A service over a resource store and a separate tenant directory.
     pub fn from_parts(store: Arc<S>, tenants: Arc<T>) -> Self {
-        let limits = Limits::default();
-        let authenticator =
-            TokenAuthenticator::new(tenants, Registry::builtin(), Policy::compatible(), &limits);
+        let authenticator = TokenAuthenticator::new(
+            tenants,
+            Registry::builtin(),
+            Policy::compatible(),
+            &AuthLimits::default(),
+        );
         ScimService {
-            engine: ScimEngine::from_arcs(store, Arc::new(authenticator)).limits(limits),
+            engine: ScimEngine::from_arcs(store, Arc::new(authenticator)),
         }
     }
 
@@ -92,14 +96,15 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
     }
 
     /// The engine with a new authenticator over the same tenants, for the
-    /// engine's current registry, policy and limits (its caches start empty).
-    fn reauthenticated(self) -> Self {
+    /// engine's current registry and policy and `limits` (its caches start
+    /// empty).
+    fn reauthenticated(self, limits: &AuthLimits) -> Self {
         let context = self.engine.default_context();
         let authenticator = TokenAuthenticator::new(
             Arc::clone(&self.engine.authenticator().tenants),
             context.registry.clone(),
             context.policy.clone(),
-            self.engine.limits_enforced(),
+            limits,
         );
         let engine = self.engine.with_authenticator(Arc::new(authenticator));
         ScimService { engine }
@@ -107,15 +112,17 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
 
     /// The schemas and resource types served; every resource type gets endpoints.
     pub fn registry(self, registry: Registry) -> Self {
+        let limits = self.engine.authenticator().limits.clone();
         self.engine_with(|engine| engine.registry(registry))
-            .reauthenticated()
+            .reauthenticated(&limits)
     }
 
     /// The identity-provider policy of tenants whose settings name none (a tenant's
     /// `settings.policy` object overrides it).
     pub fn policy(self, policy: Policy) -> Self {
+        let limits = self.engine.authenticator().limits.clone();
         self.engine_with(|engine| engine.policy(policy))
-            .reauthenticated()
+            .reauthenticated(&limits)
     }
 
     /// The URL clients reach the service at (see
@@ -135,11 +142,15 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
         self.engine_with(|engine| engine.cursor_key(key))
     }
 
-    /// The limits enforced and advertised, the token cache time and the rate
-    /// limit included.
+    /// The protocol's limits, enforced and advertised.
     pub fn limits(self, limits: Limits) -> Self {
         self.engine_with(|engine| engine.limits(limits))
-            .reauthenticated()
+    }
+
+    /// The authenticator's limits: how long verified tokens are trusted, and the
+    /// rate limit of tenants without one of their own.
+    pub fn auth_limits(self, limits: AuthLimits) -> Self {
+        self.reauthenticated(&limits)
     }
 
     /// Records every request of the scopes in `log` (see

@@ -12,7 +12,7 @@ use actix_web::{App, HttpServer};
 use hyper_util::rt::TokioIo;
 use scimitar_protocol::Connection;
 use scimitar_protocol::Limits;
-use scimitar_server::{issue_token, ScimService};
+use scimitar_server::{issue_token, AuthLimits, ScimService};
 use scimitar_store::provisioning_log::MemoryLog;
 use scimitar_store::{MemoryStore, TenantStore};
 use serde_json::{json, Value};
@@ -56,11 +56,19 @@ impl Server {
     }
 
     pub fn with_limits(limits: Limits) -> Server {
+        Server::with_all_limits(limits, AuthLimits::default())
+    }
+
+    pub fn with_auth_limits(auth_limits: AuthLimits) -> Server {
+        Server::with_all_limits(Limits::default(), auth_limits)
+    }
+
+    fn with_all_limits(limits: Limits, auth_limits: AuthLimits) -> Server {
         let (sender, receiver) = mpsc::channel();
         let thread = match crate::ADAPTER {
             Adapter::Actix => thread::spawn(move || {
                 actix_web::rt::System::new().block_on(async move {
-                    let (service, fixture) = service(limits).await;
+                    let (service, fixture) = service(limits, auth_limits).await;
                     let app_service = service.clone();
                     let server = HttpServer::new(move || {
                         App::new()
@@ -84,7 +92,7 @@ impl Server {
                     .build()
                     .unwrap();
                 runtime.block_on(async move {
-                    let (service, fixture) = service(limits).await;
+                    let (service, fixture) = service(limits, auth_limits).await;
                     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
                         .await
                         .unwrap();
@@ -194,7 +202,7 @@ struct Fixture {
 
 /// The service every test server mounts: tenants `acme`, `other` and `jwt-co`
 /// (HS256 JWTs), a token of each of the first two, and a provisioning log.
-async fn service(limits: Limits) -> (ScimService<MemoryStore>, Fixture) {
+async fn service(limits: Limits, auth_limits: AuthLimits) -> (ScimService<MemoryStore>, Fixture) {
     let store = MemoryStore::new();
     for tenant in ["acme", "other"] {
         store
@@ -210,6 +218,7 @@ async fn service(limits: Limits) -> (ScimService<MemoryStore>, Fixture) {
     let log = Arc::new(MemoryLog::new(10_000));
     let service = ScimService::new(store)
         .limits(limits)
+        .auth_limits(auth_limits)
         .provisioning_log(Arc::clone(&log));
     let fixture = Fixture {
         token,

@@ -128,7 +128,7 @@ fn revocation_and_disabling_take_effect_at_once() {
 
 #[test]
 fn rate_limit_answers_429_with_retry_after() {
-    let server = Server::with_limits(scimitar_protocol::Limits {
+    let server = Server::with_auth_limits(scimitar_server::AuthLimits {
         rate_limit_per_second: 1,
         rate_limit_burst: 2,
         ..Default::default()
