@@ -5,13 +5,11 @@ use std::fmt::Write as _;
 
 use scimitar_diesel::DieselStore;
 use scimitar_schema::{Policy, Registry};
+use scimitar_server::settings::{ConfigError, RateLimit, TenantConfig, Webhook};
 use scimitar_server::webhook::webhook_consumer;
 use scimitar_store::hooks::OutboxStore;
 use scimitar_store::provisioning_log::{LogQuery, ProvisioningLog};
-use scimitar_store::{
-    DeletionMode, Projection, RateLimit, Scope, Store, StoreError, TeamMode, TenantSettings,
-    TenantStore, Webhook,
-};
+use scimitar_store::{DeletionMode, Projection, Scope, Store, StoreError, TeamMode, TenantStore};
 use serde_json::Value;
 
 use crate::cli::{DeletionArg, SettingsArgs, TeamsArg, WebhookCommand};
@@ -24,6 +22,8 @@ pub(crate) enum SettingsFailure {
     Json(#[source] serde_json::Error),
     #[error(transparent)]
     Settings(#[from] scimitar_store::SettingsError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error("cannot read {path}: {source}")]
     Read {
         path: String,
@@ -42,9 +42,9 @@ pub(crate) enum SettingsFailure {
     DuplicateWebhook { tenant: String, id: String },
 }
 
-async fn load(store: &DieselStore, tenant: &str) -> Result<TenantSettings, Failure> {
+async fn load(store: &DieselStore, tenant: &str) -> Result<TenantConfig, Failure> {
     let tenant = store.get_tenant(tenant).await?;
-    Ok(TenantSettings::from_value(&tenant.settings).map_err(SettingsFailure::from)?)
+    Ok(TenantConfig::from_value(&tenant.settings).map_err(SettingsFailure::from)?)
 }
 
 /// Checks that `user` is the id of a User of `tenant` (read in the tenant's scope:
@@ -55,7 +55,7 @@ pub(crate) async fn check_user(
     user: &str,
     policy: &Policy,
 ) -> Result<(), Failure> {
-    let settings = load(store, tenant).await?;
+    let settings = load(store, tenant).await?.directory;
     let registry = settings
         .registry(&Registry::builtin())
         .map_err(SettingsFailure::from)?;
@@ -85,12 +85,12 @@ pub(crate) async fn settings(
         Some(json) => {
             let value: Value = serde_json::from_str(json).map_err(SettingsFailure::Json)?;
             // What `tenant settings` printed, sent back, keeps the stored secrets.
-            TenantSettings::parse(&value, &before).map_err(SettingsFailure::from)?
+            TenantConfig::parse(&value, &before).map_err(SettingsFailure::from)?
         }
         None => before.clone(),
     };
     if let Some(teams) = args.teams {
-        settings.teams = match teams {
+        settings.directory.teams = match teams {
             TeamsArg::Groups => TeamMode::Groups,
             TeamsArg::Department => TeamMode::Department {
                 separator: args.separator.clone().unwrap_or_else(|| " / ".into()),
@@ -98,7 +98,7 @@ pub(crate) async fn settings(
         };
     }
     if let Some(deletion) = args.deletion {
-        settings.deletion = match deletion {
+        settings.directory.deletion = match deletion {
             DeletionArg::Delete => DeletionMode::Delete,
             DeletionArg::Archive => DeletionMode::Archive,
         };
@@ -110,7 +110,7 @@ pub(crate) async fn settings(
         });
     }
     if let Some(seconds) = args.create_retry_window {
-        settings.create_retry_window_seconds = seconds;
+        settings.directory.create_retry_window_seconds = seconds;
     }
     if let Some(path) = &args.schema_override {
         let shown = path.display().to_string();
@@ -125,18 +125,21 @@ pub(crate) async fn settings(
             })?;
         let id = document.get("id").cloned();
         settings
+            .directory
             .schema_overrides
             .retain(|existing| id.is_none() || existing.get("id") != id.as_ref());
-        settings.schema_overrides.push(document);
+        settings.directory.schema_overrides.push(document);
     }
     settings.validate().map_err(SettingsFailure::from)?;
     // Refuse overrides that would not build, rather than have servers ignore them.
     let registry = settings
+        .directory
         .registry(&Registry::builtin())
         .map_err(SettingsFailure::from)?;
-    if settings.teams != before.teams {
+    if settings.directory.teams != before.directory.teams {
         // The settings and the teams they derive, in one transaction.
-        let scope = Scope::new(&args.id, &registry, policy).with_settings(&settings);
+        let stored = settings.stored();
+        let scope = Scope::new(&args.id, &registry, policy).with_settings(&stored);
         let rebuilt = store.set_settings_and_rebuild_teams(&scope).await?;
         println!(
             "teams rebuilt: {} teams ({} created, {} changed, {} removed)",
@@ -152,7 +155,7 @@ pub(crate) async fn settings(
 }
 
 /// The settings as JSON, secrets hidden.
-fn shown_settings(settings: &TenantSettings) -> String {
+fn shown_settings(settings: &TenantConfig) -> String {
     serde_json::to_string_pretty(&settings.redacted()).unwrap_or_default()
 }
 

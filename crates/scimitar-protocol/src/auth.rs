@@ -159,6 +159,22 @@ pub struct TenantContext {
     pub policy: Policy,
     /// The tenant's settings (team and deletion modes, create retries...).
     pub settings: TenantSettings,
+    /// What the authenticator keeps for itself with the tenant (the bundled
+    /// server keeps its rate limit here), for [`Authenticator::authorize`]. The
+    /// engine never reads it.
+    pub extensions: http::Extensions,
+}
+
+impl TenantContext {
+    /// A context with `settings` and no extensions.
+    pub fn new(registry: Registry, policy: Policy, settings: TenantSettings) -> Self {
+        TenantContext {
+            registry,
+            policy,
+            settings,
+            extensions: http::Extensions::new(),
+        }
+    }
 }
 
 /// Why a credential was refused: for the server's log only. The client is told

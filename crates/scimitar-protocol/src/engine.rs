@@ -123,11 +123,11 @@ impl<S: Store + 'static, A: Authenticator> ScimEngine<S, A> {
             shared: Arc::new(Shared {
                 store,
                 authenticator,
-                default_context: Arc::new(TenantContext {
-                    registry: Registry::builtin(),
-                    policy: Policy::compatible(),
-                    settings: TenantSettings::default(),
-                }),
+                default_context: Arc::new(TenantContext::new(
+                    Registry::builtin(),
+                    Policy::compatible(),
+                    TenantSettings::default(),
+                )),
                 limits: Limits::default(),
                 origins: Origins::default(),
                 cursors: CursorSeal::default(),

@@ -11,6 +11,7 @@ use crate::auth::{AuthFailures, TokenCache};
 use crate::jwt;
 use crate::limits::AuthLimits;
 use crate::rate::RateLimiter;
+use crate::settings::RateLimit;
 use crate::tenant::TenantContexts;
 
 /// Authenticates bearer tokens issued with [`issue_token`](crate::issue_token)
@@ -107,7 +108,7 @@ impl<T: TenantStore + 'static> Authenticator for TokenAuthenticator<T> {
         let limit = principal
             .context
             .as_ref()
-            .and_then(|context| context.settings.rate_limit);
+            .and_then(|context| context.extensions.get::<RateLimit>().copied());
         self.rate.check(&principal.tenant, limit)
     }
 }

@@ -60,7 +60,9 @@
 //! # Tenant settings
 //!
 //! Each request runs under its tenant's settings
-//! ([`TenantSettings`](scimitar_store::TenantSettings)): its policy, its registry
+//! ([`TenantConfig`](settings::TenantConfig): the store's
+//! [`TenantSettings`](scimitar_store::TenantSettings) and the server's webhooks,
+//! rate limit and JWT keys): its policy, its registry
 //! (the service's with its `schemaOverrides`, cached, and served by `/Schemas` and
 //! `/ResourceTypes`), its team and deletion modes (passed to the store in the
 //! [`Scope`](scimitar_store::Scope)) and its `rateLimit`. A create of a `userName`
@@ -77,6 +79,7 @@ mod log;
 mod provisioning;
 mod rate;
 mod service;
+pub mod settings;
 mod tenant;
 pub mod webhook;
 

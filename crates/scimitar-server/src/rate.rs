@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use scimitar_store::RateLimit;
+use crate::settings::RateLimit;
 
 use scimitar_protocol::ScimError;
 

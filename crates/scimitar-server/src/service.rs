@@ -12,6 +12,7 @@ use scimitar_store::{Store, StoreError, TenantStore};
 use crate::authenticator::TokenAuthenticator;
 use crate::limits::AuthLimits;
 use crate::provisioning::LogQueue;
+use crate::settings::TenantConfig;
 
 /// A SCIM 2.0 service provider over a store whose tenants and bearer tokens live
 /// in a [`TenantStore`], ready to mount in an actix-web app.
@@ -171,10 +172,9 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
     }
 
     /// Replaces a tenant's settings (a JSON object read strictly with
-    /// [`TenantSettings::parse`](scimitar_store::TenantSettings::parse)), effective
+    /// [`TenantConfig::parse`](crate::settings::TenantConfig::parse)), effective
     /// at once in this service (other processes notice within a second). Secrets
-    /// sent as
-    /// [`HIDDEN`](scimitar_store::settings::HIDDEN), or left out, keep their stored
+    /// sent as [`HIDDEN`](crate::settings::HIDDEN), or left out, keep their stored
     /// values.
     ///
     /// # Errors
@@ -186,14 +186,11 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
         tenant: &str,
         settings: serde_json::Value,
     ) -> Result<(), StoreError> {
-        let invalid =
-            |error: scimitar_store::SettingsError| StoreError::InvalidValue(error.to_string());
         let tenants = self.tenants();
         let previous = tenants.get_tenant(tenant).await?;
-        let previous =
-            scimitar_store::TenantSettings::from_value(&previous.settings).unwrap_or_default();
-        let settings =
-            scimitar_store::TenantSettings::parse(&settings, &previous).map_err(invalid)?;
+        let previous = TenantConfig::from_value(&previous.settings).unwrap_or_default();
+        let settings = TenantConfig::parse(&settings, &previous)
+            .map_err(|error| StoreError::InvalidValue(error.to_string()))?;
         tenants
             .set_tenant_settings(tenant, settings.to_value())
             .await?;

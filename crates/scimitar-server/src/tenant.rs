@@ -9,6 +9,10 @@ use scimitar_schema::{Policy, Registry};
 use scimitar_store::{Tenant, TenantSettings};
 use serde_json::Value;
 
+#[cfg(test)]
+use crate::settings::RateLimit;
+use crate::settings::TenantConfig;
+
 /// Tenant registries by tenant id, each with the overrides it was built from:
 /// building one copies schemas, so it is done once per change of the overrides.
 #[derive(Debug, Default)]
@@ -27,17 +31,18 @@ impl TenantContexts {
         registry: &Registry,
         policy: &Policy,
     ) -> Arc<TenantContext> {
-        let settings = TenantSettings::from_value(&tenant.settings).unwrap_or_else(|error| {
+        let config = TenantConfig::from_value(&tenant.settings).unwrap_or_else(|error| {
             log::warn!("tenant {}: {error}; using default settings", tenant.id);
-            TenantSettings::default()
+            TenantConfig::default()
         });
+        let settings = config.directory;
         let policy = settings.policy.clone().unwrap_or_else(|| policy.clone());
         let registry = self.registry(&tenant.id, &settings, registry);
-        Arc::new(TenantContext {
-            registry,
-            policy,
-            settings,
-        })
+        let mut context = TenantContext::new(registry, policy, settings);
+        if let Some(limit) = config.rate_limit {
+            context.extensions.insert(limit);
+        }
+        Arc::new(context)
     }
 
     fn registry(&self, tenant: &str, settings: &TenantSettings, base: &Registry) -> Registry {
@@ -104,6 +109,19 @@ mod tests {
         assert!(plain.registry.schema(acme).is_none(), "overrides removed");
         let broken = contexts.context(&tenant(json!({"deletion": "shred"})), &base, &policy);
         assert_eq!(broken.settings, TenantSettings::default());
+        assert!(broken.extensions.is_empty());
         assert_eq!(broken.policy, policy);
+    }
+
+    #[test]
+    fn the_rate_limit_travels_with_the_context() {
+        let contexts = TenantContexts::default();
+        let limited = tenant(json!({"rateLimit": {"perSecond": 3, "burst": 6}}));
+        let context = contexts.context(&limited, &Registry::builtin(), &Policy::compatible());
+        let limit = context.extensions.get::<RateLimit>().copied();
+        assert_eq!(
+            limit.map(|limit| (limit.per_second, limit.burst)),
+            Some((3, 6))
+        );
     }
 }

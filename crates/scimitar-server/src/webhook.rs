@@ -44,7 +44,9 @@ use hmac::{Hmac, Mac};
 use scimitar_store::hooks::{
     DispatchOptions, Dispatcher, EventHandler, HandlerError, OutboxStore, RunningDispatcher,
 };
-use scimitar_store::{ChangeEvent, EventStore, TenantSettings, TenantStore, Webhook};
+use scimitar_store::{ChangeEvent, EventStore, TenantStore};
+
+use crate::settings::{TenantConfig, Webhook};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use tokio::sync::oneshot;
@@ -361,7 +363,7 @@ impl<S: EventStore + 'static, T: TenantStore + 'static, O: OutboxStore + 'static
         let mut wanted: HashMap<WebhookKey, Webhook> = HashMap::new();
         let mut listed: HashSet<WebhookKey> = HashSet::new();
         for tenant in tenants {
-            let settings = match TenantSettings::from_value(&tenant.settings) {
+            let settings = match TenantConfig::from_value(&tenant.settings) {
                 Ok(settings) => settings,
                 Err(error) => {
                     log::warn!("webhooks: tenant {}: {error}", tenant.id);

@@ -80,7 +80,7 @@ pub use event::{ChangeEvent, ChangeKind, NewEvent};
 pub use memory::{evaluate_in_memory, MemoryStore, IN_MEMORY_LIMIT};
 pub use query::{Page, Paging, Query, SortOrder};
 pub use schema::{PatchRequest, Policy, Projection, Registry};
-pub use settings::{DeletionMode, RateLimit, SettingsError, TeamMode, TenantSettings, Webhook};
+pub use settings::{DeletionMode, SettingsError, TeamMode, TenantSettings};
 pub use store::{
     Archived, Created, DirectoryStore, EventStore, MemberStore, Scope, Store, TeamsRebuilt,
 };

@@ -1,10 +1,13 @@
-//! A tenant's settings, typed: the interpretation of [`Tenant::settings`](crate::Tenant::settings).
+//! The settings a store reads: the directory part of
+//! [`Tenant::settings`](crate::Tenant::settings).
 //!
 //! [`TenantStore`](crate::TenantStore) keeps settings as a JSON object (the storage
 //! format, so that a server can add keys without a migration); [`TenantSettings`]
-//! is what that object means. The store reads [`TenantSettings::teams`] and
-//! [`TenantSettings::deletion`] from [`Scope::settings`](crate::Scope::settings); the
-//! server reads the rest.
+//! is what the keys a store acts on mean: the identity-provider policy, team and
+//! deletion modes, schema overrides and the create-retry window. A store reads them
+//! from [`Scope::settings`](crate::Scope::settings). Keys of the product around it
+//! (the bundled server's webhooks, rate limit and JWT keys) are kept as they are
+//! in [`TenantSettings::other`].
 //!
 //! ```
 //! use scimitar_store::{DeletionMode, Registry, TeamMode, TenantSettings};
@@ -13,19 +16,17 @@
 //! let settings = TenantSettings::from_value(&json!({
 //!     "teams": {"mode": "department"},
 //!     "deletion": "archive",
-//!     "rateLimit": {"perSecond": 20, "burst": 40},
-//!     "jwt": {"algorithm": "HS256"}
+//!     "rateLimit": {"perSecond": 20, "burst": 40}
 //! }))?;
 //! assert_eq!(settings.teams, TeamMode::Department { separator: " / ".into() });
 //! assert_eq!(settings.deletion, DeletionMode::Archive);
 //! // Keys this view does not interpret survive a round trip.
-//! assert_eq!(settings.to_value()["jwt"]["algorithm"], "HS256");
+//! assert_eq!(settings.to_value()["rateLimit"]["burst"], 40);
 //! let registry = settings.registry(&Registry::builtin())?;
 //! assert!(registry.resource_type("Users").is_some());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::fmt;
 use std::sync::LazyLock;
 
 use scimitar_schema::{RegistryError, Schema, SchemaExtension};
@@ -55,25 +56,14 @@ pub struct TenantSettings {
     /// a resource type (see [`TenantSettings::registry`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub schema_overrides: Vec<Value>,
-    /// Where the server delivers this tenant's change events.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub webhooks: Vec<Webhook>,
-    /// The tenant's request rate limit; `None` leaves it to the server's.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rate_limit: Option<RateLimit>,
-    /// The server's JWT settings for this tenant (algorithm, key, issuer,
-    /// audience), read by the server as it stands; its `secret` is shown as
-    /// [`HIDDEN`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwt: Option<Value>,
     /// How long after a create the same client may repeat it and get the resource
     /// it made (201) instead of 409; 0, the default, turns replays off. For
     /// identity providers that retry a create after a timeout (Entra ID waits
     /// 60 s); see [`Store`](crate::Store) rule 10 for what a replay must match.
     #[serde(skip_serializing_if = "is_zero")]
     pub create_retry_window_seconds: u32,
-    /// Keys this view does not interpret, as stored (a newer server's, read by an
-    /// older one). [`TenantSettings::parse`] refuses them in what an admin sends.
+    /// Keys this view does not interpret, as stored: the product's own (a server's
+    /// webhooks, say), or a newer version's. Reading and writing back keeps them.
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -148,57 +138,6 @@ pub enum DeletionMode {
     Archive,
 }
 
-/// A webhook the server delivers change events to.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Webhook {
-    /// The tenant's name for it, unique among its webhooks.
-    pub id: String,
-    /// Where events are POSTed.
-    pub url: String,
-    /// The key deliveries are signed with. Write-only: shown as [`HIDDEN`].
-    #[serde(default)]
-    pub secret: String,
-    /// Whether events are delivered.
-    #[serde(default = "enabled")]
-    pub enabled: bool,
-    /// Events of writes made before this instant are not delivered: a webhook added
-    /// now starts at the current end of the event log. `None` delivers every event
-    /// the outbox still holds (an explicit replay). JSON: an RFC 3339 timestamp.
-    #[serde(
-        default,
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub since: Option<time::OffsetDateTime>,
-}
-
-fn enabled() -> bool {
-    true
-}
-
-impl fmt::Debug for Webhook {
-    // The secret stays out of logs.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Webhook")
-            .field("id", &self.id)
-            .field("url", &self.url)
-            .field("secret", &"<redacted>")
-            .field("enabled", &self.enabled)
-            .field("since", &self.since)
-            .finish()
-    }
-}
-
-/// A token-bucket rate limit. JSON: `{"perSecond": 20, "burst": 40}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RateLimit {
-    /// Sustained requests per second.
-    pub per_second: u32,
-    /// Requests allowed at once after a quiet spell.
-    pub burst: u32,
-}
-
 /// Tenant settings that do not read as [`TenantSettings`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -206,31 +145,21 @@ pub enum SettingsError {
     /// A key has a value of the wrong shape (`"teams": {"mode": "divisions"}`).
     #[error("tenant settings are not valid: {0}")]
     Invalid(#[from] serde_json::Error),
-    /// A key no setting has, often a misspelt one.
-    #[error("`{key}` is not a tenant setting; the settings are {}", TenantSettings::KEYS.join(", "))]
-    UnknownKey {
-        /// The key sent.
-        key: String,
-    },
     /// A field with a value that is not allowed.
     #[error("`{field}`: {message}")]
     Field {
-        /// Where, e.g. `webhooks[0].url` or `teams.mode`.
+        /// Where, e.g. `teams.separator`.
         field: String,
         /// What is wrong, for a human.
         message: String,
     },
 }
 
-/// What a secret (a webhook's, a JWT's HS256 key) is shown as. Settings read back
-/// with it in place of a secret keep the stored secret
-/// ([`TenantSettings::keep_secrets`]); it is never stored.
-pub const HIDDEN: &str = "<hidden>";
-
 /// The longest create-retry window allowed, in seconds.
 pub const MAX_CREATE_RETRY_WINDOW: u32 = 3600;
 
-fn field(field: impl Into<String>, message: impl Into<String>) -> SettingsError {
+/// A [`SettingsError::Field`].
+pub fn field(field: impl Into<String>, message: impl Into<String>) -> SettingsError {
     SettingsError::Field {
         field: field.into(),
         message: message.into(),
@@ -257,58 +186,17 @@ impl TenantSettings {
         }
     }
 
-    /// The keys a settings object may have.
-    pub const KEYS: [&'static str; 8] = [
+    /// The keys this view reads; any other is kept in [`TenantSettings::other`].
+    pub const KEYS: [&'static str; 5] = [
         "policy",
         "teams",
         "deletion",
         "schemaOverrides",
-        "webhooks",
-        "rateLimit",
         "createRetryWindowSeconds",
-        "jwt",
     ];
 
-    /// Reads settings an administrator sends to replace `previous`, strictly: a
-    /// key that is not in [`TenantSettings::KEYS`] is refused (with the list), a
-    /// value of the wrong shape is refused naming its field, secrets left out or
-    /// [`HIDDEN`] keep their values in `previous`
-    /// ([`TenantSettings::keep_secrets`]), and the values are
-    /// [validated](TenantSettings::validate).
-    ///
-    /// ```
-    /// use scimitar_store::TenantSettings;
-    /// use serde_json::json;
-    ///
-    /// let before = TenantSettings::default();
-    /// let error = TenantSettings::parse(&json!({"deletion": "archive", "team": {}}), &before).unwrap_err();
-    /// assert!(error.to_string().contains("`team` is not a tenant setting"), "{error}");
-    /// let error = TenantSettings::parse(&json!({"teams": {"mode": "divisions"}}), &before).unwrap_err();
-    /// assert!(error.to_string().starts_with("`teams.mode`: unknown variant"), "{error}");
-    /// ```
-    ///
-    /// # Errors
-    /// [`SettingsError::UnknownKey`] or [`SettingsError::Field`].
-    pub fn parse(value: &Value, previous: &TenantSettings) -> Result<Self, SettingsError> {
-        let Value::Object(keys) = value else {
-            return Err(field("settings", "must be a JSON object"));
-        };
-        if let Some(key) = keys.keys().find(|key| !Self::KEYS.contains(&key.as_str())) {
-            return Err(SettingsError::UnknownKey { key: key.clone() });
-        }
-        let mut settings: TenantSettings =
-            serde_path_to_error::deserialize(value).map_err(|error| {
-                let path = error.path().to_string();
-                field(path, error.into_inner().to_string())
-            })?;
-        settings.keep_secrets(previous)?;
-        settings.validate()?;
-        Ok(settings)
-    }
-
-    /// Checks values a shape cannot: a team separator that is not empty, a rate
-    /// limit above zero, a retry window of at most an hour, webhooks with distinct
-    /// ids, an `http(s)` URL and a secret.
+    /// Checks values a shape cannot: a team separator that is not empty and a
+    /// retry window of at most [`MAX_CREATE_RETRY_WINDOW`].
     ///
     /// # Errors
     /// [`SettingsError::Field`] naming the first field that is wrong.
@@ -318,14 +206,6 @@ impl TenantSettings {
                 return Err(field("teams.separator", "must not be empty (e.g. \" / \")"));
             }
         }
-        if let Some(limit) = &self.rate_limit {
-            if limit.per_second == 0 || limit.burst == 0 {
-                return Err(field(
-                    "rateLimit",
-                    "perSecond and burst must be at least 1 (leave rateLimit out for the server's limit)",
-                ));
-            }
-        }
         if self.create_retry_window_seconds > MAX_CREATE_RETRY_WINDOW {
             return Err(field(
                 "createRetryWindowSeconds",
@@ -333,79 +213,6 @@ impl TenantSettings {
                     "must be at most {MAX_CREATE_RETRY_WINDOW} (Entra ID needs a little over 60)"
                 ),
             ));
-        }
-        for (i, webhook) in self.webhooks.iter().enumerate() {
-            let at = |name: &str| format!("webhooks[{i}].{name}");
-            if webhook.id.trim().is_empty() {
-                return Err(field(at("id"), "must not be empty"));
-            }
-            if self.webhooks[..i]
-                .iter()
-                .any(|other| other.id == webhook.id)
-            {
-                return Err(field(at("id"), format!("`{}` is used twice", webhook.id)));
-            }
-            let scheme = webhook.url.split_once("://").map(|(scheme, _)| scheme);
-            if !matches!(scheme, Some("http" | "https")) || webhook.url.len() <= "https://".len() {
-                return Err(field(at("url"), "must be an http:// or https:// URL"));
-            }
-            if webhook.secret.is_empty() || webhook.secret == HIDDEN {
-                return Err(field(at("secret"), "a webhook needs a signing secret"));
-            }
-        }
-        Ok(())
-    }
-
-    /// The settings to show an administrator: secrets as [`HIDDEN`].
-    pub fn redacted(&self) -> Value {
-        let mut value = self.to_value();
-        if let Some(Value::Array(webhooks)) = value.get_mut("webhooks") {
-            for webhook in webhooks.iter_mut().filter_map(Value::as_object_mut) {
-                webhook.insert("secret".into(), HIDDEN.into());
-            }
-        }
-        if let Some(Value::Object(jwt)) = value.get_mut("jwt") {
-            if jwt.contains_key("secret") {
-                jwt.insert("secret".into(), HIDDEN.into());
-            }
-        }
-        value
-    }
-
-    /// Secrets left out or [`HIDDEN`] (settings shown with
-    /// [`TenantSettings::redacted`] and sent back) take the value they have in
-    /// `previous`: a webhook's from the webhook of the same id, the JWT secret
-    /// from the previous JWT settings. Secrets are write-only: sending settings back
-    /// never replaces one with its placeholder.
-    ///
-    /// # Errors
-    /// [`SettingsError::Field`] for a placeholder with nothing to keep (a new
-    /// webhook needs a secret).
-    pub fn keep_secrets(&mut self, previous: &TenantSettings) -> Result<(), SettingsError> {
-        for (i, webhook) in self.webhooks.iter_mut().enumerate() {
-            if !webhook.secret.is_empty() && webhook.secret != HIDDEN {
-                continue;
-            }
-            match previous.webhooks.iter().find(|old| old.id == webhook.id) {
-                Some(old) => webhook.secret.clone_from(&old.secret),
-                None => {
-                    return Err(field(
-                        format!("webhooks[{i}].secret"),
-                        format!("webhook `{}` is new: it needs a signing secret", webhook.id),
-                    ))
-                }
-            }
-        }
-        if let Some(Value::Object(jwt)) = &mut self.jwt {
-            if jwt.get("secret").and_then(Value::as_str) == Some(HIDDEN) {
-                let old = previous
-                    .jwt
-                    .as_ref()
-                    .and_then(|old| old.get("secret"))
-                    .cloned()
-                    .ok_or_else(|| field("jwt.secret", "there is no stored secret to keep"))?;
-                jwt.insert("secret".into(), old);
-            }
         }
         Ok(())
     }
@@ -518,9 +325,8 @@ mod tests {
             "teams": {"mode": "department", "separator": " - "},
             "deletion": "archive",
             "schemaOverrides": [{"id": "urn:x:User", "attributes": []}],
-            "webhooks": [{"id": "audit", "url": "https://example.com/hook", "secret": "k"}],
-            "rateLimit": {"perSecond": 5, "burst": 10},
-            "jwt": {"issuer": "https://idp"}
+            "createRetryWindowSeconds": 90,
+            "webhooks": [{"id": "audit", "url": "https://example.com/hook", "secret": "k"}]
         });
         let settings = TenantSettings::from_value(&value).unwrap_or_default();
         assert_eq!(
@@ -535,16 +341,13 @@ mod tests {
             Some("Contoso - Sales")
         );
         assert_eq!(settings.deletion, DeletionMode::Archive);
-        assert!(settings.webhooks.first().is_some_and(|hook| hook.enabled));
-        assert_eq!(
-            settings.rate_limit,
-            Some(RateLimit {
-                per_second: 5,
-                burst: 10
-            })
-        );
+        assert_eq!(settings.create_retry_window_seconds, 90);
         let back = settings.to_value();
-        assert_eq!(back["jwt"], value["jwt"]);
+        assert_eq!(
+            back["webhooks"], value["webhooks"],
+            "a key of the server's is kept"
+        );
+        assert_eq!(back["schemaOverrides"], value["schemaOverrides"]);
         assert_eq!(TenantSettings::from_value(&back).ok(), Some(settings));
     }
 
@@ -553,7 +356,7 @@ mod tests {
         for value in [
             json!({"teams": {"mode": "divisions"}}),
             json!({"deletion": "shred"}),
-            json!({"rateLimit": {"perSecond": -1, "burst": 1}}),
+            json!({"createRetryWindowSeconds": -1}),
             json!({"policy": {"no_such_field": true}}),
             json!([1]),
         ] {
@@ -580,105 +383,22 @@ mod tests {
     }
 
     #[test]
-    fn admins_settings_are_read_strictly_and_name_the_field() {
-        let none = TenantSettings::default();
-        let error = |value: Value| {
-            TenantSettings::parse(&value, &none)
-                .unwrap_err()
-                .to_string()
-        };
-        let unknown = error(json!({"deletion": "archive", "ratelimit": {"perSecond": 1}}));
-        assert!(
-            unknown.contains("`ratelimit` is not a tenant setting")
-                && unknown.contains("rateLimit, createRetryWindowSeconds"),
-            "{unknown}"
-        );
-        for (value, field) in [
-            (json!({"teams": {"mode": "divisions"}}), "`teams`"),
-            (json!({"deletion": "shred"}), "`deletion`"),
-            (
-                json!({"rateLimit": {"perSecond": "ten", "burst": 1}}),
-                "`rateLimit.perSecond`",
-            ),
-            (
-                json!({"rateLimit": {"perSecond": 0, "burst": 1}}),
-                "`rateLimit`",
-            ),
-            (
-                json!({"createRetryWindowSeconds": 90000}),
-                "`createRetryWindowSeconds`",
-            ),
+    fn values_a_shape_allows_are_validated() {
+        for (settings, field) in [
             (
                 json!({"teams": {"mode": "department", "separator": ""}}),
                 "`teams.separator`",
             ),
             (
-                json!({"policy": {"coerce_string_boolean": true}}),
-                "`policy`",
+                json!({"createRetryWindowSeconds": 90000}),
+                "`createRetryWindowSeconds`",
             ),
-            (
-                json!({"webhooks": [{"id": "a", "url": "ftp://x", "secret": "s"}]}),
-                "`webhooks[0].url`",
-            ),
-            (
-                json!({"webhooks": [{"id": "a", "url": "https://x.example", "secret": "s"},
-                                    {"id": "a", "url": "https://y.example", "secret": "t"}]}),
-                "`webhooks[1].id`",
-            ),
-            (json!([]), "`settings`"),
         ] {
-            let message = error(value.clone());
-            let field = field.trim_end_matches('`');
-            assert!(message.starts_with(field), "{value}: {message}");
+            let settings = TenantSettings::from_value(&settings).unwrap_or_default();
+            let message = settings.validate().map_err(|e| e.to_string()).unwrap_err();
+            assert!(message.starts_with(field), "{message}");
         }
-        let good = json!({"teams": {"mode": "department"}, "rateLimit": {"perSecond": 5, "burst": 10},
-                          "createRetryWindowSeconds": 120, "jwt": {"algorithm": "HS256", "secret": "k"}});
-        let settings = TenantSettings::parse(&good, &none).unwrap();
-        assert_eq!(settings.create_retry_window_seconds, 120);
-    }
-
-    #[test]
-    fn secrets_are_write_only_and_survive_a_round_trip() {
-        let none = TenantSettings::default();
-        let stored = TenantSettings::parse(&json!({
-            "webhooks": [{"id": "app", "url": "https://app.example/hook", "secret": "whsec_abc"}],
-            "jwt": {"algorithm": "HS256", "secret": "jwt-key", "issuer": "idp", "audience": "scim"}
-        }), &none)
-        .unwrap();
-        let shown = stored.redacted();
-        let text = shown.to_string();
-        assert!(
-            !text.contains("whsec_abc") && !text.contains("jwt-key"),
-            "{text}"
-        );
-        // Shown, sent back, stored: the secrets are the stored ones, not the placeholder.
-        let mut sent = TenantSettings::parse(&shown, &none).unwrap_err();
-        assert!(
-            sent.to_string().contains("needs a signing secret"),
-            "{sent}"
-        );
-        let mut back = TenantSettings::parse(&shown, &stored).unwrap();
-        assert_eq!(back, stored);
-        // A new webhook with the placeholder has nothing to keep.
-        back.webhooks[0].id = "other".into();
-        back.webhooks[0].secret = HIDDEN.into();
-        sent = back.keep_secrets(&stored).unwrap_err();
-        assert!(
-            sent.to_string().contains("needs a signing secret"),
-            "{sent}"
-        );
-    }
-
-    #[test]
-    fn webhook_secrets_stay_out_of_debug_output() {
-        let hook = Webhook {
-            id: "a".into(),
-            url: "https://example.com".into(),
-            secret: "hunter2".into(),
-            enabled: true,
-            since: None,
-        };
-        assert!(!format!("{hook:?}").contains("hunter2"));
+        assert!(TenantSettings::default().validate().is_ok());
     }
 
     #[test]

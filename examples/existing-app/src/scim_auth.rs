@@ -20,11 +20,7 @@ pub struct ApiKeyAuth {
 impl ApiKeyAuth {
     /// Over the app's database, serving `registry` (see [`hire_date_registry`]).
     pub fn new(db: Db, registry: Registry) -> Self {
-        let context = TenantContext {
-            registry,
-            policy: Policy::compatible(),
-            settings: TenantSettings::default(),
-        };
+        let context = TenantContext::new(registry, Policy::compatible(), TenantSettings::default());
         ApiKeyAuth {
             db,
             context: Arc::new(context),
