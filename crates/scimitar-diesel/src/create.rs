@@ -90,7 +90,7 @@ impl PlannedCreate {
             as_read,
             created,
         } = self;
-        rows::lock_tenant(conn, &ctx.tenant)?;
+        rows::lock_tenant_if_derived(conn, ctx)?;
         let members = member_rows::member_refs(conn, &ctx.tenant, &members)?;
         // A taken userName: a replayed create (Entra ID after its timeout) gets
         // the user it made, any other a uniqueness error.

@@ -93,6 +93,10 @@ impl DieselError {
                         | DatabaseErrorKind::ClosedConnection
                         | DatabaseErrorKind::UnableToSendCommand
                 ) || info.message().contains("database is locked")
+                    // PostgreSQL ends one of two writes that wait for each other's
+                    // rows (a user deleted while a write references it): rare,
+                    // and the retry succeeds.
+                    || info.message().contains("deadlock detected")
             }
             DieselError::Query(QueryError::BrokenTransactionManager) => true,
             _ => false,

@@ -1,5 +1,24 @@
-//! Outbox rows: the events a write records in its transaction, and reading them
-//! back in `seq` order.
+//! Outbox rows: the events a write records in its transaction, settling them
+//! into delivery positions (PostgreSQL), and reading them back in that order.
+//!
+//! # Why events settle (PostgreSQL)
+//!
+//! Writes of one tenant run concurrently, so sequence numbers, drawn as events
+//! are written, need not follow commit order: a consumer that read 11 and saved
+//! its checkpoint would never see a 10 that commits later. So an event is
+//! delivered by `pos`, given when it *settles*: when every transaction older than
+//! the oldest one still running has ended (`tx < xmin` of a current snapshot),
+//! in `seq` order, and never past an event that cannot settle yet. Then:
+//!
+//! - No late commit is skipped: an event settles after its commit, and takes a
+//!   position above every position handed out before (settles of a tenant run
+//!   one at a time, positions come from one sequence).
+//! - Events of one resource keep commit order: a later write of the resource
+//!   waited for the earlier one's row lock, so its event has a larger `seq`; it
+//!   commits later, so when it is visible the earlier one is too, and the prefix
+//!   rule settles the earlier one first.
+//!
+//! A long transaction elsewhere in the cluster delays delivery, never order.
 
 use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
@@ -115,7 +134,47 @@ pub(crate) fn insert_events(
     Ok(())
 }
 
-/// The tenant's events after `after`, oldest first.
+/// The statement of [`settle`] after the tenant (bound twice).
+const SETTLE: &str = concat!(
+    // pending: the oldest events without a position, if no other settler is at
+    // work on the tenant; blocked: the first whose transaction may still run.
+    " AND pos IS NULL AND (SELECT mine FROM settler) ORDER BY seq LIMIT 1000), ",
+    "horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin), ",
+    "blocked AS (SELECT MIN(seq) AS seq FROM pending WHERE tx >= (SELECT xmin FROM horizon)), ",
+    // ready: the prefix before it, numbered in seq order...
+    "ready AS (SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM pending ",
+    "WHERE (SELECT seq FROM blocked) IS NULL OR seq < (SELECT seq FROM blocked)), ",
+    // ...matched with as many new positions, numbered in increasing order.
+    "drawn AS (SELECT p, row_number() OVER (ORDER BY p) AS n FROM ",
+    "(SELECT nextval('event_positions') AS p ",
+    "FROM generate_series(1, (SELECT COUNT(*) FROM ready))) g), ",
+    "settled AS (UPDATE events SET pos = drawn.p FROM ready JOIN drawn USING (n) ",
+    "WHERE events.seq = ready.seq) ",
+    "SELECT (SELECT COUNT(*) FROM pending) - (SELECT COUNT(*) FROM ready) AS waiting",
+);
+
+/// PostgreSQL: gives the tenant's settled events their delivery positions (see
+/// the module doc). Returns whether committed events still wait for an older
+/// transaction to end. While another transaction settles the tenant, this one
+/// settles nothing and returns at once.
+pub(crate) fn settle(conn: &mut Conn<'_>, tenant: &str) -> Result<bool, Failure> {
+    #[derive(QueryableByName)]
+    struct Settled {
+        #[diesel(sql_type = BigInt)]
+        waiting: i64,
+    }
+    // One settler per tenant at a time; the lock ends with the transaction.
+    let mut sql =
+        Sql::new("WITH settler AS (SELECT pg_try_advisory_xact_lock(1935894894, hashtext(");
+    sql.bind(tenant)
+        .push(")) AS mine), pending AS (SELECT seq, tx FROM events WHERE tenant_id = ")
+        .bind(tenant)
+        .push(SETTLE);
+    let settled: Vec<Settled> = conn.load(sql)?;
+    Ok(settled.first().is_some_and(|row| row.waiting > 0))
+}
+
+/// The tenant's events after position `after`, oldest first.
 pub(crate) fn events(
     conn: &mut Conn<'_>,
     tenant: &str,
@@ -137,16 +196,17 @@ pub(crate) fn events(
         #[diesel(sql_type = BigInt)]
         at: i64,
     }
+    let (dialect, position) = (conn.dialect(), conn.dialect().event_position());
     let mut sql = Sql::new(&format!(
-        "SELECT seq, kind, resource_type, resource_id, {} AS payload, at FROM events \
-         WHERE tenant_id = ",
-        conn.dialect().json_text("payload")
+        "SELECT {position} AS seq, kind, resource_type, resource_id, {} AS payload, at \
+         FROM events WHERE tenant_id = ",
+        dialect.json_text("payload")
     ));
     sql.bind(tenant)
-        .push(" AND seq > ")
+        .push(&format!(" AND {position} > "))
         .bind(i64::try_from(after).unwrap_or(i64::MAX))
         .push(&format!(
-            " ORDER BY seq LIMIT {}",
+            " ORDER BY {position} LIMIT {}",
             i64::try_from(limit).unwrap_or(i64::MAX)
         ));
     conn.load::<EventRow>(sql)?

@@ -24,8 +24,8 @@
 //!   SQLite one writer thread runs the process's writes back to back under the
 //!   write lock (`BEGIN IMMEDIATE`), those that queued meanwhile sharing the
 //!   transaction, each in its own savepoint, all answered after its commit;
-//!   PostgreSQL writers of one tenant take turns so events are numbered in
-//!   commit order.
+//!   on PostgreSQL writes lock the rows they change, not the tenant, and events
+//!   get their delivery order when they settle (no late commit is skipped).
 //! - **Outbox consumers and the provisioning log** live in the database too:
 //!   checkpoints and leases ([`OutboxStore`](scimitar_store::hooks::OutboxStore),
 //!   pruning events every consumer has handled) and the newest requests per

@@ -83,11 +83,12 @@ pub(crate) fn member_refs(
             "SELECT pk, id, resource_type, \
              COALESCE(CASE WHEN TRIM(display_name) <> '' THEN display_name END, user_name, '') \
              AS name \
-             FROM resources WHERE tenant_id = ",
+             FROM resources r WHERE tenant_id = ",
         );
         sql.bind(tenant)
             .push(" AND id IN ")
-            .bind_list(chunk.iter().map(|member| Bind::from(member.id.as_str())));
+            .bind_list(chunk.iter().map(|member| Bind::from(member.id.as_str())))
+            .push(RowLock::Reference.clause(conn.dialect()));
         for candidate in conn.load::<Candidate>(sql)? {
             let kind = match candidate.resource_type.as_str() {
                 USER_TYPE => USER_TYPE,

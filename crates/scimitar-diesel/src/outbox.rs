@@ -11,7 +11,8 @@ use scimitar_store::hooks::OutboxStore;
 use scimitar_store::StoreError;
 
 use crate::error::Failure;
-use crate::sql::Sql;
+use crate::event_rows;
+use crate::sql::{Dialect, Sql};
 use crate::time::now_nanos;
 use crate::DieselStore;
 
@@ -149,16 +150,22 @@ impl OutboxStore for DieselStore {
         self.blocking(move |pools| {
             pools.write(move |conn| {
                 // One statement, bounded by the lowest checkpoint (or `up_to` when
-                // the tenant has no consumers); `seq` is AUTOINCREMENT / IDENTITY,
-                // so deleting the newest events never lets a number come back.
+                // the tenant has no consumers). Positions come from AUTOINCREMENT,
+                // IDENTITY or a sequence, so deleting the newest events never lets
+                // a number come back; unsettled events (no position) stay.
+                if conn.dialect() == Dialect::Postgres {
+                    // Only settled events have a position to compare.
+                    event_rows::settle(conn, &tenant)?;
+                }
+                let position = conn.dialect().event_position();
                 let mut sql = Sql::new("DELETE FROM events WHERE tenant_id = ");
                 sql.bind(tenant.clone())
-                    .push(" AND seq <= ")
+                    .push(&format!(" AND {position} <= "))
                     .bind(stored(up_to))
-                    .push(
-                        " AND seq <= COALESCE((SELECT MIN(checkpoint) FROM outbox_consumers \
-                         WHERE tenant_id = ",
-                    )
+                    .push(&format!(
+                        " AND {position} <= COALESCE((SELECT MIN(checkpoint) FROM outbox_consumers \
+                         WHERE tenant_id = "
+                    ))
                     .bind(tenant)
                     .push("), ")
                     .bind(stored(up_to))

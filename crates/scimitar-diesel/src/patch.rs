@@ -12,7 +12,7 @@ use crate::connection::Conn;
 use crate::error::Failure;
 use crate::member_lists::{ListedMember, MemberList, MemberLists};
 use crate::member_rows;
-use crate::rows::{self, ResourceRow, GROUP_TYPE};
+use crate::rows::{self, ResourceRow, RowLock, GROUP_TYPE};
 use crate::schema_ops::{self, Ctx};
 
 use crate::resource_write::{
@@ -166,7 +166,7 @@ impl Patch {
         row: ResourceRow,
         planned: Planned,
     ) -> Result<Option<Written>, Failure> {
-        rows::lock_tenant(conn, &self.ctx.tenant)?;
+        rows::lock_tenant_if_derived(conn, &self.ctx)?;
         if rows::version(conn, row.pk, &row.id)? != Some(row.version) {
             return Ok(None);
         }
@@ -181,8 +181,9 @@ impl Patch {
     }
 
     pub(crate) fn locked_row(&self, conn: &mut Conn<'_>) -> Result<ResourceRow, Failure> {
-        rows::lock_tenant(conn, &self.ctx.tenant)?;
-        rows::get(conn, &self.ctx.tenant, &self.resource_type, &self.id)
+        rows::lock_tenant_if_derived(conn, &self.ctx)?;
+        let (tenant, resource_type) = (&self.ctx.tenant, &self.resource_type);
+        rows::get_locked(conn, tenant, resource_type, &self.id, RowLock::Change)
     }
 
     /// Writes `planned` over `row`.

@@ -16,7 +16,7 @@ use crate::event_rows::EventRow;
 use crate::member_lists::{ListedMember, MemberList, MemberLists};
 use crate::member_rows;
 use crate::member_rows::MemberRef;
-use crate::rows::{self, ResourceRow, USER_TYPE};
+use crate::rows::{self, ResourceRow, RowLock, USER_TYPE};
 use crate::schema_ops::{self, Ctx};
 use crate::teams;
 use crate::time::{from_nanos, to_nanos};
@@ -25,7 +25,10 @@ use crate::time::{from_nanos, to_nanos};
 /// the tenant (rule 19).
 pub(crate) fn check_manager(conn: &mut Conn<'_>, ctx: &Ctx, user: &Value) -> Result<(), Failure> {
     match derive::manager_id(user) {
-        Some(manager) if rows::find(conn, &ctx.tenant, USER_TYPE, manager)?.is_none() => {
+        Some(manager)
+            if rows::find_locked(conn, &ctx.tenant, USER_TYPE, manager, RowLock::Reference)?
+                .is_none() =>
+        {
             Err(StoreError::UnknownManager(manager.to_owned()).into())
         }
         _ => Ok(()),

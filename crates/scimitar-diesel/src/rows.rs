@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::connection::Conn;
 use crate::error::{DieselError, Failure};
+use crate::schema_ops::Ctx;
 use crate::sql::{fold, Dialect, Sql, Value as Bind};
 use crate::time::from_nanos;
 
@@ -175,10 +176,10 @@ impl Columns {
     }
 }
 
-/// PostgreSQL: serializes the writes of one tenant, so that event sequence numbers
-/// are handed out in commit order and a reader resuming after the last `seq` it
-/// saw never skips an event committed later with a smaller one (rule 17).
-/// SQLite serializes all writes already.
+/// PostgreSQL: serializes the writes of one tenant that derive teams: rebuilds,
+/// and user writes under `TeamMode::Department`, which create, fill and delete
+/// shared team rows. Other writes lock only the rows they change (see
+/// [`RowLock`]). SQLite serializes all writes already.
 pub(crate) fn lock_tenant(conn: &mut Conn<'_>, tenant: &str) -> Result<(), Failure> {
     if conn.dialect() == Dialect::Postgres {
         // The two-key form: a key space apart from the migration lock's.
@@ -189,12 +190,58 @@ pub(crate) fn lock_tenant(conn: &mut Conn<'_>, tenant: &str) -> Result<(), Failu
     Ok(())
 }
 
+/// [`lock_tenant`] when the tenant's teams are derived.
+pub(crate) fn lock_tenant_if_derived(conn: &mut Conn<'_>, ctx: &Ctx) -> Result<(), Failure> {
+    if ctx.settings.teams.is_derived() {
+        lock_tenant(conn, &ctx.tenant)?;
+    }
+    Ok(())
+}
+
+/// The row lock a write takes on the resource it reads first (PostgreSQL), held
+/// to its commit: writes of one resource run one after another, and its events
+/// are written in commit order (`event_rows`, "Why events settle").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowLock {
+    /// A change of the row: `FOR NO KEY UPDATE`, which lets a concurrent write
+    /// that only references it (a member added to a group) go on.
+    Change,
+    /// A delete: `FOR UPDATE`, which waits for writes referencing the row.
+    Delete,
+    /// A reference to the row from another (a user's manager, a group's
+    /// member): `FOR KEY SHARE`, so that a delete waits for the write and then
+    /// sees the reference (and clears it), or goes first and the write finds
+    /// the row gone.
+    Reference,
+}
+
+impl RowLock {
+    pub(crate) fn clause(self, dialect: Dialect) -> &'static str {
+        match (dialect, self) {
+            (Dialect::Sqlite, _) => "",
+            (Dialect::Postgres, RowLock::Change) => " FOR NO KEY UPDATE OF r",
+            (Dialect::Postgres, RowLock::Delete) => " FOR UPDATE OF r",
+            (Dialect::Postgres, RowLock::Reference) => " FOR KEY SHARE OF r",
+        }
+    }
+}
+
 /// The row of `resource_type`/`id` in `tenant`, if any.
 pub(crate) fn find(
     conn: &mut Conn<'_>,
     tenant: &str,
     resource_type: &str,
     id: &str,
+) -> Result<Option<ResourceRow>, Failure> {
+    find_with(conn, tenant, resource_type, id, "")
+}
+
+fn find_with(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+    id: &str,
+    lock: &str,
 ) -> Result<Option<ResourceRow>, Failure> {
     if id.contains('\0') {
         // Never stored (PostgreSQL text cannot hold it).
@@ -208,8 +255,33 @@ pub(crate) fn find(
         .push(" AND r.id = ")
         .bind(id)
         .push(" AND r.resource_type = ")
-        .bind(resource_type);
+        .bind(resource_type)
+        .push(lock);
     Ok(conn.first(sql)?)
+}
+
+/// Like [`find`], with the row locked by the write about to change or reference it.
+pub(crate) fn find_locked(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+    id: &str,
+    lock: RowLock,
+) -> Result<Option<ResourceRow>, Failure> {
+    let lock = lock.clause(conn.dialect());
+    find_with(conn, tenant, resource_type, id, lock)
+}
+
+/// Like [`get`], with the row locked by the write about to change it.
+pub(crate) fn get_locked(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+    id: &str,
+    lock: RowLock,
+) -> Result<ResourceRow, Failure> {
+    find_locked(conn, tenant, resource_type, id, lock)?
+        .ok_or_else(|| StoreError::not_found(resource_type, id).into())
 }
 
 /// Like [`find`], `NotFound` when missing.
@@ -484,8 +556,13 @@ pub(crate) fn version(conn: &mut Conn<'_>, pk: i64, id: &str) -> Result<Option<i
         #[diesel(sql_type = BigInt)]
         version: i64,
     }
-    let mut sql = Sql::new("SELECT version FROM resources WHERE pk = ");
-    sql.bind(pk).push(" AND id = ").bind(id);
+    // Locked like the row a write reads (`RowLock::Change`): this is the read
+    // of a write whose plan was made outside the transaction.
+    let mut sql = Sql::new("SELECT version FROM resources r WHERE pk = ");
+    sql.bind(pk)
+        .push(" AND id = ")
+        .bind(id)
+        .push(RowLock::Change.clause(conn.dialect()));
     Ok(conn.first::<Version>(sql)?.map(|row| row.version))
 }
 

@@ -32,6 +32,16 @@ impl Dialect {
         }
     }
 
+    /// The column of `events` that orders delivery: on SQLite, which commits one
+    /// writer at a time, the sequence number; on PostgreSQL the position an event
+    /// gets when it settles (`event_rows::settle`).
+    pub(crate) fn event_position(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "seq",
+            Dialect::Postgres => "pos",
+        }
+    }
+
     /// How a JSON text column (settings, events, archives) is read back as text.
     pub(crate) fn json_text(self, column: &str) -> String {
         match self {

@@ -2,6 +2,7 @@
 //! by the writer thread); reads run as [`DieselStore::reading`] decides.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use scimitar_schema::Mode;
 use scimitar_store::meta;
@@ -18,11 +19,14 @@ use crate::patch::{Patch, Written, PATCH_ATTEMPTS};
 use crate::resource_write::{
     clear_reports, payload, prepare, remove, view_with, write_resource, BodyWrite,
 };
-use crate::rows::{self, GROUP_TYPE, USER_TYPE};
+use crate::rows::{self, RowLock, GROUP_TYPE, USER_TYPE};
 use crate::schema_ops::Ctx;
 use crate::teams;
 use crate::time::to_nanos;
-use crate::DieselStore;
+use crate::{Backend, DieselStore};
+
+/// How long a read of events waits at most for committed events to settle.
+const SETTLE_WAIT: Duration = Duration::from_millis(500);
 
 impl Store for DieselStore {
     async fn create(
@@ -74,8 +78,8 @@ impl Store for DieselStore {
         let expected = expected_version.map(str::to_owned);
         let read_back = (ctx.clone(), resource_type.clone(), id.clone());
         self.writing(move |conn| {
-            rows::lock_tenant(conn, &ctx.tenant)?;
-            let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+            rows::lock_tenant_if_derived(conn, &ctx)?;
+            let row = rows::get_locked(conn, &ctx.tenant, &resource_type, &id, RowLock::Change)?;
             write::check_version(expected.as_deref(), &row.version_tag())?;
             let existing = row.resource(None)?;
             let mode = Mode::Replace {
@@ -153,8 +157,8 @@ impl Store for DieselStore {
         let resource_type = ctx.resource_type(resource_type)?;
         let expected = expected_version.map(str::to_owned);
         self.writing(move |conn| {
-            rows::lock_tenant(conn, &ctx.tenant)?;
-            let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+            rows::lock_tenant_if_derived(conn, &ctx)?;
+            let row = rows::get_locked(conn, &ctx.tenant, &resource_type, &id, RowLock::Delete)?;
             let derived = resource_type == GROUP_TYPE && rows::is_derived(conn, row.pk)?;
             write::check_deletable(&ctx.settings, &resource_type, derived)?;
             write::check_version(expected.as_deref(), &row.version_tag())?;
@@ -218,6 +222,18 @@ impl EventStore for DieselStore {
     ) -> Result<Vec<ChangeEvent>, StoreError> {
         let tenant = scope.tenant.to_owned();
         self.blocking(move |pools| {
+            if pools.backend() == Backend::Postgres {
+                // Committed events wait for older transactions to end (short
+                // ones: writes); past the wait, what has settled is returned and
+                // the rest comes with a later read.
+                let mut pause = Duration::from_millis(1);
+                let settle =
+                    |tenant: String| pools.write(move |conn| event_rows::settle(conn, &tenant));
+                while settle(tenant.clone())? && pause < SETTLE_WAIT {
+                    std::thread::sleep(pause);
+                    pause *= 2;
+                }
+            }
             pools.with_conn(|conn| event_rows::events(conn, &tenant, after, limit))
         })
         .await
@@ -307,8 +323,7 @@ impl DieselStore {
         let (ctx, group_id) = (Ctx::of(scope), group_id.to_owned());
         ctx.check_writable(GROUP_TYPE)?;
         self.writing(move |conn| {
-            rows::lock_tenant(conn, &ctx.tenant)?;
-            let row = rows::get(conn, &ctx.tenant, GROUP_TYPE, &group_id)?;
+            let row = rows::get_locked(conn, &ctx.tenant, GROUP_TYPE, &group_id, RowLock::Change)?;
             write_resource(conn, &ctx, &row, None, change)?;
             rows::version_of(conn, &row)
         })
