@@ -198,7 +198,7 @@ fn sqlite_seed(users: u64) -> String {
                  'displayName', printf('User %07d', i), 'active', json('true'))
          FROM n;
          INSERT INTO resource_counts (tenant_id, resource_type, n) VALUES ('{TENANT}', 'User', {users})
-             ON CONFLICT (tenant_id, resource_type) DO UPDATE SET n = excluded.n;
+             ON CONFLICT (tenant_id, resource_type, shard) DO UPDATE SET n = excluded.n;
          {buckets}
          COMMIT;
          ANALYZE;"
@@ -222,7 +222,7 @@ fn postgres_seed(users: u64) -> String {
                  'displayName', 'User ' || lpad(i::text, 7, '0'), 'active', TRUE)
          FROM generate_series(1, {users}) AS i;
          INSERT INTO resource_counts (tenant_id, resource_type, n) VALUES ('{TENANT}', 'User', {users})
-             ON CONFLICT (tenant_id, resource_type) DO UPDATE SET n = excluded.n;
+             ON CONFLICT (tenant_id, resource_type, shard) DO UPDATE SET n = excluded.n;
          {buckets}
          COMMIT;
          ANALYZE;"

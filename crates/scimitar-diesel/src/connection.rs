@@ -601,6 +601,28 @@ impl Pools {
     }
 }
 
+impl Pools {
+    /// Runs `f` in a write transaction on a pooled connection, where `f` may run
+    /// again (see `DieselStore::writing`). SQLite's writes normally go to its
+    /// writer thread instead ([`Pools::write`]).
+    pub(crate) fn write_mut<T, F>(&self, f: &mut F) -> Result<T, crate::error::Failure>
+    where
+        F: FnMut(&mut Conn<'_>) -> Result<T, crate::error::Failure>,
+    {
+        match self {
+            Pools::Sqlite { pool, .. } => {
+                let mut conn = get(pool)?;
+                conn.immediate_transaction(|conn| f(&mut Conn::Sqlite(conn)))
+            }
+            #[cfg(feature = "postgres")]
+            Pools::Postgres(pool) => {
+                let mut conn = get(pool)?;
+                conn.transaction(|conn| f(&mut Conn::Postgres(conn)))
+            }
+        }
+    }
+}
+
 fn get<C>(
     pool: &Pool<ConnectionManager<C>>,
 ) -> Result<PooledConnection<ConnectionManager<C>>, DieselError>

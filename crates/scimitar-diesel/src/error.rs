@@ -82,6 +82,13 @@ impl DieselError {
             .and_then(|constraint| unique_attribute(&constraint))
     }
 
+    /// Whether PostgreSQL ended the transaction to break a deadlock (SQLSTATE
+    /// 40P01, which Diesel does not name).
+    pub(crate) fn is_deadlock(&self) -> bool {
+        matches!(self, DieselError::Query(QueryError::DatabaseError(_, info))
+            if info.message().contains("deadlock detected"))
+    }
+
     /// Whether retrying later may succeed.
     fn is_transient(&self) -> bool {
         match self {
@@ -93,10 +100,10 @@ impl DieselError {
                         | DatabaseErrorKind::ClosedConnection
                         | DatabaseErrorKind::UnableToSendCommand
                 ) || info.message().contains("database is locked")
-                    // PostgreSQL ends one of two writes that wait for each other's
-                    // rows (a user deleted while a write references it): rare,
-                    // and the retry succeeds.
-                    || info.message().contains("deadlock detected")
+                    // Writes that wait for each other's rows (a user deleted
+                    // while a write references it): run again by the store,
+                    // then 503.
+                    || self.is_deadlock()
             }
             DieselError::Query(QueryError::BrokenTransactionManager) => true,
             _ => false,
@@ -168,5 +175,58 @@ fn unique_attribute(constraint: &str) -> Option<&'static str> {
         Some("id")
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as QueryError};
+
+    use super::*;
+
+    #[derive(Debug)]
+    struct Message(&'static str);
+
+    impl DatabaseErrorInformation for Message {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn database_error(message: &'static str) -> DieselError {
+        let info = Box::new(Message(message));
+        DieselError::Query(QueryError::DatabaseError(DatabaseErrorKind::Unknown, info))
+    }
+
+    /// A deadlock that outlives the store's attempts is 503 (try again), not 500.
+    #[test]
+    fn a_deadlock_is_unavailable() {
+        let deadlock = database_error("deadlock detected");
+        assert!(deadlock.is_deadlock());
+        assert!(matches!(
+            StoreError::from(deadlock),
+            StoreError::Unavailable(_)
+        ));
+        let other = database_error("division by zero");
+        assert!(!other.is_deadlock());
+        assert!(matches!(StoreError::from(other), StoreError::Backend(_)));
     }
 }

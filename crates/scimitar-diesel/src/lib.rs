@@ -105,6 +105,9 @@ pub use connection::{Backend, OpenOptions, Synchronous};
 pub use error::DieselError;
 
 use connection::Pools;
+
+/// How many times a PostgreSQL write runs when a deadlock ends it.
+const WRITE_ATTEMPTS: u32 = 3;
 use error::Failure;
 use scimitar_store::StoreError;
 use sql::Sql;
@@ -182,15 +185,31 @@ impl DieselStore {
 
     /// Runs the write transaction `f` (see [`Pools::write`]): on SQLite the
     /// writer thread runs it and this waits for its answer without holding a
-    /// thread; on PostgreSQL as [`DieselStore::blocking`] does.
-    async fn writing<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// thread; on PostgreSQL as [`DieselStore::blocking`] does, again (up to
+    /// [`WRITE_ATTEMPTS`] times) when PostgreSQL ended it to break a deadlock.
+    async fn writing<T, F>(&self, mut f: F) -> Result<T, StoreError>
     where
-        F: FnOnce(&mut connection::Conn<'_>) -> Result<T, Failure> + Send + 'static,
+        F: FnMut(&mut connection::Conn<'_>) -> Result<T, Failure> + Send + 'static,
         T: Send + 'static,
     {
         match self.pools.sqlite_writer() {
             Some(writer) => writer.write_async(f).await.map_err(StoreError::from),
-            None => self.blocking(move |pools| pools.write(f)).await,
+            None => {
+                self.blocking(move |pools| {
+                    let mut attempt = 1;
+                    loop {
+                        match pools.write_mut(&mut f) {
+                            Err(Failure::Db(error))
+                                if error.is_deadlock() && attempt < WRITE_ATTEMPTS =>
+                            {
+                                attempt += 1;
+                            }
+                            done => return done,
+                        }
+                    }
+                })
+                .await
+            }
         }
     }
 

@@ -715,7 +715,9 @@ impl Plan<'_> {
         let mut skip = to_i64(offset);
         let mut within: Option<i64> = None;
         for (level, shift) in rows::BUCKET_SHIFTS.into_iter().enumerate() {
-            let mut sql = Sql::new("SELECT bucket, n FROM resource_buckets WHERE tenant_id = ");
+            let mut sql = Sql::new(
+                "SELECT bucket, CAST(SUM(n) AS BIGINT) AS n FROM resource_buckets WHERE tenant_id = ",
+            );
             sql.bind(self.ctx.tenant.as_str())
                 .push(" AND resource_type = ")
                 .bind(self.resource_type)
@@ -728,7 +730,7 @@ impl Plan<'_> {
                     .push(" AND bucket < ")
                     .bind((first_pk + (1 << coarser)) >> shift);
             }
-            sql.push(" ORDER BY bucket");
+            sql.push(" GROUP BY bucket ORDER BY bucket");
             let mut found = None;
             for bucket in conn.load::<BucketRow>(sql)? {
                 if skip < bucket.n {

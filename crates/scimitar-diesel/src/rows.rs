@@ -598,35 +598,54 @@ fn adjust_count(
     pk: i64,
     delta: i64,
 ) -> Result<(), Failure> {
-    let mut sql = Sql::new("INSERT INTO resource_counts (tenant_id, resource_type, n) VALUES (");
+    let dialect = conn.dialect();
+    let shard = dialect.count_shard();
+    let mut sql = Sql::new(match dialect {
+        // One round trip for both tables.
+        Dialect::Postgres => {
+            "WITH counted AS (INSERT INTO resource_counts \
+                              (tenant_id, resource_type, shard, n) VALUES ("
+        }
+        Dialect::Sqlite => {
+            "INSERT INTO resource_counts (tenant_id, resource_type, shard, n) VALUES ("
+        }
+    });
     sql.bind(tenant)
         .push(", ")
         .bind(resource_type)
-        .push(", ")
+        .push(&format!(", {shard}, "))
         .bind(delta)
-        .push(") ON CONFLICT (tenant_id, resource_type) DO UPDATE SET n = resource_counts.n + ")
-        .bind(delta);
-    conn.execute(sql)?;
-    for shift in BUCKET_SHIFTS {
-        let mut sql = Sql::new(
-            "INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, n) VALUES (",
+        .push(
+            ") ON CONFLICT (tenant_id, resource_type, shard) \
+             DO UPDATE SET n = resource_counts.n + excluded.n",
         );
-        sql.bind(tenant)
+    if dialect == Dialect::Sqlite {
+        conn.execute(sql)?;
+        sql = Sql::new("");
+    } else {
+        sql.push(") ");
+    }
+    sql.push(
+        "INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, shard, n) VALUES ",
+    );
+    for (i, shift) in BUCKET_SHIFTS.into_iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" })
+            .bind(tenant)
             .push(", ")
             .bind(resource_type)
             .push(", ")
             .bind(i64::from(shift))
             .push(", ")
             .bind(pk >> shift)
-            .push(", ")
+            .push(&format!(", {shard}, "))
             .bind(delta)
-            .push(
-                ") ON CONFLICT (tenant_id, resource_type, shift, bucket) \
-                 DO UPDATE SET n = resource_buckets.n + ",
-            )
-            .bind(delta);
-        conn.execute(sql)?;
+            .push(")");
     }
+    sql.push(
+        " ON CONFLICT (tenant_id, resource_type, shift, bucket, shard) \
+         DO UPDATE SET n = resource_buckets.n + excluded.n",
+    );
+    conn.execute(sql)?;
     Ok(())
 }
 
@@ -641,7 +660,9 @@ pub(crate) fn count(
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let mut sql = Sql::new("SELECT n FROM resource_counts WHERE tenant_id = ");
+    let mut sql = Sql::new(
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM resource_counts WHERE tenant_id = ",
+    );
     sql.bind(tenant)
         .push(" AND resource_type = ")
         .bind(resource_type);

@@ -42,6 +42,16 @@ impl Dialect {
         }
     }
 
+    /// The row of a tenant's counts (`resource_counts`, `resource_buckets`) this
+    /// connection adds to: on PostgreSQL one of 16 by backend, so that concurrent
+    /// creates do not queue for one row; SQLite writes one at a time.
+    pub(crate) fn count_shard(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "0",
+            Dialect::Postgres => "pg_backend_pid() % 16",
+        }
+    }
+
     /// How a JSON text column (settings, events, archives) is read back as text.
     pub(crate) fn json_text(self, column: &str) -> String {
         match self {

@@ -47,8 +47,18 @@ impl Store for DieselStore {
         resource: Value,
     ) -> Result<Created, StoreError> {
         let ctx = Ctx::of(scope);
-        let planned = plan_create(&ctx, resource_type, &resource).map_err(StoreError::from)?;
-        self.writing(move |conn| planned.write(conn, &ctx)).await
+        let mut planned =
+            Some(plan_create(&ctx, resource_type, &resource).map_err(StoreError::from)?);
+        let resource_type = resource_type.to_owned();
+        self.writing(move |conn| {
+            // A write run again (after a deadlock) plans again.
+            let planned = match planned.take() {
+                Some(planned) => planned,
+                None => plan_create(&ctx, &resource_type, &resource)?,
+            };
+            planned.write(conn, &ctx)
+        })
+        .await
     }
 
     async fn get(
@@ -133,9 +143,14 @@ impl Store for DieselStore {
                 self.reading(move |pools| pools.with_conn(|conn| patch.prepare(conn)))
                     .await?
             };
-            let patch_now = Arc::clone(&patch);
+            let (patch_now, mut planned) = (Arc::clone(&patch), Some((row, planned)));
+            // A write run again (after a deadlock) finds nothing planned: the
+            // next turn of this loop plans again.
             let written = self
-                .writing(move |conn| patch_now.write_planned(conn, row, planned))
+                .writing(move |conn| match planned.take() {
+                    Some((row, planned)) => patch_now.write_planned(conn, row, planned),
+                    None => Ok(None),
+                })
                 .await?;
             if let Some(written) = written {
                 return self.answer(&patch, written).await;
@@ -324,7 +339,7 @@ impl DieselStore {
         ctx.check_writable(GROUP_TYPE)?;
         self.writing(move |conn| {
             let row = rows::get_locked(conn, &ctx.tenant, GROUP_TYPE, &group_id, RowLock::Change)?;
-            write_resource(conn, &ctx, &row, None, change)?;
+            write_resource(conn, &ctx, &row, None, change.clone())?;
             rows::version_of(conn, &row)
         })
         .await
@@ -423,9 +438,12 @@ mod tests {
             "the newcomer has the deleted user's row number and version"
         );
 
-        let writing = Arc::clone(&patch);
+        let (writing, mut planned) = (Arc::clone(&patch), Some((row, planned)));
         let written = store
-            .writing(move |conn| writing.write_planned(conn, row, planned))
+            .writing(move |conn| match planned.take() {
+                Some((row, planned)) => writing.write_planned(conn, row, planned),
+                None => Ok(None),
+            })
             .await
             .unwrap();
         assert!(written.is_none(), "the planned write must be tried again");

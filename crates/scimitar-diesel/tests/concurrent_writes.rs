@@ -10,7 +10,8 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use futures_util::future::join_all;
 use scimitar_diesel::{DieselStore, OpenOptions};
 use scimitar_store::{
-    EventStore, PatchRequest, Policy, Projection, Registry, Scope, Store, StoreError,
+    ChangeEvent, EventStore, PatchRequest, Policy, Projection, Query, Registry, Scope, Store,
+    StoreError,
 };
 use serde_json::{json, Value};
 
@@ -22,6 +23,25 @@ fn postgres() -> Option<(String, DieselStore)> {
     };
     let store = DieselStore::open_with(&url, &options).expect("open PostgreSQL");
     Some((url, store))
+}
+
+/// The tenant's events after `after`, read until there are `count` or 20 s have
+/// passed: a transaction of another test that runs meanwhile delays settling
+/// (never the order).
+async fn events_after(
+    store: &DieselStore,
+    scope: &Scope<'_>,
+    after: u64,
+    count: usize,
+) -> Vec<ChangeEvent> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let events = store.events(scope, after, 1000).await.unwrap();
+        if events.len() >= count || std::time::Instant::now() > deadline {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn tenant() -> String {
@@ -67,7 +87,7 @@ async fn a_late_commit_is_never_skipped() {
     let scope = Scope::new(&tenant, &registry, &policy);
     let ann = store.create(&scope, "User", user("ann")).await.unwrap();
     let bob = store.create(&scope, "User", user("bob")).await.unwrap();
-    let seen = store.events(&scope, 0, 100).await.unwrap();
+    let seen = events_after(&store, &scope, 0, 2).await;
     assert_eq!(seen.len(), 2, "{seen:?}");
     let checkpoint = seen[1].seq;
 
@@ -96,7 +116,7 @@ async fn a_late_commit_is_never_skipped() {
     diesel::sql_query("COMMIT")
         .execute(&mut slow)
         .expect("commit");
-    let late = store.events(&scope, checkpoint, 100).await.unwrap();
+    let late = events_after(&store, &scope, checkpoint, 2).await;
     let ids: Vec<&str> = late.iter().map(|e| e.resource_id.as_str()).collect();
     assert_eq!(ids, [ann_id, bob_id], "both, in commit-safe order");
     assert!(late[0].seq > checkpoint && late[1].seq > late[0].seq);
@@ -204,12 +224,16 @@ async fn concurrent_writes_of_one_resource_lose_nothing_and_keep_event_order() {
         .await
         .unwrap();
     assert_eq!(ann["emails"].as_array().map(Vec::len), Some(8), "{ann}");
+    // Counts kept by concurrent creates (in per-connection rows) add up.
+    let all = store
+        .query(&scope, "User", &Query::default())
+        .await
+        .unwrap();
+    assert_eq!(all.total_results, 9);
     assert_eq!(ann["meta"]["version"], "W/\"9\"");
     // Ann's events come in the order of her versions.
-    let versions: Vec<String> = store
-        .events(&scope, 0, 1000)
+    let versions: Vec<String> = events_after(&store, &scope, 0, 9 + 8 * 2)
         .await
-        .unwrap()
         .iter()
         .filter(|event| event.resource_id == id)
         .map(|event| {
@@ -255,4 +279,64 @@ async fn one_user_name_created_through_two_instances_at_once_makes_one_user() {
             assert!(matches!(error, StoreError::Uniqueness { .. }), "{error}");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_ended_by_a_deadlock_runs_again() {
+    let Some((url, store)) = postgres() else {
+        return;
+    };
+    let (tenant, registry, policy) = (tenant(), Registry::builtin(), Policy::compatible());
+    let scope = Scope::new(&tenant, &registry, &policy);
+    let member = store.create(&scope, "User", user("member")).await.unwrap();
+    let member_id = member["id"].as_str().unwrap().to_owned();
+    let group = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Sales",
+        "members": [{"value": member_id}]
+    });
+    let group = store.create(&scope, "Group", group).await.unwrap();
+    let group_id = group["id"].as_str().unwrap().to_owned();
+
+    // Another session holds the group's row...
+    let mut other = PgConnection::establish(&url).expect("connect");
+    // ...and waits longer than ours before looking for a deadlock, so that
+    // PostgreSQL ends our write, not its transaction.
+    diesel::sql_query("SET deadlock_timeout = '10s'")
+        .execute(&mut other)
+        .unwrap();
+    diesel::sql_query("BEGIN").execute(&mut other).unwrap();
+    diesel::sql_query("SELECT 1 FROM resources WHERE id = $1 FOR UPDATE")
+        .bind::<diesel::sql_types::Text, _>(&group_id)
+        .execute(&mut other)
+        .unwrap();
+    // Deleting the member locks it, then waits for the group (to take it out).
+    let deleting = {
+        let (store, tenant, member_id) = (store.clone(), tenant.clone(), member_id.clone());
+        tokio::spawn(async move {
+            let (registry, policy) = (Registry::builtin(), Policy::compatible());
+            let scope = Scope::new(&tenant, &registry, &policy);
+            store.delete(&scope, "User", &member_id, None).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The other session now wants the member: each waits for the other.
+    let other = tokio::task::spawn_blocking(move || {
+        diesel::sql_query("SELECT 1 FROM resources WHERE id = $1 FOR KEY SHARE")
+            .bind::<diesel::sql_types::Text, _>(&member_id)
+            .execute(&mut other)
+            .expect("the other session is not the one ended");
+        std::thread::sleep(Duration::from_millis(200));
+        diesel::sql_query("COMMIT").execute(&mut other).unwrap();
+    });
+    other.await.unwrap();
+    deleting
+        .await
+        .unwrap()
+        .expect("the delete, ended once by the deadlock, runs again and succeeds");
+    let group = store
+        .get(&scope, "Group", &group_id, &Projection::default())
+        .await
+        .unwrap();
+    assert!(group.get("members").is_none(), "{group}");
 }
