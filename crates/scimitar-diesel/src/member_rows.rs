@@ -335,9 +335,12 @@ pub(crate) fn reports_of(
     manager_id: &str,
 ) -> Result<Vec<ResourceRow>, Failure> {
     let mut sql = select_rows(conn, tenant, USER_TYPE);
+    // Locked: each report is written back with its manager cleared, so a write
+    // of it that commits meanwhile must come first (and be read) or wait.
     sql.push(" AND r.manager_id = ")
         .bind(manager_id)
-        .push(" ORDER BY r.pk");
+        .push(" ORDER BY r.pk")
+        .push(RowLock::Change.clause(conn.dialect()));
     Ok(conn.load(sql)?)
 }
 

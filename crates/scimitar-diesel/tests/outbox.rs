@@ -116,13 +116,13 @@ async fn dispatchers_share_one_stream(store: DieselStore) {
         let _ = second_stopped.await;
     });
     let script = async {
-        let events = store.events(&scope, 0, 100).await.expect("events");
+        let events = settled_events(&store, &scope, 3).await;
         caught_up(&store, &tenant, events.last().map_or(0, |e| e.seq)).await;
         let _ = stop_first.send(());
         for n in 3..6 {
             create(n).await.expect("create");
         }
-        let events = store.events(&scope, 0, 100).await.expect("events");
+        let events = settled_events(&store, &scope, 6).await;
         caught_up(&store, &tenant, events.last().map_or(0, |e| e.seq)).await;
         let _ = stop_second.send(());
         events.into_iter().map(|e| e.seq).collect::<Vec<_>>()
@@ -132,6 +132,19 @@ async fn dispatchers_share_one_stream(store: DieselStore) {
     handled.extend(delivered(&second));
     handled.sort_unstable();
     assert_eq!(handled, all, "each event once");
+}
+
+/// The tenant's first `count` events: on PostgreSQL, events wait for older
+/// transactions (other tests') to end before they are delivered.
+async fn settled_events(store: &DieselStore, scope: &Scope<'_>, count: usize) -> Vec<ChangeEvent> {
+    for _ in 0..400 {
+        let events = store.events(scope, 0, 100).await.expect("events");
+        if events.len() >= count {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {count} events after 20 s");
 }
 
 async fn caught_up(store: &DieselStore, tenant: &str, seq: u64) {

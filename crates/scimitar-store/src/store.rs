@@ -214,7 +214,10 @@ impl<'a> Scope<'a> {
 ///     with the delta, and a group event for its other attributes only if they
 ///     changed. [`EventStore::events`] returns the tenant's events with `seq` greater than
 ///     `after`, in increasing `seq`, at most `limit`; a reader that resumes from the
-///     last `seq` it saw never misses a committed event.
+///     last `seq` it saw never misses a committed event. A store whose writes commit
+///     concurrently may hold back a committed event until every write that could
+///     still take a smaller `seq` has ended (PostgreSQL's does; a long transaction
+///     delays delivery, never its order).
 /// 18. *Failure.* No input makes a store panic; backend trouble is
 ///     [`StoreError::Unavailable`] (retryable) or [`StoreError::Backend`].
 ///
