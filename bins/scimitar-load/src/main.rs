@@ -91,6 +91,11 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432/test"
     )]
     postgres_url: String,
+    /// Leave PostgreSQL's planner statistics as seeding left them (a database
+    /// before autovacuum's first analyse, or one where it is off) instead of
+    /// running `ANALYZE` after seeding.
+    #[arg(long)]
+    no_analyze: bool,
     /// Runs of each scenario per server, taken in turns; the report keeps the
     /// median (by requests per second).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=20))]
@@ -257,6 +262,11 @@ fn run(args: &Args) -> Result<(), LoadError> {
     } else {
         format!("Scimitar on {}", args.db.name())
     };
+    let title = if args.no_analyze && args.db == Db::Postgres {
+        format!("{title} (never analysed)")
+    } else {
+        title
+    };
     let setup = Setup {
         title,
         users: args.users,
@@ -373,7 +383,7 @@ impl Measure<'_> {
                 connections,
             )
             .await?;
-            if let Some(server) = &subject.process {
+            if let Some(server) = subject.process.as_ref().filter(|_| !self.args.no_analyze) {
                 server.settle_after_seeding()?;
             }
             (dataset, Some(times))
