@@ -260,7 +260,7 @@ fn enable_write_ahead_log(path: &str) -> Result<(), DieselError> {
 
 type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
 #[cfg(feature = "postgres")]
-type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub(crate) type PgPool = Pool<ConnectionManager<PgConnection>>;
 
 /// Checkpoints a SQLite file's write-ahead log from a thread of its own, about
 /// every [`CHECKPOINT_INTERVAL`], while pool connections run with
@@ -602,6 +602,15 @@ impl Pools {
 }
 
 impl Pools {
+    /// The PostgreSQL pool, for a thread of the store's own.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn postgres_pool(&self) -> Option<PgPool> {
+        match self {
+            Pools::Postgres(pool) => Some(pool.clone()),
+            Pools::Sqlite { .. } => None,
+        }
+    }
+
     /// Runs `f` in a write transaction on a pooled connection, where `f` may run
     /// again (see `DieselStore::writing`). SQLite's writes normally go to its
     /// writer thread instead ([`Pools::write`]).

@@ -251,13 +251,14 @@ fn find_with(
         "SELECT {} FROM resources r WHERE r.tenant_id = ",
         ResourceRow::columns(conn.dialect())
     ));
-    sql.bind(tenant)
-        .push(" AND r.id = ")
-        .bind(id)
-        .push(" AND r.resource_type = ")
-        .bind(resource_type)
-        .push(lock);
-    Ok(conn.first(sql)?)
+    // The type is checked here, not in SQL: on the tenant and `id` alone, the
+    // unique index `resources_id` is the one index that matches, so PostgreSQL
+    // picks it without statistics. With `resource_type` in the condition, a
+    // never-analysed table was read through any `(tenant_id, resource_type, ...)`
+    // index, every row of the tenant (10x slower at 5,000 users).
+    sql.bind(tenant).push(" AND r.id = ").bind(id).push(lock);
+    let row: Option<ResourceRow> = conn.first(sql)?;
+    Ok(row.filter(|row| row.resource_type == resource_type))
 }
 
 /// Like [`find`], with the row locked by the write about to change or reference it.
