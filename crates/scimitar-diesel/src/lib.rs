@@ -170,7 +170,7 @@ impl DieselStore {
     /// PostgreSQL: analyses the store's tables that have no planner statistics,
     /// or that changed more than half over since their last analysis (a bulk
     /// load), and returns their names; SQLite: nothing. The store does this by
-    /// itself every 30 s; call it after an import to have fitting plans at once.
+    /// itself every 5 s; call it after an import to have fitting plans at once.
     ///
     /// # Errors
     /// The database's.

@@ -22,7 +22,7 @@ use crate::error::{DieselError, Failure};
 use crate::sql::Sql;
 
 /// How often the background thread looks.
-pub(crate) const CHECK_INTERVAL: Duration = Duration::from_secs(30);
+pub(crate) const CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Tables this small are read whole whatever the plan.
 const MIN_ROWS: i64 = 200;
