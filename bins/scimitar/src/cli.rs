@@ -36,6 +36,15 @@ pub(crate) enum Command {
         /// the request's Host header.
         #[arg(long, env = "SCIMITAR_PUBLIC_URL", value_name = "URL")]
         public_url: Option<String>,
+        /// Most database connections this instance opens [default: 8]. Size it
+        /// with PostgreSQL's max_connections: see docs/postgres.md.
+        #[arg(
+            long,
+            env = "SCIMITAR_MAX_CONNECTIONS",
+            value_name = "N",
+            value_parser = clap::value_parser!(u32).range(1..=1000)
+        )]
+        max_connections: Option<u32>,
         /// Where the first-start token goes when standard output is not a terminal
         /// (a service manager, a container): a file only this user can read.
         #[arg(

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipnet::IpNet;
+use scimitar_diesel::OpenOptions;
 use scimitar_protocol::{Limits, PublicUrl, PublicUrlError};
 use scimitar_schema::Policy;
 use scimitar_server::webhook::WebhookOptions;
@@ -36,6 +37,8 @@ pub(crate) enum ConfigError {
     PublicUrl(#[from] PublicUrlError),
     #[error("trusted_proxies: `{0}` is not an IP address or network such as 10.0.0.0/8")]
     TrustedProxy(String),
+    #[error("[database] {0} must be at least 1")]
+    Database(&'static str),
 }
 
 /// The settings file: every key optional.
@@ -53,6 +56,10 @@ pub(crate) enum ConfigError {
 ///
 /// [policy]
 /// unknown_attributes = "reject"
+///
+/// [database]                        # every key optional; these are the defaults
+/// max_connections = 8               # per instance (docs/postgres.md)
+/// connection_timeout_ms = 30000     # wait for a free connection, then 503
 ///
 /// [webhooks]                        # every key optional; these are the defaults
 /// poll_interval_ms = 1000
@@ -77,7 +84,17 @@ struct FileSettings {
     #[serde(default)]
     policy: Option<Policy>,
     #[serde(default)]
+    database: DatabaseSettings,
+    #[serde(default)]
     webhooks: WebhookSettings,
+}
+
+/// The `[database]` table: the connection pool.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseSettings {
+    max_connections: Option<u32>,
+    connection_timeout_ms: Option<u64>,
 }
 
 /// The `[limits]` table: the protocol's [`Limits`] and the authenticator's
@@ -139,6 +156,8 @@ impl WebhookSettings {
 pub(crate) struct Settings {
     pub(crate) listen: String,
     pub(crate) database_url: String,
+    /// The pool of `serve` (commands open their own, smaller).
+    pub(crate) database: OpenOptions,
     pub(crate) limits: Limits,
     pub(crate) auth_limits: AuthLimits,
     pub(crate) policy: Policy,
@@ -159,20 +178,40 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileSettings::default(),
         };
-        let (listen, admin_token_hash, public_url, first_token_file) = match &cli.command {
-            Command::Serve {
-                listen,
-                admin_token_hash,
-                public_url,
-                first_token_file,
-            } => (
-                listen.clone(),
-                admin_token_hash.clone(),
-                public_url.clone(),
-                first_token_file.clone(),
-            ),
-            _ => (None, None, None, PathBuf::new()),
+        let (listen, admin_token_hash, public_url, first_token_file, max_connections) =
+            match &cli.command {
+                Command::Serve {
+                    listen,
+                    admin_token_hash,
+                    public_url,
+                    first_token_file,
+                    max_connections,
+                } => (
+                    listen.clone(),
+                    admin_token_hash.clone(),
+                    public_url.clone(),
+                    first_token_file.clone(),
+                    *max_connections,
+                ),
+                _ => (None, None, None, PathBuf::new(), None),
+            };
+        let defaults = OpenOptions::default();
+        let database = OpenOptions {
+            max_connections: max_connections
+                .or(file.database.max_connections)
+                .unwrap_or(defaults.max_connections),
+            connection_timeout: file
+                .database
+                .connection_timeout_ms
+                .map_or(defaults.connection_timeout, Duration::from_millis),
+            ..defaults
         };
+        if database.max_connections == 0 {
+            return Err(ConfigError::Database("max_connections"));
+        }
+        if database.connection_timeout.is_zero() {
+            return Err(ConfigError::Database("connection_timeout_ms"));
+        }
         let public_url = public_url
             .or(file.public_url)
             .map(|url| url.parse::<PublicUrl>())
@@ -196,6 +235,7 @@ impl Settings {
                 .clone()
                 .or(file.database_url)
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            database,
             limits: limits.protocol,
             auth_limits: limits.auth,
             policy: file.policy.unwrap_or_default(),
@@ -278,6 +318,38 @@ mod tests {
         assert_eq!(settings.auth_limits.rate_limit_burst, 100);
         let typo = load("[limits]\nmax_resultz = 5\n").unwrap_err().to_string();
         assert!(typo.contains("max_resultz"), "{typo}");
+    }
+
+    #[test]
+    fn the_pool_is_sized_by_the_command_line_or_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scimitar.toml");
+        let config = path.to_str().unwrap();
+        let load = |text: &str, extra: &[&str]| {
+            std::fs::write(&path, text).unwrap();
+            let mut args = vec!["scimitar", "--config", config, "serve"];
+            args.extend_from_slice(extra);
+            Settings::load(&Cli::parse_from(args))
+        };
+        let defaults = load("", &[]).unwrap().database;
+        assert_eq!(defaults.max_connections, 8);
+        assert_eq!(defaults.connection_timeout, Duration::from_secs(30));
+        let file = "[database]\nmax_connections = 20\nconnection_timeout_ms = 1500\n";
+        let from_file = load(file, &[]).unwrap().database;
+        assert_eq!(from_file.max_connections, 20);
+        assert_eq!(from_file.connection_timeout, Duration::from_millis(1500));
+        let from_cli = load(file, &["--max-connections", "4"]).unwrap().database;
+        assert_eq!(from_cli.max_connections, 4);
+        let zero = load("[database]\nmax_connections = 0\n", &[]).unwrap_err();
+        assert!(
+            zero.to_string()
+                .contains("max_connections must be at least 1"),
+            "{zero}"
+        );
+        let typo = load("[database]\nmax_conections = 2\n", &[]).unwrap_err();
+        assert!(typo.to_string().contains("max_conections"), "{typo}");
+        let cli = Cli::try_parse_from(["scimitar", "serve", "--max-connections", "0"]);
+        assert!(cli.is_err(), "0 connections is refused on the command line");
     }
 
     #[test]

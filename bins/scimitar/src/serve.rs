@@ -21,7 +21,7 @@ use crate::Failure;
 const DEFAULT_TENANT: &str = "default";
 
 pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
-    let store = DieselStore::open(&settings.database_url)?;
+    let store = DieselStore::open_with(&settings.database_url, &settings.database)?;
     log::info!("database {} ready", store.backend());
 
     let shared = Arc::new(store.clone());
