@@ -60,6 +60,7 @@ pub(crate) enum ConfigError {
 /// [database]                        # every key optional; these are the defaults
 /// max_connections = 8               # per instance (docs/postgres.md)
 /// connection_timeout_ms = 30000     # wait for a free connection, then 503
+/// prepared_statements = true        # false behind PgBouncer < 1.21 in transaction mode
 ///
 /// [webhooks]                        # every key optional; these are the defaults
 /// poll_interval_ms = 1000
@@ -95,6 +96,7 @@ struct FileSettings {
 struct DatabaseSettings {
     max_connections: Option<u32>,
     connection_timeout_ms: Option<u64>,
+    prepared_statements: Option<bool>,
 }
 
 /// The `[limits]` table: the protocol's [`Limits`] and the authenticator's
@@ -204,6 +206,10 @@ impl Settings {
                 .database
                 .connection_timeout_ms
                 .map_or(defaults.connection_timeout, Duration::from_millis),
+            prepared_statements: file
+                .database
+                .prepared_statements
+                .unwrap_or(defaults.prepared_statements),
             ..defaults
         };
         if database.max_connections == 0 {
@@ -334,9 +340,12 @@ mod tests {
         let defaults = load("", &[]).unwrap().database;
         assert_eq!(defaults.max_connections, 8);
         assert_eq!(defaults.connection_timeout, Duration::from_secs(30));
-        let file = "[database]\nmax_connections = 20\nconnection_timeout_ms = 1500\n";
+        assert!(defaults.prepared_statements);
+        let file = "[database]\nmax_connections = 20\nconnection_timeout_ms = 1500\n\
+                    prepared_statements = false\n";
         let from_file = load(file, &[]).unwrap().database;
         assert_eq!(from_file.max_connections, 20);
+        assert!(!from_file.prepared_statements);
         assert_eq!(from_file.connection_timeout, Duration::from_millis(1500));
         let from_cli = load(file, &["--max-connections", "4"]).unwrap().database;
         assert_eq!(from_cli.max_connections, 4);

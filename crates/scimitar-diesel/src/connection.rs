@@ -140,6 +140,11 @@ pub struct OpenOptions {
     /// error rather than a new, empty database. PostgreSQL databases are never
     /// created.
     pub create: bool,
+    /// PostgreSQL: whether each connection keeps the statements it runs
+    /// prepared (the default; a statement is then parsed and planned once per
+    /// connection). Turn it off behind a pooler in transaction mode that cannot
+    /// follow named prepared statements (PgBouncer before 1.21).
+    pub prepared_statements: bool,
 }
 
 impl Default for OpenOptions {
@@ -149,6 +154,7 @@ impl Default for OpenOptions {
             connection_timeout: Duration::from_secs(30),
             synchronous: Synchronous::default(),
             create: true,
+            prepared_statements: true,
         }
     }
 }
@@ -261,6 +267,23 @@ fn enable_write_ahead_log(path: &str) -> Result<(), DieselError> {
 type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
 #[cfg(feature = "postgres")]
 pub(crate) type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// What a new PostgreSQL connection is set up with.
+#[cfg(feature = "postgres")]
+#[derive(Debug, Clone, Copy)]
+struct PgSetup {
+    prepared_statements: bool,
+}
+
+#[cfg(feature = "postgres")]
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgSetup {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        if !self.prepared_statements {
+            conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+        }
+        Ok(())
+    }
+}
 
 /// Checkpoints a SQLite file's write-ahead log from a thread of its own, about
 /// every [`CHECKPOINT_INTERVAL`], while pool connections run with
@@ -403,6 +426,9 @@ impl Pools {
                     .min_idle(Some(0))
                     .test_on_check_out(false)
                     .connection_timeout(options.connection_timeout)
+                    .connection_customizer(Box::new(PgSetup {
+                        prepared_statements: options.prepared_statements,
+                    }))
                     .build(ConnectionManager::<PgConnection>::new(url))?;
                 Pools::Postgres(pool)
             }
