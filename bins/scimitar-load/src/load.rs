@@ -77,8 +77,9 @@ pub struct Endpoint {
     pub addr: SocketAddr,
     /// The path of the SCIM endpoints, such as `/scim/v2` (no trailing slash).
     pub base_path: String,
-    /// The bearer token to send.
-    pub token: String,
+    /// The bearer token to send: one per tenant (the first is the only one
+    /// for a single tenant).
+    pub tokens: Vec<String>,
     /// A cheap endpoint answering 200, to measure the client's ceiling.
     pub trivial_path: String,
 }
@@ -99,13 +100,15 @@ pub struct Target {
 }
 
 impl Target {
-    /// Requests to `endpoint`, each limited to `timeout`.
-    pub fn new(endpoint: &Endpoint, timeout: Duration) -> Self {
+    /// Requests to `endpoint` with the token of its tenant `tenant`, each
+    /// limited to `timeout`.
+    pub fn new(endpoint: &Endpoint, tenant: usize, timeout: Duration) -> Self {
+        let token = endpoint.tokens.get(tenant).map_or("", String::as_str);
         Self {
             addr: endpoint.addr,
             base_path: endpoint.base_path.clone(),
             trivial_path: endpoint.trivial_path.clone(),
-            template: RequestTemplate::new(endpoint.addr, &endpoint.token),
+            template: RequestTemplate::new(endpoint.addr, token),
             timeout,
         }
     }
@@ -255,11 +258,12 @@ impl Outcome {
 /// Runs scenarios against one seeded server.
 #[derive(Debug)]
 pub struct Runner {
-    /// The server.
-    pub target: Arc<Target>,
-    /// What was seeded.
-    pub dataset: Arc<Dataset>,
-    /// Concurrent connections.
+    /// The server, once per tenant (each with that tenant's token).
+    pub targets: Vec<Arc<Target>>,
+    /// What was seeded, per tenant.
+    pub datasets: Vec<Arc<Dataset>>,
+    /// Concurrent connections, spread over the tenants: connection `c` works in
+    /// tenant `c % tenants`.
     pub connections: usize,
     /// The index of the next user the `create` scenario makes (shared by workers).
     pub creations: Arc<AtomicU64>,
@@ -276,15 +280,24 @@ impl Runner {
         let started = Instant::now();
         let deadline = started + duration;
         let mut tasks = Vec::new();
+        let tenants = self.targets.len().min(self.datasets.len()).max(1);
         for worker in 0..self.connections {
+            let tenant = worker % tenants;
+            // The workers of one tenant split its users among themselves.
+            let in_tenant = (tenant..self.connections).step_by(tenants).count();
+            let (Some(target), Some(dataset)) =
+                (self.targets.get(tenant), self.datasets.get(tenant))
+            else {
+                return Err(LoadError::Worker("no tenant to run in".into()));
+            };
             let mut state = Worker {
                 scenario,
-                target: Arc::clone(&self.target),
-                dataset: Arc::clone(&self.dataset),
+                target: Arc::clone(target),
+                dataset: Arc::clone(dataset),
                 creations: Arc::clone(&self.creations),
                 rng: Rng::new(0x5C1_u64 << 32 | worker as u64),
-                index: worker,
-                connections: self.connections,
+                index: worker / tenants,
+                connections: in_tenant,
                 pending_removal: None,
             };
             tasks.push(tokio::spawn(async move { state.run_until(deadline).await }));

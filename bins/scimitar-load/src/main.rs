@@ -57,7 +57,17 @@ struct Args {
     /// Concurrent keep-alive connections.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     connections: u16,
-    /// Users to seed.
+    /// Tenants of our server to spread the data and the connections over: each
+    /// gets `--users` / N users and `--groups` / N groups, and connection `c`
+    /// works in tenant `c % N`.
+    #[arg(
+        long,
+        default_value_t = 1,
+        conflicts_with_all = ["peer", "peer_only", "url"],
+        value_parser = clap::value_parser!(u16).range(1..=1000)
+    )]
+    tenants: u16,
+    /// Users to seed (in all).
     #[arg(long, default_value_t = 10_000)]
     users: usize,
     /// Groups to seed.
@@ -197,6 +207,12 @@ fn run(args: &Args) -> Result<(), LoadError> {
             "--users must be at least --groups times --group-size".into(),
         ));
     }
+    let tenants = usize::from(args.tenants);
+    if args.users % tenants != 0 || args.groups % tenants != 0 {
+        return Err(LoadError::Usage(
+            "--users and --groups must be multiples of --tenants".into(),
+        ));
+    }
     let scenarios = if args.scenarios.is_empty() {
         Scenario::ALL.to_vec()
     } else {
@@ -232,7 +248,7 @@ fn run(args: &Args) -> Result<(), LoadError> {
             None => server::build_scimitar(&paths)?,
         };
         eprintln!("starting scimitar on {}...", args.db.name());
-        let server = server::start_scimitar(&bin, args.db, &args.postgres_url, &paths)?;
+        let server = server::start_scimitar(&bin, args.db, &args.postgres_url, &paths, tenants)?;
         subjects.push(Subject::started(
             format!("scimitar ({})", args.db.name()),
             server,
@@ -269,6 +285,7 @@ fn run(args: &Args) -> Result<(), LoadError> {
     };
     let setup = Setup {
         title,
+        tenants: usize::from(args.tenants),
         users: args.users,
         groups: args.groups,
         group_size: args.group_size,
@@ -364,40 +381,56 @@ impl Measure<'_> {
     async fn seed<'s>(&self, subject: &'s Subject) -> Result<Prepared<'s>, LoadError> {
         let name = &subject.name;
         let connections = usize::from(self.args.connections);
-        let target = Arc::new(Target::new(&subject.endpoint, self.timeout));
+        let tenants = subject.endpoint.tokens.len().max(1);
+        let targets: Vec<Arc<Target>> = (0..tenants)
+            .map(|tenant| Arc::new(Target::new(&subject.endpoint, tenant, self.timeout)))
+            .collect();
         let load_before = report::load_average();
         let needs_data = self
             .scenarios
             .iter()
             .any(|&scenario| scenario != Scenario::Trivial);
-        let (dataset, seed) = if needs_data {
+        let mut datasets = Vec::with_capacity(tenants);
+        let seed = if needs_data {
             eprintln!(
-                "{name}: seeding {} users and {} groups...",
+                "{name}: seeding {} users and {} groups in {tenants} tenant(s)...",
                 self.args.users, self.args.groups
             );
-            let (dataset, times) = load::seed(
-                &target,
-                self.args.users,
-                self.args.groups,
-                self.args.group_size,
-                connections,
-            )
-            .await?;
+            let mut total = SeedTimes {
+                users: Duration::ZERO,
+                groups: Duration::ZERO,
+            };
+            // Every tenant gets the same users (a userName is unique per tenant).
+            for target in &targets {
+                let (dataset, times) = load::seed(
+                    target,
+                    self.args.users / tenants,
+                    self.args.groups / tenants,
+                    self.args.group_size,
+                    connections,
+                )
+                .await?;
+                total.users += times.users;
+                total.groups += times.groups;
+                datasets.push(Arc::new(dataset));
+            }
             if let Some(server) = subject.process.as_ref().filter(|_| !self.args.no_analyze) {
                 server.settle_after_seeding()?;
             }
-            (dataset, Some(times))
+            Some(total)
         } else {
-            let empty = Dataset {
-                user_ids: Vec::new(),
-                group_ids: Vec::new(),
-                group_size: self.args.group_size,
-            };
-            (empty, None)
+            for _ in 0..tenants {
+                datasets.push(Arc::new(Dataset {
+                    user_ids: Vec::new(),
+                    group_ids: Vec::new(),
+                    group_size: self.args.group_size,
+                }));
+            }
+            None
         };
         let runner = Runner {
-            target,
-            dataset: Arc::new(dataset),
+            targets,
+            datasets,
             connections,
             // Users created by the POST scenario get indices after the seeded ones.
             creations: Arc::new(AtomicU64::new(self.args.users as u64 + 1_000_000)),
@@ -475,7 +508,7 @@ fn parse_url(url: &str, token: &str) -> Result<Endpoint, LoadError> {
     Ok(Endpoint {
         addr,
         base_path: path.trim_end_matches('/').to_owned(),
-        token: token.to_owned(),
+        tokens: vec![token.to_owned()],
         trivial_path: "/healthz".into(),
     })
 }
@@ -514,7 +547,7 @@ mod tests {
         let endpoint = parse_url("http://127.0.0.1:8080/scim/v2/", "t").unwrap();
         assert_eq!(endpoint.addr.port(), 8080);
         assert_eq!(endpoint.base_path, "/scim/v2");
-        assert_eq!(endpoint.token, "t");
+        assert_eq!(endpoint.tokens, ["t"]);
         assert!(parse_url("http://10.0.0.1:80/scim/v2", "t").is_err());
         assert!(parse_url("https://127.0.0.1:443", "t").is_err());
         assert!(parse_url("http://localhost:80", "t").is_err());

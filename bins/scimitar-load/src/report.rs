@@ -35,6 +35,8 @@ impl ServerRun {
 pub struct Setup {
     /// The title, such as "Scimitar on SQLite".
     pub title: String,
+    /// Tenants the data and connections are spread over.
+    pub tenants: usize,
     /// Users seeded.
     pub users: usize,
     /// Groups seeded.
@@ -63,13 +65,21 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
     let _ = writeln!(out, "### {}, {}\n", setup.title, today());
     let _ = writeln!(
         out,
-        "Machine: {}. Data: {} Entra-shaped users (~1 KB), {} groups of {} members. \
+        "Machine: {}. Data: {} Entra-shaped users (~1 KB), {} groups of {} members{}. \
          Load: {} keep-alive connections over loopback, {} s per scenario after a {} s warm-up{}; \
          the servers take turns, scenario by scenario.\n",
         machine(),
         count(setup.users),
         setup.groups,
         setup.group_size,
+        if setup.tenants > 1 {
+            format!(
+                ", spread evenly over {} tenants (connection c in tenant c mod {})",
+                setup.tenants, setup.tenants
+            )
+        } else {
+            String::new()
+        },
         setup.connections,
         setup.duration.as_secs_f64(),
         setup.warmup.as_secs_f64(),
@@ -419,6 +429,7 @@ mod tests {
         };
         let setup = Setup {
             title: "Scimitar on SQLite".into(),
+            tenants: 1,
             users: 10,
             groups: 1,
             group_size: 10,
@@ -447,5 +458,11 @@ mod tests {
             !report.contains("load generator against"),
             "no trivial scenario ran"
         );
+        let spread = Setup {
+            tenants: 16,
+            ..setup
+        };
+        let report = render(&spread, Some(&run("ours", 1)), None);
+        assert!(report.contains("spread evenly over 16 tenants"), "{report}");
     }
 }

@@ -201,12 +201,14 @@ pub fn build_scimitar(paths: &Paths) -> Result<PathBuf, LoadError> {
     Ok(paths.target.join("release").join("scimitar"))
 }
 
-/// Starts our server on a fresh database and fetches a token for tenant `default`.
+/// Starts our server on a fresh database and fetches a token for each of
+/// `tenants` tenants (`default`, `t2`, ...).
 pub fn start_scimitar(
     bin: &Path,
     db: Db,
     postgres_url: &str,
     paths: &Paths,
+    tenants: usize,
 ) -> Result<Server, LoadError> {
     let (database_url, resources) = match db {
         Db::Sqlite => {
@@ -251,7 +253,7 @@ pub fn start_scimitar(
         endpoint: Endpoint {
             addr,
             base_path: "/scim/v2".into(),
-            token: String::new(),
+            tokens: Vec::new(),
             trivial_path: "/healthz".into(),
         },
         paths: paths.clone(),
@@ -259,14 +261,35 @@ pub fn start_scimitar(
         resources,
     };
     wait_until_ready(&mut server.child, addr, "/healthz", &log_path)?;
-    server.endpoint.token = issue_token(bin, &database_url)?;
+    server.endpoint.tokens = tenant_tokens(bin, &database_url, tenants)?;
     Ok(server)
 }
 
-/// Runs `scimitar token issue default` against the server's database.
-fn issue_token(bin: &Path, database_url: &str) -> Result<String, LoadError> {
+/// A token of tenant `default`, then, for more than one tenant, of tenants
+/// `t2` ... `tN` (created here).
+fn tenant_tokens(bin: &Path, database_url: &str, tenants: usize) -> Result<Vec<String>, LoadError> {
+    let mut tokens = vec![issue_token(bin, database_url, "default")?];
+    for n in 2..=tenants {
+        let tenant = format!("t{n}");
+        let output = Command::new(bin)
+            .args(["tenant", "add", &tenant, "--database-url", database_url])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| LoadError::Spawn(bin.display().to_string(), source))?;
+        if !output.status.success() {
+            return Err(LoadError::Token(
+                String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            ));
+        }
+        tokens.push(issue_token(bin, database_url, &tenant)?);
+    }
+    Ok(tokens)
+}
+
+/// Runs `scimitar token issue TENANT` against the server's database.
+fn issue_token(bin: &Path, database_url: &str, tenant: &str) -> Result<String, LoadError> {
     let output = Command::new(bin)
-        .args(["token", "issue", "default", "--database-url", database_url])
+        .args(["token", "issue", tenant, "--database-url", database_url])
         .stdin(Stdio::null())
         .output()
         .map_err(|source| LoadError::Spawn(bin.display().to_string(), source))?;
@@ -316,7 +339,7 @@ pub fn start_peer(paths: &Paths) -> Result<Server, LoadError> {
         endpoint: Endpoint {
             addr,
             base_path: "/v2".into(),
-            token: "peer-accepts-any-token".into(),
+            tokens: vec!["peer-accepts-any-token".into()],
             trivial_path: trivial_path.into(),
         },
         paths: paths.clone(),

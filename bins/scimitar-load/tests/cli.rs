@@ -30,6 +30,25 @@ fn refuses_more_members_than_users() {
     assert!(stderr.contains("--users must be at least"), "{stderr}");
 }
 
+#[test]
+fn tenants_split_the_data_evenly_and_only_our_server_has_them() {
+    let output = scimitar_load(&[
+        "--tenants",
+        "3",
+        "--users",
+        "100",
+        "--groups",
+        "1",
+        "--group-size",
+        "10",
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("multiples of --tenants"), "{stderr}");
+    let output = scimitar_load(&["--tenants", "2", "--peer"]);
+    assert!(!output.status.success(), "the peer has no tenants");
+}
+
 /// Answers `200 ok` to every request on every connection until `until`.
 fn stub_server(until: Instant) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
