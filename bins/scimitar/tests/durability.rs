@@ -56,9 +56,9 @@ fn two_servers_on_one_postgres_accept_one_user_name_once() {
 }
 
 /// Writes users from two threads, kills the server with SIGKILL mid-load, restarts
-/// it, and checks that every create answered 201 is there.
+/// it, and checks that every create answered 201 is there, with its event.
 fn no_acknowledged_write_is_lost(database: Database) {
-    let (_, token) = database.tenant();
+    let (tenant, token) = database.tenant();
     let server = database.serve();
     let client = server.client(&token);
     expect(&client.get("/Users?count=0"), 200);
@@ -107,6 +107,43 @@ fn no_acknowledged_write_is_lost(database: Database) {
     for id in &acknowledged {
         expect(&client.get(&format!("/Users/{id}")), 200);
     }
+    let created = created_events(&database.url, &tenant);
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !created.contains(id.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged users without their event: {missing:?}"
+    );
+}
+
+/// The ids of the `user.created` events of `tenant`, read through the store.
+fn created_events(url: &str, tenant: &str) -> std::collections::HashSet<String> {
+    use scimitar_diesel::DieselStore;
+    use scimitar_schema::{Policy, Registry};
+    use scimitar_store::{ChangeKind, EventStore, Scope};
+
+    let store = DieselStore::open(url).expect("open the database");
+    let (registry, policy) = (Registry::builtin(), Policy::compatible());
+    let scope = Scope::new(tenant, &registry, &policy);
+    actix_web::rt::System::new().block_on(async {
+        let mut ids = std::collections::HashSet::new();
+        let mut after = 0;
+        loop {
+            let events = store.events(&scope, after, 1000).await.expect("events");
+            let Some(last) = events.last() else {
+                return ids;
+            };
+            after = last.seq;
+            ids.extend(
+                events
+                    .iter()
+                    .filter(|event| event.kind == ChangeKind::UserCreated)
+                    .map(|event| event.resource_id.clone()),
+            );
+        }
+    })
 }
 
 #[test]
