@@ -75,6 +75,8 @@ impl Scenario {
 pub struct Endpoint {
     /// Where it listens (always a loopback address).
     pub addr: SocketAddr,
+    /// More instances of the server, on the same database (`--instances`).
+    pub more_addrs: Vec<SocketAddr>,
     /// The path of the SCIM endpoints, such as `/scim/v2` (no trailing slash).
     pub base_path: String,
     /// The bearer token to send: one per tenant (the first is the only one
@@ -100,15 +102,23 @@ pub struct Target {
 }
 
 impl Target {
-    /// Requests to `endpoint` with the token of its tenant `tenant`, each
-    /// limited to `timeout`.
-    pub fn new(endpoint: &Endpoint, tenant: usize, timeout: Duration) -> Self {
+    /// Requests to instance `instance` of `endpoint` (0: the first) with the
+    /// token of its tenant `tenant`, each limited to `timeout`.
+    pub fn new(endpoint: &Endpoint, tenant: usize, instance: usize, timeout: Duration) -> Self {
         let token = endpoint.tokens.get(tenant).map_or("", String::as_str);
+        let addr = match instance {
+            0 => endpoint.addr,
+            n => endpoint
+                .more_addrs
+                .get(n - 1)
+                .copied()
+                .unwrap_or(endpoint.addr),
+        };
         Self {
-            addr: endpoint.addr,
+            addr,
             base_path: endpoint.base_path.clone(),
             trivial_path: endpoint.trivial_path.clone(),
-            template: RequestTemplate::new(endpoint.addr, token),
+            template: RequestTemplate::new(addr, token),
             timeout,
         }
     }
@@ -258,12 +268,12 @@ impl Outcome {
 /// Runs scenarios against one seeded server.
 #[derive(Debug)]
 pub struct Runner {
-    /// The server, once per tenant (each with that tenant's token).
-    pub targets: Vec<Arc<Target>>,
+    /// The server by tenant (each with that tenant's token), then by instance.
+    pub targets: Vec<Vec<Arc<Target>>>,
     /// What was seeded, per tenant.
     pub datasets: Vec<Arc<Dataset>>,
-    /// Concurrent connections, spread over the tenants: connection `c` works in
-    /// tenant `c % tenants`.
+    /// Concurrent connections, spread over the tenants and instances: connection
+    /// `c` works in tenant `c % tenants`, on instance `c / tenants % instances`.
     pub connections: usize,
     /// The index of the next user the `create` scenario makes (shared by workers).
     pub creations: Arc<AtomicU64>,
@@ -285,9 +295,13 @@ impl Runner {
             let tenant = worker % tenants;
             // The workers of one tenant split its users among themselves.
             let in_tenant = (tenant..self.connections).step_by(tenants).count();
-            let (Some(target), Some(dataset)) =
-                (self.targets.get(tenant), self.datasets.get(tenant))
-            else {
+            let instances = self.targets.get(tenant).map_or(0, Vec::len).max(1);
+            let instance = worker / tenants % instances;
+            let target = self
+                .targets
+                .get(tenant)
+                .and_then(|by_instance| by_instance.get(instance));
+            let (Some(target), Some(dataset)) = (target, self.datasets.get(tenant)) else {
                 return Err(LoadError::Worker("no tenant to run in".into()));
             };
             let mut state = Worker {

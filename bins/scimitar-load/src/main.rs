@@ -67,6 +67,15 @@ struct Args {
         value_parser = clap::value_parser!(u16).range(1..=1000)
     )]
     tenants: u16,
+    /// Instances of our server to start on one PostgreSQL database; connections
+    /// are spread over them, as a round-robin balancer would.
+    #[arg(
+        long,
+        default_value_t = 1,
+        conflicts_with_all = ["peer", "peer_only", "url"],
+        value_parser = clap::value_parser!(u16).range(1..=16)
+    )]
+    instances: u16,
     /// Users to seed (in all).
     #[arg(long, default_value_t = 10_000)]
     users: usize,
@@ -208,6 +217,12 @@ fn run(args: &Args) -> Result<(), LoadError> {
         ));
     }
     let tenants = usize::from(args.tenants);
+    let instances = usize::from(args.instances);
+    if instances > 1 && args.db != Db::Postgres {
+        return Err(LoadError::Usage(
+            "--instances needs --db postgres (one database shared by the instances)".into(),
+        ));
+    }
     if args.users % tenants != 0 || args.groups % tenants != 0 {
         return Err(LoadError::Usage(
             "--users and --groups must be multiples of --tenants".into(),
@@ -248,7 +263,14 @@ fn run(args: &Args) -> Result<(), LoadError> {
             None => server::build_scimitar(&paths)?,
         };
         eprintln!("starting scimitar on {}...", args.db.name());
-        let server = server::start_scimitar(&bin, args.db, &args.postgres_url, &paths, tenants)?;
+        let server = server::start_scimitar(
+            &bin,
+            args.db,
+            &args.postgres_url,
+            &paths,
+            tenants,
+            instances,
+        )?;
         subjects.push(Subject::started(
             format!("scimitar ({})", args.db.name()),
             server,
@@ -286,6 +308,7 @@ fn run(args: &Args) -> Result<(), LoadError> {
     let setup = Setup {
         title,
         tenants: usize::from(args.tenants),
+        instances: usize::from(args.instances),
         users: args.users,
         groups: args.groups,
         group_size: args.group_size,
@@ -382,8 +405,20 @@ impl Measure<'_> {
         let name = &subject.name;
         let connections = usize::from(self.args.connections);
         let tenants = subject.endpoint.tokens.len().max(1);
-        let targets: Vec<Arc<Target>> = (0..tenants)
-            .map(|tenant| Arc::new(Target::new(&subject.endpoint, tenant, self.timeout)))
+        let instances = 1 + subject.endpoint.more_addrs.len();
+        let targets: Vec<Vec<Arc<Target>>> = (0..tenants)
+            .map(|tenant| {
+                (0..instances)
+                    .map(|instance| {
+                        Arc::new(Target::new(
+                            &subject.endpoint,
+                            tenant,
+                            instance,
+                            self.timeout,
+                        ))
+                    })
+                    .collect()
+            })
             .collect();
         let load_before = report::load_average();
         let needs_data = self
@@ -400,8 +435,9 @@ impl Measure<'_> {
                 users: Duration::ZERO,
                 groups: Duration::ZERO,
             };
-            // Every tenant gets the same users (a userName is unique per tenant).
-            for target in &targets {
+            // Every tenant gets the same users (a userName is unique per tenant),
+            // through the first instance.
+            for target in targets.iter().filter_map(|by_instance| by_instance.first()) {
                 let (dataset, times) = load::seed(
                     target,
                     self.args.users / tenants,
@@ -507,6 +543,7 @@ fn parse_url(url: &str, token: &str) -> Result<Endpoint, LoadError> {
     }
     Ok(Endpoint {
         addr,
+        more_addrs: Vec::new(),
         base_path: path.trim_end_matches('/').to_owned(),
         tokens: vec![token.to_owned()],
         trivial_path: "/healthz".into(),

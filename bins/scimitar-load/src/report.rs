@@ -37,6 +37,8 @@ pub struct Setup {
     pub title: String,
     /// Tenants the data and connections are spread over.
     pub tenants: usize,
+    /// Instances of our server the connections are spread over.
+    pub instances: usize,
     /// Users seeded.
     pub users: usize,
     /// Groups seeded.
@@ -72,13 +74,12 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
         count(setup.users),
         setup.groups,
         setup.group_size,
-        if setup.tenants > 1 {
-            format!(
-                ", spread evenly over {} tenants (connection c in tenant c mod {})",
-                setup.tenants, setup.tenants
-            )
-        } else {
-            String::new()
+        match (setup.tenants, setup.instances) {
+            (1, 1) => String::new(),
+            (tenants, instances) => format!(
+                ", spread evenly over {tenants} tenant(s) and {instances} server instance(s) \
+                 on one database (connection c in tenant c mod {tenants})"
+            ),
         },
         setup.connections,
         setup.duration.as_secs_f64(),
@@ -430,6 +431,7 @@ mod tests {
         let setup = Setup {
             title: "Scimitar on SQLite".into(),
             tenants: 1,
+            instances: 1,
             users: 10,
             groups: 1,
             group_size: 10,
@@ -463,6 +465,9 @@ mod tests {
             ..setup
         };
         let report = render(&spread, Some(&run("ours", 1)), None);
-        assert!(report.contains("spread evenly over 16 tenants"), "{report}");
+        assert!(
+            report.contains("spread evenly over 16 tenant(s)"),
+            "{report}"
+        );
     }
 }

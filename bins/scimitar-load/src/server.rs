@@ -50,23 +50,45 @@ pub struct Server {
     pub endpoint: Endpoint,
     paths: Paths,
     child: Child,
+    /// More instances on the same database (`--instances`), at
+    /// `endpoint.more_addrs`.
+    more: Vec<Child>,
     /// Whatever must outlive the process (a temporary directory, a database).
     resources: Resources,
 }
 
 impl Server {
-    /// The process's peak resident set size in KiB (`VmHWM`), while it runs.
-    pub fn peak_rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+    /// Every process of the server: the first instance, then the others.
+    fn processes(&self) -> impl Iterator<Item = &Child> {
+        std::iter::once(&self.child).chain(&self.more)
     }
 
-    /// CPU time the process has used so far (all its threads).
+    /// The peak resident set size in KiB (`VmHWM`), while it runs: the sum over
+    /// its instances.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        self.processes()
+            .map(|child| {
+                let status =
+                    std::fs::read_to_string(format!("/proc/{}/status", child.id())).ok()?;
+                status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("VmHWM:"))
+                    .and_then(|rest| {
+                        rest.trim()
+                            .trim_end_matches("kB")
+                            .trim()
+                            .parse::<u64>()
+                            .ok()
+                    })
+            })
+            .sum()
+    }
+
+    /// CPU time the server has used so far (all threads of all its instances).
     pub fn cpu_time(&self) -> Option<Duration> {
-        crate::load::cpu_time(&self.child.id().to_string())
+        self.processes()
+            .map(|child| crate::load::cpu_time(&child.id().to_string()))
+            .sum()
     }
 
     /// Starts `perf record` on the server for `duration`, into
@@ -140,9 +162,11 @@ impl Profiler {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        // Kills only the child we started, by its handle.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // Kills only the children we started, by their handles.
+        for child in std::iter::once(&mut self.child).chain(&mut self.more) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -201,14 +225,16 @@ pub fn build_scimitar(paths: &Paths) -> Result<PathBuf, LoadError> {
     Ok(paths.target.join("release").join("scimitar"))
 }
 
-/// Starts our server on a fresh database and fetches a token for each of
-/// `tenants` tenants (`default`, `t2`, ...).
+/// Starts our server on a fresh database, `instances` processes of it sharing the
+/// database, and fetches a token for each of `tenants` tenants (`default`, `t2`,
+/// ...).
 pub fn start_scimitar(
     bin: &Path,
     db: Db,
     postgres_url: &str,
     paths: &Paths,
     tenants: usize,
+    instances: usize,
 ) -> Result<Server, LoadError> {
     let (database_url, resources) = match db {
         Db::Sqlite => {
@@ -236,31 +262,46 @@ pub fn start_scimitar(
             )
         }
     };
-    let addr = free_loopback_addr()?;
-    let mut command = Command::new(bin);
-    command
-        .args(["serve", "--listen", &addr.to_string()])
-        .args(["--database-url", &database_url])
-        .env("RUST_LOG", "warn");
     let log_name = format!("scimitar-{}", db.name().to_lowercase());
-    // Its stdout is a log file, so a first-start token would go to a file: keep
-    // it beside the log, not in the working directory.
-    command
-        .arg("--first-token-file")
-        .arg(paths.target.join(format!("{log_name}-first-token")));
-    let (child, log_path) = spawn_logged(&mut command, paths, &log_name)?;
+    let start = |instance: usize| -> Result<(Child, SocketAddr), LoadError> {
+        let addr = free_loopback_addr()?;
+        let mut command = Command::new(bin);
+        command
+            .args(["serve", "--listen", &addr.to_string()])
+            .args(["--database-url", &database_url])
+            .env("RUST_LOG", "warn");
+        let log_name = match instance {
+            0 => log_name.clone(),
+            n => format!("{log_name}-{}", n + 1),
+        };
+        // Its stdout is a log file, so a first-start token would go to a file:
+        // keep it beside the log, not in the working directory.
+        command
+            .arg("--first-token-file")
+            .arg(paths.target.join(format!("{log_name}-first-token")));
+        let (mut child, log_path) = spawn_logged(&mut command, paths, &log_name)?;
+        wait_until_ready(&mut child, addr, "/healthz", &log_path)?;
+        Ok((child, addr))
+    };
+    let (child, addr) = start(0)?;
     let mut server = Server {
         endpoint: Endpoint {
             addr,
+            more_addrs: Vec::new(),
             base_path: "/scim/v2".into(),
             tokens: Vec::new(),
             trivial_path: "/healthz".into(),
         },
         paths: paths.clone(),
         child,
+        more: Vec::new(),
         resources,
     };
-    wait_until_ready(&mut server.child, addr, "/healthz", &log_path)?;
+    for instance in 1..instances {
+        let (child, addr) = start(instance)?;
+        server.more.push(child);
+        server.endpoint.more_addrs.push(addr);
+    }
     server.endpoint.tokens = tenant_tokens(bin, &database_url, tenants)?;
     Ok(server)
 }
@@ -338,12 +379,14 @@ pub fn start_peer(paths: &Paths) -> Result<Server, LoadError> {
     let mut server = Server {
         endpoint: Endpoint {
             addr,
+            more_addrs: Vec::new(),
             base_path: "/v2".into(),
             tokens: vec!["peer-accepts-any-token".into()],
             trivial_path: trivial_path.into(),
         },
         paths: paths.clone(),
         child,
+        more: Vec::new(),
         resources: Resources::default(),
     };
     wait_until_ready(&mut server.child, addr, trivial_path, &log_path)?;
