@@ -107,12 +107,12 @@ pub use connection::{Backend, OpenOptions, Synchronous};
 pub use error::DieselError;
 
 use connection::Pools;
-
-/// How many times a PostgreSQL write runs when a deadlock ends it.
-const WRITE_ATTEMPTS: u32 = 3;
 use error::Failure;
 use scimitar_store::StoreError;
 use sql::Sql;
+
+/// How many times a PostgreSQL write runs when a deadlock ends it.
+const WRITE_ATTEMPTS: u32 = 3;
 
 /// A SCIM store on SQLite or PostgreSQL: implements
 /// [`Store`](scimitar_store::Store), [`TenantStore`](scimitar_store::TenantStore),
