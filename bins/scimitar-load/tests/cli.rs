@@ -49,7 +49,10 @@ fn tenants_split_the_data_evenly_and_only_our_server_has_them() {
     assert!(!output.status.success(), "the peer has no tenants");
     let output = scimitar_load(&["--instances", "2", "--db", "sqlite"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--instances needs --db postgres"), "{stderr}");
+    assert!(
+        stderr.contains("--instances needs --db postgres"),
+        "{stderr}"
+    );
 }
 
 /// Answers `200 ok` to every request on every connection until `until`.
