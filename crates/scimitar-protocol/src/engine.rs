@@ -3,6 +3,7 @@
 //! [`respond`](ScimEngine::respond) with its body.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::request::Parts;
@@ -52,7 +53,7 @@ pub(crate) struct Shared<S, A> {
     pub(crate) limits: Limits,
     pub(crate) origins: Origins,
     pub(crate) cursors: CursorSeal,
-    pub(crate) observer: Option<Arc<dyn Observer>>,
+    pub(crate) observers: Vec<Arc<dyn Observer>>,
 }
 
 impl<S, A> Clone for Shared<S, A> {
@@ -64,7 +65,7 @@ impl<S, A> Clone for Shared<S, A> {
             limits: self.limits.clone(),
             origins: self.origins.clone(),
             cursors: self.cursors.clone(),
-            observer: self.observer.clone(),
+            observers: self.observers.clone(),
         }
     }
 }
@@ -87,6 +88,8 @@ pub struct Mount {
 /// [`ScimEngine::respond`].
 #[derive(Debug)]
 pub struct Admitted {
+    /// When the engine took the request (before authentication).
+    started: Instant,
     parts: Parts,
     mount: Mount,
     principal: Principal,
@@ -131,7 +134,7 @@ impl<S: Store + 'static, A: Authenticator> ScimEngine<S, A> {
                 limits: Limits::default(),
                 origins: Origins::default(),
                 cursors: CursorSeal::default(),
-                observer: None,
+                observers: Vec::new(),
             }),
         }
     }
@@ -185,9 +188,9 @@ impl<S: Store + 'static, A: Authenticator> ScimEngine<S, A> {
     }
 
     /// Calls `observer` after every authenticated request (a provisioning log,
-    /// metrics, an audit trail).
+    /// metrics, an audit trail), after the observers added before it.
     pub fn observer(self, observer: Arc<dyn Observer>) -> Self {
-        self.configure(|shared| shared.observer = Some(observer))
+        self.configure(|shared| shared.observers.push(observer))
     }
 
     /// This engine's configuration with another authenticator.
@@ -201,7 +204,7 @@ impl<S: Store + 'static, A: Authenticator> ScimEngine<S, A> {
                 limits: shared.limits.clone(),
                 origins: shared.origins.clone(),
                 cursors: shared.cursors.clone(),
-                observer: shared.observer.clone(),
+                observers: shared.observers.clone(),
             }),
         }
     }
@@ -231,6 +234,7 @@ impl<S: Store + 'static, A: Authenticator> ScimEngine<S, A> {
     /// tenant the URL names. Answers with the response to send when the request
     /// goes no further.
     pub async fn admit(&self, parts: Parts, mount: Mount) -> Result<Admitted, Response> {
+        let started = Instant::now();
         let shared = &*self.shared;
         // Only lengths are checked before authentication: a 414 or 431 reads nothing.
         shared
@@ -257,6 +261,7 @@ impl<S: Store + 'static, A: Authenticator> ScimEngine<S, A> {
             mount.base_path.trim_end_matches('/')
         );
         let admitted = Admitted {
+            started,
             parts,
             mount,
             principal,
@@ -375,8 +380,8 @@ impl<S: Store + 'static, A: Authenticator> ScimEngine<S, A> {
                 .headers_mut()
                 .insert(http::header::LOCATION, location);
         }
-        if let Some(observer) = &self.shared.observer {
-            observer.observe(&Exchange {
+        if !self.shared.observers.is_empty() {
+            let exchange = Exchange {
                 method: &admitted.parts.method,
                 path: &admitted.mount.rest,
                 headers: &admitted.parts.headers,
@@ -384,7 +389,11 @@ impl<S: Store + 'static, A: Authenticator> ScimEngine<S, A> {
                 notes,
                 response: &response,
                 error: error.as_ref(),
-            });
+                elapsed: admitted.started.elapsed(),
+            };
+            for observer in &self.shared.observers {
+                observer.observe(&exchange);
+            }
         }
         // For the adapter's request logging: who this was.
         response.extensions_mut().insert(admitted.principal.clone());

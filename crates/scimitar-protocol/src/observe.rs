@@ -33,6 +33,9 @@ pub struct Exchange<'a> {
     pub response: &'a Response,
     /// The error the response reports, if it is one.
     pub error: Option<&'a ScimError>,
+    /// How long the engine took, from taking the request (before
+    /// authentication) to the response (before it is sent).
+    pub elapsed: std::time::Duration,
 }
 
 /// What a handler notes about a request for observers, never a value of the
@@ -109,6 +112,63 @@ pub(crate) fn create_subject(body: &serde_json::Value) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    use std::sync::{Arc, Mutex};
+
+    use bytes::Bytes;
+    use scimitar_store::MemoryStore;
+
+    use crate::{Authenticator, Credentials, Mount, Principal, Refusal, ScimEngine};
+
+    struct OneKey;
+
+    impl Authenticator for OneKey {
+        async fn authenticate(&self, request: &Credentials<'_>) -> Result<Principal, ScimError> {
+            match request.bearer_token()? {
+                "key" => Ok(Principal::new("acme", "idp")),
+                _ => Err(ScimError::Unauthorized(Refusal::Unknown)),
+            }
+        }
+    }
+
+    /// Records what it sees, under its name, into a shared list.
+    struct Recorder(&'static str, Arc<Mutex<Vec<(&'static str, u16)>>>);
+
+    impl Observer for Recorder {
+        fn observe(&self, exchange: &Exchange<'_>) {
+            assert!(exchange.elapsed > std::time::Duration::ZERO);
+            let status = exchange.response.status().as_u16();
+            self.1.lock().unwrap().push((self.0, status));
+        }
+    }
+
+    #[test]
+    fn observers_see_each_admitted_request_in_the_order_added() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let engine = ScimEngine::new(MemoryStore::new(), OneKey)
+            .observer(Arc::new(Recorder("log", Arc::clone(&seen))))
+            .observer(Arc::new(Recorder("metrics", Arc::clone(&seen))));
+        let request = |key: &str| {
+            let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                              "userName": "bjensen"});
+            http::Request::post("/scim/v2/Users")
+                .header("authorization", format!("Bearer {key}"))
+                .header("content-type", "application/scim+json")
+                .body(Bytes::from(user.to_string()))
+                .unwrap()
+        };
+        let mount = || Mount {
+            base_path: "/scim/v2".into(),
+            rest: "/Users".into(),
+            tenant: None,
+        };
+        futures_executor::block_on(async {
+            assert_eq!(engine.handle(request("key"), mount()).await.status(), 201);
+            assert_eq!(engine.handle(request("wrong"), mount()).await.status(), 401);
+        });
+        // The refused request is seen by neither.
+        assert_eq!(*seen.lock().unwrap(), [("log", 201), ("metrics", 201)]);
+    }
 
     #[test]
     fn patch_summaries_name_paths_never_values() {
