@@ -45,6 +45,10 @@ pub(crate) enum Command {
             value_parser = clap::value_parser!(u32).range(1..=1000)
         )]
         max_connections: Option<u32>,
+        /// Serve Prometheus metrics at /metrics (behind the admin token when one
+        /// is configured).
+        #[arg(long, env = "SCIMITAR_METRICS")]
+        metrics: bool,
         /// Where the first-start token goes when standard output is not a terminal
         /// (a service manager, a container): a file only this user can read.
         #[arg(

@@ -62,6 +62,9 @@ pub(crate) enum ConfigError {
 /// connection_timeout_ms = 30000     # wait for a free connection, then 503
 /// prepared_statements = true        # false behind PgBouncer < 1.21 in transaction mode
 ///
+/// [metrics]
+/// enabled = false                   # GET /metrics, behind the admin token if one is set
+///
 /// [webhooks]                        # every key optional; these are the defaults
 /// poll_interval_ms = 1000
 /// retry_initial_ms = 1000
@@ -87,7 +90,17 @@ struct FileSettings {
     #[serde(default)]
     database: DatabaseSettings,
     #[serde(default)]
+    metrics: MetricsSettings,
+    #[serde(default)]
     webhooks: WebhookSettings,
+}
+
+/// The `[metrics]` table.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetricsSettings {
+    #[serde(default)]
+    enabled: bool,
 }
 
 /// The `[database]` table: the connection pool.
@@ -160,6 +173,8 @@ pub(crate) struct Settings {
     pub(crate) database_url: String,
     /// The pool of `serve` (commands open their own, smaller).
     pub(crate) database: OpenOptions,
+    /// Whether `serve` answers `GET /metrics`.
+    pub(crate) metrics: bool,
     pub(crate) limits: Limits,
     pub(crate) auth_limits: AuthLimits,
     pub(crate) policy: Policy,
@@ -180,7 +195,7 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileSettings::default(),
         };
-        let (listen, admin_token_hash, public_url, first_token_file, max_connections) =
+        let (listen, admin_token_hash, public_url, first_token_file, max_connections, metrics) =
             match &cli.command {
                 Command::Serve {
                     listen,
@@ -188,14 +203,16 @@ impl Settings {
                     public_url,
                     first_token_file,
                     max_connections,
+                    metrics,
                 } => (
                     listen.clone(),
                     admin_token_hash.clone(),
                     public_url.clone(),
                     first_token_file.clone(),
                     *max_connections,
+                    *metrics,
                 ),
-                _ => (None, None, None, PathBuf::new(), None),
+                _ => (None, None, None, PathBuf::new(), None, false),
             };
         let defaults = OpenOptions::default();
         let database = OpenOptions {
@@ -242,6 +259,7 @@ impl Settings {
                 .or(file.database_url)
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             database,
+            metrics: metrics || file.metrics.enabled,
             limits: limits.protocol,
             auth_limits: limits.auth,
             policy: file.policy.unwrap_or_default(),

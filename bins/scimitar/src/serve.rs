@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use scimitar_diesel::DieselStore;
 use scimitar_protocol::{ScimError, SCIM_JSON};
+use scimitar_server::metrics::{Metrics, PoolUse};
 use scimitar_server::webhook::Webhooks;
 use scimitar_server::{issue_token, AdminApi, ScimService};
 use scimitar_store::{StoreError, TenantStore};
@@ -42,6 +43,19 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         Some(hash) => Some(AdminApi::new(Arc::clone(&shared), hash)?),
         None => None,
     };
+    let (service, metrics) = if settings.metrics {
+        let metrics = Arc::new(Metrics::new());
+        let service = service.metrics(Arc::clone(&metrics));
+        let endpoint = MetricsEndpoint {
+            metrics,
+            service: service.clone(),
+            store: store.clone(),
+            admin: admin.clone(),
+        };
+        (service, Some(Data::new(endpoint)))
+    } else {
+        (service, None)
+    };
     let probe = Data::new(store.clone());
     let server = HttpServer::new(move || {
         let app = App::new()
@@ -53,6 +67,12 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
             .service(service.tenant_scope("/tenants/{tenant}/scim/v2"));
         let app = match &admin {
             Some(admin) => app.service(admin.scope("/admin")),
+            None => app,
+        };
+        let app = match &metrics {
+            Some(endpoint) => app
+                .app_data(endpoint.clone())
+                .route("/metrics", web::get().to(serve_metrics)),
             None => app,
         };
         app.default_service(web::to(not_found))
@@ -184,6 +204,36 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .content_type(SCIM_JSON)
         .json(json!({"status": "ok"}))
+}
+
+/// What `GET /metrics` reads.
+struct MetricsEndpoint {
+    metrics: Arc<Metrics>,
+    service: ScimService<DieselStore>,
+    store: DieselStore,
+    /// The admin token guards the metrics when one is configured.
+    admin: Option<AdminApi<DieselStore>>,
+}
+
+/// `GET /metrics`: the Prometheus text format.
+async fn serve_metrics(req: HttpRequest, endpoint: Data<MetricsEndpoint>) -> HttpResponse {
+    if let Some(admin) = &endpoint.admin {
+        if let Err(error) = admin.authenticate(&req) {
+            return scimitar_actix::to_actix(error.to_response());
+        }
+    }
+    let pool = endpoint.store.pool_state();
+    endpoint.metrics.set_pool(PoolUse {
+        connections: pool.connections,
+        idle: pool.idle,
+        max: pool.max,
+    });
+    endpoint
+        .metrics
+        .set_auth_refusals(&endpoint.service.auth_refusals());
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(endpoint.metrics.encode())
 }
 
 /// `GET /readyz`: the database answers.

@@ -627,7 +627,38 @@ impl Pools {
     }
 }
 
+/// How a store's connection pool is used, at one moment (for metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open.
+    pub connections: u32,
+    /// Open connections nobody is using.
+    pub idle: u32,
+    /// The most the pool opens ([`OpenOptions::max_connections`]).
+    pub max: u32,
+}
+
 impl Pools {
+    /// How the pool of reads (and PostgreSQL writes) is used now; SQLite's
+    /// writer connection is not counted.
+    pub(crate) fn state(&self) -> PoolState {
+        fn of<C: diesel::r2d2::R2D2Connection + 'static>(
+            pool: &Pool<ConnectionManager<C>>,
+        ) -> PoolState {
+            let state = pool.state();
+            PoolState {
+                connections: state.connections,
+                idle: state.idle_connections,
+                max: pool.max_size(),
+            }
+        }
+        match self {
+            Pools::Sqlite { pool, .. } => of(pool),
+            #[cfg(feature = "postgres")]
+            Pools::Postgres(pool) => of(pool),
+        }
+    }
+
     /// The PostgreSQL pool, for a thread of the store's own.
     #[cfg(feature = "postgres")]
     pub(crate) fn postgres_pool(&self) -> Option<PgPool> {

@@ -103,7 +103,7 @@ mod write_groups;
 
 use std::sync::Arc;
 
-pub use connection::{Backend, OpenOptions, Synchronous};
+pub use connection::{Backend, OpenOptions, PoolState, Synchronous};
 pub use error::DieselError;
 
 use connection::Pools;
@@ -182,6 +182,11 @@ impl DieselStore {
                 .await;
         }
         Ok(Vec::new())
+    }
+
+    /// How the connection pool is used now (for metrics).
+    pub fn pool_state(&self) -> PoolState {
+        self.pools.state()
     }
 
     /// Which database this store runs on.

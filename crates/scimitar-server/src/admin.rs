@@ -96,6 +96,15 @@ impl<L: ProvisioningLog + 'static> AdminApi<L> {
             .app_data(Data::from(Arc::clone(&self.shared)))
             .route("/tenants/{tenant}/log", web::get().to(tenant_log::<L>))
     }
+
+    /// Whether `req` carries the admin token (for other operator endpoints, such
+    /// as `/metrics`).
+    ///
+    /// # Errors
+    /// [`ScimError::Unauthorized`] without it.
+    pub fn authenticate(&self, req: &HttpRequest) -> Result<(), ScimError> {
+        self.shared.authenticate(req)
+    }
 }
 
 impl<L: ProvisioningLog> AdminShared<L> {

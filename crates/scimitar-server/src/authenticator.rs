@@ -26,7 +26,7 @@ pub struct TokenAuthenticator<T> {
     pub(crate) tokens: Arc<TokenCache>,
     rate: Arc<RateLimiter>,
     contexts: Arc<TenantContexts>,
-    failures: Arc<AuthFailures>,
+    pub(crate) failures: Arc<AuthFailures>,
 }
 
 impl<T> std::fmt::Debug for TokenAuthenticator<T> {

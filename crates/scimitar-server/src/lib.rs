@@ -76,6 +76,7 @@ mod authenticator;
 mod jwt;
 mod limits;
 mod log;
+pub mod metrics;
 mod provisioning;
 mod rate;
 mod service;

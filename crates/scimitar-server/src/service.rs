@@ -11,6 +11,7 @@ use scimitar_store::{Store, StoreError, TenantStore};
 
 use crate::authenticator::TokenAuthenticator;
 use crate::limits::AuthLimits;
+use crate::metrics::Metrics;
 use crate::provisioning::LogQueue;
 use crate::settings::TenantConfig;
 
@@ -163,6 +164,22 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
     pub fn provisioning_log<L: ProvisioningLog + 'static>(self, log: Arc<L>) -> Self {
         let queue = LogQueue::start(log);
         self.engine_with(|engine| engine.observer(Arc::new(queue)))
+    }
+
+    /// Counts and times every admitted request in `metrics` (see
+    /// [`metrics`](crate::metrics)), beside the provisioning log.
+    pub fn metrics(self, metrics: Arc<Metrics>) -> Self {
+        self.engine_with(|engine| engine.observer(metrics))
+    }
+
+    /// The credentials refused since start, by reason.
+    pub fn auth_refusals(&self) -> Vec<(scimitar_protocol::Refusal, u64)> {
+        let totals = self.engine.authenticator().failures.totals();
+        scimitar_protocol::Refusal::ALL
+            .iter()
+            .copied()
+            .zip(totals)
+            .collect()
     }
 
     /// The engine behind the scopes, for mounting it elsewhere (a tower stack,
