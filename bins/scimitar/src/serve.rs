@@ -236,10 +236,17 @@ async fn serve_metrics(req: HttpRequest, endpoint: Data<MetricsEndpoint>) -> Htt
         .body(endpoint.metrics.encode())
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: the database answers and has every migration of this build.
 async fn readyz(store: Data<DieselStore>) -> HttpResponse {
-    match store.ping().await {
-        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
+    match store.pending_migrations().await {
+        Ok(0) => HttpResponse::Ok().json(json!({"status": "ready"})),
+        Ok(pending) => {
+            log::warn!("readiness check failed: {pending} migration(s) not applied");
+            HttpResponse::ServiceUnavailable().json(json!({
+                "status": "unavailable",
+                "detail": format!("{pending} database migration(s) not applied: run `scimitar migrate`")
+            }))
+        }
         Err(error) => {
             log::warn!("readiness check failed: {error}");
             HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable"}))

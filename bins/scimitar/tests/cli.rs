@@ -187,6 +187,40 @@ fn health_and_readiness_need_no_token() {
 }
 
 #[test]
+fn readiness_fails_while_a_migration_is_missing() {
+    let database = Database::sqlite();
+    let server: Server = database.serve();
+    let origin = server.base.trim_end_matches("/scim/v2").to_owned();
+    let ready = || match ureq::get(&format!("{origin}/readyz")).call() {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => (
+            response.status(),
+            response.into_string().unwrap_or_default(),
+        ),
+        Err(error) => panic!("/readyz: {error}"),
+    };
+    assert_eq!(ready().0, 200);
+    // Someone reverts the newest migration's record (Python's sqlite3, not ours).
+    let path = database.url.trim_start_matches("sqlite://").to_owned();
+    let reverted = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c = sqlite3.connect(sys.argv[1]); \
+             c.execute('DELETE FROM __diesel_schema_migrations WHERE version = \
+             (SELECT MAX(version) FROM __diesel_schema_migrations)'); c.commit()",
+            &path,
+        ])
+        .status()
+        .expect("run python3");
+    assert!(reverted.success());
+    let (status, body) = ready();
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("1 database migration(s) not applied"),
+        "{body}"
+    );
+}
+
+#[test]
 fn filter_command_parenthesises_or_points_at_the_error() {
     let run = |expression: &str| {
         Command::new(env!("CARGO_BIN_EXE_scimitar"))

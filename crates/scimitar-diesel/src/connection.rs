@@ -533,6 +533,27 @@ impl Pools {
         }
     }
 
+    /// How many of this build's migrations the database has not applied.
+    pub(crate) fn pending_migrations(&self) -> Result<usize, DieselError> {
+        match self {
+            Pools::Sqlite { pool, .. } => {
+                let mut conn = pool.get()?;
+                Ok(conn
+                    .pending_migrations(SQLITE_MIGRATIONS)
+                    .map_err(DieselError::Migration)?
+                    .len())
+            }
+            #[cfg(feature = "postgres")]
+            Pools::Postgres(pool) => {
+                let mut conn = pool.get()?;
+                Ok(conn
+                    .pending_migrations(POSTGRES_MIGRATIONS)
+                    .map_err(DieselError::Migration)?
+                    .len())
+            }
+        }
+    }
+
     /// Whether a read may run on the caller's thread right now: on a SQLite file
     /// with an idle pooled connection. Such reads wait for no lock (the write-ahead
     /// log lets readers run beside the writer) and take microseconds, less than a

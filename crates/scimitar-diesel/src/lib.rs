@@ -184,6 +184,15 @@ impl DieselStore {
         Ok(Vec::new())
     }
 
+    /// How many of this build's migrations the database lacks: 0 once the store
+    /// has opened, unless one was reverted since (readiness probes).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when no connection can be had.
+    pub async fn pending_migrations(&self) -> Result<usize, StoreError> {
+        self.blocking(|pools| Ok(pools.pending_migrations()?)).await
+    }
+
     /// How the connection pool is used now (for metrics).
     pub fn pool_state(&self) -> PoolState {
         self.pools.state()
