@@ -56,6 +56,9 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     } else {
         (service, None)
     };
+    let delivery_metrics = metrics
+        .as_ref()
+        .map(|endpoint| Arc::clone(&endpoint.metrics));
     let probe = Data::new(store.clone());
     let server = HttpServer::new(move || {
         let app = App::new()
@@ -88,9 +91,12 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     };
     // Only once the listener is bound: a failed bind loses no token.
     first_start(&store, &settings.first_token_file, &base_url).await?;
-    let webhooks = Webhooks::new(Arc::clone(&shared), shared)
-        .options(settings.webhooks.clone())
-        .spawn();
+    let webhooks = Webhooks::new(Arc::clone(&shared), shared).options(settings.webhooks.clone());
+    let webhooks = match delivery_metrics {
+        Some(metrics) => webhooks.metrics(metrics),
+        None => webhooks,
+    }
+    .spawn();
     println!("scimitar listening on {base_url}");
     server.run().await?;
     webhooks.stop().await;

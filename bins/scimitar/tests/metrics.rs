@@ -77,3 +77,54 @@ fn metrics_count_requests_refusals_and_the_pool_for_the_admin() {
         "no secret is shown"
     );
 }
+
+#[test]
+fn metrics_count_webhook_delivery_attempts() {
+    use common::receiver::Receiver;
+
+    let database = Database::sqlite();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("scimitar.toml");
+    std::fs::write(
+        &config,
+        "[metrics]\nenabled = true\n[webhooks]\npoll_interval_ms = 20\nretry_initial_ms = 20\n\
+         retry_max_ms = 100\nrefresh_ms = 100\n",
+    )
+    .expect("write the config");
+    let (tenant, token) = database.tenant();
+    let receiver = Receiver::start();
+    receiver.set_failing(true);
+    database.cli(&["webhook", "add", &tenant, &receiver.url, "--secret", "s"]);
+    let server = database.serve_with(&["--config", config.to_str().expect("path")]);
+    let user = json!({"schemas": [USER], "userName": "hooked"});
+    expect(&server.client(&token).post("/Users", &user), 201);
+    receiver.wait_until("failed attempts", |d| d.len() >= 2);
+    receiver.set_failing(false);
+    receiver.wait_until("the delivery", |d| d.iter().any(|d| d.status == 200));
+
+    // No admin token is configured: the metrics are open to whoever enabled them.
+    let scrape = || {
+        Client {
+            base: server.origin(),
+            token: String::new(),
+        }
+        .get("/metrics")
+        .text
+    };
+    let count = |text: &str, result: &str| -> u64 {
+        let prefix = format!("scimitar_webhook_delivery_attempts_total{{result=\"{result}\"}} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_default()
+    };
+    // The attempt is counted once the receiver's answer is read: just after it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut text = scrape();
+    while count(&text, "delivered") == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        text = scrape();
+    }
+    assert!(count(&text, "failed") >= 2, "{text}");
+    assert_eq!(count(&text, "delivered"), 1, "{text}");
+}

@@ -2,9 +2,11 @@
 //!
 //! [`Metrics`] is an [`Observer`]: added with
 //! [`ScimService::metrics`](crate::ScimService::metrics), it counts every
-//! admitted request by tenant, method, resource and status, and times it. The host
-//! sets what is read at scrape time (refused credentials, the database pool)
-//! and serves [`Metrics::encode`] in the Prometheus text format.
+//! admitted request by tenant, method, resource and status, and times it;
+//! [`Webhooks::metrics`](crate::webhook::Webhooks::metrics) counts delivery
+//! attempts in it. The host sets what is read at scrape time (refused
+//! credentials, the database pool) and serves [`Metrics::encode`] in the
+//! Prometheus text format.
 //!
 //! ```
 //! use scimitar_server::metrics::{Metrics, PoolUse};
@@ -45,6 +47,12 @@ struct OperationLabels {
     resource: &'static str,
 }
 
+/// How a webhook delivery attempt ended.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    result: &'static str,
+}
+
 /// Why a credential was refused.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RefusalLabels {
@@ -68,6 +76,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     durations: Family<OperationLabels, Histogram>,
     refusals: Family<RefusalLabels, Counter>,
+    deliveries: Family<DeliveryLabels, Counter>,
     pool_connections: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
@@ -114,6 +123,12 @@ impl Metrics {
             "Credentials refused, by reason (the client is told 401 alike)",
             refusals.clone(),
         );
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "webhook_delivery_attempts",
+            "Webhook delivery attempts, delivered or failed (failures are retried)",
+            deliveries.clone(),
+        );
         let pool_connections = Gauge::default();
         registry.register(
             "db_pool_connections",
@@ -142,6 +157,7 @@ impl Metrics {
             requests,
             durations,
             refusals,
+            deliveries,
             pool_connections,
             pool_idle,
             pool_max,
@@ -168,6 +184,14 @@ impl Metrics {
                 counter.inc_by(total - seen);
             }
         }
+    }
+
+    /// One webhook delivery attempt, `delivered` or failed.
+    pub fn delivery_attempt(&self, delivered: bool) {
+        let result = if delivered { "delivered" } else { "failed" };
+        self.deliveries
+            .get_or_create(&DeliveryLabels { result })
+            .inc();
     }
 
     /// Everything, in the Prometheus text format.

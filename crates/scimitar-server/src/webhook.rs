@@ -46,6 +46,7 @@ use scimitar_store::hooks::{
 };
 use scimitar_store::{ChangeEvent, EventStore, TenantStore};
 
+use crate::metrics::Metrics;
 use crate::settings::{TenantConfig, Webhook};
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -150,6 +151,7 @@ pub fn event_body(event: &ChangeEvent) -> Value {
 pub struct WebhookHandler {
     webhook: Webhook,
     agent: ureq::Agent,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl std::fmt::Debug for WebhookHandler {
@@ -168,7 +170,19 @@ impl WebhookHandler {
             .redirects(0)
             .user_agent(concat!("scimitar/", env!("CARGO_PKG_VERSION")))
             .build();
-        WebhookHandler { webhook, agent }
+        WebhookHandler {
+            webhook,
+            agent,
+            metrics: None,
+        }
+    }
+
+    /// This handler, counting its attempts in `metrics`.
+    pub fn metrics(self, metrics: Arc<Metrics>) -> Self {
+        WebhookHandler {
+            metrics: Some(metrics),
+            ..self
+        }
     }
 }
 
@@ -224,6 +238,9 @@ impl EventHandler for WebhookHandler {
         })
         .await
         .unwrap_or_else(|error| Err((DeliveryError::Worker(error.to_string()), None)));
+        if let Some(metrics) = &self.metrics {
+            metrics.delivery_attempt(outcome.is_ok());
+        }
         match outcome {
             Ok(()) => Ok(()),
             Err((error, Some(after))) => Err(HandlerError::RetryAfter {
@@ -274,6 +291,7 @@ pub struct Webhooks<S, T, O = S> {
     tenants: Arc<T>,
     outbox: Arc<O>,
     options: WebhookOptions,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl<S: EventStore + OutboxStore + 'static, T: TenantStore + 'static> Webhooks<S, T, S> {
@@ -293,7 +311,14 @@ impl<S: EventStore + 'static, T: TenantStore + 'static, O: OutboxStore + 'static
             tenants,
             outbox,
             options: WebhookOptions::default(),
+            metrics: None,
         }
+    }
+
+    /// Counts delivery attempts in `metrics`.
+    pub fn metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// These options instead of the defaults.
@@ -413,7 +438,10 @@ impl<S: EventStore + 'static, T: TenantStore + 'static, O: OutboxStore + 'static
                 continue;
             }
             let (tenant, id) = &key;
-            let handler = WebhookHandler::new(webhook.clone(), self.options.timeout);
+            let mut handler = WebhookHandler::new(webhook.clone(), self.options.timeout);
+            if let Some(metrics) = &self.metrics {
+                handler = handler.metrics(Arc::clone(metrics));
+            }
             let dispatcher = Dispatcher::with_outbox(
                 Arc::clone(&self.store),
                 Arc::clone(&self.outbox),
