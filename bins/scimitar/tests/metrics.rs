@@ -6,14 +6,6 @@ mod common;
 use common::{expect, Client, Database, USER};
 use serde_json::json;
 
-fn admin_token(database: &Database) -> (String, String) {
-    let issued = database.cli(&["admin", "token", "issue"]);
-    let mut lines = issued.lines();
-    let token = lines.next().expect("a token").to_owned();
-    let hash = lines.next().expect("a hash").to_owned();
-    (token, hash)
-}
-
 #[test]
 fn metrics_are_off_unless_enabled() {
     let database = Database::sqlite();
@@ -29,7 +21,7 @@ fn metrics_are_off_unless_enabled() {
 #[test]
 fn metrics_count_requests_refusals_and_the_pool_for_the_admin() {
     let database = Database::sqlite();
-    let (admin, hash) = admin_token(&database);
+    let (admin, hash) = database.admin_token();
     let (tenant, token) = database.tenant();
     let server = database.serve_with(&["--metrics", "--admin-token-hash", &hash]);
     let scim = server.client(&token);

@@ -24,21 +24,9 @@ fn config(dir: &tempfile::TempDir, admin_hash: &str) -> PathBuf {
     path
 }
 
-fn admin_token(database: &Database) -> (String, String) {
-    let issued = database.cli(&["admin", "token", "issue"]);
-    let mut lines = issued.lines();
-    let token = lines.next().expect("a token").to_owned();
-    let hash = lines.next().expect("a hash").to_owned();
-    assert!(
-        token.starts_with("scimadm_") && hash.starts_with("sha256:"),
-        "{issued}"
-    );
-    (token, hash)
-}
-
 fn settings_apply_over_http(database: Database) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (_, admin_hash) = admin_token(&database);
+    let (_, admin_hash) = database.admin_token();
     let config = config(&dir, &admin_hash);
     let (tenant, token) = database.tenant();
     let (limited, limited_token) = database.tenant();
@@ -178,7 +166,7 @@ fn log_until(database: &Database, args: &[&str], done: impl Fn(&str) -> bool) ->
 
 fn requests_are_logged_for_the_admin(database: Database) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (admin, admin_hash) = admin_token(&database);
+    let (admin, admin_hash) = database.admin_token();
     let config = config(&dir, &admin_hash);
     let (tenant, token) = database.tenant();
     let server = database.serve_with(&["--config", config.to_str().expect("path")]);

@@ -110,6 +110,19 @@ impl Database {
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
+    /// A new admin token and its hash, as `scimitar admin token issue` prints them.
+    pub fn admin_token(&self) -> (String, String) {
+        let issued = self.cli(&["admin", "token", "issue"]);
+        let mut lines = issued.lines();
+        let token = lines.next().expect("a token").to_owned();
+        let hash = lines.next().expect("a hash").to_owned();
+        assert!(
+            token.starts_with("scimadm_") && hash.starts_with("sha256:"),
+            "{issued}"
+        );
+        (token, hash)
+    }
+
     /// A new random tenant and a token for it.
     pub fn tenant(&self) -> (String, String) {
         let tenant = format!("t-{}", uuid::Uuid::new_v4().simple());
