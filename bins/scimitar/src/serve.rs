@@ -43,22 +43,19 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         Some(hash) => Some(AdminApi::new(Arc::clone(&shared), hash)?),
         None => None,
     };
-    let (service, metrics) = if settings.metrics {
-        let metrics = Arc::new(Metrics::new());
-        let service = service.metrics(Arc::clone(&metrics));
-        let endpoint = MetricsEndpoint {
-            metrics,
+    let metrics = settings.metrics.then(|| Arc::new(Metrics::new()));
+    let service = match &metrics {
+        Some(metrics) => service.metrics(Arc::clone(metrics)),
+        None => service,
+    };
+    let metrics_endpoint = metrics.as_ref().map(|metrics| {
+        Data::new(MetricsEndpoint {
+            metrics: Arc::clone(metrics),
             service: service.clone(),
             store: store.clone(),
             admin: admin.clone(),
-        };
-        (service, Some(Data::new(endpoint)))
-    } else {
-        (service, None)
-    };
-    let delivery_metrics = metrics
-        .as_ref()
-        .map(|endpoint| Arc::clone(&endpoint.metrics));
+        })
+    });
     let probe = Data::new(store.clone());
     let server = HttpServer::new(move || {
         let app = App::new()
@@ -72,7 +69,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
             Some(admin) => app.service(admin.scope("/admin")),
             None => app,
         };
-        let app = match &metrics {
+        let app = match &metrics_endpoint {
             Some(endpoint) => app
                 .app_data(endpoint.clone())
                 .route("/metrics", web::get().to(serve_metrics)),
@@ -92,7 +89,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     // Only once the listener is bound: a failed bind loses no token.
     first_start(&store, &settings.first_token_file, &base_url).await?;
     let webhooks = Webhooks::new(Arc::clone(&shared), shared).options(settings.webhooks.clone());
-    let webhooks = match delivery_metrics {
+    let webhooks = match metrics {
         Some(metrics) => webhooks.metrics(metrics),
         None => webhooks,
     }

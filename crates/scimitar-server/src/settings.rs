@@ -118,7 +118,7 @@ pub struct RateLimit {
 #[non_exhaustive]
 pub enum ConfigError {
     /// A key no setting has, often a misspelt one.
-    #[error("`{key}` is not a tenant setting; the settings are {}", TenantConfig::KEYS.join(", "))]
+    #[error("`{key}` is not a tenant setting; the settings are {}", TenantConfig::keys().collect::<Vec<_>>().join(", "))]
     UnknownKey {
         /// The key sent.
         key: String,
@@ -132,17 +132,10 @@ impl TenantConfig {
     /// The keys the server reads beside [`TenantSettings::KEYS`].
     pub const SERVER_KEYS: [&'static str; 3] = ["webhooks", "rateLimit", "jwt"];
 
-    /// Every key a settings object may have.
-    pub const KEYS: [&'static str; 8] = [
-        "policy",
-        "teams",
-        "deletion",
-        "schemaOverrides",
-        "createRetryWindowSeconds",
-        "webhooks",
-        "rateLimit",
-        "jwt",
-    ];
+    /// Every key a settings object may have: the store's, then the server's.
+    pub fn keys() -> impl Iterator<Item = &'static str> {
+        TenantSettings::KEYS.into_iter().chain(Self::SERVER_KEYS)
+    }
 
     /// Reads a stored settings object; `null` reads as the defaults. Keys it
     /// does not know are kept (in the directory's
@@ -158,7 +151,7 @@ impl TenantConfig {
     }
 
     /// Reads settings an administrator sends to replace `previous`, strictly: a
-    /// key that is not in [`TenantConfig::KEYS`] is refused (with the list), a
+    /// key that is not one of [`TenantConfig::keys`] is refused (with the list), a
     /// value of the wrong shape is refused naming its field, secrets left out or
     /// [`HIDDEN`] keep their values in `previous`
     /// ([`TenantConfig::keep_secrets`]), and the values are
@@ -170,7 +163,10 @@ impl TenantConfig {
         let Value::Object(keys) = value else {
             return Err(field("settings", "must be a JSON object").into());
         };
-        if let Some(key) = keys.keys().find(|key| !Self::KEYS.contains(&key.as_str())) {
+        if let Some(key) = keys
+            .keys()
+            .find(|key| !Self::keys().any(|known| known == *key))
+        {
             return Err(ConfigError::UnknownKey { key: key.clone() });
         }
         let (directory, server) = split(value)?;
