@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use scimitar_diesel::DieselStore;
 use scimitar_schema::{Policy, Registry};
-use scimitar_server::settings::{ConfigError, RateLimit, TenantConfig, Webhook};
+use scimitar_server::settings::{ConfigError, RateLimit, TenantConfig};
 use scimitar_server::webhook::webhook_consumer;
 use scimitar_store::hooks::OutboxStore;
 use scimitar_store::provisioning_log::{LogQuery, ProvisioningLog};
@@ -38,8 +38,6 @@ pub(crate) enum SettingsFailure {
     Registry(#[from] scimitar_schema::RegistryError),
     #[error("tenant {tenant} has no webhook {id}")]
     NoWebhook { tenant: String, id: String },
-    #[error("tenant {tenant} already has a webhook {id}")]
-    DuplicateWebhook { tenant: String, id: String },
 }
 
 async fn load(store: &DieselStore, tenant: &str) -> Result<TenantConfig, Failure> {
@@ -170,28 +168,14 @@ pub(crate) async fn webhook(store: &DieselStore, command: WebhookCommand) -> Res
             replay,
         } => {
             let mut settings = load(store, &tenant).await?;
-            let id = id.unwrap_or_else(|| {
-                (1..)
-                    .map(|n| format!("hook-{n}"))
-                    .find(|id| settings.webhooks.iter().all(|hook| &hook.id != id))
-                    .unwrap_or_default()
-            });
-            if settings.webhooks.iter().any(|hook| hook.id == id) {
-                return Err(SettingsFailure::DuplicateWebhook { tenant, id }.into());
-            }
             let generated = secret.is_none();
-            let secret = secret.unwrap_or_else(scimitar_server::webhook::generate_secret);
-            settings.webhooks.push(Webhook {
-                id: id.clone(),
-                url: url.clone(),
-                secret: secret.clone(),
-                enabled: true,
-                since: (!replay).then(scimitar_store::meta::now),
-            });
-            settings.validate().map_err(SettingsFailure::from)?;
+            let webhook = settings
+                .add_webhook(id, &url, secret, replay)
+                .map_err(SettingsFailure::from)?;
             store
                 .set_tenant_settings(&tenant, settings.to_value())
                 .await?;
+            let (id, secret) = (webhook.id, webhook.secret);
             println!("webhook {id} of tenant {tenant} posts to {url}");
             if generated {
                 println!("signing secret (shown only this once): {secret}");
@@ -205,9 +189,7 @@ pub(crate) async fn webhook(store: &DieselStore, command: WebhookCommand) -> Res
         }
         WebhookCommand::Remove { tenant, id } => {
             let mut settings = load(store, &tenant).await?;
-            let count = settings.webhooks.len();
-            settings.webhooks.retain(|hook| hook.id != id);
-            if settings.webhooks.len() == count {
+            if !settings.remove_webhook(&id) {
                 return Err(SettingsFailure::NoWebhook { tenant, id }.into());
             }
             store

@@ -27,8 +27,8 @@ pub(crate) enum Command {
         /// The address to listen on [default: 127.0.0.1:8080]
         #[arg(long, env = "SCIMITAR_LISTEN", value_name = "ADDR")]
         listen: Option<String>,
-        /// Serve the admin API (/admin/tenants/TENANT/log) to the admin token with
-        /// this hash (`scimitar admin token issue` prints both).
+        /// Also accept the admin token with this SHA-256 digest on the admin API
+        /// (a server set up before `scimitar admin-token issue`).
         #[arg(long, env = "SCIMITAR_ADMIN_TOKEN_HASH", value_name = "HASH")]
         admin_token_hash: Option<String>,
         /// The URL clients reach the server at (e.g. https://scim.example.com):
@@ -86,11 +86,20 @@ pub(crate) enum Command {
         /// Only failed requests.
         #[arg(long)]
         errors: bool,
+        /// Only this operation (create, patch, delete, list...).
+        #[arg(long)]
+        operation: Option<String>,
+        /// Only entries about this resource: its id, or a userName a create named.
+        #[arg(long)]
+        subject: Option<String>,
+        /// Only requests of this client: a token id or label.
+        #[arg(long)]
+        client: Option<String>,
     },
-    /// The admin API's credential.
-    Admin {
+    /// Admin API tokens: issue, list, revoke.
+    AdminToken {
         #[command(subcommand)]
-        command: AdminCommand,
+        command: AdminTokenCommand,
     },
     /// Parse a SCIM filter and print it fully parenthesised (exit code 1 if invalid).
     Filter {
@@ -221,19 +230,32 @@ pub(crate) enum WebhookCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub(crate) enum AdminCommand {
-    /// Manage the admin token.
-    Token {
-        #[command(subcommand)]
-        command: AdminTokenCommand,
+pub(crate) enum AdminTokenCommand {
+    /// Issue an admin token and print it alone on stdout (it is shown only once).
+    Issue {
+        /// What, or whom, the token is for, e.g. ops-console.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// What it may do: admin (everything) or read-only (GET only).
+        #[arg(long, value_enum, default_value_t = ScopeArg::Admin)]
+        scope: ScopeArg,
+    },
+    /// List admin tokens: id, scope, label, created, last used, revoked.
+    List,
+    /// Revoke an admin token (refused at once by every server).
+    Revoke {
+        /// The token id (the part after `scimadm_`).
+        id: String,
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub(crate) enum AdminTokenCommand {
-    /// Print a new admin token (first line, shown once) and the hash to configure
-    /// the server with (second line: --admin-token-hash or admin_token_hash).
-    Issue,
+/// An admin token's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ScopeArg {
+    /// Everything.
+    Admin,
+    /// GET routes only.
+    ReadOnly,
 }
 
 #[derive(Debug, Subcommand)]

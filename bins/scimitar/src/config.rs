@@ -46,7 +46,6 @@ pub(crate) enum ConfigError {
 /// ```toml
 /// listen = "0.0.0.0:8080"
 /// database_url = "postgres://scimitar@db/scimitar"
-/// admin_token_hash = "sha256:..."   # from `scimitar admin token issue`
 /// public_url = "https://scim.example.com"   # what clients reach; else the Host header
 /// trusted_proxies = ["10.0.0.0/8"]  # whose X-Forwarded-* / Forwarded headers count
 ///
@@ -63,7 +62,7 @@ pub(crate) enum ConfigError {
 /// prepared_statements = true        # false behind PgBouncer < 1.21 in transaction mode
 ///
 /// [metrics]
-/// enabled = false                   # GET /metrics, behind the admin token if one is set
+/// enabled = false                   # GET /metrics, behind an admin token
 ///
 /// [webhooks]                        # every key optional; these are the defaults
 /// poll_interval_ms = 1000

@@ -8,7 +8,7 @@
 //! scimitar tenant settings acme --deletion archive --rate-limit 20
 //! scimitar webhook add acme https://hooks.example.com/scim   # prints the signing secret
 //! scimitar log acme --errors          # why did the IdP's requests fail?
-//! scimitar admin token issue          # the admin API's token and its hash
+//! scimitar admin-token issue --label ops   # a token for the admin API (/admin/v1)
 //! scimitar filter 'userName eq "bjensen" and active eq true'
 //! ```
 //!
@@ -24,11 +24,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{AdminCommand, AdminTokenCommand, Cli, Command, TenantCommand, TokenCommand};
+use cli::{AdminTokenCommand, Cli, Command, ScopeArg, TenantCommand, TokenCommand};
 use config::Settings;
 use scimitar_diesel::{DieselStore, OpenOptions};
 use scimitar_schema::Policy;
-use scimitar_store::provisioning_log::LogQuery;
+use scimitar_store::provisioning_log::{LogOutcome, LogQuery};
 use scimitar_store::{StoreError, TenantStore};
 
 /// glibc `malloc` took 20–45% of the server's CPU under load (docs/benchmarks.md);
@@ -86,16 +86,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Filter { expression } = &cli.command {
         return print_filter(expression);
     }
-    if let Command::Admin {
-        command: AdminCommand::Token {
-            command: AdminTokenCommand::Issue,
-        },
-    } = &cli.command
-    {
-        let (token, hash) = scimitar_server::issue_admin_token();
-        println!("{token}\n{hash}");
-        return Ok(());
-    }
     let settings = Settings::load(&cli)?;
     actix_web::rt::System::new().block_on(async move {
         // One connection is plenty for an admin command, and it keeps the pool from
@@ -130,14 +120,22 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 tenant,
                 limit,
                 errors,
+                operation,
+                subject,
+                client,
             } => {
                 let query = LogQuery {
                     limit,
-                    errors_only: errors,
+                    outcome: errors.then_some(LogOutcome::Failure),
+                    operation,
+                    subject,
+                    client,
+                    ..LogQuery::default()
                 };
                 admin::log(&open()?, &tenant, query).await
             }
-            Command::Filter { .. } | Command::Admin { .. } => Ok(()),
+            Command::AdminToken { command } => admin_token(&open()?, command).await,
+            Command::Filter { .. } => Ok(()),
         }
     })
 }
@@ -207,6 +205,41 @@ fn confirmed(id: &str) -> Result<bool, Failure> {
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(answer.trim() == id)
+}
+
+async fn admin_token(store: &DieselStore, command: AdminTokenCommand) -> Result<(), Failure> {
+    use scimitar_server::admin::AdminScope;
+    match command {
+        AdminTokenCommand::Issue { label, scope } => {
+            let scope = match scope {
+                ScopeArg::Admin => AdminScope::Admin,
+                ScopeArg::ReadOnly => AdminScope::ReadOnly,
+            };
+            let issued = scimitar_server::issue_admin_token(store, &label, scope).await?;
+            // The token alone on stdout, so that scripts can capture it.
+            println!("{}", issued.token);
+        }
+        AdminTokenCommand::List => {
+            for token in store.list_admin_tokens().await? {
+                let state = match token.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "active".to_owned(),
+                };
+                let last_used = token
+                    .last_used
+                    .map_or_else(|| "never used".to_owned(), |at| format!("last used {at}"));
+                println!(
+                    "{}\t{}\t{}\t{state}\t{last_used}",
+                    token.id, token.scope, token.label
+                );
+            }
+        }
+        AdminTokenCommand::Revoke { id } => {
+            store.revoke_admin_token(&id).await?;
+            println!("admin token {id} revoked");
+        }
+    }
+    Ok(())
 }
 
 async fn token(store: &DieselStore, command: TokenCommand, policy: &Policy) -> Result<(), Failure> {

@@ -39,9 +39,14 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         Some(url) => service.public_url(url.clone()),
         None => service,
     };
+    let admin = AdminApi::new(service.clone(), Arc::clone(&shared));
     let admin = match &settings.admin_token_hash {
-        Some(hash) => Some(AdminApi::new(Arc::clone(&shared), hash)?),
-        None => None,
+        Some(hash) => admin.configured_token(hash)?,
+        None => admin,
+    };
+    let admin = match &settings.public_url {
+        Some(url) => admin.public_url(url.clone()),
+        None => admin,
     };
     let metrics = settings.metrics.then(|| Arc::new(Metrics::new()));
     let service = match &metrics {
@@ -65,10 +70,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
             .route("/readyz", web::get().to(readyz))
             .service(service.scope("/scim/v2"))
             .service(service.tenant_scope("/tenants/{tenant}/scim/v2"));
-        let app = match &admin {
-            Some(admin) => app.service(admin.scope("/admin")),
-            None => app,
-        };
+        let app = app.service(admin.scope("/admin/v1"));
         let app = match &metrics_endpoint {
             Some(endpoint) => app
                 .app_data(endpoint.clone())
@@ -214,16 +216,14 @@ struct MetricsEndpoint {
     metrics: Arc<Metrics>,
     service: ScimService<DieselStore>,
     store: DieselStore,
-    /// The admin token guards the metrics when one is configured.
-    admin: Option<AdminApi<DieselStore>>,
+    /// An admin token (either scope) guards the metrics.
+    admin: AdminApi<DieselStore>,
 }
 
 /// `GET /metrics`: the Prometheus text format.
 async fn serve_metrics(req: HttpRequest, endpoint: Data<MetricsEndpoint>) -> HttpResponse {
-    if let Some(admin) = &endpoint.admin {
-        if let Err(error) = admin.authenticate(&req) {
-            return scimitar_actix::to_actix(error.to_response());
-        }
+    if let Err(problem) = endpoint.admin.authenticate(&req).await {
+        return actix_web::ResponseError::error_response(&problem);
     }
     let pool = endpoint.store.pool_state();
     endpoint.metrics.set_pool(PoolUse {

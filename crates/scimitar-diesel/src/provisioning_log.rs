@@ -10,11 +10,14 @@ use std::sync::{Mutex, PoisonError};
 
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
-use scimitar_store::provisioning_log::{LogEntry, LogQuery, ProvisioningLog, DEFAULT_RETENTION};
+use scimitar_store::provisioning_log::{
+    LogEntry, LogOutcome, LogQuery, ProvisioningLog, DEFAULT_RETENTION,
+};
 use scimitar_store::StoreError;
 
 use crate::connection::Conn;
 use crate::error::Failure;
+use crate::filter_sql::escape_like;
 use crate::sql::{Sql, Value};
 use crate::time::{from_nanos, to_nanos};
 use crate::DieselStore;
@@ -65,6 +68,8 @@ const ROWS_PER_INSERT: usize = 200;
 
 #[derive(QueryableByName)]
 struct LogRow {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
     #[diesel(sql_type = Text)]
     tenant_id: String,
     #[diesel(sql_type = BigInt)]
@@ -94,6 +99,7 @@ struct LogRow {
 impl LogRow {
     fn into_entry(self) -> Result<LogEntry, Failure> {
         Ok(LogEntry {
+            seq: u64::try_from(self.seq).unwrap_or_default(),
             at: from_nanos(self.at)?,
             tenant: self.tenant_id,
             token_id: self.token_id,
@@ -179,16 +185,14 @@ impl ProvisioningLog for DieselStore {
     }
 
     async fn recent(&self, tenant: &str, query: &LogQuery) -> Result<Vec<LogEntry>, StoreError> {
-        let (tenant, query) = (tenant.to_owned(), *query);
+        let (tenant, query) = (tenant.to_owned(), query.clone());
         self.blocking(move |pools| {
             pools.with_conn(|conn| {
                 let mut sql = Sql::new(&format!(
-                    "SELECT {COLUMNS} FROM provisioning_log WHERE tenant_id = "
+                    "SELECT seq, {COLUMNS} FROM provisioning_log WHERE tenant_id = "
                 ));
                 sql.bind(text(&tenant));
-                if query.errors_only {
-                    sql.push(" AND status >= 400");
-                }
+                push_filters(&mut sql, &query)?;
                 sql.push(" ORDER BY seq DESC LIMIT ")
                     .bind(i64::try_from(query.limit).unwrap_or(i64::MAX));
                 conn.load::<LogRow>(sql)?
@@ -199,6 +203,54 @@ impl ProvisioningLog for DieselStore {
         })
         .await
     }
+}
+
+/// The conditions of [`LogQuery::matches`], in SQL.
+fn push_filters(sql: &mut Sql, query: &LogQuery) -> Result<(), Failure> {
+    let seq = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    match query.outcome {
+        Some(LogOutcome::Failure) => {
+            sql.push(" AND status >= 400");
+        }
+        Some(LogOutcome::Success) => {
+            sql.push(" AND status < 400");
+        }
+        None => {}
+    }
+    if let Some(before) = query.before {
+        sql.push(" AND seq < ").bind(seq(before));
+    }
+    if let Some(after) = query.after {
+        sql.push(" AND seq > ").bind(seq(after));
+    }
+    if let Some(since) = query.since {
+        sql.push(" AND at >= ").bind(to_nanos(since)?);
+    }
+    if let Some(until) = query.until {
+        sql.push(" AND at < ").bind(to_nanos(until)?);
+    }
+    if let Some(operation) = &query.operation {
+        sql.push(" AND (operation = ")
+            .bind(text(operation))
+            .push(" OR operation LIKE ")
+            .bind(text(&format!("{} %", escape_like(operation))))
+            .push(" ESCAPE '\\')");
+    }
+    if let Some(subject) = &query.subject {
+        sql.push(" AND (resource_id = ")
+            .bind(text(subject))
+            .push(" OR LOWER(detail) LIKE ")
+            .bind(text(&format!("%{}%", escape_like(&subject.to_lowercase()))))
+            .push(" ESCAPE '\\')");
+    }
+    if let Some(client) = &query.client {
+        sql.push(" AND (token_id = ")
+            .bind(text(client))
+            .push(" OR token_label = ")
+            .bind(text(client))
+            .push(")");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -231,7 +283,7 @@ mod tests {
         store.record(&entries("t", written)).await.unwrap();
         let everything = LogQuery {
             limit: written,
-            errors_only: false,
+            ..LogQuery::default()
         };
         let kept = store.recent("t", &everything).await.unwrap();
         assert_eq!(kept.len(), DEFAULT_RETENTION);

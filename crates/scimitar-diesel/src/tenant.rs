@@ -2,7 +2,9 @@
 
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel::QueryableByName;
-use scimitar_store::{ApiToken, NewApiToken, StoreError, Tenant, TenantStore};
+use scimitar_store::{
+    AdminToken, ApiToken, NewAdminToken, NewApiToken, StoreError, Tenant, TenantStore,
+};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -80,6 +82,59 @@ impl TokenRow {
             user: self.user_id,
         })
     }
+}
+
+#[derive(QueryableByName)]
+struct AdminTokenRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    label: String,
+    #[diesel(sql_type = Text)]
+    scope: String,
+    #[diesel(sql_type = Text)]
+    hash: String,
+    #[diesel(sql_type = BigInt)]
+    created: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    last_used: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    revoked_at: Option<i64>,
+}
+
+const ADMIN_TOKEN_COLUMNS: &str = "id, label, scope, hash, created, last_used, revoked_at";
+
+impl AdminTokenRow {
+    fn into_token(self) -> Result<AdminToken, Failure> {
+        Ok(AdminToken {
+            id: self.id,
+            label: self.label,
+            scope: self.scope,
+            hash: self.hash,
+            created: from_nanos(self.created)?,
+            last_used: self.last_used.map(from_nanos).transpose()?,
+            revoked_at: self.revoked_at.map(from_nanos).transpose()?,
+        })
+    }
+}
+
+/// Runs an `UPDATE admin_tokens ... WHERE id = ` statement and returns the token
+/// as updated.
+fn update_admin_token(
+    conn: &mut Conn<'_>,
+    mut update: Sql,
+    id: &str,
+) -> Result<AdminToken, Failure> {
+    let not_found = || Failure::from(StoreError::not_found("AdminToken", id));
+    if id.contains('\0') {
+        return Err(not_found());
+    }
+    update
+        .bind(id)
+        .push(&format!(" RETURNING {ADMIN_TOKEN_COLUMNS}"));
+    conn.first::<AdminTokenRow>(update)?
+        .ok_or_else(not_found)?
+        .into_token()
 }
 
 fn tenant_not_found(id: &str) -> Failure {
@@ -304,6 +359,105 @@ impl TenantStore for DieselStore {
                 let mut update = Sql::new("UPDATE tokens SET last_used = ");
                 update.bind(to_nanos(at)?).push(" WHERE id = ");
                 update_token(conn, update, &token_id).map(drop)
+            })
+        })
+        .await
+    }
+
+    async fn rename_tenant(&self, id: &str, name: &str) -> Result<Tenant, StoreError> {
+        let (id, name) = (id.to_owned(), name.to_owned());
+        self.blocking(move |pools| {
+            pools.write(move |conn| {
+                let mut update = Sql::new("UPDATE tenants SET name = ");
+                update.bind(name.as_str()).push(" WHERE id = ");
+                update_tenant(conn, update, &id)
+            })
+        })
+        .await
+    }
+
+    async fn insert_admin_token(&self, token: NewAdminToken) -> Result<AdminToken, StoreError> {
+        self.blocking(move |pools| {
+            pools.write(move |conn| {
+                let mut insert =
+                    Sql::new("INSERT INTO admin_tokens (id, label, scope, hash, created) VALUES ");
+                insert
+                    .bind_list([
+                        token.id.into(),
+                        token.label.into(),
+                        token.scope.into(),
+                        token.hash.into(),
+                        now_nanos()?.into(),
+                    ])
+                    .push(&format!(" RETURNING {ADMIN_TOKEN_COLUMNS}"));
+                conn.first::<AdminTokenRow>(insert)?
+                    .ok_or(DieselError::MissingRow)?
+                    .into_token()
+            })
+        })
+        .await
+    }
+
+    async fn list_admin_tokens(&self) -> Result<Vec<AdminToken>, StoreError> {
+        self.blocking(|pools| {
+            pools.with_conn(|conn| {
+                let sql = Sql::new(&format!(
+                    "SELECT {ADMIN_TOKEN_COLUMNS} FROM admin_tokens ORDER BY seq"
+                ));
+                conn.load::<AdminTokenRow>(sql)?
+                    .into_iter()
+                    .map(AdminTokenRow::into_token)
+                    .collect()
+            })
+        })
+        .await
+    }
+
+    async fn find_admin_token(&self, token_id: &str) -> Result<Option<AdminToken>, StoreError> {
+        let token_id = token_id.to_owned();
+        if token_id.contains('\0') {
+            return Ok(None);
+        }
+        self.blocking(move |pools| {
+            pools.with_conn(|conn| {
+                let mut sql = Sql::new(&format!(
+                    "SELECT {ADMIN_TOKEN_COLUMNS} FROM admin_tokens WHERE id = "
+                ));
+                sql.bind(token_id);
+                conn.first::<AdminTokenRow>(sql)?
+                    .map(AdminTokenRow::into_token)
+                    .transpose()
+            })
+        })
+        .await
+    }
+
+    async fn revoke_admin_token(&self, token_id: &str) -> Result<AdminToken, StoreError> {
+        let token_id = token_id.to_owned();
+        self.blocking(move |pools| {
+            pools.write(move |conn| {
+                let mut update =
+                    Sql::new("UPDATE admin_tokens SET revoked_at = COALESCE(revoked_at, ");
+                update.bind(now_nanos()?).push(") WHERE id = ");
+                let token = update_admin_token(conn, update, &token_id)?;
+                bump_directory_version(conn)?;
+                Ok(token)
+            })
+        })
+        .await
+    }
+
+    async fn touch_admin_token(
+        &self,
+        token_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let token_id = token_id.to_owned();
+        self.blocking(move |pools| {
+            pools.write(move |conn| {
+                let mut update = Sql::new("UPDATE admin_tokens SET last_used = ");
+                update.bind(to_nanos(at)?).push(" WHERE id = ");
+                update_admin_token(conn, update, &token_id).map(drop)
             })
         })
         .await

@@ -146,7 +146,7 @@ async fn issue<T: TenantStore + ?Sized>(
     })
 }
 
-fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buffer);
     hex::encode(buffer)

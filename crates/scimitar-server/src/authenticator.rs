@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use scimitar_protocol::{Authenticator, Credentials, Principal, Refusal, ScimError};
+use scimitar_protocol::{Authenticator, Credentials, Principal, Refusal, ScimError, TenantContext};
 use scimitar_schema::{Policy, Registry};
 use scimitar_store::{StoreError, TenantStore};
 
@@ -51,6 +51,11 @@ impl<T: TenantStore + 'static> TokenAuthenticator<T> {
             contexts: Arc::new(TenantContexts::default()),
             failures: Arc::new(AuthFailures::default()),
         }
+    }
+
+    /// What `tenant`'s requests run under: its registry, policy and settings.
+    pub(crate) fn context(&self, tenant: &scimitar_store::Tenant) -> Arc<TenantContext> {
+        self.contexts.context(tenant, &self.registry, &self.policy)
     }
 
     fn refused(&self, refusal: Refusal) -> ScimError {

@@ -8,8 +8,9 @@
 //! - Bearer tokens ([`issue_token`], [`issue_user_token`]) stored as digests in a
 //!   [`TenantStore`](scimitar_store::TenantStore), JWTs per tenant, per-tenant rate
 //!   limits, and each tenant's settings (registry overrides, policy, modes).
-//! - The provisioning log ([`ScimService::provisioning_log`]) and the admin API
-//!   that reads it ([`AdminApi`]), webhooks ([`webhook::Webhooks`]) and the
+//! - The provisioning log ([`ScimService::provisioning_log`]), the admin API
+//!   over tenants, tokens, settings, webhooks, the log and the directory
+//!   ([`admin`], [`AdminApi`]), webhooks ([`webhook::Webhooks`]) and the
 //!   request log line ([`log_request`]).
 //!
 //! ```
@@ -70,7 +71,7 @@
 //! repeating its own create within the window gets 201 with the resource the
 //! first one made (store rule 10).
 
-mod admin;
+pub mod admin;
 mod auth;
 mod authenticator;
 mod jwt;

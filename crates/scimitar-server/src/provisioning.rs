@@ -160,6 +160,10 @@ pub(crate) fn entry_for(exchange: &Exchange<'_>) -> LogEntry {
             let detail = entry.detail.take().unwrap_or_default();
             entry.detail = Some(format!("{subject}: {detail}"));
         }
+    } else {
+        // What a create named its resource by, so that the log finds a user by
+        // the userName an admin knows.
+        entry.detail.clone_from(&exchange.notes.create_subject);
     }
     entry
 }

@@ -203,16 +203,46 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
         tenant: &str,
         settings: serde_json::Value,
     ) -> Result<(), StoreError> {
-        let tenants = self.tenants();
-        let previous = tenants.get_tenant(tenant).await?;
-        let previous = TenantConfig::from_value(&previous.settings).unwrap_or_default();
+        let previous = self.tenant_config(tenant).await?;
         let settings = TenantConfig::parse(&settings, &previous)
             .map_err(|error| StoreError::InvalidValue(error.to_string()))?;
-        tenants
+        self.write_tenant_config(tenant, &settings).await
+    }
+
+    /// A tenant's settings as stored; settings that do not read (written by a
+    /// newer version, say) read as the defaults, as requests see them.
+    ///
+    /// # Errors
+    /// The tenant store's, e.g. [`StoreError::NotFound`] for an unknown tenant.
+    pub async fn tenant_config(&self, tenant: &str) -> Result<TenantConfig, StoreError> {
+        let stored = self.tenants().get_tenant(tenant).await?;
+        Ok(TenantConfig::from_value(&stored.settings).unwrap_or_default())
+    }
+
+    /// Stores a tenant's settings as they are (read and check them with
+    /// [`TenantConfig::parse`] first), effective at once in this service.
+    ///
+    /// # Errors
+    /// The tenant store's, e.g. [`StoreError::NotFound`] for an unknown tenant.
+    pub async fn write_tenant_config(
+        &self,
+        tenant: &str,
+        settings: &TenantConfig,
+    ) -> Result<(), StoreError> {
+        self.tenants()
             .set_tenant_settings(tenant, settings.to_value())
             .await?;
         self.engine.authenticator().tokens.forget_tenant(tenant);
         Ok(())
+    }
+
+    /// What `tenant`'s SCIM requests run under: its registry (schema overrides
+    /// applied), policy and settings.
+    pub fn tenant_context(
+        &self,
+        tenant: &scimitar_store::Tenant,
+    ) -> Arc<scimitar_protocol::TenantContext> {
+        self.engine.authenticator().context(tenant)
     }
 
     /// The resource store.

@@ -288,6 +288,85 @@ impl TenantConfig {
     pub fn to_value(&self) -> Value {
         self.stored().to_value()
     }
+    /// Adds a webhook posting to `url`: named `id`, or the first free `hook-N`;
+    /// signed with `secret`, or a new random one; delivering events of writes
+    /// from now on, or (with `replay`) every event the outbox still holds.
+    /// Returns the webhook, secret included: show a generated one once.
+    ///
+    /// # Errors
+    /// [`SettingsError::Field`] for a taken id, or a webhook that does not
+    /// [validate](Self::validate).
+    pub fn add_webhook(
+        &mut self,
+        id: Option<String>,
+        url: &str,
+        secret: Option<String>,
+        replay: bool,
+    ) -> Result<Webhook, SettingsError> {
+        let free = |id: &String| self.webhooks.iter().all(|hook| &hook.id != id);
+        let id = match id {
+            Some(id) if !free(&id) => {
+                return Err(field("id", format!("a webhook `{id}` exists already")))
+            }
+            Some(id) => id,
+            None => (1..)
+                .map(|n| format!("hook-{n}"))
+                .find(free)
+                .unwrap_or_default(),
+        };
+        let webhook = Webhook {
+            id,
+            url: url.to_owned(),
+            secret: secret.unwrap_or_else(crate::webhook::generate_secret),
+            enabled: true,
+            since: (!replay).then(scimitar_store::meta::now),
+        };
+        self.webhooks.push(webhook.clone());
+        if let Err(error) = self.validate() {
+            self.webhooks.pop();
+            return Err(error);
+        }
+        Ok(webhook)
+    }
+
+    /// The webhook named `id`, to change.
+    pub fn webhook_mut(&mut self, id: &str) -> Option<&mut Webhook> {
+        self.webhooks.iter_mut().find(|hook| hook.id == id)
+    }
+
+    /// Removes the webhook named `id`; whether there was one.
+    pub fn remove_webhook(&mut self, id: &str) -> bool {
+        let count = self.webhooks.len();
+        self.webhooks.retain(|hook| hook.id != id);
+        self.webhooks.len() < count
+    }
+}
+
+/// The Enterprise User extension's URN.
+const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// The schema override that makes the Enterprise `costCenter` a `dateTime`, the
+/// hire date: what products that read a start date from Entra ID's
+/// `employeeHireDate` map it to. A `schemaOverrides` entry.
+pub fn hire_date_override() -> Value {
+    serde_json::json!({
+        "id": ENTERPRISE_USER,
+        "attributes": [{
+            "name": "costCenter",
+            "type": "dateTime",
+            "description": "The first day at work (the hire date), RFC 3339."
+        }]
+    })
+}
+
+/// The named schema overrides an admin applies in one step: `(name,
+/// description, override)`.
+pub fn presets() -> Vec<(&'static str, &'static str, Value)> {
+    vec![(
+        "hire-date-in-cost-center",
+        "costCenter carries the hire date as a dateTime (Entra ID's employeeHireDate mapped to costCenter)",
+        hire_date_override(),
+    )]
 }
 
 /// `value`'s directory keys and the server's, as two objects (`null` is empty).

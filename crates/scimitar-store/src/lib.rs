@@ -84,4 +84,4 @@ pub use settings::{DeletionMode, SettingsError, TeamMode, TenantSettings};
 pub use store::{
     Archived, Created, DirectoryStore, EventStore, MemberStore, Scope, Store, TeamsRebuilt,
 };
-pub use tenant::{ApiToken, NewApiToken, Tenant, TenantStore};
+pub use tenant::{AdminToken, ApiToken, NewAdminToken, NewApiToken, Tenant, TenantStore};

@@ -19,7 +19,7 @@
 //! entry.detail = Some("userName is already in use".into());
 //! log.record(&[entry]).await?;
 //!
-//! let failures = log.recent("acme", &LogQuery { limit: 10, errors_only: true }).await?;
+//! let failures = log.recent("acme", &LogQuery::failures(10)).await?;
 //! assert_eq!(failures[0].detail.as_deref(), Some("userName is already in use"));
 //! # Ok::<(), scimitar_store::StoreError>(())
 //! # })?;
@@ -42,6 +42,9 @@ pub const DEFAULT_RETENTION: usize = 10_000;
 /// One SCIM request as the admin sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEntry {
+    /// The entry's position in the log: larger for later entries, unique in the
+    /// log. Set by [`ProvisioningLog::record`]; 0 before.
+    pub seq: u64,
     /// When the response was sent.
     pub at: OffsetDateTime,
     /// The tenant the request was for.
@@ -76,6 +79,7 @@ impl LogEntry {
     /// An entry stamped now, with status 200 and nothing else known yet.
     pub fn new(tenant: &str, method: &str, operation: &str) -> Self {
         LogEntry {
+            seq: 0,
             at: crate::meta::now(),
             tenant: tenant.to_owned(),
             token_id: None,
@@ -97,28 +101,110 @@ impl LogEntry {
     }
 }
 
-/// Which entries [`ProvisioningLog::recent`] returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which entries [`ProvisioningLog::recent`] returns: the newest `limit` of
+/// those every set field matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogQuery {
     /// At most this many, newest first.
     pub limit: usize,
-    /// Only failed requests ([`LogEntry::is_error`]).
-    pub errors_only: bool,
+    /// Only failed requests ([`LogEntry::is_error`]), or only successful ones.
+    pub outcome: Option<LogOutcome>,
+    /// Only entries before this [`LogEntry::seq`]: the next page of a listing
+    /// is the query again with `before` set to the last `seq` read.
+    pub before: Option<u64>,
+    /// Only entries after this [`LogEntry::seq`]: what arrived since a read.
+    pub after: Option<u64>,
+    /// Only entries at or after this time.
+    pub since: Option<OffsetDateTime>,
+    /// Only entries before this time.
+    pub until: Option<OffsetDateTime>,
+    /// Only this operation: its first word, `create` or `patch` (which matches
+    /// `patch replace:active`).
+    pub operation: Option<String>,
+    /// Only entries about this resource: its id, or text of the detail, ignoring
+    /// case (a failed create's detail names its `userName`, a successful one's
+    /// too).
+    pub subject: Option<String>,
+    /// Only requests of this client: a token id or label.
+    pub client: Option<String>,
+}
+
+/// Whether a request succeeded: what [`LogQuery::outcome`] picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogOutcome {
+    /// Status below 400.
+    Success,
+    /// Status 400 or above.
+    Failure,
 }
 
 impl Default for LogQuery {
     fn default() -> Self {
         LogQuery {
             limit: 50,
-            errors_only: false,
+            outcome: None,
+            before: None,
+            after: None,
+            since: None,
+            until: None,
+            operation: None,
+            subject: None,
+            client: None,
         }
+    }
+}
+
+impl LogQuery {
+    /// The newest `limit` failed requests.
+    pub fn failures(limit: usize) -> Self {
+        LogQuery {
+            limit,
+            outcome: Some(LogOutcome::Failure),
+            ..LogQuery::default()
+        }
+    }
+
+    /// Whether `entry` passes every filter (the limit aside): the rule every
+    /// implementation follows, and the one in-memory logs run.
+    pub fn matches(&self, entry: &LogEntry) -> bool {
+        let outcome = match self.outcome {
+            None => true,
+            Some(LogOutcome::Failure) => entry.is_error(),
+            Some(LogOutcome::Success) => !entry.is_error(),
+        };
+        let operation = self.operation.as_deref().is_none_or(|operation| {
+            entry
+                .operation
+                .strip_prefix(operation)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+        });
+        let subject = self.subject.as_deref().is_none_or(|subject| {
+            entry.resource_id.as_deref() == Some(subject)
+                || entry
+                    .detail
+                    .as_deref()
+                    .is_some_and(|detail| detail.to_lowercase().contains(&subject.to_lowercase()))
+        });
+        let client = self.client.as_deref().is_none_or(|client| {
+            entry.token_id.as_deref() == Some(client)
+                || entry.token_label.as_deref() == Some(client)
+        });
+        outcome
+            && operation
+            && subject
+            && client
+            && self.before.is_none_or(|before| entry.seq < before)
+            && self.after.is_none_or(|after| entry.seq > after)
+            && self.since.is_none_or(|since| entry.at >= since)
+            && self.until.is_none_or(|until| entry.at < until)
     }
 }
 
 /// Where provisioning log entries are kept.
 ///
 /// Rules: entries are returned newest first (by recording order), only the
-/// tenant's; an implementation keeps at least the newest [`DEFAULT_RETENTION`]
+/// tenant's, only those the query [matches](LogQuery::matches), each with its
+/// `seq` (increasing in recording order); an implementation keeps at least the newest [`DEFAULT_RETENTION`]
 /// entries per tenant (or the retention it was configured with) and may drop older
 /// ones.
 pub trait ProvisioningLog: Send + Sync {
@@ -138,7 +224,13 @@ pub trait ProvisioningLog: Send + Sync {
 #[derive(Debug)]
 pub struct MemoryLog {
     retention: usize,
-    tenants: Mutex<HashMap<String, VecDeque<LogEntry>>>,
+    tenants: Mutex<MemoryEntries>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryEntries {
+    last_seq: u64,
+    by_tenant: HashMap<String, VecDeque<LogEntry>>,
 }
 
 impl MemoryLog {
@@ -146,7 +238,7 @@ impl MemoryLog {
     pub fn new(retention: usize) -> Self {
         MemoryLog {
             retention,
-            tenants: Mutex::new(HashMap::new()),
+            tenants: Mutex::new(MemoryEntries::default()),
         }
     }
 
@@ -156,6 +248,7 @@ impl MemoryLog {
         self.tenants
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .by_tenant
             .remove(tenant);
     }
 }
@@ -170,9 +263,14 @@ impl ProvisioningLog for MemoryLog {
     async fn record(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
         // Pushes and pops leave each queue whole: a poisoned lock is consistent.
         let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
+        let tenants = &mut *tenants;
         for entry in entries {
-            let queue = tenants.entry(entry.tenant.clone()).or_default();
-            queue.push_back(entry.clone());
+            tenants.last_seq += 1;
+            let queue = tenants.by_tenant.entry(entry.tenant.clone()).or_default();
+            queue.push_back(LogEntry {
+                seq: tenants.last_seq,
+                ..entry.clone()
+            });
             while queue.len() > self.retention {
                 queue.pop_front();
             }
@@ -183,12 +281,13 @@ impl ProvisioningLog for MemoryLog {
     async fn recent(&self, tenant: &str, query: &LogQuery) -> Result<Vec<LogEntry>, StoreError> {
         let tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(tenants
+            .by_tenant
             .get(tenant)
             .map(|queue| {
                 queue
                     .iter()
                     .rev()
-                    .filter(|entry| !query.errors_only || entry.is_error())
+                    .filter(|entry| query.matches(entry))
                     .take(query.limit)
                     .cloned()
                     .collect()
@@ -225,14 +324,21 @@ pub async fn check_provisioning_log<L: ProvisioningLog>(log: &L, tenant: &str, r
     }
     let everything = LogQuery {
         limit: retention * 2,
-        errors_only: false,
+        ..LogQuery::default()
     };
     let all = log.recent(tenant, &everything).await.unwrap_or_default();
-    let newest = batch.last().cloned();
+    let newest = batch.last().cloned().map(|entry| LogEntry {
+        seq: all.first().map_or(0, |first| first.seq),
+        ..entry
+    });
     assert_eq!(
         all.first().cloned(),
         newest,
         "newest first, read as written"
+    );
+    assert!(
+        all.windows(2).all(|pair| pair[0].seq > pair[1].seq),
+        "seq decreases newest first"
     );
     assert!(all.iter().all(|e| e.tenant == tenant), "only the tenant's");
     assert!(all.len() >= retention.min(retention + 2), "retention kept");
@@ -246,13 +352,90 @@ pub async fn check_provisioning_log<L: ProvisioningLog>(log: &L, tenant: &str, r
         )
     });
     assert_eq!(ids, sorted, "in recording order");
-    let two_errors = LogQuery {
-        limit: 2,
-        errors_only: true,
-    };
-    let errors = log.recent(tenant, &two_errors).await.unwrap_or_default();
+    let errors = log
+        .recent(tenant, &LogQuery::failures(2))
+        .await
+        .unwrap_or_default();
     assert_eq!(errors.len(), 2);
     assert!(errors.iter().all(LogEntry::is_error));
+    // Each filter, against the rule of `LogQuery::matches` on what was read.
+    let oldest_kept = all.last().map_or(0, |entry| entry.seq);
+    let middle = all.get(all.len() / 2).map_or(0, |entry| entry.seq);
+    let queries = [
+        LogQuery {
+            outcome: Some(LogOutcome::Success),
+            ..everything.clone()
+        },
+        LogQuery {
+            before: Some(middle),
+            limit: 3,
+            ..everything.clone()
+        },
+        LogQuery {
+            after: Some(middle),
+            ..everything.clone()
+        },
+        LogQuery {
+            subject: Some("FAILURE 3".into()),
+            ..everything.clone()
+        },
+        LogQuery {
+            subject: Some("id-4".into()),
+            ..everything.clone()
+        },
+        LogQuery {
+            operation: Some("patch".into()),
+            client: Some("entra".into()),
+            ..everything.clone()
+        },
+        LogQuery {
+            operation: Some("pat".into()),
+            ..everything.clone()
+        },
+        LogQuery {
+            client: Some("0123456789abcdef".into()),
+            since: all.last().map(|entry| entry.at),
+            until: Some(crate::meta::now() + time::Duration::seconds(1)),
+            ..everything.clone()
+        },
+        LogQuery {
+            since: Some(crate::meta::now() + time::Duration::seconds(60)),
+            ..everything.clone()
+        },
+    ];
+    for query in queries {
+        let found = log.recent(tenant, &query).await.unwrap_or_default();
+        let expected: Vec<LogEntry> = all
+            .iter()
+            .filter(|entry| query.matches(entry))
+            .take(query.limit)
+            .cloned()
+            .collect();
+        assert_eq!(found, expected, "{query:?}");
+    }
+    assert!(oldest_kept > 0, "entries have their seq");
+    let count = |query: LogQuery| {
+        let query = LogQuery {
+            limit: retention * 2,
+            ..query
+        };
+        async move { log.recent(tenant, &query).await.map(|found| found.len()) }
+    };
+    let by_id = LogQuery {
+        subject: Some(format!("id-{}", retention + 2)),
+        ..LogQuery::default()
+    };
+    assert_eq!(count(by_id).await.ok(), Some(1), "one entry has that id");
+    let later = LogQuery {
+        since: Some(crate::meta::now() + time::Duration::seconds(60)),
+        ..LogQuery::default()
+    };
+    assert_eq!(count(later).await.ok(), Some(0), "nothing is in the future");
+    let other_operation = LogQuery {
+        operation: Some("delete".into()),
+        ..LogQuery::default()
+    };
+    assert_eq!(count(other_operation).await.ok(), Some(0), "no deletes");
     let others = log.recent(&other, &LogQuery::default()).await;
     assert_eq!(others.unwrap_or_default().len(), 1);
 }
@@ -272,7 +455,7 @@ mod tests {
                 "t",
                 &LogQuery {
                     limit: 100,
-                    errors_only: false,
+                    ..LogQuery::default()
                 },
             )
             .await;

@@ -52,6 +52,13 @@ pub struct ApiToken {
     pub user: Option<String>,
 }
 
+impl AdminToken {
+    /// Whether the token may authenticate: not revoked.
+    pub fn is_active(&self) -> bool {
+        self.revoked_at.is_none()
+    }
+}
+
 impl ApiToken {
     /// Whether the token may authenticate: not revoked.
     pub fn is_active(&self) -> bool {
@@ -75,6 +82,40 @@ pub struct NewApiToken {
     /// store keeps it as given; checking that the user exists is the caller's job
     /// (a user deleted later leaves the binding dangling, and `/Me` answers 404).
     pub user: Option<String>,
+}
+
+/// An admin credential's stored record (never the secret itself): admin tokens
+/// work across tenants, so they belong to no tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminToken {
+    /// The public token id, the part of the bearer token before the secret.
+    pub id: String,
+    /// What, or whom, the token is for, e.g. `ops-dashboard`.
+    pub label: String,
+    /// What the token may do, as the server names it (e.g. `admin`, `read-only`).
+    pub scope: String,
+    /// The digest of the secret, as the server made it.
+    pub hash: String,
+    /// When the token was created.
+    pub created: OffsetDateTime,
+    /// When the token was last used, if the server records it.
+    pub last_used: Option<OffsetDateTime>,
+    /// When the token was revoked; a revoked token is refused.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// An admin token to insert: the store sets `created` and leaves `last_used` and
+/// `revoked_at` empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAdminToken {
+    /// The public token id; unique among admin tokens.
+    pub id: String,
+    /// What the token is for.
+    pub label: String,
+    /// What the token may do.
+    pub scope: String,
+    /// The digest of the secret.
+    pub hash: String,
 }
 
 /// Checks that `id` can name a tenant: a URL-safe slug of 1 to 63 lowercase letters,
@@ -153,6 +194,15 @@ pub fn check_tenant_id(id: &str) -> Result<(), StoreError> {
 ///   and `delete_tenant`, whichever process makes it, so that a server caching
 ///   credentials sees every change by reading one number. `touch_token` and
 ///   `insert_token` need not change it (nothing cached depends on them).
+///   `rename_tenant` and `revoke_admin_token` change it too.
+/// - **T10.** `rename_tenant` changes the name only; unknown id → `NotFound`.
+/// - **T11.** Admin tokens belong to no tenant: `insert_admin_token` with an id
+///   already taken fails with `Uniqueness { attribute: "id" }`;
+///   `find_admin_token` returns one whatever its state (unknown id → `Ok(None)`);
+///   `list_admin_tokens` returns them all, revoked included, in creation order;
+///   `revoke_admin_token` sets `revoked_at` once; `touch_admin_token` records
+///   `last_used`. Revoking or touching an unknown id → `NotFound`. Deleting a
+///   tenant leaves admin tokens alone.
 pub trait TenantStore: Send + Sync {
     /// Creates an enabled tenant.
     fn create_tenant(
@@ -208,6 +258,42 @@ pub trait TenantStore: Send + Sync {
 
     /// Records that a token was used at `at`.
     fn touch_token(
+        &self,
+        token_id: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Renames a tenant (rule T10); returns it as updated.
+    fn rename_tenant(
+        &self,
+        id: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Tenant, StoreError>> + Send;
+
+    /// Stores a new admin token (its digest) (rule T11).
+    fn insert_admin_token(
+        &self,
+        token: NewAdminToken,
+    ) -> impl Future<Output = Result<AdminToken, StoreError>> + Send;
+
+    /// Every admin token, revoked included, in creation order.
+    fn list_admin_tokens(&self)
+        -> impl Future<Output = Result<Vec<AdminToken>, StoreError>> + Send;
+
+    /// The admin token with this id, if any.
+    fn find_admin_token(
+        &self,
+        token_id: &str,
+    ) -> impl Future<Output = Result<Option<AdminToken>, StoreError>> + Send;
+
+    /// Revokes an admin token; returns it as updated.
+    fn revoke_admin_token(
+        &self,
+        token_id: &str,
+    ) -> impl Future<Output = Result<AdminToken, StoreError>> + Send;
+
+    /// Records that an admin token was used at `at`.
+    fn touch_admin_token(
         &self,
         token_id: &str,
         at: OffsetDateTime,

@@ -110,17 +110,13 @@ impl Database {
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
-    /// A new admin token and its hash, as `scimitar admin token issue` prints them.
-    pub fn admin_token(&self) -> (String, String) {
-        let issued = self.cli(&["admin", "token", "issue"]);
-        let mut lines = issued.lines();
-        let token = lines.next().expect("a token").to_owned();
-        let hash = lines.next().expect("a hash").to_owned();
-        assert!(
-            token.starts_with("scimadm_") && hash.starts_with("sha256:"),
-            "{issued}"
-        );
-        (token, hash)
+    /// A new admin token of `scope` (`admin` or `read-only`), as `scimitar
+    /// admin-token issue` prints it.
+    pub fn admin_token(&self, scope: &str) -> String {
+        let token = self.cli(&["admin-token", "issue", "--label", "test", "--scope", scope]);
+        let token = token.trim().to_owned();
+        assert!(token.starts_with("scimadm_"), "{token}");
+        token
     }
 
     /// A new random tenant and a token for it.

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::MemoryStore;
 use crate::meta;
-use crate::tenant::{ApiToken, NewApiToken, Tenant, TenantStore};
+use crate::tenant::{AdminToken, ApiToken, NewAdminToken, NewApiToken, Tenant, TenantStore};
 use crate::StoreError;
 
 /// Tenants by id (ordered, for `list_tenants`) and tokens in creation order.
@@ -18,6 +18,8 @@ pub(super) struct Directory {
     tenants: BTreeMap<String, Tenant>,
     tokens: Vec<ApiToken>,
     token_index: HashMap<String, usize>,
+    /// Admin tokens in creation order (few: a linear search is fine).
+    admin_tokens: Vec<AdminToken>,
 }
 
 impl Directory {
@@ -32,6 +34,15 @@ impl Directory {
             .get(id)
             .and_then(|&index| self.tokens.get_mut(index))
             .ok_or_else(|| StoreError::not_found("Token", id))
+    }
+}
+
+impl Directory {
+    fn admin_token_mut(&mut self, id: &str) -> Result<&mut AdminToken, StoreError> {
+        self.admin_tokens
+            .iter_mut()
+            .find(|token| token.id == id)
+            .ok_or_else(|| StoreError::not_found("AdminToken", id))
     }
 }
 
@@ -144,6 +155,65 @@ impl TenantStore for MemoryStore {
 
     async fn touch_token(&self, token_id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         self.lock().directory.token_mut(token_id)?.last_used = Some(at);
+        Ok(())
+    }
+
+    async fn rename_tenant(&self, id: &str, name: &str) -> Result<Tenant, StoreError> {
+        let mut state = self.lock();
+        let tenant = state.directory.tenant_mut(id)?;
+        name.clone_into(&mut tenant.name);
+        let tenant = tenant.clone();
+        state.directory.version += 1;
+        Ok(tenant)
+    }
+
+    async fn insert_admin_token(&self, token: NewAdminToken) -> Result<AdminToken, StoreError> {
+        let mut state = self.lock();
+        let directory = &mut state.directory;
+        if directory.admin_tokens.iter().any(|t| t.id == token.id) {
+            return Err(id_taken());
+        }
+        let token = AdminToken {
+            id: token.id,
+            label: token.label,
+            scope: token.scope,
+            hash: token.hash,
+            created: meta::now(),
+            last_used: None,
+            revoked_at: None,
+        };
+        directory.admin_tokens.push(token.clone());
+        Ok(token)
+    }
+
+    async fn list_admin_tokens(&self) -> Result<Vec<AdminToken>, StoreError> {
+        Ok(self.lock().directory.admin_tokens.clone())
+    }
+
+    async fn find_admin_token(&self, token_id: &str) -> Result<Option<AdminToken>, StoreError> {
+        Ok(self
+            .lock()
+            .directory
+            .admin_token_mut(token_id)
+            .ok()
+            .cloned())
+    }
+
+    async fn revoke_admin_token(&self, token_id: &str) -> Result<AdminToken, StoreError> {
+        let mut state = self.lock();
+        let token = state.directory.admin_token_mut(token_id)?;
+        token.revoked_at.get_or_insert_with(meta::now);
+        let token = token.clone();
+        state.directory.version += 1;
+        Ok(token)
+    }
+
+    async fn touch_admin_token(
+        &self,
+        token_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.lock().directory.admin_token_mut(token_id)?.last_used = Some(at);
         Ok(())
     }
 

@@ -332,6 +332,8 @@ macro_rules! __tenant_contract_checks {
             rule_t6_revocation_is_recorded_once,
             rule_t7_token_use_is_recorded,
             rule_t9_directory_changes_move_its_version,
+            rule_t10_tenants_are_renamed,
+            rule_t11_admin_tokens_are_kept,
         );
     };
 }

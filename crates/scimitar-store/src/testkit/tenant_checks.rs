@@ -6,7 +6,7 @@
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::tenant::{NewApiToken, TenantStore};
+use crate::tenant::{NewAdminToken, NewApiToken, TenantStore};
 use crate::StoreError;
 
 fn fresh(prefix: &str) -> String {
@@ -326,6 +326,103 @@ pub async fn rule_t7_token_use_is_recorded<S: TenantStore>(store: &S) {
     );
 }
 
+/// Rule T10: `rename_tenant` changes the name and nothing else.
+pub async fn rule_t10_tenants_are_renamed<S: TenantStore>(store: &S) {
+    let id = tenant(store).await;
+    let renamed = store.rename_tenant(&id, "Acme Europe").await;
+    assert!(
+        matches!(&renamed, Ok(t) if t.name == "Acme Europe" && t.enabled && t.id == id),
+        "rule T10: rename_tenant gave {renamed:?}"
+    );
+    let read = store.get_tenant(&id).await;
+    assert!(
+        matches!(&read, Ok(t) if t.name == "Acme Europe"),
+        "rule T10: read back {read:?}"
+    );
+    let unknown = store.rename_tenant(&fresh("kit"), "X").await;
+    assert!(
+        matches!(unknown, Err(StoreError::NotFound { .. })),
+        "rule T10: renaming an unknown tenant gave {unknown:?}"
+    );
+}
+
+fn admin_token_for(label: &str) -> NewAdminToken {
+    NewAdminToken {
+        id: fresh("adm"),
+        label: label.to_owned(),
+        scope: "read-only".to_owned(),
+        hash: "sha256:00".to_owned(),
+    }
+}
+
+/// Rule T11: admin tokens are kept apart from tenants, listed in creation order,
+/// revoked once and touched.
+pub async fn rule_t11_admin_tokens_are_kept<S: TenantStore>(store: &S) {
+    let first = store
+        .insert_admin_token(admin_token_for("first"))
+        .await
+        .unwrap_or_else(|e| panic!("rule T11: insert_admin_token failed: {e:?}"));
+    assert!(
+        first.label == "first" && first.scope == "read-only" && first.is_active(),
+        "rule T11: inserted {first:?}"
+    );
+    let mut same_id = admin_token_for("again");
+    same_id.id = first.id.clone();
+    let again = store.insert_admin_token(same_id).await;
+    assert!(is_id_taken(&again), "rule T11: a taken id gave {again:?}");
+    let second = store
+        .insert_admin_token(admin_token_for("second"))
+        .await
+        .unwrap_or_else(|e| panic!("rule T11: insert_admin_token failed: {e:?}"));
+    let revoked = store
+        .revoke_admin_token(&first.id)
+        .await
+        .unwrap_or_else(|e| panic!("rule T11: revoke_admin_token failed: {e:?}"));
+    let when = revoked.revoked_at;
+    assert!(when.is_some(), "rule T11: revoked {revoked:?}");
+    let twice = store.revoke_admin_token(&first.id).await;
+    assert!(
+        matches!(&twice, Ok(t) if t.revoked_at == when),
+        "rule T11: revoking again moved the time: {twice:?}"
+    );
+    let listed = store.list_admin_tokens().await.unwrap_or_default();
+    let ours: Vec<&str> = listed
+        .iter()
+        .filter(|t| t.id == first.id || t.id == second.id)
+        .map(|t| t.label.as_str())
+        .collect();
+    assert_eq!(ours, ["first", "second"], "rule T11: listed {listed:?}");
+    let at =
+        OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    store
+        .touch_admin_token(&second.id, at)
+        .await
+        .unwrap_or_else(|e| panic!("rule T11: touch_admin_token failed: {e:?}"));
+    let found = store.find_admin_token(&second.id).await;
+    assert!(
+        matches!(&found, Ok(Some(t)) if t.last_used == Some(at) && t.is_active()),
+        "rule T11: found {found:?}"
+    );
+    let found = store.find_admin_token(&first.id).await;
+    assert!(
+        matches!(&found, Ok(Some(t)) if !t.is_active()),
+        "rule T11: a revoked token is still found: {found:?}"
+    );
+    let unknown = fresh("adm");
+    assert!(matches!(store.find_admin_token(&unknown).await, Ok(None)));
+    for result in [
+        store.revoke_admin_token(&unknown).await.map(drop),
+        store.touch_admin_token(&unknown, at).await,
+    ] {
+        assert!(
+            matches!(result, Err(StoreError::NotFound { .. })),
+            "rule T11: an unknown admin token gave {result:?}"
+        );
+    }
+    // The tenant-token lookup never finds an admin token.
+    assert!(matches!(store.find_token(&second.id).await, Ok(None)));
+}
+
 /// The directory version, which must differ from `before` after `what`.
 async fn moved<S: TenantStore>(store: &S, before: u64, what: &str) -> u64 {
     let now = store
@@ -366,6 +463,18 @@ pub async fn rule_t9_directory_changes_move_its_version<S: TenantStore>(store: &
     let version = moved(store, version, "set_tenant_settings").await;
     done(store.revoke_token(&token_id).await, "revoke_token");
     let version = moved(store, version, "revoke_token").await;
+    done(store.rename_tenant(&id, "T9b").await, "rename_tenant");
+    let version = moved(store, version, "rename_tenant").await;
+    let admin = done(
+        store.insert_admin_token(admin_token_for("t9")).await,
+        "insert_admin_token",
+    );
+    let version = done(store.directory_version().await, "directory_version").max(version);
+    done(
+        store.revoke_admin_token(&admin.id).await,
+        "revoke_admin_token",
+    );
+    let version = moved(store, version, "revoke_admin_token").await;
     done(store.delete_tenant(&id).await, "delete_tenant");
     moved(store, version, "delete_tenant").await;
 }

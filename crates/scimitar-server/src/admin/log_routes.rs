@@ -1,0 +1,198 @@
+//! A tenant's provisioning log: filtered pages, and a live stream of new entries
+//! as Server-Sent Events.
+
+use std::time::Duration;
+
+use actix_web::web::{self, Bytes, Path, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use scimitar_store::provisioning_log::{LogOutcome, LogQuery, ProvisioningLog};
+use scimitar_store::TenantStore;
+
+use super::views::parse_time;
+use super::{AdminParts, LogEntryView, LogPage, LogParams, Problem, State};
+
+/// The most entries one page holds.
+const MAX_LOG_PAGE: usize = 1000;
+const DEFAULT_LOG_PAGE: usize = 50;
+/// How often the stream looks for new entries.
+const STREAM_POLL: Duration = Duration::from_secs(1);
+/// The most entries one poll of the stream sends.
+const STREAM_BATCH: usize = 200;
+/// Polls between keep-alive comments, so that proxies keep an idle stream open.
+const KEEP_ALIVE_POLLS: u32 = 15;
+
+pub(super) fn routes<P: AdminParts>(
+    scope: actix_web::Scope<impl scimitar_actix::ScopeFactory>,
+) -> actix_web::Scope<impl scimitar_actix::ScopeFactory> {
+    scope
+        .route("/tenants/{tenant}/log", web::get().to(read_log::<P>))
+        .route(
+            "/tenants/{tenant}/log/stream",
+            web::get().to(stream_log::<P>),
+        )
+}
+
+/// The query of `params`, the cursor and limit aside.
+fn log_query(params: &LogParams) -> Result<LogQuery, Problem> {
+    let outcome = match params.outcome.as_deref() {
+        None => None,
+        Some("success") => Some(LogOutcome::Success),
+        Some("failure") => Some(LogOutcome::Failure),
+        Some(other) => {
+            return Err(Problem::invalid_field(
+                "outcome",
+                format!("{other:?} is neither success nor failure"),
+            ))
+        }
+    };
+    let time = |field: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|text| parse_time(field, text))
+            .transpose()
+    };
+    let present = |text: &Option<String>| text.clone().filter(|text| !text.is_empty());
+    Ok(LogQuery {
+        outcome,
+        since: time("since", &params.since)?,
+        until: time("until", &params.until)?,
+        operation: present(&params.operation),
+        subject: present(&params.subject),
+        client: present(&params.client),
+        ..LogQuery::default()
+    })
+}
+
+async fn known_tenant<P: AdminParts>(state: &State<P>, tenant: &str) -> Result<(), Problem> {
+    state.service.tenants().get_tenant(tenant).await?;
+    Ok(())
+}
+
+/// Read a tenant's log, newest first, filtered; page with `cursor`.
+#[utoipa::path(get, path = "/tenants/{tenant}/log", tag = "provisioning log",
+    params(("tenant" = String, Path, description = "The tenant id"), LogParams),
+    responses((status = 200, body = LogPage), (status = 400, body = Problem),
+        (status = 404, body = Problem)))]
+pub(super) async fn read_log<P: AdminParts>(
+    req: HttpRequest,
+    state: State<P>,
+    tenant: Path<String>,
+    params: Query<LogParams>,
+) -> Result<HttpResponse, Problem> {
+    state.reader(&req).await?;
+    let mut query = log_query(&params)?;
+    query.limit = params
+        .limit
+        .unwrap_or(DEFAULT_LOG_PAGE)
+        .clamp(1, MAX_LOG_PAGE);
+    query.before = match params.cursor.as_deref() {
+        None | Some("") => None,
+        Some(cursor) => Some(
+            cursor
+                .parse()
+                .map_err(|_| Problem::invalid_field("cursor", "not a cursor this API returned"))?,
+        ),
+    };
+    known_tenant::<P>(&state, &tenant).await?;
+    let entries = state.log.recent(&tenant, &query).await?;
+    let next_cursor = (entries.len() == query.limit)
+        .then(|| entries.last().map(|entry| entry.seq.to_string()))
+        .flatten();
+    Ok(HttpResponse::Ok().json(LogPage {
+        entries: entries.into_iter().map(LogEntryView::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Stream a tenant's new log entries as Server-Sent Events (`event: entry`,
+/// `id`: the entry's `seq`, `data`: the entry), filtered like the log. A
+/// reconnecting client's `Last-Event-ID` resumes after that entry.
+#[utoipa::path(get, path = "/tenants/{tenant}/log/stream", tag = "provisioning log",
+    params(("tenant" = String, Path, description = "The tenant id"), LogParams),
+    responses((status = 200, content_type = "text/event-stream",
+        description = "One event per new entry"),
+        (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub(super) async fn stream_log<P: AdminParts>(
+    req: HttpRequest,
+    state: State<P>,
+    tenant: Path<String>,
+    params: Query<LogParams>,
+) -> Result<HttpResponse, Problem> {
+    state.reader(&req).await?;
+    let mut query = log_query(&params)?;
+    known_tenant::<P>(&state, &tenant).await?;
+    let resume = req
+        .headers()
+        .get("Last-Event-ID")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let after = match resume {
+        Some(seq) => seq,
+        None => {
+            let newest = LogQuery {
+                limit: 1,
+                ..LogQuery::default()
+            };
+            let newest = state.log.recent(&tenant, &newest).await?;
+            newest.first().map_or(0, |entry| entry.seq)
+        }
+    };
+    query.limit = STREAM_BATCH;
+    let log = std::sync::Arc::clone(&state.log);
+    let tenant = tenant.into_inner();
+    let start = (log, tenant, query, after, 0u32);
+    let events =
+        futures_util::stream::unfold(start, |(log, tenant, mut query, after, idle)| async move {
+            tokio::time::sleep(STREAM_POLL).await;
+            query.after = Some(after);
+            let entries = match entries_after(&*log, &tenant, &mut query).await {
+                Ok(entries) => entries,
+                Err(error) => {
+                    log::warn!("log stream of tenant {tenant}: {error}");
+                    Vec::new()
+                }
+            };
+            let mut chunk = String::new();
+            let mut last = after;
+            for entry in entries {
+                last = last.max(entry.seq);
+                let data = serde_json::to_string(&LogEntryView::from(entry)).unwrap_or_default();
+                chunk.push_str(&format!("event: entry\nid: {last}\ndata: {data}\n\n"));
+            }
+            let idle = if chunk.is_empty() { idle + 1 } else { 0 };
+            if idle >= KEEP_ALIVE_POLLS {
+                chunk.push_str(": keep-alive\n\n");
+            }
+            let idle = idle % KEEP_ALIVE_POLLS;
+            Some((
+                Ok::<_, actix_web::Error>(Bytes::from(chunk)),
+                (log, tenant, query, last, idle),
+            ))
+        });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(events))
+}
+
+/// The entries after `query.after`, oldest first: the log reads newest first,
+/// so a burst larger than a page is read page by page back to `after`.
+async fn entries_after<L: ProvisioningLog>(
+    log: &L,
+    tenant: &str,
+    query: &mut LogQuery,
+) -> Result<Vec<scimitar_store::provisioning_log::LogEntry>, scimitar_store::StoreError> {
+    let mut entries = Vec::new();
+    query.before = None;
+    loop {
+        let page = log.recent(tenant, query).await?;
+        let full = page.len() == query.limit;
+        query.before = page.last().map(|entry| entry.seq);
+        entries.extend(page);
+        if !full || entries.len() >= MAX_LOG_PAGE * 10 {
+            break;
+        }
+    }
+    entries.reverse();
+    Ok(entries)
+}
