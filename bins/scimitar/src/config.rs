@@ -483,6 +483,12 @@ mod tests {
         }
         // The binary's README and the settings doc comment have one each.
         assert!(loaded >= 2, "only {loaded} examples found in {sources:?}");
+        // The settings file compose.yaml mounts.
+        let deployed = root.join("deploy/scimitar.toml");
+        let cli = Cli::parse_from(["scimitar", "--config", deployed.to_str().unwrap(), "serve"]);
+        if let Err(error) = Settings::load(&cli) {
+            panic!("deploy/scimitar.toml does not load: {error}");
+        }
     }
 
     #[test]
