@@ -98,6 +98,7 @@ mod statistics;
 mod store;
 mod teams;
 mod tenant;
+mod tenant_state;
 mod time;
 mod write_groups;
 

@@ -488,6 +488,7 @@ impl TenantStore for DieselStore {
                     "events",
                     "outbox_consumers",
                     "provisioning_log",
+                    "tenant_state",
                     "tokens",
                 ] {
                     let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE tenant_id = "));

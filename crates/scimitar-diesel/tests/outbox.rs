@@ -1,4 +1,5 @@
-//! Outbox consumers (checkpoints, leases, pruning, the dispatcher) and the provisioning log,
+//! Outbox consumers (checkpoints, leases, pruning, the dispatcher), the provisioning log
+//! and tenant state documents,
 //! on SQLite and PostgreSQL (`SCIMITAR_TEST_POSTGRES_URL`).
 
 use std::sync::{Arc, Mutex};
@@ -65,6 +66,18 @@ async fn provisioning_log_rules_on_sqlite() {
 async fn provisioning_log_rules_on_postgres() {
     let Some(store) = postgres() else { return };
     check_provisioning_log(&store, &tenant(), DEFAULT_RETENTION).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_rules_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    scimitar_store::state::check_state_store(&sqlite(&dir), &tenant()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_rules_on_postgres() {
+    let Some(store) = postgres() else { return };
+    scimitar_store::state::check_state_store(&store, &tenant()).await;
 }
 
 #[derive(Default)]

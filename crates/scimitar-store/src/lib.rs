@@ -65,6 +65,7 @@ pub mod provisioning_log;
 pub mod query;
 pub mod schema;
 pub mod settings;
+pub mod state;
 pub mod write;
 
 mod error;

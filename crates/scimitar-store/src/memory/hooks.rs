@@ -77,3 +77,34 @@ impl ProvisioningLog for MemoryStore {
         self.log.recent(tenant, query).await
     }
 }
+
+impl crate::state::StateStore for MemoryStore {
+    async fn put_state(
+        &self,
+        tenant: &str,
+        key: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.documents.put_state(tenant, key, value).await
+    }
+
+    async fn state(
+        &self,
+        tenant: &str,
+        key: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        self.documents.state(tenant, key).await
+    }
+
+    async fn states(
+        &self,
+        tenant: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        self.documents.states(tenant, prefix).await
+    }
+
+    async fn delete_state(&self, tenant: &str, key: &str) -> Result<bool, StoreError> {
+        self.documents.delete_state(tenant, key).await
+    }
+}

@@ -23,6 +23,7 @@ use crate::meta::{self, ResourceMeta};
 use crate::provisioning_log::MemoryLog;
 use crate::query::{mentions_attribute, Page, Query};
 use crate::schema::{PatchRequest, Projection};
+use crate::state::MemoryState;
 use crate::store::{
     Archived, Created, DirectoryStore, EventStore, MemberStore, Scope, Store, TeamsRebuilt,
 };
@@ -44,8 +45,9 @@ use order::SortSpec;
 /// [`MemoryOutbox`] would be, and pruning its events) and
 /// [`ProvisioningLog`](crate::provisioning_log::ProvisioningLog) (as a
 /// [`MemoryLog`] keeping [`DEFAULT_RETENTION`](crate::provisioning_log::DEFAULT_RETENTION)
-/// entries per tenant), so one `Arc<MemoryStore>` serves a
-/// `Dispatcher` (module [`hooks`](crate::hooks)) and the HTTP layer's log.
+/// entries per tenant) and [`StateStore`](crate::state::StateStore), so one
+/// `Arc<MemoryStore>` serves a `Dispatcher` (module [`hooks`](crate::hooks)), the
+/// HTTP layer's log and the server's own documents.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
@@ -53,6 +55,7 @@ pub struct MemoryStore {
     /// together with `state`'s.
     outbox: MemoryOutbox,
     log: MemoryLog,
+    documents: MemoryState,
 }
 
 impl MemoryStore {

@@ -237,6 +237,7 @@ impl TenantStore for MemoryStore {
         // Their own locks, never held with the state's.
         self.outbox.forget_tenant(id);
         self.log.forget_tenant(id);
+        self.documents.forget_tenant(id);
         Ok(())
     }
 

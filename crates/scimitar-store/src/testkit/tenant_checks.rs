@@ -488,7 +488,8 @@ where
     S: TenantStore
         + crate::EventStore
         + crate::hooks::OutboxStore
-        + crate::provisioning_log::ProvisioningLog,
+        + crate::provisioning_log::ProvisioningLog
+        + crate::state::StateStore,
 {
     use std::time::Duration;
 
@@ -531,6 +532,10 @@ where
             .try_lease(id, "webhook:app", "kit", Duration::from_secs(60))
             .await
             .unwrap_or_else(|e| panic!("setup: try_lease failed: {e:?}"));
+        store
+            .put_state(id, "webhook:app:health", &json!({"ok": true}))
+            .await
+            .unwrap_or_else(|e| panic!("setup: put_state failed: {e:?}"));
     }
     let tokens = store.list_tokens(&doomed).await.unwrap_or_default();
     store
@@ -598,6 +603,20 @@ where
     assert!(
         other[0] == 1 && other[1] == 1 && other[2] > 0 && other[3] == 1 && other[4] == 1,
         "rule T8: the other tenant lost data: {other:?}"
+    );
+    let documents = |id: &str| {
+        let id = id.to_owned();
+        async move { store.states(&id, "").await.map(|all| all.len()).ok() }
+    };
+    assert_eq!(
+        documents(&doomed).await,
+        Some(0),
+        "rule T8: state documents left"
+    );
+    assert_eq!(
+        documents(&kept).await,
+        Some(1),
+        "rule T8: the other tenant's state lost"
     );
     let tenant_after = store.get_tenant(&doomed).await.map(|t| t.settings);
     assert_eq!(
