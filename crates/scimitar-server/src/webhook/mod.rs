@@ -34,223 +34,26 @@
 //! ([`OutboxStore::forget_consumer`], rule O6) once its dispatcher has stopped, so
 //! its checkpoint no longer holds pruning back; a disabled one keeps its place.
 
+mod delivery;
+mod signing;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use hmac::{Hmac, Mac};
-use scimitar_store::hooks::{
-    DispatchOptions, Dispatcher, EventHandler, HandlerError, OutboxStore, RunningDispatcher,
-};
-use scimitar_store::{ChangeEvent, EventStore, TenantStore};
-
-use crate::metrics::Metrics;
-use crate::settings::{TenantConfig, Webhook};
-use serde_json::{json, Value};
-use sha2::Sha256;
+use scimitar_store::hooks::{DispatchOptions, Dispatcher, OutboxStore, RunningDispatcher};
+use scimitar_store::{EventStore, TenantStore};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// The header carrying the message id (Standard Webhooks).
-pub const ID_HEADER: &str = "webhook-id";
-/// The header carrying the attempt's time in Unix seconds (Standard Webhooks).
-pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
-/// The header carrying the signatures (Standard Webhooks).
-pub const SIGNATURE_HEADER: &str = "webhook-signature";
-/// The prefix of secrets in the Standard Webhooks format: base64 key bytes follow.
-pub const SECRET_PREFIX: &str = "whsec_";
+pub use delivery::WebhookHandler;
+pub use signing::{
+    event_body, generate_secret, message_id, sign, verify, ID_HEADER, SECRET_PREFIX,
+    SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
 
-/// A new random signing secret: `whsec_` and 32 random bytes in base64.
-pub fn generate_secret() -> String {
-    use rand::RngCore;
-    let mut key = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut key);
-    format!("{SECRET_PREFIX}{}", STANDARD.encode(key))
-}
-
-/// The `webhook-id` of `event`: `evt_<tenant>_<seq>`.
-pub fn message_id(event: &ChangeEvent) -> String {
-    format!("evt_{}_{}", event.tenant, event.seq)
-}
-
-/// The `webhook-signature` value of a delivery: `v1,<base64>`.
-///
-/// ```
-/// use scimitar_server::webhook::{sign, verify};
-///
-/// let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-/// let body = br#"{"id":1}"#;
-/// let signature = sign(secret, "evt_acme_1", 1_700_000_000, body);
-/// assert!(verify(secret, "evt_acme_1", "1700000000", body, &signature));
-/// assert!(!verify(secret, "evt_acme_1", "1700000001", body, &signature));
-/// ```
-pub fn sign(secret: &str, id: &str, timestamp: u64, body: &[u8]) -> String {
-    let tag = mac(secret, id, &timestamp.to_string(), body)
-        .finalize()
-        .into_bytes();
-    format!("v1,{}", STANDARD.encode(tag))
-}
-
-/// Whether `signatures` (the `webhook-signature` header: space-separated
-/// `v1,<base64>` entries) holds the signature of `id`, `timestamp` (the header's
-/// text) and `body` under `secret`; compared in constant time. For receivers, who
-/// should then also refuse a timestamp more than a few minutes from now and an id
-/// they have seen.
-pub fn verify(secret: &str, id: &str, timestamp: &str, body: &[u8], signatures: &str) -> bool {
-    signatures.split_whitespace().any(|entry| {
-        entry
-            .strip_prefix("v1,")
-            .and_then(|encoded| STANDARD.decode(encoded).ok())
-            .is_some_and(|expected| {
-                mac(secret, id, timestamp, body)
-                    .verify_slice(&expected)
-                    .is_ok()
-            })
-    })
-}
-
-/// The HMAC key of `secret`: the bytes after `whsec_`, base64-decoded, else the
-/// secret's own bytes.
-fn key(secret: &str) -> Vec<u8> {
-    secret
-        .strip_prefix(SECRET_PREFIX)
-        .and_then(|encoded| STANDARD.decode(encoded).ok())
-        .unwrap_or_else(|| secret.as_bytes().to_vec())
-}
-
-fn mac(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
-    // HMAC takes keys of any length; this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key(secret))
-        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
-    mac.update(id.as_bytes());
-    mac.update(b".");
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac
-}
-
-/// The JSON a webhook receives for `event`:
-/// `{"id": seq, "tenant", "type": "user.created", "resourceType", "resourceId",
-/// "occurredAt", "data": payload}`.
-pub fn event_body(event: &ChangeEvent) -> Value {
-    json!({
-        "id": event.seq,
-        "tenant": event.tenant,
-        "type": event.kind.as_str(),
-        "resourceType": event.resource_type,
-        "resourceId": event.resource_id,
-        "occurredAt": scimitar_store::meta::format_timestamp(event.at),
-        "data": event.payload,
-    })
-}
-
-/// Posts events to one webhook.
-pub struct WebhookHandler {
-    webhook: Webhook,
-    agent: ureq::Agent,
-    metrics: Option<Arc<Metrics>>,
-}
-
-impl std::fmt::Debug for WebhookHandler {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookHandler")
-            .field("webhook", &self.webhook)
-            .finish_non_exhaustive()
-    }
-}
-
-impl WebhookHandler {
-    /// A handler posting to `webhook`, giving up on an attempt after `timeout`.
-    pub fn new(webhook: Webhook, timeout: Duration) -> Self {
-        let agent = ureq::AgentBuilder::new()
-            .timeout(timeout)
-            .redirects(0)
-            .user_agent(concat!("scimitar/", env!("CARGO_PKG_VERSION")))
-            .build();
-        WebhookHandler {
-            webhook,
-            agent,
-            metrics: None,
-        }
-    }
-
-    /// This handler, counting its attempts in `metrics`.
-    pub fn metrics(self, metrics: Arc<Metrics>) -> Self {
-        WebhookHandler {
-            metrics: Some(metrics),
-            ..self
-        }
-    }
-}
-
-/// Why a delivery failed.
-#[derive(Debug, thiserror::Error)]
-enum DeliveryError {
-    #[error("{url} answered {status}")]
-    Status { url: String, status: u16 },
-    #[error("cannot reach {url}: {reason}")]
-    Transport { url: String, reason: String },
-    #[error("the delivery thread failed: {0}")]
-    Worker(String),
-}
-
-impl EventHandler for WebhookHandler {
-    async fn handle(&self, event: &ChangeEvent) -> Result<(), HandlerError> {
-        if self.webhook.since.is_some_and(|since| event.at < since) {
-            // Written before the webhook was added: handled by not sending it.
-            return Ok(());
-        }
-        let body = event_body(event).to_string();
-        let id = message_id(event);
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs());
-        let signature = sign(&self.webhook.secret, &id, timestamp, body.as_bytes());
-        let request = self
-            .agent
-            .post(&self.webhook.url)
-            .set("Content-Type", "application/json")
-            .set(ID_HEADER, &id)
-            .set(TIMESTAMP_HEADER, &timestamp.to_string())
-            .set(SIGNATURE_HEADER, &signature);
-        let url = self.webhook.url.clone();
-        // ureq blocks: keep it off the async workers.
-        let outcome = tokio::task::spawn_blocking(move || match request.send_string(&body) {
-            Ok(_) => Ok(()),
-            Err(ureq::Error::Status(status, response)) => {
-                let retry_after = response
-                    .header("Retry-After")
-                    .and_then(|value| value.trim().parse::<u64>().ok())
-                    .filter(|_| status == 429 || status == 503)
-                    .map(Duration::from_secs);
-                Err((DeliveryError::Status { url, status }, retry_after))
-            }
-            Err(ureq::Error::Transport(transport)) => Err((
-                DeliveryError::Transport {
-                    url,
-                    reason: transport.to_string(),
-                },
-                None,
-            )),
-        })
-        .await
-        .unwrap_or_else(|error| Err((DeliveryError::Worker(error.to_string()), None)));
-        if let Some(metrics) = &self.metrics {
-            metrics.delivery_attempt(outcome.is_ok());
-        }
-        match outcome {
-            Ok(()) => Ok(()),
-            Err((error, Some(after))) => Err(HandlerError::RetryAfter {
-                after,
-                reason: error.to_string(),
-            }),
-            Err((error, None)) => Err(HandlerError::failed(error)),
-        }
-    }
-}
+use crate::metrics::Metrics;
+use crate::settings::{TenantConfig, Webhook};
 
 /// How [`Webhooks`] paces deliveries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -490,7 +293,7 @@ impl RunningWebhooks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scimitar_store::ChangeKind;
+    use serde_json::json;
 
     #[test]
     fn handled_events_are_pruned_and_unhandled_ones_kept() {
@@ -629,86 +432,5 @@ mod tests {
                 "a removed webhook still holds pruning back"
             );
         });
-    }
-
-    #[test]
-    fn signatures_verify_with_their_secret_id_and_time_only() {
-        let secret = generate_secret();
-        assert!(secret.starts_with("whsec_"), "{secret}");
-        let body = b"{\"id\":1}";
-        let signature = sign(&secret, "evt_acme_1", 1_700_000_000, body);
-        assert!(signature.starts_with("v1,"));
-        assert!(verify(
-            &secret,
-            "evt_acme_1",
-            "1700000000",
-            body,
-            &signature
-        ));
-        // Another secret, id, time or body: refused.
-        assert!(!verify(
-            &generate_secret(),
-            "evt_acme_1",
-            "1700000000",
-            body,
-            &signature
-        ));
-        assert!(!verify(
-            &secret,
-            "evt_acme_2",
-            "1700000000",
-            body,
-            &signature
-        ));
-        assert!(!verify(
-            &secret,
-            "evt_acme_1",
-            "1700000099",
-            body,
-            &signature
-        ));
-        assert!(!verify(
-            &secret,
-            "evt_acme_1",
-            "1700000000",
-            b"{\"id\":2}",
-            &signature
-        ));
-        assert!(!verify(&secret, "evt_acme_1", "1700000000", body, "v1,zz"));
-        // Any of several signatures (a receiver during a secret rotation).
-        let both = format!("v1,AAAA {signature}");
-        assert!(verify(&secret, "evt_acme_1", "1700000000", body, &both));
-    }
-
-    #[test]
-    fn signatures_match_the_standard_webhooks_test_vector() {
-        // From the Standard Webhooks specification's reference libraries.
-        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-        let id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
-        let body = br#"{"test": 2432232314}"#;
-        assert_eq!(
-            sign(secret, id, 1614265330, body),
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-        );
-    }
-
-    #[test]
-    fn bodies_carry_the_event() {
-        let event = ChangeEvent {
-            seq: 7,
-            tenant: "acme".into(),
-            kind: ChangeKind::UserDeactivated,
-            resource_type: "User".into(),
-            resource_id: "42".into(),
-            payload: json!({"userName": "b", "active": false}),
-            at: time::OffsetDateTime::UNIX_EPOCH,
-        };
-        assert_eq!(
-            event_body(&event),
-            json!({"id": 7, "tenant": "acme", "type": "user.deactivated",
-                   "resourceType": "User", "resourceId": "42",
-                   "occurredAt": "1970-01-01T00:00:00.000Z",
-                   "data": {"userName": "b", "active": false}})
-        );
     }
 }
