@@ -200,6 +200,7 @@ pub(crate) async fn webhook(store: &DieselStore, command: WebhookCommand) -> Res
             store
                 .forget_consumer(&tenant, &webhook_consumer(&id))
                 .await?;
+            scimitar_server::webhook::health::forget(store, &tenant, &id).await?;
             println!("webhook {id} of tenant {tenant} removed");
         }
     }

@@ -72,6 +72,7 @@ pub(crate) enum ConfigError {
 /// lease_ms = 60000
 /// refresh_ms = 10000
 /// prune_interval_ms = 3600000       # delete handled events; 0 never
+/// max_attempts = 300                # then the event is a dead letter; 0 never
 /// ```
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,6 +144,7 @@ struct WebhookSettings {
     lease_ms: Option<u64>,
     refresh_ms: Option<u64>,
     prune_interval_ms: Option<u64>,
+    max_attempts: Option<u32>,
 }
 
 impl WebhookSettings {
@@ -161,6 +163,7 @@ impl WebhookSettings {
         if let Some(every) = self.prune_interval_ms {
             options.prune_interval = (every > 0).then(|| ms(every));
         }
+        options.max_attempts = self.max_attempts.unwrap_or(options.max_attempts);
         options
     }
 }

@@ -77,6 +77,7 @@ pub struct Metrics {
     durations: Family<OperationLabels, Histogram>,
     refusals: Family<RefusalLabels, Counter>,
     deliveries: Family<DeliveryLabels, Counter>,
+    dead_letters: Counter,
     pool_connections: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
@@ -129,6 +130,12 @@ impl Metrics {
             "Webhook delivery attempts, delivered or failed (failures are retried)",
             deliveries.clone(),
         );
+        let dead_letters = Counter::default();
+        registry.register(
+            "webhook_dead_letters",
+            "Events set aside after a webhook's retry budget (retry or discard them in the admin API)",
+            dead_letters.clone(),
+        );
         let pool_connections = Gauge::default();
         registry.register(
             "db_pool_connections",
@@ -158,6 +165,7 @@ impl Metrics {
             durations,
             refusals,
             deliveries,
+            dead_letters,
             pool_connections,
             pool_idle,
             pool_max,
@@ -192,6 +200,11 @@ impl Metrics {
         self.deliveries
             .get_or_create(&DeliveryLabels { result })
             .inc();
+    }
+
+    /// One event set aside as a dead letter.
+    pub fn dead_letter(&self) {
+        self.dead_letters.inc();
     }
 
     /// Everything, in the Prometheus text format.

@@ -14,6 +14,7 @@ use scimitar_server::admin::{issue_admin_token, AdminApi, AdminScope};
 use scimitar_server::ScimService;
 use scimitar_store::hooks::OutboxStore;
 use scimitar_store::provisioning_log::ProvisioningLog;
+use scimitar_store::state::StateStore;
 use scimitar_store::{DirectoryStore, MemoryStore, TenantStore};
 use serde_json::{json, Value};
 
@@ -82,7 +83,7 @@ fn ok(reply: &Reply, status: u16) -> &Value {
 
 async fn drive<S>(store: S)
 where
-    S: DirectoryStore + OutboxStore + TenantStore + ProvisioningLog + 'static,
+    S: DirectoryStore + OutboxStore + TenantStore + ProvisioningLog + StateStore + 'static,
 {
     let admin = issue_admin_token(&store, "ops", AdminScope::Admin)
         .await
@@ -147,6 +148,11 @@ where
         "/tenants/{tenant}/webhooks",
         "/tenants/{tenant}/webhooks/{webhook}",
         "/tenants/{tenant}/webhooks/{webhook}/rotate-secret",
+        "/tenants/{tenant}/webhooks/{webhook}/health",
+        "/tenants/{tenant}/webhooks/{webhook}/test",
+        "/tenants/{tenant}/webhooks/{webhook}/dead-letters",
+        "/tenants/{tenant}/webhooks/{webhook}/dead-letters/{seq}",
+        "/tenants/{tenant}/webhooks/{webhook}/dead-letters/{seq}/retry",
         "/tenants/{tenant}/log",
         "/tenants/{tenant}/log/stream",
         "/tenants/{tenant}/users",
@@ -837,4 +843,268 @@ async fn every_route_over_postgres() {
         return;
     };
     drive(DieselStore::open(&url).unwrap_or_else(|e| panic!("{e}"))).await;
+}
+
+/// A webhook receiver answering every request with the status set last, and
+/// counting what it received.
+struct Receiver {
+    url: String,
+    status: Arc<std::sync::atomic::AtomicU16>,
+    received: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Receiver {
+    fn start(status: u16) -> Receiver {
+        use std::io::{BufRead, BufReader, Read, Write};
+        use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let url = format!(
+            "http://{}/hook",
+            listener
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default()
+        );
+        let status = Arc::new(AtomicU16::new(status));
+        let received = Arc::new(AtomicUsize::new(0));
+        let (answer, count) = (Arc::clone(&status), Arc::clone(&received));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let mut reader = BufReader::new(&stream);
+                let mut length = 0;
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                count.fetch_add(1, Ordering::SeqCst);
+                let status = answer.load(Ordering::SeqCst);
+                let text = if status < 300 {
+                    "ok"
+                } else {
+                    "receiver says no"
+                };
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                    text.len()
+                );
+                let _ = (&stream).write_all(reply.as_bytes());
+            }
+        });
+        Receiver {
+            url,
+            status,
+            received,
+        }
+    }
+
+    fn answer(&self, status: u16) {
+        self.status
+            .store(status, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Webhook health, the test event and dead letters, with a real receiver and
+/// the delivery supervisor running.
+async fn webhooks_report_their_health<S>(store: S)
+where
+    S: DirectoryStore + OutboxStore + TenantStore + ProvisioningLog + StateStore + 'static,
+{
+    use scimitar_server::webhook::{WebhookOptions, Webhooks};
+    use scimitar_store::hooks::{Backoff, DispatchOptions};
+
+    let admin = issue_admin_token(&store, "ops", AdminScope::Admin)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .token;
+    let tenant = format!("hooks-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    store
+        .create_tenant(&tenant, "Hooks", json!({}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let scim_token = scimitar_server::issue_token(&store, &tenant, "entra")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .token;
+    let service = ScimService::new(store);
+    let store = Arc::clone(service.store());
+    let api = AdminApi::new(service.clone(), Arc::clone(&store));
+    let app = init_service(
+        App::new()
+            .service(api.scope("/admin/v1"))
+            .service(service.tenant_scope("/tenants/{tenant}/scim/v2")),
+    )
+    .await;
+    let receiver = Receiver::start(500);
+    let hooks = format!("/admin/v1/tenants/{tenant}/webhooks");
+    let added = call(
+        &app,
+        request(
+            "POST",
+            &hooks,
+            &admin,
+            Some(json!({"id": "app", "url": receiver.url})),
+        ),
+    )
+    .await;
+    ok(&added, 201);
+
+    // The test event reports what the receiver answered, and counts in health.
+    let test = call(
+        &app,
+        request("POST", &format!("{hooks}/app/test"), &admin, None),
+    )
+    .await;
+    let test = ok(&test, 200);
+    assert_eq!(test["delivered"], false, "{test}");
+    assert_eq!(test["status"], 500);
+    assert_eq!(test["detail"], "receiver says no");
+    let unknown = call(
+        &app,
+        request("POST", &format!("{hooks}/nope/test"), &admin, None),
+    )
+    .await;
+    refused(&unknown, 404);
+
+    // A user is created; the receiver keeps failing; after 2 attempts the event
+    // is set aside.
+    let options = WebhookOptions {
+        dispatch: DispatchOptions {
+            poll_interval: Duration::from_millis(10),
+            backoff: Backoff {
+                initial: Duration::from_millis(10),
+                max: Duration::from_millis(20),
+            },
+            ..DispatchOptions::default()
+        },
+        refresh: Duration::from_millis(20),
+        max_attempts: 2,
+        ..WebhookOptions::default()
+    };
+    let running = Webhooks::new(Arc::clone(&store), Arc::clone(&store))
+        .options(options)
+        .spawn();
+    let user = json!({"schemas": [USER], "userName": "hooked"});
+    let created = call(
+        &app,
+        request(
+            "POST",
+            &format!("/tenants/{tenant}/scim/v2/Users"),
+            &scim_token,
+            Some(user),
+        ),
+    )
+    .await;
+    ok(&created, 201);
+    let letters = wait_for(&app, &format!("{hooks}/app/dead-letters"), &admin, |body| {
+        body.as_array().is_some_and(|letters| !letters.is_empty())
+    })
+    .await;
+    let letter = letters[0].clone();
+    assert_eq!(letter["attempts"], 2, "{letter}");
+    assert_eq!(letter["status"], 500);
+    assert_eq!(letter["event"]["type"], "user.created");
+    let seq = letter["seq"].as_u64().unwrap_or_default();
+    let health = wait_for(&app, &format!("{hooks}/app/health"), &admin, |body| {
+        body["pending"] == 0
+    })
+    .await;
+    assert_eq!(health["deadLetters"], 1, "{health}");
+    assert_eq!(health["lastErrorStatus"], 500);
+    assert_eq!(health["lastErrorDetail"], "receiver says no");
+    assert!(
+        health["consecutiveFailures"].as_u64() >= Some(3),
+        "{health}"
+    );
+    running.stop().await;
+
+    // Retried while the receiver still fails: kept. Then it recovers.
+    let retry = format!("{hooks}/app/dead-letters/{seq}/retry");
+    let again = call(&app, request("POST", &retry, &admin, None)).await;
+    assert_eq!(ok(&again, 200)["delivered"], false);
+    receiver.answer(204);
+    let before = receiver.received.load(std::sync::atomic::Ordering::SeqCst);
+    let delivered = call(&app, request("POST", &retry, &admin, None)).await;
+    let delivered = ok(&delivered, 200);
+    assert_eq!(
+        (
+            delivered["delivered"].as_bool(),
+            delivered["status"].as_u64()
+        ),
+        (Some(true), Some(204))
+    );
+    assert_eq!(
+        receiver.received.load(std::sync::atomic::Ordering::SeqCst),
+        before + 1
+    );
+    let letters = call(
+        &app,
+        request("GET", &format!("{hooks}/app/dead-letters"), &admin, None),
+    )
+    .await;
+    assert_eq!(ok(&letters, 200).as_array().map(Vec::len), Some(0));
+    refused(
+        &call(&app, request("POST", &retry, &admin, None)).await,
+        404,
+    );
+    let health = call(
+        &app,
+        request("GET", &format!("{hooks}/app/health"), &admin, None),
+    )
+    .await;
+    let health = ok(&health, 200);
+    assert!(health["lastSuccess"].is_string(), "{health}");
+    assert_eq!(health["consecutiveFailures"], 0);
+
+    // Discarding; removing the webhook forgets its health.
+    let discard = call(
+        &app,
+        request(
+            "DELETE",
+            &format!("{hooks}/app/dead-letters/{seq}"),
+            &admin,
+            None,
+        ),
+    )
+    .await;
+    refused(&discard, 404);
+    ok(
+        &call(
+            &app,
+            request("DELETE", &format!("{hooks}/app"), &admin, None),
+        )
+        .await,
+        204,
+    );
+    let documents = store
+        .states(&tenant, "webhook:app")
+        .await
+        .unwrap_or_default();
+    assert!(documents.is_empty(), "{documents:?}");
+}
+
+#[actix_web::test]
+async fn webhooks_report_their_health_over_the_memory_store() {
+    webhooks_report_their_health(MemoryStore::new()).await;
+}
+
+#[actix_web::test]
+async fn webhooks_report_their_health_over_sqlite() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("sqlite://{}", dir.path().join("hooks.db").display());
+    webhooks_report_their_health(DieselStore::open(&url).unwrap_or_else(|e| panic!("{e}"))).await;
+}
+
+#[actix_web::test]
+async fn webhooks_report_their_health_over_postgres() {
+    let Some(url) =
+        scimitar_store::testkit::postgres_url("webhooks_report_their_health_over_postgres")
+    else {
+        return;
+    };
+    webhooks_report_their_health(DieselStore::open(&url).unwrap_or_else(|e| panic!("{e}"))).await;
 }

@@ -7,7 +7,8 @@
 //!   list, revoke. Rotation is an issue followed by a revoke.
 //! - **Settings** of a tenant, read and replaced with the schema the CLI uses
 //!   ([`TenantConfig`](crate::settings::TenantConfig)); secrets are write-only.
-//! - **Webhooks** of a tenant: add, change, remove, rotate the secret.
+//! - **Webhooks** of a tenant: add, change, remove, rotate the secret, send a
+//!   test event; delivery health; dead letters to retry or discard.
 //! - **The provisioning log** of a tenant, filtered and paged by cursor, and as a
 //!   live stream (Server-Sent Events).
 //! - **The directory** of a tenant, read-only: users and groups, with SCIM
@@ -54,6 +55,7 @@ mod problem;
 mod settings_routes;
 mod tenants;
 mod views;
+mod webhook_routes;
 
 use std::sync::Arc;
 
@@ -63,6 +65,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use scimitar_protocol::PublicUrl;
 use scimitar_store::hooks::OutboxStore;
 use scimitar_store::provisioning_log::ProvisioningLog;
+use scimitar_store::state::StateStore;
 use scimitar_store::{DirectoryStore, TenantStore};
 
 use crate::ScimService;
@@ -123,8 +126,8 @@ pub(crate) struct AdminState<S, T, L> {
 pub trait AdminParts: 'static {
     /// The resource store.
     type Store: DirectoryStore + OutboxStore + 'static;
-    /// The tenant directory.
-    type Tenants: TenantStore + 'static;
+    /// The tenant directory, which also keeps webhooks' delivery health.
+    type Tenants: TenantStore + StateStore + 'static;
     /// The provisioning log.
     type Log: ProvisioningLog + 'static;
 }
@@ -132,7 +135,7 @@ pub trait AdminParts: 'static {
 impl<S, T, L> AdminParts for (S, T, L)
 where
     S: DirectoryStore + OutboxStore + 'static,
-    T: TenantStore + 'static,
+    T: TenantStore + StateStore + 'static,
     L: ProvisioningLog + 'static,
 {
     type Store = S;
@@ -147,7 +150,7 @@ pub(crate) type State<P> =
 impl<S, T, L> AdminApi<S, T, L>
 where
     S: DirectoryStore + OutboxStore + 'static,
-    T: TenantStore + 'static,
+    T: TenantStore + StateStore + 'static,
     L: ProvisioningLog + 'static,
 {
     /// The admin API over `service` and `log`, accepting the admin tokens of the
@@ -214,6 +217,7 @@ where
             .route("/whoami", web::get().to(whoami::<P<S, T, L>>));
         let scope = tenants::routes::<P<S, T, L>>(scope);
         let scope = settings_routes::routes::<P<S, T, L>>(scope);
+        let scope = webhook_routes::routes::<P<S, T, L>>(scope);
         let scope = log_routes::routes::<P<S, T, L>>(scope);
         directory::routes::<P<S, T, L>>(scope).default_service(web::to(|| async {
             Err::<HttpResponse, _>(Problem::not_found(

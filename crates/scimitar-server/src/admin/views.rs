@@ -355,6 +355,78 @@ pub struct WebhookSecret {
     pub secret: String,
 }
 
+/// A webhook's delivery health.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookHealthView {
+    /// The webhook.
+    pub webhook: WebhookView,
+    /// When an event was last delivered.
+    pub last_success: Option<String>,
+    /// When an attempt last failed.
+    pub last_error_at: Option<String>,
+    /// What the receiver answered then, if it answered.
+    pub last_error_status: Option<u16>,
+    /// The start of its answer, or why there was none.
+    pub last_error_detail: Option<String>,
+    /// Attempts failed since the last success.
+    pub consecutive_failures: u32,
+    /// Events waiting to be delivered (counted up to 1000).
+    pub pending: usize,
+    /// Whether more than 1000 wait.
+    pub pending_capped: bool,
+    /// When the oldest waiting event was written.
+    pub oldest_pending: Option<String>,
+    /// Its age, in seconds.
+    pub oldest_pending_age_seconds: Option<u64>,
+    /// Events set aside after the retry budget.
+    pub dead_letters: usize,
+}
+
+/// What a webhook answered to a delivery made on request (a test, a retry).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookTestResult {
+    /// Whether it answered 2xx.
+    pub delivered: bool,
+    /// The status it answered, if it answered.
+    pub status: Option<u16>,
+    /// The start of a failed answer, or why there was none.
+    pub detail: Option<String>,
+}
+
+/// An event set aside after the retry budget.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetterView {
+    /// The event's seq: retry or discard it by this.
+    pub seq: u64,
+    /// The body the webhook would have received.
+    #[schema(value_type = Object)]
+    pub event: Value,
+    /// When it was set aside.
+    pub failed_at: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// What the last attempt got back, if anything.
+    pub status: Option<u16>,
+    /// The start of the last answer, or why there was none.
+    pub detail: String,
+}
+
+impl From<crate::webhook::health::DeadLetter> for DeadLetterView {
+    fn from(letter: crate::webhook::health::DeadLetter) -> Self {
+        DeadLetterView {
+            seq: letter.seq,
+            event: letter.event,
+            failed_at: timestamp(letter.failed_at),
+            attempts: letter.attempts,
+            status: letter.error.status,
+            detail: letter.error.detail,
+        }
+    }
+}
+
 /// A named schema override an admin can apply in one step.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

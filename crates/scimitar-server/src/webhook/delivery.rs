@@ -49,68 +49,118 @@ impl WebhookHandler {
     }
 }
 
-/// Why a delivery failed.
-#[derive(Debug, thiserror::Error)]
-enum DeliveryError {
-    #[error("{url} answered {status}")]
-    Status { url: String, status: u16 },
-    #[error("cannot reach {url}: {reason}")]
-    Transport { url: String, reason: String },
-    #[error("the delivery thread failed: {0}")]
-    Worker(String),
+/// Why a post to a webhook failed: what an admin reads in its delivery health.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryFailure {
+    /// The HTTP status the receiver answered, if it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The start of the receiver's answer, or why there was none.
+    pub detail: String,
+    /// How long the receiver asked to wait (429 or 503 with `Retry-After`).
+    #[serde(skip)]
+    pub retry_after: Option<Duration>,
 }
 
-impl EventHandler for WebhookHandler {
-    async fn handle(&self, event: &ChangeEvent) -> Result<(), HandlerError> {
-        if self.webhook.since.is_some_and(|since| event.at < since) {
-            // Written before the webhook was added: handled by not sending it.
-            return Ok(());
+impl std::fmt::Display for DeliveryFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.status {
+            Some(status) => write!(f, "answered {status}: {}", self.detail),
+            None => f.write_str(&self.detail),
         }
-        let body = event_body(event).to_string();
-        let id = message_id(event);
+    }
+}
+
+/// How much of a receiver's answer is kept.
+const EXCERPT_BYTES: u64 = 500;
+
+impl WebhookHandler {
+    /// The webhook posted to.
+    pub fn webhook(&self) -> &Webhook {
+        &self.webhook
+    }
+
+    /// Posts `body` as message `id`, signed; the status of a 2xx answer.
+    ///
+    /// # Errors
+    /// A [`DeliveryFailure`] for any other answer (redirects included), or none
+    /// within the timeout.
+    pub async fn post(&self, id: &str, body: String) -> Result<u16, DeliveryFailure> {
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
-        let signature = sign(&self.webhook.secret, &id, timestamp, body.as_bytes());
+        let signature = sign(&self.webhook.secret, id, timestamp, body.as_bytes());
         let request = self
             .agent
             .post(&self.webhook.url)
             .set("Content-Type", "application/json")
-            .set(ID_HEADER, &id)
+            .set(ID_HEADER, id)
             .set(TIMESTAMP_HEADER, &timestamp.to_string())
             .set(SIGNATURE_HEADER, &signature);
-        let url = self.webhook.url.clone();
         // ureq blocks: keep it off the async workers.
         let outcome = tokio::task::spawn_blocking(move || match request.send_string(&body) {
-            Ok(_) => Ok(()),
+            Ok(response) => Ok(response.status()),
             Err(ureq::Error::Status(status, response)) => {
                 let retry_after = response
                     .header("Retry-After")
                     .and_then(|value| value.trim().parse::<u64>().ok())
                     .filter(|_| status == 429 || status == 503)
                     .map(Duration::from_secs);
-                Err((DeliveryError::Status { url, status }, retry_after))
+                let mut excerpt = Vec::new();
+                let _ = std::io::Read::read_to_end(
+                    &mut std::io::Read::take(response.into_reader(), EXCERPT_BYTES),
+                    &mut excerpt,
+                );
+                Err(DeliveryFailure {
+                    status: Some(status),
+                    detail: String::from_utf8_lossy(&excerpt).trim().to_owned(),
+                    retry_after,
+                })
             }
-            Err(ureq::Error::Transport(transport)) => Err((
-                DeliveryError::Transport {
-                    url,
-                    reason: transport.to_string(),
-                },
-                None,
-            )),
+            Err(ureq::Error::Transport(transport)) => Err(DeliveryFailure {
+                status: None,
+                detail: format!("no answer: {transport}"),
+                retry_after: None,
+            }),
         })
         .await
-        .unwrap_or_else(|error| Err((DeliveryError::Worker(error.to_string()), None)));
+        .unwrap_or_else(|error| {
+            Err(DeliveryFailure {
+                status: None,
+                detail: format!("the delivery thread failed: {error}"),
+                retry_after: None,
+            })
+        });
         if let Some(metrics) = &self.metrics {
             metrics.delivery_attempt(outcome.is_ok());
         }
-        match outcome {
-            Ok(()) => Ok(()),
-            Err((error, Some(after))) => Err(HandlerError::RetryAfter {
-                after,
-                reason: error.to_string(),
-            }),
-            Err((error, None)) => Err(HandlerError::failed(error)),
+        outcome
+    }
+
+    /// Posts `event`, unless it was written before the webhook was added.
+    ///
+    /// # Errors
+    /// As [`WebhookHandler::post`].
+    pub async fn deliver(&self, event: &ChangeEvent) -> Result<(), DeliveryFailure> {
+        if self.webhook.since.is_some_and(|since| event.at < since) {
+            // Written before the webhook was added: handled by not sending it.
+            return Ok(());
         }
+        self.post(&message_id(event), event_body(event).to_string())
+            .await
+            .map(drop)
+    }
+}
+
+impl EventHandler for WebhookHandler {
+    async fn handle(&self, event: &ChangeEvent) -> Result<(), HandlerError> {
+        self.deliver(event).await.map_err(|failure| {
+            let reason = format!("{}: {failure}", self.webhook.url);
+            match failure.retry_after {
+                Some(after) => HandlerError::RetryAfter { after, reason },
+                None => HandlerError::failed(reason),
+            }
+        })
     }
 }

@@ -35,6 +35,7 @@
 //! its checkpoint no longer holds pruning back; a disabled one keeps its place.
 
 mod delivery;
+pub mod health;
 mod signing;
 
 use std::collections::{HashMap, HashSet};
@@ -42,11 +43,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scimitar_store::hooks::{DispatchOptions, Dispatcher, OutboxStore, RunningDispatcher};
+use scimitar_store::state::StateStore;
 use scimitar_store::{EventStore, TenantStore};
+
+use health::RecordingHandler;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use delivery::WebhookHandler;
+pub use delivery::{DeliveryFailure, WebhookHandler};
 pub use signing::{
     event_body, generate_secret, message_id, sign, verify, ID_HEADER, SECRET_PREFIX,
     SIGNATURE_HEADER, TIMESTAMP_HEADER,
@@ -69,25 +73,30 @@ pub struct WebhookOptions {
     /// How often each tenant's handled events are deleted from the outbox; `None`
     /// never.
     pub prune_interval: Option<Duration>,
+    /// Failed attempts at one event after which it is set aside as a dead letter
+    /// ([`health::dead_letters`]) and later events go on; 0 retries for ever.
+    pub max_attempts: u32,
 }
 
 impl Default for WebhookOptions {
     /// Deliveries polled every second, retried from 1 s up to 5 minutes apart,
-    /// 10 s per attempt, a 60 s lease; settings read every 10 s; handled events
-    /// pruned hourly.
+    /// 10 s per attempt, a 60 s lease; an event set aside after 300 attempts
+    /// (about a day); settings read every 10 s; handled events pruned hourly.
     fn default() -> Self {
         WebhookOptions {
             dispatch: DispatchOptions::default(),
             timeout: Duration::from_secs(10),
             refresh: Duration::from_secs(10),
             prune_interval: Some(Duration::from_secs(60 * 60)),
+            max_attempts: 300,
         }
     }
 }
 
 /// Delivers every tenant's events to its webhooks.
 ///
-/// `S` stores the events, `T` the tenants (whose `settings.webhooks` are read),
+/// `S` stores the events, `T` the tenants (whose `settings.webhooks` are read,
+/// and where each webhook's health and dead letters are kept),
 /// `O` the delivery progress (by default the store itself).
 pub struct Webhooks<S, T, O = S> {
     store: Arc<S>,
@@ -97,14 +106,16 @@ pub struct Webhooks<S, T, O = S> {
     metrics: Option<Arc<Metrics>>,
 }
 
-impl<S: EventStore + OutboxStore + 'static, T: TenantStore + 'static> Webhooks<S, T, S> {
+impl<S: EventStore + OutboxStore + 'static, T: TenantStore + StateStore + 'static>
+    Webhooks<S, T, S>
+{
     /// Webhooks over `store`, which also keeps their progress.
     pub fn new(store: Arc<S>, tenants: Arc<T>) -> Self {
         Webhooks::with_outbox(Arc::clone(&store), tenants, store)
     }
 }
 
-impl<S: EventStore + 'static, T: TenantStore + 'static, O: OutboxStore + 'static>
+impl<S: EventStore + 'static, T: TenantStore + StateStore + 'static, O: OutboxStore + 'static>
     Webhooks<S, T, O>
 {
     /// Webhooks reading events from `store` and keeping progress in `outbox`.
@@ -226,7 +237,14 @@ impl<S: EventStore + 'static, T: TenantStore + 'static, O: OutboxStore + 'static
                 .forget_consumer(tenant, &webhook_consumer(id))
                 .await
             {
-                Ok(_) => log::info!("webhooks: tenant {tenant}: webhook {id} removed"),
+                Ok(_) => {
+                    if let Err(error) = health::forget(&*self.tenants, tenant, id).await {
+                        log::warn!(
+                            "webhooks: tenant {tenant}: webhook {id}'s health kept: {error}"
+                        );
+                    }
+                    log::info!("webhooks: tenant {tenant}: webhook {id} removed");
+                }
                 Err(error) => {
                     log::warn!("webhooks: tenant {tenant}: cannot forget webhook {id}: {error}");
                     // Still known, so the next round tries again.
@@ -245,6 +263,13 @@ impl<S: EventStore + 'static, T: TenantStore + 'static, O: OutboxStore + 'static
             if let Some(metrics) = &self.metrics {
                 handler = handler.metrics(Arc::clone(metrics));
             }
+            let mut handler = RecordingHandler::new(
+                handler,
+                Arc::clone(&self.tenants),
+                tenant,
+                self.options.max_attempts,
+            );
+            handler.on_dead_letter.clone_from(&self.metrics);
             let dispatcher = Dispatcher::with_outbox(
                 Arc::clone(&self.store),
                 Arc::clone(&self.outbox),
