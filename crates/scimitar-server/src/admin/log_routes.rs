@@ -5,15 +5,12 @@ use std::time::Duration;
 
 use actix_web::web::{self, Bytes, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
-use scimitar_store::provisioning_log::{LogOutcome, LogQuery, ProvisioningLog};
+use scimitar_store::provisioning_log::{LogQuery, ProvisioningLog};
 use scimitar_store::TenantStore;
 
-use super::views::parse_time;
+use super::operations::{log_query, MAX_LOG_PAGE};
 use super::{AdminParts, LogEntryView, LogPage, LogParams, Problem, State};
 
-/// The most entries one page holds.
-const MAX_LOG_PAGE: usize = 1000;
-const DEFAULT_LOG_PAGE: usize = 50;
 /// How often the stream looks for new entries.
 const STREAM_POLL: Duration = Duration::from_secs(1);
 /// The most entries one poll of the stream sends.
@@ -30,36 +27,6 @@ pub(super) fn routes<P: AdminParts>(
             "/tenants/{tenant}/log/stream",
             web::get().to(stream_log::<P>),
         )
-}
-
-/// The query of `params`, the cursor and limit aside.
-fn log_query(params: &LogParams) -> Result<LogQuery, Problem> {
-    let outcome = match params.outcome.as_deref() {
-        None => None,
-        Some("success") => Some(LogOutcome::Success),
-        Some("failure") => Some(LogOutcome::Failure),
-        Some(other) => {
-            return Err(Problem::invalid_field(
-                "outcome",
-                format!("{other:?} is neither success nor failure"),
-            ))
-        }
-    };
-    let time = |field: &str, text: &Option<String>| {
-        text.as_deref()
-            .map(|text| parse_time(field, text))
-            .transpose()
-    };
-    let present = |text: &Option<String>| text.clone().filter(|text| !text.is_empty());
-    Ok(LogQuery {
-        outcome,
-        since: time("since", &params.since)?,
-        until: time("until", &params.until)?,
-        operation: present(&params.operation),
-        subject: present(&params.subject),
-        client: present(&params.client),
-        ..LogQuery::default()
-    })
 }
 
 async fn known_tenant<P: AdminParts>(state: &State<P>, tenant: &str) -> Result<(), Problem> {
@@ -79,28 +46,7 @@ pub(super) async fn read_log<P: AdminParts>(
     params: Query<LogParams>,
 ) -> Result<HttpResponse, Problem> {
     state.reader(&req).await?;
-    let mut query = log_query(&params)?;
-    query.limit = params
-        .limit
-        .unwrap_or(DEFAULT_LOG_PAGE)
-        .clamp(1, MAX_LOG_PAGE);
-    query.before = match params.cursor.as_deref() {
-        None | Some("") => None,
-        Some(cursor) => Some(
-            cursor
-                .parse()
-                .map_err(|_| Problem::invalid_field("cursor", "not a cursor this API returned"))?,
-        ),
-    };
-    known_tenant::<P>(&state, &tenant).await?;
-    let entries = state.log.recent(&tenant, &query).await?;
-    let next_cursor = (entries.len() == query.limit)
-        .then(|| entries.last().map(|entry| entry.seq.to_string()))
-        .flatten();
-    Ok(HttpResponse::Ok().json(LogPage {
-        entries: entries.into_iter().map(LogEntryView::from).collect(),
-        next_cursor,
-    }))
+    Ok(HttpResponse::Ok().json(state.read_log(&tenant, &params).await?))
 }
 
 /// Stream a tenant's new log entries as Server-Sent Events (`event: entry`,

@@ -51,6 +51,7 @@ mod credentials;
 mod directory;
 mod log_routes;
 pub mod openapi;
+mod operations;
 mod problem;
 mod settings_routes;
 mod tenants;

@@ -2,8 +2,6 @@
 
 use actix_web::web::{self, Json, Path};
 use actix_web::{HttpRequest, HttpResponse};
-use scimitar_schema::Registry;
-use scimitar_store::{DirectoryStore, Scope};
 use serde_json::Value;
 
 use super::{AdminParts, Preset, Problem, State};
@@ -76,44 +74,6 @@ pub(super) async fn put_settings<P: AdminParts>(
     body: Json<Value>,
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
-    let previous = state.service.tenant_config(&tenant).await?;
-    let config = TenantConfig::parse(&body, &previous)?;
-    store_config::<P>(&state, &tenant, &config, &previous).await?;
-    log::info!(
-        "admin {}: settings of tenant {tenant} replaced",
-        principal.token_id
-    );
+    let config = state.replace_settings(&principal, &tenant, &body).await?;
     Ok(HttpResponse::Ok().json(shown(&config)))
-}
-
-/// Stores `config`, after checking that its schema overrides build; rebuilds
-/// the teams when the team mode changed.
-async fn store_config<P: AdminParts>(
-    state: &State<P>,
-    tenant: &str,
-    config: &TenantConfig,
-    previous: &TenantConfig,
-) -> Result<(), Problem> {
-    let registry = config
-        .directory
-        .registry(&Registry::builtin())
-        .map_err(|error| Problem::invalid_field("schemaOverrides", error.to_string()))?;
-    state.service.write_tenant_config(tenant, config).await?;
-    if config.directory.teams != previous.directory.teams {
-        let stored = config.stored();
-        let default_policy = &state.service.engine().default_context().policy;
-        let policy = stored
-            .policy
-            .clone()
-            .unwrap_or_else(|| default_policy.clone());
-        let scope = Scope::new(tenant, &registry, &policy).with_settings(&stored);
-        let rebuilt = state.service.store().rebuild_teams(&scope).await?;
-        log::info!(
-            "tenant {tenant}: teams rebuilt: {} teams ({} created, {} removed)",
-            rebuilt.teams,
-            rebuilt.created,
-            rebuilt.removed
-        );
-    }
-    Ok(())
 }

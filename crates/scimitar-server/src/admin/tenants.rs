@@ -45,17 +45,10 @@ pub(super) async fn list_tenants<P: AdminParts>(
 ) -> Result<HttpResponse, Problem> {
     state.reader(&req).await?;
     let limit = paging.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let all = state.service.tenants().list_tenants().await?;
     let after = paging.cursor.as_deref().unwrap_or("");
+    let all = state.tenant_views(&req).await?;
     let mut rest = all.into_iter().filter(|tenant| tenant.id.as_str() > after);
-    let tenants: Vec<TenantView> = rest
-        .by_ref()
-        .take(limit)
-        .map(|tenant| {
-            let url = state.scim_url(&req, &tenant.id);
-            TenantView::new(tenant, url)
-        })
-        .collect();
+    let tenants: Vec<TenantView> = rest.by_ref().take(limit).collect();
     let next_cursor = match rest.next() {
         Some(_) => tenants.last().map(|tenant| tenant.id.clone()),
         None => None,
@@ -76,27 +69,13 @@ pub(super) async fn create_tenant<P: AdminParts>(
     body: Json<NewTenant>,
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
-    let NewTenant { id, display_name } = body.into_inner();
-    let name = display_name.unwrap_or_else(|| id.clone());
     let tenant = state
-        .service
-        .tenants()
-        .create_tenant(&id, &name, serde_json::json!({}))
-        .await
-        .map_err(|error| match error {
-            scimitar_store::StoreError::InvalidValue(message) => {
-                Problem::invalid_field("id", message)
-            }
-            other => other.into(),
-        })?;
-    log::info!("admin {}: tenant {id} created", principal.token_id);
-    let url = state.scim_url(&req, &tenant.id);
+        .create_tenant(&req, &principal, body.into_inner())
+        .await?;
+    let location = format!("{}/{}", req.path().trim_end_matches('/'), tenant.id);
     Ok(HttpResponse::Created()
-        .insert_header((
-            "Location",
-            format!("{}/tenants/{id}", req.path().trim_end_matches("/tenants")),
-        ))
-        .json(TenantView::new(tenant, url)))
+        .insert_header(("Location", location))
+        .json(tenant))
 }
 
 /// Read a tenant.
@@ -109,9 +88,7 @@ pub(super) async fn get_tenant<P: AdminParts>(
     tenant: Path<String>,
 ) -> Result<HttpResponse, Problem> {
     state.reader(&req).await?;
-    let tenant = state.service.tenants().get_tenant(&tenant).await?;
-    let url = state.scim_url(&req, &tenant.id);
-    Ok(HttpResponse::Ok().json(TenantView::new(tenant, url)))
+    Ok(HttpResponse::Ok().json(state.tenant_view(&req, &tenant).await?))
 }
 
 /// Rename a tenant, or enable or disable it (a disabled tenant's SCIM requests
@@ -127,37 +104,10 @@ pub(super) async fn change_tenant<P: AdminParts>(
     body: Json<TenantChange>,
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
-    let change = body.into_inner();
-    if change
-        .display_name
-        .as_deref()
-        .is_some_and(|name| name.trim().is_empty())
-    {
-        return Err(Problem::invalid_field(
-            "displayName",
-            "a name cannot be empty",
-        ));
-    }
-    // Unknown tenants are 404 before anything is written.
-    let mut current = state.service.tenants().get_tenant(&tenant).await?;
-    if let Some(name) = change.display_name {
-        current = state
-            .service
-            .tenants()
-            .rename_tenant(&tenant, &name)
-            .await?;
-    }
-    if let Some(enabled) = change.enabled {
-        state.service.set_tenant_enabled(&tenant, enabled).await?;
-        current.enabled = enabled;
-        log::info!(
-            "admin {}: tenant {tenant} {}",
-            principal.token_id,
-            if enabled { "enabled" } else { "disabled" }
-        );
-    }
-    let url = state.scim_url(&req, &current.id);
-    Ok(HttpResponse::Ok().json(TenantView::new(current, url)))
+    let changed = state
+        .change_tenant(&req, &principal, &tenant, body.into_inner())
+        .await?;
+    Ok(HttpResponse::Ok().json(changed))
 }
 
 /// Delete a tenant and everything of it: users, groups, events, tokens, log and
@@ -171,8 +121,7 @@ pub(super) async fn delete_tenant<P: AdminParts>(
     tenant: Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
-    state.service.delete_tenant(&tenant).await?;
-    log::info!("admin {}: tenant {tenant} deleted", principal.token_id);
+    state.delete_tenant(&principal, &tenant).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -186,15 +135,7 @@ pub(super) async fn list_tokens<P: AdminParts>(
     tenant: Path<String>,
 ) -> Result<HttpResponse, Problem> {
     state.reader(&req).await?;
-    let tenants = state.service.tenants();
-    tenants.get_tenant(&tenant).await?;
-    let tokens: Vec<ScimTokenView> = tenants
-        .list_tokens(&tenant)
-        .await?
-        .into_iter()
-        .map(ScimTokenView::from)
-        .collect();
-    Ok(HttpResponse::Ok().json(tokens))
+    Ok(HttpResponse::Ok().json(state.scim_tokens(&tenant).await?))
 }
 
 /// Issue a SCIM token: the secret is in this response only. To rotate, issue a
@@ -211,28 +152,12 @@ pub(super) async fn issue_token<P: AdminParts>(
     body: Json<NewScimToken>,
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
-    let label = body.into_inner().label;
-    if label.trim().is_empty() || label.chars().count() > 100 {
-        return Err(Problem::invalid_field(
-            "label",
-            "a label is 1 to 100 characters, such as entra-prod",
-        ));
-    }
-    let issued = crate::issue_token(&**state.service.tenants(), &tenant, &label)
-        .await
-        .map_err(|crate::TokenError::Store(error)| Problem::from(error))?;
-    log::info!(
-        "admin {}: SCIM token {} issued for tenant {tenant}",
-        principal.token_id,
-        issued.record.id
-    );
+    let issued = state
+        .issue_scim_token(&req, &principal, &tenant, &body.label)
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
-        .json(IssuedScimToken {
-            token: issued.token,
-            scim_url: state.scim_url(&req, &tenant),
-            record: issued.record.into(),
-        }))
+        .json(issued))
 }
 
 /// Revoke a SCIM token: refused at once here, within a second elsewhere.
@@ -247,18 +172,7 @@ pub(super) async fn revoke_token<P: AdminParts>(
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
     let (tenant, token) = path.into_inner();
-    // A token of another tenant is not this tenant's to revoke.
-    let found = state.service.tenants().find_token(&token).await?;
-    if found.is_none_or(|found| found.tenant != tenant) {
-        return Err(Problem::not_found(format!(
-            "tenant `{tenant}` has no token `{token}`"
-        )));
-    }
-    state.service.revoke_token(&token).await?;
-    log::info!(
-        "admin {}: SCIM token {token} of tenant {tenant} revoked",
-        principal.token_id
-    );
+    state.revoke_scim_token(&principal, &tenant, &token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,25 +1,14 @@
 //! A tenant's webhooks: adding, changing and removing them, their delivery
 //! health, a test event, and the dead letters set aside after the retry budget.
 
-use std::time::Duration;
-
 use actix_web::web::{self, Json, Path};
 use actix_web::{HttpRequest, HttpResponse};
-use scimitar_store::hooks::OutboxStore;
-use scimitar_store::{EventStore, Scope, TenantStore};
-use serde_json::json;
 
+use super::operations::{no_webhook, webhook_view};
 use super::{
     AdminParts, DeadLetterView, NewWebhook, Problem, State, WebhookChange, WebhookHealthView,
     WebhookSecret, WebhookTestResult, WebhookView,
 };
-use crate::settings::Webhook;
-use crate::webhook::{health, webhook_consumer, DeliveryFailure, WebhookHandler};
-
-/// How long an admin-initiated delivery (a test, a retry) may take.
-const ADMIN_DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
-/// The most pending events counted.
-const PENDING_CAP: usize = 1000;
 
 pub(super) fn routes<P: AdminParts>(
     scope: actix_web::Scope<impl scimitar_actix::ScopeFactory>,
@@ -59,19 +48,6 @@ pub(super) fn routes<P: AdminParts>(
         )
 }
 
-fn view(webhook: &Webhook) -> WebhookView {
-    WebhookView {
-        id: webhook.id.clone(),
-        url: webhook.url.clone(),
-        enabled: webhook.enabled,
-        since: webhook.since.map(scimitar_store::meta::format_timestamp),
-    }
-}
-
-fn no_webhook(tenant: &str, id: &str) -> Problem {
-    Problem::not_found(format!("tenant `{tenant}` has no webhook `{id}`"))
-}
-
 /// List a tenant's webhooks.
 #[utoipa::path(get, path = "/tenants/{tenant}/webhooks", tag = "webhooks",
     params(("tenant" = String, Path, description = "The tenant id")),
@@ -83,7 +59,7 @@ pub(super) async fn list_webhooks<P: AdminParts>(
 ) -> Result<HttpResponse, Problem> {
     state.reader(&req).await?;
     let config = state.service.tenant_config(&tenant).await?;
-    let hooks: Vec<WebhookView> = config.webhooks.iter().map(view).collect();
+    let hooks: Vec<WebhookView> = config.webhooks.iter().map(webhook_view).collect();
     Ok(HttpResponse::Ok().json(hooks))
 }
 
@@ -101,26 +77,12 @@ pub(super) async fn add_webhook<P: AdminParts>(
     body: Json<NewWebhook>,
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
-    let NewWebhook {
-        id,
-        url,
-        secret,
-        replay,
-    } = body.into_inner();
-    let mut config = state.service.tenant_config(&tenant).await?;
-    let webhook = config.add_webhook(id, &url, secret, replay)?;
-    state.service.write_tenant_config(&tenant, &config).await?;
-    log::info!(
-        "admin {}: webhook {} of tenant {tenant} added",
-        principal.token_id,
-        webhook.id
-    );
+    let added = state
+        .add_webhook(&principal, &tenant, body.into_inner())
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
-        .json(WebhookSecret {
-            webhook: view(&webhook),
-            secret: webhook.secret,
-        }))
+        .json(added))
 }
 
 /// Change a webhook's URL, or pause and resume it.
@@ -149,7 +111,7 @@ pub(super) async fn change_webhook<P: AdminParts>(
     if let Some(enabled) = change.enabled {
         webhook.enabled = enabled;
     }
-    let shown = view(webhook);
+    let shown = webhook_view(webhook);
     config.validate()?;
     state.service.write_tenant_config(&tenant, &config).await?;
     log::info!(
@@ -171,22 +133,7 @@ pub(super) async fn remove_webhook<P: AdminParts>(
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
     let (tenant, id) = path.into_inner();
-    let mut config = state.service.tenant_config(&tenant).await?;
-    if !config.remove_webhook(&id) {
-        return Err(no_webhook(&tenant, &id));
-    }
-    state.service.write_tenant_config(&tenant, &config).await?;
-    // Its checkpoint would hold pruning back for good (rule O6).
-    state
-        .service
-        .store()
-        .forget_consumer(&tenant, &webhook_consumer(&id))
-        .await?;
-    health::forget(&**state.service.tenants(), &tenant, &id).await?;
-    log::info!(
-        "admin {}: webhook {id} of tenant {tenant} removed",
-        principal.token_id
-    );
+    state.remove_webhook(&principal, &tenant, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -210,7 +157,7 @@ pub(super) async fn rotate_secret<P: AdminParts>(
         .ok_or_else(|| no_webhook(&tenant, &id))?;
     webhook.secret = crate::webhook::generate_secret();
     let rotated = WebhookSecret {
-        webhook: view(webhook),
+        webhook: webhook_view(webhook),
         secret: webhook.secret.clone(),
     };
     state.service.write_tenant_config(&tenant, &config).await?;
@@ -221,35 +168,6 @@ pub(super) async fn rotate_secret<P: AdminParts>(
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(rotated))
-}
-
-/// The tenant's webhook `id`, or 404.
-async fn find_webhook<P: AdminParts>(
-    state: &State<P>,
-    tenant: &str,
-    id: &str,
-) -> Result<Webhook, Problem> {
-    let config = state.service.tenant_config(tenant).await?;
-    config
-        .webhooks
-        .into_iter()
-        .find(|hook| hook.id == id)
-        .ok_or_else(|| no_webhook(tenant, id))
-}
-
-fn result(outcome: Result<u16, DeliveryFailure>) -> WebhookTestResult {
-    match outcome {
-        Ok(status) => WebhookTestResult {
-            delivered: true,
-            status: Some(status),
-            detail: None,
-        },
-        Err(failure) => WebhookTestResult {
-            delivered: false,
-            status: failure.status,
-            detail: Some(failure.detail),
-        },
-    }
 }
 
 /// A webhook's delivery health: last success, last error (status and the start
@@ -265,45 +183,7 @@ pub(super) async fn webhook_health<P: AdminParts>(
 ) -> Result<HttpResponse, Problem> {
     state.reader(&req).await?;
     let (tenant, id) = path.into_inner();
-    let webhook = find_webhook::<P>(&state, &tenant, &id).await?;
-    let tenants = &**state.service.tenants();
-    let recorded = health::health(tenants, &tenant, &id)
-        .await?
-        .unwrap_or_default();
-    let dead_letters = health::dead_letters(tenants, &tenant, &id).await?.len();
-    let store = state.service.store();
-    let checkpoint = store.checkpoint(&tenant, &webhook_consumer(&id)).await?;
-    let stored = tenants.get_tenant(&tenant).await?;
-    let context = state.service.tenant_context(&stored);
-    let scope =
-        Scope::new(&tenant, &context.registry, &context.policy).with_settings(&context.settings);
-    let waiting: Vec<_> = store
-        .events(&scope, checkpoint, PENDING_CAP + 1)
-        .await?
-        .into_iter()
-        .filter(|event| webhook.since.is_none_or(|since| event.at >= since))
-        .collect();
-    let now = scimitar_store::meta::now();
-    let oldest = waiting.first().map(|event| event.at);
-    Ok(HttpResponse::Ok().json(WebhookHealthView {
-        webhook: view(&webhook),
-        last_success: recorded
-            .last_success
-            .map(scimitar_store::meta::format_timestamp),
-        last_error_at: recorded
-            .last_error
-            .as_ref()
-            .map(|error| scimitar_store::meta::format_timestamp(error.at)),
-        last_error_status: recorded.last_error.as_ref().and_then(|e| e.failure.status),
-        last_error_detail: recorded.last_error.map(|error| error.failure.detail),
-        consecutive_failures: recorded.consecutive_failures,
-        pending: waiting.len().min(PENDING_CAP),
-        pending_capped: waiting.len() > PENDING_CAP,
-        oldest_pending: oldest.map(scimitar_store::meta::format_timestamp),
-        oldest_pending_age_seconds: oldest
-            .map(|at| u64::try_from((now - at).whole_seconds()).unwrap_or_default()),
-        dead_letters,
-    }))
+    Ok(HttpResponse::Ok().json(state.webhook_health(&tenant, &id).await?))
 }
 
 /// Send the webhook a signed test event (`type` `webhook.test`) now, and say
@@ -320,24 +200,7 @@ pub(super) async fn test_webhook<P: AdminParts>(
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
     let (tenant, id) = path.into_inner();
-    let webhook = find_webhook::<P>(&state, &tenant, &id).await?;
-    let handler = WebhookHandler::new(webhook, ADMIN_DELIVERY_TIMEOUT);
-    let message = format!("evt_{tenant}_test_{}", uuid::Uuid::new_v4().simple());
-    let body = json!({
-        "id": 0,
-        "tenant": tenant,
-        "type": "webhook.test",
-        "occurredAt": scimitar_store::meta::format_timestamp(scimitar_store::meta::now()),
-        "data": {},
-    });
-    let outcome = handler.post(&message, body.to_string()).await;
-    let tenants = &**state.service.tenants();
-    health::record(tenants, &tenant, &id, outcome.as_ref().map(drop)).await?;
-    log::info!(
-        "admin {}: test event sent to webhook {id} of tenant {tenant}",
-        principal.token_id
-    );
-    Ok(HttpResponse::Ok().json(result(outcome)))
+    Ok(HttpResponse::Ok().json(state.test_webhook(&principal, &tenant, &id).await?))
 }
 
 /// The events set aside after the retry budget, oldest first.
@@ -353,27 +216,7 @@ pub(super) async fn list_dead_letters<P: AdminParts>(
 ) -> Result<HttpResponse, Problem> {
     state.reader(&req).await?;
     let (tenant, id) = path.into_inner();
-    find_webhook::<P>(&state, &tenant, &id).await?;
-    let letters: Vec<DeadLetterView> =
-        health::dead_letters(&**state.service.tenants(), &tenant, &id)
-            .await?
-            .into_iter()
-            .map(DeadLetterView::from)
-            .collect();
-    Ok(HttpResponse::Ok().json(letters))
-}
-
-async fn find_dead_letter<P: AdminParts>(
-    state: &State<P>,
-    tenant: &str,
-    id: &str,
-    seq: u64,
-) -> Result<health::DeadLetter, Problem> {
-    health::dead_letter(&**state.service.tenants(), tenant, id, seq)
-        .await?
-        .ok_or_else(|| {
-            Problem::not_found(format!("webhook `{id}` has no dead letter of event {seq}"))
-        })
+    Ok(HttpResponse::Ok().json(state.dead_letters(&tenant, &id).await?))
 }
 
 /// Deliver a dead letter now; delivered, it leaves the list.
@@ -391,22 +234,10 @@ pub(super) async fn retry_dead_letter<P: AdminParts>(
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
     let (tenant, id, seq) = path.into_inner();
-    let webhook = find_webhook::<P>(&state, &tenant, &id).await?;
-    let letter = find_dead_letter::<P>(&state, &tenant, &id, seq).await?;
-    let handler = WebhookHandler::new(webhook, ADMIN_DELIVERY_TIMEOUT);
-    let outcome = handler
-        .post(&format!("evt_{tenant}_{seq}"), letter.event.to_string())
-        .await;
-    let tenants = &**state.service.tenants();
-    health::record(tenants, &tenant, &id, outcome.as_ref().map(drop)).await?;
-    if outcome.is_ok() {
-        health::discard_dead_letter(tenants, &tenant, &id, seq).await?;
-        log::info!(
-            "admin {}: dead letter {seq} of webhook {id} of tenant {tenant} delivered",
-            principal.token_id
-        );
-    }
-    Ok(HttpResponse::Ok().json(result(outcome)))
+    let result = state
+        .retry_dead_letter(&principal, &tenant, &id, seq)
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
 }
 
 /// Discard a dead letter: the event is not delivered.
@@ -423,12 +254,8 @@ pub(super) async fn discard_dead_letter<P: AdminParts>(
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
     let (tenant, id, seq) = path.into_inner();
-    find_webhook::<P>(&state, &tenant, &id).await?;
-    find_dead_letter::<P>(&state, &tenant, &id, seq).await?;
-    health::discard_dead_letter(&**state.service.tenants(), &tenant, &id, seq).await?;
-    log::info!(
-        "admin {}: dead letter {seq} of webhook {id} of tenant {tenant} discarded",
-        principal.token_id
-    );
+    state
+        .discard_dead_letter(&principal, &tenant, &id, seq)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
