@@ -70,7 +70,10 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
             .route("/readyz", web::get().to(readyz))
             .service(service.scope("/scim/v2"))
             .service(service.tenant_scope("/tenants/{tenant}/scim/v2"));
-        let app = app.service(admin.scope("/admin/v1"));
+        // The API's scope first: the console's `/admin` prefix would take it.
+        let app = app
+            .service(admin.scope("/admin/v1"))
+            .service(admin.console_scope());
         let app = match &metrics_endpoint {
             Some(endpoint) => app
                 .app_data(endpoint.clone())

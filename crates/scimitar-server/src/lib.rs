@@ -74,6 +74,7 @@
 pub mod admin;
 mod auth;
 mod authenticator;
+mod console;
 mod jwt;
 mod limits;
 mod log;

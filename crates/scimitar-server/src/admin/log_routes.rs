@@ -64,8 +64,19 @@ pub(super) async fn stream_log<P: AdminParts>(
     params: Query<LogParams>,
 ) -> Result<HttpResponse, Problem> {
     state.reader(&req).await?;
-    let mut query = log_query(&params)?;
-    known_tenant::<P>(&state, &tenant).await?;
+    log_stream::<P>(&req, &state, &tenant, &params).await
+}
+
+/// The live stream of `tenant`'s log entries matching `params`, for whoever
+/// the caller let in (the admin API, the console).
+pub(crate) async fn log_stream<P: AdminParts>(
+    req: &HttpRequest,
+    state: &State<P>,
+    tenant: &str,
+    params: &LogParams,
+) -> Result<HttpResponse, Problem> {
+    let mut query = log_query(params)?;
+    known_tenant::<P>(state, tenant).await?;
     let resume = req
         .headers()
         .get("Last-Event-ID")
@@ -78,14 +89,13 @@ pub(super) async fn stream_log<P: AdminParts>(
                 limit: 1,
                 ..LogQuery::default()
             };
-            let newest = state.log.recent(&tenant, &newest).await?;
+            let newest = state.log.recent(tenant, &newest).await?;
             newest.first().map_or(0, |entry| entry.seq)
         }
     };
     query.limit = STREAM_BATCH;
     let log = std::sync::Arc::clone(&state.log);
-    let tenant = tenant.into_inner();
-    let start = (log, tenant, query, after, 0u32);
+    let start = (log, tenant.to_owned(), query, after, 0u32);
     let events =
         futures_util::stream::unfold(start, |(log, tenant, mut query, after, idle)| async move {
             tokio::time::sleep(STREAM_POLL).await;

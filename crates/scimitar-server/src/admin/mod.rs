@@ -49,7 +49,7 @@
 
 mod credentials;
 mod directory;
-mod log_routes;
+pub(crate) mod log_routes;
 pub mod openapi;
 mod operations;
 mod problem;
@@ -227,6 +227,14 @@ where
         }))
     }
 
+    /// The web console at `/admin` (its cookies and links live there): sign-in
+    /// with an admin token, then pages over the same operations as this API.
+    pub fn console_scope(&self) -> actix_web::Scope<impl scimitar_actix::ScopeFactory> {
+        type P<S, T, L> = (S, T, L);
+        let scope = web::scope("/admin").app_data(Data::from(Arc::clone(&self.state)));
+        crate::console::routes::<P<S, T, L>>(scope)
+    }
+
     /// The admin principal of `req`, for other operator endpoints (such as
     /// `/metrics`).
     ///
@@ -284,6 +292,18 @@ impl<S: scimitar_store::Store + 'static, T: TenantStore + 'static, L> AdminState
         };
         format!("{base}/tenants/{tenant}/scim/v2")
     }
+}
+
+/// The principal of an issued admin token (not the configured one, which has no
+/// record to key a console session with).
+pub(crate) async fn verify_issued_token<T: TenantStore + ?Sized>(
+    tenants: &T,
+    token: &str,
+) -> Option<AdminPrincipal> {
+    credentials::verify(tenants, None, token)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// `GET /whoami`: the credential's id, label and scope.
