@@ -233,6 +233,9 @@ async fn serve_metrics(req: HttpRequest, endpoint: Data<MetricsEndpoint>) -> Htt
         connections: pool.connections,
         idle: pool.idle,
         max: pool.max,
+        checkouts: pool.checkouts,
+        waited_seconds: pool.waited.as_secs_f64(),
+        timeouts: pool.timeouts,
     });
     endpoint
         .metrics

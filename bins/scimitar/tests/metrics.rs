@@ -64,6 +64,25 @@ fn metrics_count_requests_refusals_and_the_pool_for_the_admin() {
         text.contains("scimitar_db_pool_max_connections 8"),
         "{text}"
     );
+    let total = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(-1.0)
+    };
+    assert!(
+        total("scimitar_db_pool_checkouts_total") >= 2.0,
+        "every request checked a connection out: {text}"
+    );
+    assert!(
+        total("scimitar_db_pool_wait_seconds_total") >= 0.0,
+        "{text}"
+    );
+    assert!(total("scimitar_db_pool_timeouts_total") == 0.0, "{text}");
+    assert!(
+        total("scimitar_webhook_dead_letters_total") == 0.0,
+        "{text}"
+    );
     assert!(
         !text.contains(&token) && !text.contains(&admin),
         "no secret is shown"

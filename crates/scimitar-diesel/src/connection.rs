@@ -408,7 +408,18 @@ impl std::fmt::Debug for Pools {
 
 impl Pools {
     /// Opens the pool and brings the schema up to date.
+    #[cfg(test)]
     pub(crate) fn open(url: &str, options: &OpenOptions) -> Result<Pools, DieselError> {
+        Pools::open_counting(url, options, &Arc::default())
+    }
+
+    /// [`Pools::open`], counting the waits for the shared pool in `waits`.
+    pub(crate) fn open_counting(
+        url: &str,
+        options: &OpenOptions,
+        waits: &Arc<PoolWaits>,
+    ) -> Result<Pools, DieselError> {
+        let recorder = || Box::new(WaitRecorder(Arc::clone(waits)));
         let pools = match Target::parse(url)? {
             #[cfg(not(feature = "postgres"))]
             Target::Postgres(_) => return Err(DieselError::NoPostgres),
@@ -429,6 +440,7 @@ impl Pools {
                     .connection_customizer(Box::new(PgSetup {
                         prepared_statements: options.prepared_statements,
                     }))
+                    .event_handler(recorder())
                     .build(ConnectionManager::<PgConnection>::new(url))?;
                 Pools::Postgres(pool)
             }
@@ -448,6 +460,7 @@ impl Pools {
                     .test_on_check_out(false)
                     .connection_timeout(options.connection_timeout)
                     .connection_customizer(Box::new(setup))
+                    .event_handler(recorder())
                     .build(ConnectionManager::<SqliteConnection>::new(&path))?;
                 // The writer's own connection, kept for good: a connection's page
                 // cache is dropped whenever another connection commits, so the
@@ -657,26 +670,61 @@ pub struct PoolState {
     pub idle: u32,
     /// The most the pool opens ([`OpenOptions::max_connections`]).
     pub max: u32,
+    /// Connections handed out since the store opened.
+    pub checkouts: u64,
+    /// The time callers spent waiting for them, in all.
+    pub waited: Duration,
+    /// Calls that gave up waiting ([`OpenOptions::connection_timeout`]).
+    pub timeouts: u64,
+}
+
+/// How long callers waited for pooled connections, counted by the pool's event
+/// hooks (r2d2 times every check-out).
+#[derive(Debug, Default)]
+pub(crate) struct PoolWaits {
+    checkouts: std::sync::atomic::AtomicU64,
+    waited_nanos: std::sync::atomic::AtomicU64,
+    timeouts: std::sync::atomic::AtomicU64,
+}
+
+/// The pool's event handler, adding to a store's [`PoolWaits`].
+#[derive(Debug, Clone)]
+pub(crate) struct WaitRecorder(pub(crate) Arc<PoolWaits>);
+
+impl diesel::r2d2::HandleEvent for WaitRecorder {
+    fn handle_checkout(&self, event: diesel::r2d2::event::CheckoutEvent) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let nanos = u64::try_from(event.duration().as_nanos()).unwrap_or(u64::MAX);
+        self.0.checkouts.fetch_add(1, Relaxed);
+        self.0.waited_nanos.fetch_add(nanos, Relaxed);
+    }
+
+    fn handle_timeout(&self, event: diesel::r2d2::event::TimeoutEvent) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let nanos = u64::try_from(event.timeout().as_nanos()).unwrap_or(u64::MAX);
+        self.0.timeouts.fetch_add(1, Relaxed);
+        self.0.waited_nanos.fetch_add(nanos, Relaxed);
+    }
 }
 
 impl Pools {
     /// How the pool of reads (and PostgreSQL writes) is used now; SQLite's
     /// writer connection is not counted.
-    pub(crate) fn state(&self) -> PoolState {
-        fn of<C: diesel::r2d2::R2D2Connection + 'static>(
-            pool: &Pool<ConnectionManager<C>>,
-        ) -> PoolState {
-            let state = pool.state();
-            PoolState {
-                connections: state.connections,
-                idle: state.idle_connections,
-                max: pool.max_size(),
-            }
-        }
-        match self {
-            Pools::Sqlite { pool, .. } => of(pool),
+    pub(crate) fn state(&self, waits: &PoolWaits) -> PoolState {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (state, max) = match self {
+            Pools::Sqlite { pool, .. } => (pool.state(), pool.max_size()),
             #[cfg(feature = "postgres")]
-            Pools::Postgres(pool) => of(pool),
+            Pools::Postgres(pool) => (pool.state(), pool.max_size()),
+        };
+        let (connections, idle) = (state.connections, state.idle_connections);
+        PoolState {
+            connections,
+            idle,
+            max,
+            checkouts: waits.checkouts.load(Relaxed),
+            waited: Duration::from_nanos(waits.waited_nanos.load(Relaxed)),
+            timeouts: waits.timeouts.load(Relaxed),
         }
     }
 

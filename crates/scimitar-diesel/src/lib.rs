@@ -125,6 +125,8 @@ const WRITE_ATTEMPTS: u32 = 3;
 #[derive(Debug, Clone)]
 pub struct DieselStore {
     pools: Arc<Pools>,
+    /// Check-outs of the shared pool and the time spent waiting for them.
+    waits: Arc<connection::PoolWaits>,
     log_prunes: Arc<provisioning_log::PruneSchedule>,
     member_lists: Arc<member_lists::MemberLists>,
     /// PostgreSQL: the thread that keeps planner statistics from going missing.
@@ -153,7 +155,8 @@ impl DieselStore {
     /// # Errors
     /// As [`DieselStore::open`].
     pub fn open_with(url: &str, options: &OpenOptions) -> Result<DieselStore, StoreError> {
-        let pools = Pools::open(url, options).map_err(StoreError::from)?;
+        let waits = Arc::default();
+        let pools = Pools::open_counting(url, options, &waits).map_err(StoreError::from)?;
         #[cfg(feature = "postgres")]
         let statistics = match pools.postgres_pool() {
             Some(pool) => Some(statistics::Keeper::spawn(pool).map_err(StoreError::from)?),
@@ -161,6 +164,7 @@ impl DieselStore {
         };
         Ok(DieselStore {
             pools: Arc::new(pools),
+            waits,
             log_prunes: Arc::default(),
             member_lists: Arc::default(),
             #[cfg(feature = "postgres")]
@@ -196,7 +200,7 @@ impl DieselStore {
 
     /// How the connection pool is used now (for metrics).
     pub fn pool_state(&self) -> PoolState {
-        self.pools.state()
+        self.pools.state(&self.waits)
     }
 
     /// Which database this store runs on.

@@ -12,7 +12,7 @@
 //! use scimitar_server::metrics::{Metrics, PoolUse};
 //!
 //! let metrics = Metrics::new();
-//! metrics.set_pool(PoolUse { connections: 3, idle: 1, max: 8 });
+//! metrics.set_pool(PoolUse { connections: 3, idle: 1, max: 8, ..PoolUse::default() });
 //! let text = metrics.encode();
 //! assert!(text.contains("scimitar_db_pool_connections 3"), "{text}");
 //! assert!(text.contains("scimitar_build_info_info{version="), "{text}");
@@ -60,7 +60,7 @@ struct RefusalLabels {
 }
 
 /// How the database connection pool is used, at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct PoolUse {
     /// Connections open.
     pub connections: u32,
@@ -68,6 +68,12 @@ pub struct PoolUse {
     pub idle: u32,
     /// The most the pool opens.
     pub max: u32,
+    /// Connections handed out since start.
+    pub checkouts: u64,
+    /// Seconds callers waited for them since start, in all.
+    pub waited_seconds: f64,
+    /// Callers that gave up waiting since start.
+    pub timeouts: u64,
 }
 
 /// The server's metrics; cheap to share (`Arc`), safe to use from any thread.
@@ -78,6 +84,9 @@ pub struct Metrics {
     refusals: Family<RefusalLabels, Counter>,
     deliveries: Family<DeliveryLabels, Counter>,
     dead_letters: Counter,
+    pool_checkouts: Counter,
+    pool_wait: Counter<f64, std::sync::atomic::AtomicU64>,
+    pool_timeouts: Counter,
     pool_connections: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
@@ -136,6 +145,24 @@ impl Metrics {
             "Events set aside after a webhook's retry budget (retry or discard them in the admin API)",
             dead_letters.clone(),
         );
+        let pool_checkouts = Counter::default();
+        registry.register(
+            "db_pool_checkouts",
+            "Database connections handed out",
+            pool_checkouts.clone(),
+        );
+        let pool_wait = Counter::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "db_pool_wait_seconds",
+            "Time spent waiting for a database connection, in all (divide by checkouts for the mean)",
+            pool_wait.clone(),
+        );
+        let pool_timeouts = Counter::default();
+        registry.register(
+            "db_pool_timeouts",
+            "Calls that gave up waiting for a database connection (answered 503)",
+            pool_timeouts.clone(),
+        );
         let pool_connections = Gauge::default();
         registry.register(
             "db_pool_connections",
@@ -166,6 +193,9 @@ impl Metrics {
             refusals,
             deliveries,
             dead_letters,
+            pool_checkouts,
+            pool_wait,
+            pool_timeouts,
             pool_connections,
             pool_idle,
             pool_max,
@@ -177,6 +207,15 @@ impl Metrics {
         self.pool_connections.set(i64::from(pool.connections));
         self.pool_idle.set(i64::from(pool.idle));
         self.pool_max.set(i64::from(pool.max));
+        // Totals only grow: add what is new since the last scrape.
+        let checkouts = pool.checkouts.saturating_sub(self.pool_checkouts.get());
+        self.pool_checkouts.inc_by(checkouts);
+        let timeouts = pool.timeouts.saturating_sub(self.pool_timeouts.get());
+        self.pool_timeouts.inc_by(timeouts);
+        let waited = pool.waited_seconds - self.pool_wait.get();
+        if waited > 0.0 {
+            self.pool_wait.inc_by(waited);
+        }
     }
 
     /// The credentials refused since start, by reason (read at scrape time from
