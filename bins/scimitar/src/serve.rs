@@ -240,6 +240,9 @@ async fn serve_metrics(req: HttpRequest, endpoint: Data<MetricsEndpoint>) -> Htt
     endpoint
         .metrics
         .set_auth_refusals(&endpoint.service.auth_refusals());
+    endpoint
+        .metrics
+        .set_webhook_backlog(&endpoint.admin.webhook_backlog().await);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(endpoint.metrics.encode())

@@ -139,4 +139,13 @@ fn metrics_count_webhook_delivery_attempts() {
     }
     assert!(count(&text, "failed") >= 2, "{text}");
     assert_eq!(count(&text, "delivered"), 1, "{text}");
+    // Delivered: nothing waits for the webhook any more.
+    let backlog =
+        format!("scimitar_webhook_pending_events{{tenant=\"{tenant}\",webhook=\"hook-1\"}} ");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !text.contains(&format!("{backlog}0")) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        text = scrape();
+    }
+    assert!(text.contains(&format!("{backlog}0")), "{text}");
 }

@@ -59,6 +59,12 @@ struct RefusalLabels {
     reason: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WebhookLabels {
+    tenant: String,
+    webhook: String,
+}
+
 /// How the database connection pool is used, at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct PoolUse {
@@ -84,6 +90,7 @@ pub struct Metrics {
     refusals: Family<RefusalLabels, Counter>,
     deliveries: Family<DeliveryLabels, Counter>,
     dead_letters: Counter,
+    webhook_pending: Family<WebhookLabels, Gauge>,
     pool_checkouts: Counter,
     pool_wait: Counter<f64, std::sync::atomic::AtomicU64>,
     pool_timeouts: Counter,
@@ -139,6 +146,12 @@ impl Metrics {
             "Webhook delivery attempts, delivered or failed (failures are retried)",
             deliveries.clone(),
         );
+        let webhook_pending = Family::<WebhookLabels, Gauge>::default();
+        registry.register(
+            "webhook_pending_events",
+            "Events waiting for a webhook (counted up to 1000), at the last scrape",
+            webhook_pending.clone(),
+        );
         let dead_letters = Counter::default();
         registry.register(
             "webhook_dead_letters",
@@ -193,6 +206,7 @@ impl Metrics {
             refusals,
             deliveries,
             dead_letters,
+            webhook_pending,
             pool_checkouts,
             pool_wait,
             pool_timeouts,
@@ -239,6 +253,22 @@ impl Metrics {
         self.deliveries
             .get_or_create(&DeliveryLabels { result })
             .inc();
+    }
+
+    /// Each webhook's backlog, `(tenant, webhook, events waiting)` (from
+    /// [`AdminApi::webhook_backlog`](crate::AdminApi::webhook_backlog)); webhooks
+    /// not listed are dropped from the metric.
+    pub fn set_webhook_backlog(&self, backlog: &[(String, String, usize)]) {
+        self.webhook_pending.clear();
+        for (tenant, webhook, pending) in backlog {
+            let labels = WebhookLabels {
+                tenant: tenant.clone(),
+                webhook: webhook.clone(),
+            };
+            self.webhook_pending
+                .get_or_create(&labels)
+                .set(i64::try_from(*pending).unwrap_or(i64::MAX));
+        }
     }
 
     /// One event set aside as a dead letter.

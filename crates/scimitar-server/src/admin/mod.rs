@@ -235,6 +235,35 @@ where
         crate::console::routes::<P<S, T, L>>(scope)
     }
 
+    /// Every enabled webhook's backlog: `(tenant, webhook, events waiting)`,
+    /// counted up to 1000 each (for the metrics). Webhooks whose backlog cannot be
+    /// read are left out, with a warning.
+    pub async fn webhook_backlog(&self) -> Vec<(String, String, usize)> {
+        let tenants = match self.state.service.tenants().list_tenants().await {
+            Ok(tenants) => tenants,
+            Err(error) => {
+                log::warn!("webhook backlog: cannot list tenants: {error}");
+                return Vec::new();
+            }
+        };
+        let mut backlog = Vec::new();
+        for tenant in tenants {
+            let config =
+                crate::settings::TenantConfig::from_value(&tenant.settings).unwrap_or_default();
+            for hook in config.webhooks.iter().filter(|hook| hook.enabled) {
+                match self.state.webhook_health(&tenant.id, &hook.id).await {
+                    Ok(health) => {
+                        backlog.push((tenant.id.clone(), hook.id.clone(), health.pending))
+                    }
+                    Err(problem) => {
+                        log::warn!("webhook backlog of {}/{}: {problem}", tenant.id, hook.id)
+                    }
+                }
+            }
+        }
+        backlog
+    }
+
     /// The admin principal of `req`, for other operator endpoints (such as
     /// `/metrics`).
     ///
