@@ -4,6 +4,7 @@ use actix_web::web::{self, Json, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 
+use super::openapi::SettingsDocument;
 use super::{AdminParts, Preset, Problem, State};
 use crate::settings::TenantConfig;
 
@@ -46,8 +47,7 @@ fn shown(config: &TenantConfig) -> Value {
 /// Read a tenant's settings (secrets shown as `<hidden>`).
 #[utoipa::path(get, path = "/tenants/{tenant}/settings", tag = "settings",
     params(("tenant" = String, Path, description = "The tenant id")),
-    responses((status = 200, description = "The settings object: policy, teams, deletion, \
-        schemaOverrides, createRetryWindowSeconds, webhooks, rateLimit, jwt", body = Object),
+    responses((status = 200, body = SettingsDocument),
         (status = 404, body = Problem)))]
 pub(super) async fn get_settings<P: AdminParts>(
     req: HttpRequest,
@@ -63,9 +63,9 @@ pub(super) async fn get_settings<P: AdminParts>(
 /// 400 naming the field. Secrets sent as `<hidden>` keep their stored values.
 /// A change of team mode rebuilds the tenant's teams.
 #[utoipa::path(put, path = "/tenants/{tenant}/settings", tag = "settings",
-    request_body(content = Object, description = "The whole settings object, as GET shows it"),
+    request_body(content = SettingsDocument, description = "The whole settings object, as GET shows it"),
     params(("tenant" = String, Path, description = "The tenant id")),
-    responses((status = 200, body = Object), (status = 400, body = Problem),
+    responses((status = 200, body = SettingsDocument), (status = 400, body = Problem),
         (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub(super) async fn put_settings<P: AdminParts>(
     req: HttpRequest,
