@@ -121,6 +121,8 @@ pub(crate) struct AdminState<S, T, L> {
     pub(crate) log: Arc<L>,
     configured: Option<ConfiguredToken>,
     public_url: Option<PublicUrl>,
+    /// Refused admin credentials, counted and logged at most every 10 s.
+    failures: Arc<crate::auth::AuthFailures>,
 }
 
 /// The store, tenant directory and log types an admin API runs over.
@@ -163,6 +165,7 @@ where
                 log,
                 configured: None,
                 public_url: None,
+                failures: Arc::default(),
             }),
         }
     }
@@ -175,6 +178,7 @@ where
                 log: Arc::clone(&shared.log),
                 configured: shared.configured,
                 public_url: shared.public_url.clone(),
+                failures: Arc::clone(&shared.failures),
             },
         };
         change(&mut state);
@@ -307,6 +311,15 @@ impl<S: scimitar_store::Store + 'static, T: TenantStore + 'static, L> AdminState
                 "admin token {} is read-only",
                 principal.token_id
             )))
+        }
+    }
+
+    /// Whether `req` reached the server over https (the public URL's scheme
+    /// when one is set): the console's cookies are then `Secure`.
+    pub(crate) fn is_https(&self, req: &HttpRequest) -> bool {
+        match &self.public_url {
+            Some(url) => url.as_str().starts_with("https://"),
+            None => req.connection_info().scheme() == "https",
         }
     }
 

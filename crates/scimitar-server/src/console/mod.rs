@@ -41,7 +41,7 @@ pub(crate) fn routes<P: AdminParts>(
         .route("/", web::get().to(home::<P>))
         .route("/assets/console.css", web::get().to(stylesheet))
         .route("/assets/console.js", web::get().to(script))
-        .route("/login", web::get().to(login_page))
+        .route("/login", web::get().to(login_page::<P>))
         .route("/login", web::post().to(login::<P>))
         .route("/logout", web::post().to(logout::<P>));
     let scope = tenant_pages::routes::<P>(scope);
@@ -103,8 +103,7 @@ async fn home<P: AdminParts>(req: HttpRequest, state: State<P>) -> HttpResponse 
     }
 }
 
-fn login_form(req: &HttpRequest, error: Option<&str>, status: StatusCode) -> HttpResponse {
-    let secure = session::is_https(req, None);
+fn login_form(secure: bool, error: Option<&str>, status: StatusCode) -> HttpResponse {
     let (cookie, value) = session::login_cookie(secure);
     let body = html! {
         h1 { "Sign in" }
@@ -127,8 +126,8 @@ fn login_form(req: &HttpRequest, error: Option<&str>, status: StatusCode) -> Htt
     response
 }
 
-async fn login_page(req: HttpRequest) -> HttpResponse {
-    login_form(&req, None, StatusCode::OK)
+async fn login_page<P: AdminParts>(req: HttpRequest, state: State<P>) -> HttpResponse {
+    login_form(state.is_https(&req), None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -144,9 +143,10 @@ async fn login<P: AdminParts>(
     state: State<P>,
     form: Form<LoginForm>,
 ) -> HttpResponse {
+    let secure = state.is_https(&req);
     if !session::login_form_matches(&req, &form.csrf) {
         return login_form(
-            &req,
+            secure,
             Some("The sign-in form expired. Try again."),
             StatusCode::FORBIDDEN,
         );
@@ -164,12 +164,11 @@ async fn login<P: AdminParts>(
     };
     let Some(record) = record else {
         return login_form(
-            &req,
+            secure,
             Some("That is not an active admin token."),
             StatusCode::UNAUTHORIZED,
         );
     };
-    let secure = session::is_https(&req, None);
     log::info!("console: admin token {} signed in", record.id);
     let mut response = see_other("/admin/tenants");
     let _ = response.add_cookie(&session::session_cookie(&record.id, &record.hash, secure));

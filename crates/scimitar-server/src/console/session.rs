@@ -48,12 +48,6 @@ fn now_unix() -> u64 {
     u64::try_from(scimitar_store::meta::now().unix_timestamp()).unwrap_or_default()
 }
 
-/// Whether the console is reached over https (then cookies are `Secure`).
-pub(crate) fn is_https(req: &HttpRequest, public_url: Option<&str>) -> bool {
-    public_url.is_some_and(|url| url.starts_with("https://"))
-        || req.connection_info().scheme() == "https"
-}
-
 /// The session cookie for the admin token `token_id`, whose stored digest is
 /// `key`.
 pub(crate) fn session_cookie(token_id: &str, key: &str, secure: bool) -> Cookie<'static> {
