@@ -183,3 +183,40 @@ fn the_log_streams_new_entries_as_server_sent_events() {
         "{entry}"
     );
 }
+
+#[test]
+fn a_webhook_added_while_servers_run_delivers_within_a_second() {
+    use common::receiver::Receiver;
+
+    let database = Database::sqlite();
+    let admin = database.admin_token("admin");
+    let (tenant, token) = database.tenant();
+    // Default pacing: tenants' settings are read again every 10 s at the latest.
+    let (first, second) = (database.serve(), database.serve());
+    let receiver = Receiver::start();
+    let api = Client {
+        base: format!("{}/admin/v1", second.origin()),
+        token: admin,
+    };
+    let added = api.post(
+        &format!("/tenants/{tenant}/webhooks"),
+        &json!({"id": "app", "url": receiver.url}),
+    );
+    assert_eq!(added.status, 201, "{}", added.text);
+    // The servers notice the settings change by the directory version (250 ms),
+    // not the 10 s refresh.
+    std::thread::sleep(Duration::from_millis(1000));
+    let started = Instant::now();
+    expect(
+        &first
+            .client(&token)
+            .post("/Users", &json!({"schemas": [USER], "userName": "hooked"})),
+        201,
+    );
+    receiver.wait_until("the delivery", |deliveries| !deliveries.is_empty());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "delivered after {:?}",
+        started.elapsed()
+    );
+}

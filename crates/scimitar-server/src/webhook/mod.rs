@@ -68,7 +68,8 @@ pub struct WebhookOptions {
     /// lease time).
     pub timeout: Duration,
     /// How often tenants' settings are read again for added, changed or removed
-    /// webhooks.
+    /// webhooks at the latest; a change of the tenant directory (any settings
+    /// change, by any process) is noticed within a quarter second.
     pub refresh: Duration,
     /// How often each tenant's handled events are deleted from the outbox; `None`
     /// never.
@@ -157,7 +158,7 @@ impl<S: EventStore + 'static, T: TenantStore + StateStore + 'static, O: OutboxSt
                     }
                 }
                 tokio::select! {
-                    () = tokio::time::sleep(self.options.refresh) => {}
+                    () = self.until_changed_or(self.options.refresh) => {}
                     _ = &mut stopped => break,
                 }
             }
@@ -168,6 +169,21 @@ impl<S: EventStore + 'static, T: TenantStore + StateStore + 'static, O: OutboxSt
         RunningWebhooks {
             stop: Some(stop),
             task: Some(task),
+        }
+    }
+
+    /// Waits until the tenant directory changes (a webhook added, changed or
+    /// removed by any process: rule T9's version moves), checked every
+    /// [`DIRECTORY_POLL`], or `at_most` has passed.
+    async fn until_changed_or(&self, at_most: Duration) {
+        let started = tokio::time::Instant::now();
+        let version = self.tenants.directory_version().await.ok();
+        while started.elapsed() < at_most {
+            tokio::time::sleep(DIRECTORY_POLL.min(at_most)).await;
+            let now = self.tenants.directory_version().await.ok();
+            if now.is_some() && now != version {
+                return;
+            }
         }
     }
 
@@ -285,6 +301,10 @@ impl<S: EventStore + 'static, T: TenantStore + StateStore + 'static, O: OutboxSt
         tenant_ids
     }
 }
+
+/// How often the supervisor looks for a changed tenant directory: a webhook
+/// added or changed anywhere starts delivering within this (plus a poll).
+const DIRECTORY_POLL: Duration = Duration::from_millis(250);
 
 /// A webhook's (tenant id, webhook id).
 type WebhookKey = (String, String);
