@@ -9,7 +9,9 @@ use scimitar_server::settings::{ConfigError, RateLimit, TenantConfig};
 use scimitar_server::webhook::webhook_consumer;
 use scimitar_store::hooks::OutboxStore;
 use scimitar_store::provisioning_log::{LogQuery, ProvisioningLog};
-use scimitar_store::{DeletionMode, Projection, Scope, Store, StoreError, TeamMode, TenantStore};
+use scimitar_store::{
+    DeletionMode, Projection, Scope, Store, StoreError, TeamMode, TenantSettings, TenantStore,
+};
 use serde_json::Value;
 
 use crate::cli::{DeletionArg, SettingsArgs, TeamsArg, WebhookCommand};
@@ -45,6 +47,21 @@ async fn load(store: &DieselStore, tenant: &str) -> Result<TenantConfig, Failure
     Ok(TenantConfig::from_value(&tenant.settings).map_err(SettingsFailure::from)?)
 }
 
+/// What `tenant`'s requests run under: its registry (schema overrides applied),
+/// its policy (`policy` when it names none) and its directory settings.
+pub(crate) async fn tenant_parts(
+    store: &DieselStore,
+    tenant: &str,
+    policy: &Policy,
+) -> Result<(Registry, Policy, TenantSettings), Failure> {
+    let settings = load(store, tenant).await?.directory;
+    let registry = settings
+        .registry(&Registry::builtin())
+        .map_err(SettingsFailure::from)?;
+    let policy = settings.policy.clone().unwrap_or_else(|| policy.clone());
+    Ok((registry, policy, settings))
+}
+
 /// Checks that `user` is the id of a User of `tenant` (read in the tenant's scope:
 /// its schema overrides, policy and settings), before a token is bound to it.
 pub(crate) async fn check_user(
@@ -53,11 +70,7 @@ pub(crate) async fn check_user(
     user: &str,
     policy: &Policy,
 ) -> Result<(), Failure> {
-    let settings = load(store, tenant).await?.directory;
-    let registry = settings
-        .registry(&Registry::builtin())
-        .map_err(SettingsFailure::from)?;
-    let policy = settings.policy.clone().unwrap_or_else(|| policy.clone());
+    let (registry, policy, settings) = tenant_parts(store, tenant, policy).await?;
     let scope = Scope::new(tenant, &registry, &policy).with_settings(&settings);
     match store
         .get(&scope, "User", user, &Projection::default())

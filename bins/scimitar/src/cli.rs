@@ -96,6 +96,25 @@ pub(crate) enum Command {
         #[arg(long)]
         client: Option<String>,
     },
+    /// Load users from a file into a tenant: SCIM Users as JSON lines, or a CSV
+    /// whose header names the attributes (userName, givenName, familyName, email,
+    /// active, department, manager...). Every create rule applies; a user that
+    /// fails is reported with its line and the rest go on.
+    Import {
+        /// The tenant id.
+        tenant: String,
+        /// The file: `.csv` is CSV, anything else JSON lines (or say --format).
+        file: PathBuf,
+        /// The file's format.
+        #[arg(long, value_enum)]
+        format: Option<crate::import::Format>,
+        /// Users per transaction.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+        batch: u16,
+        /// Batches written at once (PostgreSQL; SQLite has one writer).
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=64))]
+        parallel: u8,
+    },
     /// Admin API tokens: issue, list, revoke.
     AdminToken {
         #[command(subcommand)]

@@ -8,6 +8,7 @@
 //! scimitar tenant settings acme --deletion archive --rate-limit 20
 //! scimitar webhook add acme https://hooks.example.com/scim   # prints the signing secret
 //! scimitar log acme --errors          # why did the IdP's requests fail?
+//! scimitar import acme users.csv      # a first sync from a file (CSV or JSON lines)
 //! scimitar admin-token issue --label ops   # a token for the admin API (/admin/v1)
 //! scimitar filter 'userName eq "bjensen" and active eq true'
 //! ```
@@ -18,6 +19,7 @@
 mod admin;
 mod cli;
 mod config;
+mod import;
 mod serve;
 
 use std::process::ExitCode;
@@ -55,6 +57,8 @@ enum Failure {
     NoUser { tenant: String, user: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Import(#[from] import::ImportFailure),
     #[error("cannot write the first-start token to {path}: {source} (choose another file with --first-token-file)")]
     TokenFile {
         path: String,
@@ -135,6 +139,30 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 admin::log(&open()?, &tenant, query).await
             }
             Command::AdminToken { command } => admin_token(&open()?, command).await,
+            Command::Import {
+                tenant,
+                file,
+                format,
+                batch,
+                parallel,
+            } => {
+                // Batches in parallel need a connection each.
+                let options = OpenOptions {
+                    max_connections: u32::from(parallel),
+                    ..admin_options
+                };
+                let store = DieselStore::open_with(&settings.database_url, &options)?;
+                import::import(
+                    &store,
+                    &tenant,
+                    &file.display().to_string(),
+                    format,
+                    usize::from(batch),
+                    usize::from(parallel),
+                    &settings.policy,
+                )
+                .await
+            }
             Command::Filter { .. } => Ok(()),
         }
     })

@@ -792,6 +792,20 @@ impl Conn<'_> {
         }
     }
 
+    /// Runs `f` in a savepoint: if it fails, what it wrote is undone and the
+    /// transaction goes on (PostgreSQL would otherwise refuse every statement
+    /// after a failed one).
+    pub(crate) fn savepoint<T>(
+        &mut self,
+        f: impl FnOnce(&mut Conn<'_>) -> Result<T, crate::error::Failure>,
+    ) -> Result<T, crate::error::Failure> {
+        match self {
+            Conn::Sqlite(conn) => conn.transaction(|conn| f(&mut Conn::Sqlite(conn))),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(conn) => conn.transaction(|conn| f(&mut Conn::Postgres(conn))),
+        }
+    }
+
     /// Runs a query; its rows.
     pub(crate) fn load<T: Row>(&mut self, sql: Sql) -> QueryResult<Vec<T>> {
         T::load(sql, self)

@@ -13,7 +13,8 @@ use scimitar_store::{
 };
 use serde_json::Value;
 
-use crate::create::plan_create;
+use crate::create::{plan_create, PlannedCreate};
+use crate::error::Failure;
 use crate::event_rows;
 use crate::patch::{Patch, Written, PATCH_ATTEMPTS};
 use crate::resource_write::{
@@ -59,6 +60,69 @@ impl Store for DieselStore {
             planned.write(conn, &ctx)
         })
         .await
+    }
+
+    async fn create_many(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        resources: Vec<Value>,
+    ) -> Vec<Result<Created, StoreError>> {
+        if self.backend() == Backend::Sqlite {
+            // The writer thread commits the writes queued together as one group,
+            // each in a savepoint: submitted at once, they share commits.
+            let creates = resources
+                .into_iter()
+                .map(|resource| self.create_or_existing(scope, resource_type, resource));
+            return futures_util::future::join_all(creates).await;
+        }
+        let ctx = Ctx::of(scope);
+        let count = resources.len();
+        // The JSON work before the transaction opens (again if it must run again).
+        let plan_all = {
+            let ctx = ctx.clone();
+            let resource_type = resource_type.to_owned();
+            move |resources: &[Value]| -> Vec<Result<PlannedCreate, StoreError>> {
+                resources
+                    .iter()
+                    .map(|resource| {
+                        plan_create(&ctx, &resource_type, resource).map_err(StoreError::from)
+                    })
+                    .collect()
+            }
+        };
+        let mut planned = Some(plan_all(&resources));
+        let written = self
+            .writing(move |conn| {
+                let plans = planned.take().unwrap_or_else(|| plan_all(&resources));
+                let mut outcomes = Vec::with_capacity(plans.len());
+                for plan in plans {
+                    let outcome = match plan {
+                        Err(error) => Err(error),
+                        Ok(plan) => match conn.savepoint(|conn| plan.write(conn, &ctx)) {
+                            Ok(created) => Ok(created),
+                            // The whole transaction runs again.
+                            Err(Failure::Db(error)) if error.is_deadlock() => {
+                                return Err(Failure::Db(error))
+                            }
+                            Err(failure) => Err(StoreError::from(failure)),
+                        },
+                    };
+                    outcomes.push(outcome);
+                }
+                Ok(outcomes)
+            })
+            .await;
+        match written {
+            Ok(outcomes) => outcomes,
+            // The transaction failed as a whole: every create with it.
+            Err(error) => {
+                let detail = error.to_string();
+                (0..count)
+                    .map(|_| Err(StoreError::Unavailable(detail.clone().into())))
+                    .collect()
+            }
+        }
     }
 
     async fn get(

@@ -284,6 +284,33 @@ pub trait Store: Send + Sync {
         }
     }
 
+    /// Creates resources of one type as [`Store::create_or_existing`] would, one
+    /// by one in order (each against those before it: a `userName` twice in
+    /// the batch is a uniqueness error the second time), and returns each one's
+    /// outcome; one that fails does not stop the others. For imports and first
+    /// syncs.
+    ///
+    /// Provided: one `create_or_existing` after another. A store that can do it
+    /// in fewer round trips or commits overrides it (the SQL store: one
+    /// transaction per call on PostgreSQL, one group commit on SQLite).
+    fn create_many(
+        &self,
+        scope: &Scope<'_>,
+        resource_type: &str,
+        resources: Vec<Value>,
+    ) -> impl Future<Output = Vec<Result<Created, StoreError>>> + Send {
+        async move {
+            let mut outcomes = Vec::with_capacity(resources.len());
+            for resource in resources {
+                outcomes.push(
+                    self.create_or_existing(scope, resource_type, resource)
+                        .await,
+                );
+            }
+            outcomes
+        }
+    }
+
     /// Reads a resource (rules 4, 15).
     fn get(
         &self,

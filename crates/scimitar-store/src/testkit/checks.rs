@@ -20,7 +20,7 @@ use super::{
 use crate::event::ChangeKind;
 use crate::query::{Page, Query};
 use crate::schema::{PatchOpKind, PatchOperation, PatchRequest, Policy, Projection, ScimType};
-use crate::store::{EventStore, Store};
+use crate::store::{Created, EventStore, Store};
 use crate::StoreError;
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -1011,6 +1011,67 @@ pub async fn rule_10_duplicate_create_conflicts_by_default<S: Store>(store: &S) 
             "rule 10: a repeated group create returned the first group by default"
         );
     }
+}
+
+/// Rule 10 through `create_many`: each resource of a batch gets its own
+/// outcome, in order, as one create after another would; a failure stops
+/// nothing, and a `userName` taken earlier in the batch is a uniqueness error.
+pub async fn rule_10_create_many_keeps_each_outcome<S: Store>(store: &S) {
+    let fx = Fixture::new();
+    let scope = fx.scope();
+    let taken = create_user(store, &fx, "taken@example.com").await;
+    let batch = vec![
+        user("first@example.com"),
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "displayName": "no userName"}),
+        user("TAKEN@example.com"),
+        user("second@example.com"),
+        user("First@Example.com"),
+    ];
+    let outcomes = store.create_many(&scope, "User", batch).await;
+    assert_eq!(outcomes.len(), 5, "rule 10: one outcome per resource");
+    let made: Vec<Option<String>> = outcomes
+        .iter()
+        .map(|outcome| match outcome {
+            Ok(Created::New(resource)) => resource["userName"].as_str().map(str::to_owned),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        made,
+        [
+            Some("first@example.com".to_owned()),
+            None,
+            None,
+            Some("second@example.com".to_owned()),
+            None
+        ],
+        "rule 10: create_many gave {outcomes:?}"
+    );
+    assert!(
+        matches!(
+            &outcomes[1],
+            Err(StoreError::Validation(_) | StoreError::InvalidValue(_))
+        ),
+        "rule 10: a user without userName gave {:?}",
+        outcomes[1]
+    );
+    for duplicate in [&outcomes[2], &outcomes[4]] {
+        assert!(
+            is_uniqueness(duplicate),
+            "rule 10: a taken userName in a batch gave {duplicate:?}"
+        );
+    }
+    for outcome in outcomes.iter().filter_map(|outcome| outcome.as_ref().ok()) {
+        let id = outcome.clone().into_resource()["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let read = store.get(&scope, "User", &id, &Projection::default()).await;
+        assert!(read.is_ok(), "rule 10: a batch-created user reads {read:?}");
+    }
+    let empty = store.create_many(&scope, "User", Vec::new()).await;
+    assert!(empty.is_empty(), "rule 10: an empty batch gave {empty:?}");
+    assert!(!taken.is_empty());
 }
 
 // ---------------------------------------------------------------------------

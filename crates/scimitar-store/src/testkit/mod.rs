@@ -251,6 +251,7 @@ macro_rules! __core_contract_checks {
             rule_10_user_name_is_unique_ignoring_case,
             rule_10_concurrent_creates_have_one_winner,
             rule_10_duplicate_create_conflicts_by_default,
+            rule_10_create_many_keeps_each_outcome,
             rule_16_members_keep_their_display,
             rule_18_odd_input_is_an_error_not_a_panic,
         );
