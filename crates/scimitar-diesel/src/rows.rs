@@ -2,6 +2,8 @@
 //! users. Membership rows are in `member_rows.rs`, events in `event_rows.rs`.
 //! Every function runs inside the caller's transaction.
 
+use std::collections::BTreeMap;
+
 use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
 use scimitar_store::meta::{self, ResourceMeta};
@@ -590,8 +592,121 @@ pub(crate) fn delete(conn: &mut Conn<'_>, tenant: &str, row: &ResourceRow) -> Re
 /// only slower.
 pub(crate) const BUCKET_SHIFTS: [u32; 2] = [15, 10];
 
+thread_local! {
+    /// The count changes of a batch (`CountBatch`) on this thread, written once
+    /// at its end: one row updated 500 times in a transaction leaves PostgreSQL a
+    /// chain of 500 versions to walk at each update.
+    static DEFERRED: std::cell::RefCell<Option<Vec<CountChange>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// One insert (`+1`) or delete (`-1`) of the row `pk`, not yet counted.
+struct CountChange {
+    tenant: String,
+    resource_type: String,
+    pk: i64,
+    delta: i64,
+}
+
+/// While it lives, this thread's count changes are collected instead of
+/// written; [`CountBatch::write`] writes their sums. Dropped unwritten (a failed
+/// batch), it forgets them, as the transaction forgets its rows.
+pub(crate) struct CountBatch(());
+
+impl CountBatch {
+    /// Starts collecting this thread's count changes.
+    pub(crate) fn start() -> CountBatch {
+        DEFERRED.with(|deferred| *deferred.borrow_mut() = Some(Vec::new()));
+        CountBatch(())
+    }
+
+    /// How many changes are collected: pass it to [`CountBatch::undo_after`]
+    /// when the write that follows is rolled back.
+    pub(crate) fn mark(&self) -> usize {
+        DEFERRED.with(|deferred| deferred.borrow().as_ref().map_or(0, Vec::len))
+    }
+
+    /// Forgets the changes collected since `mark` (their savepoint was rolled
+    /// back).
+    pub(crate) fn undo_after(&self, mark: usize) {
+        DEFERRED.with(|deferred| {
+            if let Some(changes) = deferred.borrow_mut().as_mut() {
+                changes.truncate(mark);
+            }
+        });
+    }
+
+    /// Writes the sums of the changes collected, one statement per table.
+    pub(crate) fn write(self, conn: &mut Conn<'_>) -> Result<(), Failure> {
+        let changes = DEFERRED.with(|deferred| deferred.borrow_mut().take().unwrap_or_default());
+        let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+        let mut buckets: BTreeMap<(&str, &str, u32, i64), i64> = BTreeMap::new();
+        for change in &changes {
+            let key = (change.tenant.as_str(), change.resource_type.as_str());
+            *counts.entry(key).or_default() += change.delta;
+            for shift in BUCKET_SHIFTS {
+                *buckets
+                    .entry((key.0, key.1, shift, change.pk >> shift))
+                    .or_default() += change.delta;
+            }
+        }
+        let shard = conn.dialect().count_shard();
+        if !counts.is_empty() {
+            let mut sql = Sql::new(
+                "INSERT INTO resource_counts (tenant_id, resource_type, shard, n) VALUES ",
+            );
+            for (i, ((tenant, resource_type), n)) in counts.into_iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" })
+                    .bind(tenant)
+                    .push(", ")
+                    .bind(resource_type)
+                    .push(&format!(", {shard}, "))
+                    .bind(n)
+                    .push(")");
+            }
+            sql.push(
+                " ON CONFLICT (tenant_id, resource_type, shard) \
+                 DO UPDATE SET n = resource_counts.n + excluded.n",
+            );
+            conn.execute(sql)?;
+        }
+        // Bounded statements: 6 binds a row.
+        let buckets: Vec<_> = buckets.into_iter().collect();
+        for chunk in buckets.chunks(1000) {
+            let mut sql = Sql::new(
+                "INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, shard, n) VALUES ",
+            );
+            for (i, ((tenant, resource_type, shift, bucket), n)) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" })
+                    .bind(*tenant)
+                    .push(", ")
+                    .bind(*resource_type)
+                    .push(", ")
+                    .bind(i64::from(*shift))
+                    .push(", ")
+                    .bind(*bucket)
+                    .push(&format!(", {shard}, "))
+                    .bind(*n)
+                    .push(")");
+            }
+            sql.push(
+                " ON CONFLICT (tenant_id, resource_type, shift, bucket, shard) \
+                 DO UPDATE SET n = resource_buckets.n + excluded.n",
+            );
+            conn.execute(sql)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for CountBatch {
+    fn drop(&mut self) {
+        DEFERRED.with(|deferred| *deferred.borrow_mut() = None);
+    }
+}
+
 /// Keeps `resource_counts` and `resource_buckets` in step with an insert (`+1`) or
-/// a delete (`-1`) of the row `pk`.
+/// a delete (`-1`) of the row `pk` (or, inside a [`CountBatch`], notes it).
 fn adjust_count(
     conn: &mut Conn<'_>,
     tenant: &str,
@@ -599,6 +714,19 @@ fn adjust_count(
     pk: i64,
     delta: i64,
 ) -> Result<(), Failure> {
+    let deferred = DEFERRED.with(|deferred| {
+        deferred.borrow_mut().as_mut().map(|changes| {
+            changes.push(CountChange {
+                tenant: tenant.to_owned(),
+                resource_type: resource_type.to_owned(),
+                pk,
+                delta,
+            });
+        })
+    });
+    if deferred.is_some() {
+        return Ok(());
+    }
     let dialect = conn.dialect();
     let shard = dialect.count_shard();
     let mut sql = Sql::new(match dialect {

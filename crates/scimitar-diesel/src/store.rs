@@ -96,20 +96,29 @@ impl Store for DieselStore {
             .writing(move |conn| {
                 let plans = planned.take().unwrap_or_else(|| plan_all(&resources));
                 let mut outcomes = Vec::with_capacity(plans.len());
+                // The tenant's counts change once, by the batch's sum.
+                let counts = rows::CountBatch::start();
                 for plan in plans {
                     let outcome = match plan {
                         Err(error) => Err(error),
-                        Ok(plan) => match conn.savepoint(|conn| plan.write(conn, &ctx)) {
-                            Ok(created) => Ok(created),
-                            // The whole transaction runs again.
-                            Err(Failure::Db(error)) if error.is_deadlock() => {
-                                return Err(Failure::Db(error))
+                        Ok(plan) => {
+                            let mark = counts.mark();
+                            match conn.savepoint(|conn| plan.write(conn, &ctx)) {
+                                Ok(created) => Ok(created),
+                                // The whole transaction runs again.
+                                Err(Failure::Db(error)) if error.is_deadlock() => {
+                                    return Err(Failure::Db(error))
+                                }
+                                Err(failure) => {
+                                    counts.undo_after(mark);
+                                    Err(StoreError::from(failure))
+                                }
                             }
-                            Err(failure) => Err(StoreError::from(failure)),
-                        },
+                        }
                     };
                     outcomes.push(outcome);
                 }
+                counts.write(conn)?;
                 Ok(outcomes)
             })
             .await;

@@ -1020,6 +1020,14 @@ pub async fn rule_10_create_many_keeps_each_outcome<S: Store>(store: &S) {
     let fx = Fixture::new();
     let scope = fx.scope();
     let taken = create_user(store, &fx, "taken@example.com").await;
+    let total = || async {
+        store
+            .query(&fx.scope(), "User", &Query::default())
+            .await
+            .map(|page| page.total_results)
+            .ok()
+    };
+    let before = total().await;
     let batch = vec![
         user("first@example.com"),
         json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "displayName": "no userName"}),
@@ -1069,6 +1077,11 @@ pub async fn rule_10_create_many_keeps_each_outcome<S: Store>(store: &S) {
         let read = store.get(&scope, "User", &id, &Projection::default()).await;
         assert!(read.is_ok(), "rule 10: a batch-created user reads {read:?}");
     }
+    assert_eq!(
+        total().await,
+        before.map(|n| n + 2),
+        "rule 10: totalResults counts the batch's two"
+    );
     let empty = store.create_many(&scope, "User", Vec::new()).await;
     assert!(empty.is_empty(), "rule 10: an empty batch gave {empty:?}");
     assert!(!taken.is_empty());
