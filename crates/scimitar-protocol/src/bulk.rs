@@ -75,6 +75,24 @@ async fn run<S: Store, A>(
             if waits {
                 continue;
             }
+            // A run of creates of one type goes to the store in one call, when
+            // no error limit asks to stop between them.
+            let batch = if fail_on_errors == usize::MAX {
+                post_run(call, &operations, &results, index)
+            } else {
+                Vec::new()
+            };
+            if batch.len() > 1 {
+                let outcomes = execute_posts(call, &operations, &batch, &created).await;
+                for (&at, outcome) in batch.iter().zip(outcomes) {
+                    let result = report(&operations[at], outcome, &mut created);
+                    if let Some(slot) = results.get_mut(at) {
+                        *slot = Some(result);
+                    }
+                }
+                progress = true;
+                continue;
+            }
             let outcome = execute(call, operation, &created).await;
             let result = report(operation, outcome, &mut created);
             if result.response.is_some() {
@@ -100,6 +118,66 @@ async fn run<S: Store, A>(
         }
     }
     results.into_iter().flatten().collect()
+}
+
+/// The most creates sent to the store in one call.
+const MAX_POST_RUN: usize = 500;
+
+/// The indexes of the run of operations from `start` that can be created in one
+/// store call: POSTs of one endpoint, not yet done, with no `bulkId` reference
+/// in them (a reference may name a resource of the same run).
+fn post_run<S: Store, A>(
+    call: &Call<'_, S, A>,
+    operations: &[BulkOperation],
+    results: &[Option<BulkOperation>],
+    start: usize,
+) -> Vec<usize> {
+    let Some(first) = operations.get(start).and_then(post_endpoint) else {
+        return Vec::new();
+    };
+    if call.resource_type(first).is_err() {
+        return Vec::new();
+    }
+    (start..operations.len())
+        .take_while(|&at| {
+            results.get(at).is_some_and(Option::is_none)
+                && post_endpoint(&operations[at]) == Some(first)
+                && operations[at].data.is_some()
+                && references(&operations[at]).is_empty()
+        })
+        .take(MAX_POST_RUN)
+        .collect()
+}
+
+/// The endpoint a POST creates in (`Users` of `/Users`); `None` for any other
+/// operation.
+fn post_endpoint(operation: &BulkOperation) -> Option<&str> {
+    let path = operation.path.as_deref()?.trim_matches('/');
+    (operation.method == BulkMethod::Post && !path.contains('/')).then_some(path)
+}
+
+/// The POSTs at `batch` (a [`post_run`]), created in one store call.
+async fn execute_posts<S: Store, A>(
+    call: &Call<'_, S, A>,
+    operations: &[BulkOperation],
+    batch: &[usize],
+    created: &HashMap<String, Option<String>>,
+) -> Vec<Result<(StatusCode, Option<Value>), ScimError>> {
+    let endpoint = post_endpoint(&operations[batch[0]]).unwrap_or_default();
+    let Ok(resource_type) = call.resource_type(endpoint) else {
+        let missing = || ScimError::NotFound(format!("no endpoint /{endpoint}"));
+        return batch.iter().map(|_| Err(missing())).collect();
+    };
+    let mut bodies = Vec::with_capacity(batch.len());
+    for &at in batch {
+        let data = operations[at].data.clone().unwrap_or_default();
+        bodies.push(resolve_value(data, created).unwrap_or_default());
+    }
+    call.create_many(resource_type, bodies, &Projection::default())
+        .await
+        .into_iter()
+        .map(|outcome| outcome.map(|resource| (StatusCode::CREATED, Some(resource))))
+        .collect()
 }
 
 /// Turns an operation's outcome into its response entry, and remembers what a POST

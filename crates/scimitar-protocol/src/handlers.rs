@@ -384,6 +384,51 @@ impl<S: Store, A> Call<'_, S, A> {
             .await
     }
 
+    /// Creates resources of one type in one store call ([`Store::create_many`]),
+    /// each with its own outcome, as [`Call::create`] would give it.
+    pub(crate) async fn create_many(
+        &self,
+        resource_type: &ResourceType,
+        bodies: Vec<Value>,
+        projection: &Projection,
+    ) -> Vec<Result<Value, ScimError>> {
+        let mut outcomes: Vec<Option<Result<Value, ScimError>>> = Vec::with_capacity(bodies.len());
+        let mut hashed = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            match password::hash_user_body(resource_type, body).await {
+                Ok(body) => {
+                    hashed.push(body);
+                    outcomes.push(None);
+                }
+                Err(error) => outcomes.push(Some(Err(error))),
+            }
+        }
+        let created = self
+            .shared
+            .store
+            .create_many(&self.scope(), &resource_type.name, hashed)
+            .await;
+        let mut created = created.into_iter();
+        let mut results = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            let result = match outcome {
+                Some(refused) => refused,
+                None => match created.next() {
+                    Some(Ok(resource)) => {
+                        self.projected(resource_type, resource.into_resource(), projection)
+                            .await
+                    }
+                    Some(Err(error)) => Err(error.into()),
+                    None => Err(ScimError::Store(StoreError::Backend(
+                        "the store returned fewer outcomes than creates".into(),
+                    ))),
+                },
+            };
+            results.push(result);
+        }
+        results
+    }
+
     pub(crate) async fn replace(
         &self,
         resource_type: &ResourceType,

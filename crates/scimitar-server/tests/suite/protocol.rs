@@ -373,6 +373,63 @@ fn bulk_resolves_references_in_any_order() {
 }
 
 #[test]
+fn bulk_creates_in_a_run_keep_each_outcome_and_bulk_id() {
+    let server = Server::start();
+    let post = |bulk_id: &str, user_name: &str| {
+        json!({"method": "POST", "path": "/Users", "bulkId": bulk_id,
+               "data": {"schemas": [USER], "userName": user_name}})
+    };
+    // A run of creates (sent to the store in one call), one of them a
+    // duplicate and one invalid, then an operation on a user the run made.
+    let reply = server.post(
+        "/Bulk",
+        json!({"Operations": [
+            post("a", "ann"),
+            post("b", "ANN"),
+            {"method": "POST", "path": "/Users", "bulkId": "c",
+             "data": {"schemas": [USER], "displayName": "no userName"}},
+            post("d", "dan"),
+            {"method": "PATCH", "path": "/Users/bulkId:d",
+             "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                      "Operations": [{"op": "replace", "path": "title", "value": "Lead"}]}},
+        ]}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let operations = reply.body["Operations"].as_array().unwrap();
+    let statuses: Vec<&str> = operations
+        .iter()
+        .map(|op| op["status"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["201", "409", "400", "201", "200"],
+        "{}",
+        reply.text
+    );
+    assert_eq!(operations[1]["response"]["scimType"], "uniqueness");
+    let bulk_ids: Vec<&str> = operations
+        .iter()
+        .map(|op| op["bulkId"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(bulk_ids, ["a", "b", "c", "d", ""]);
+    let dan = operations[3]["location"].as_str().unwrap();
+    assert!(dan.ends_with(
+        operations[4]["location"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+    ));
+    let dan_id = dan.rsplit('/').next().unwrap();
+    assert_eq!(
+        server.get(&format!("/Users/{dan_id}")).body["title"],
+        "Lead"
+    );
+    assert_eq!(server.get("/Users").body["totalResults"], 2);
+}
+
+#[test]
 fn bulk_stops_after_fail_on_errors_and_enforces_max_operations() {
     let server = Server::with_limits(scimitar_protocol::Limits {
         max_bulk_operations: 3,
