@@ -6,8 +6,6 @@ use std::fmt::Write as _;
 use scimitar_diesel::DieselStore;
 use scimitar_schema::{Policy, Registry};
 use scimitar_server::settings::{ConfigError, RateLimit, TenantConfig};
-use scimitar_server::webhook::webhook_consumer;
-use scimitar_store::hooks::OutboxStore;
 use scimitar_store::provisioning_log::{LogQuery, ProvisioningLog};
 use scimitar_store::{
     DeletionMode, Projection, Scope, Store, StoreError, TeamMode, TenantSettings, TenantStore,
@@ -208,12 +206,8 @@ pub(crate) async fn webhook(store: &DieselStore, command: WebhookCommand) -> Res
             store
                 .set_tenant_settings(&tenant, settings.to_value())
                 .await?;
-            // Its checkpoint would hold pruning back for good (rule O6). A server
-            // delivering to it stops within its refresh time and forgets it again.
-            store
-                .forget_consumer(&tenant, &webhook_consumer(&id))
-                .await?;
-            scimitar_server::webhook::health::forget(store, &tenant, &id).await?;
+            // A server delivering to it stops within a second and forgets it too.
+            scimitar_server::webhook::forget_webhook(store, store, &tenant, &id).await?;
             println!("webhook {id} of tenant {tenant} removed");
         }
     }

@@ -21,7 +21,7 @@ use super::{
     TenantView, WebhookHealthView, WebhookSecret, WebhookTestResult, WebhookView,
 };
 use crate::settings::{TenantConfig, Webhook};
-use crate::webhook::{health, webhook_consumer, DeliveryFailure, WebhookHandler};
+use crate::webhook::{forget_webhook, health, webhook_consumer, DeliveryFailure, WebhookHandler};
 
 /// How long an admin-initiated delivery (a test, a retry) may take.
 const ADMIN_DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -353,12 +353,13 @@ where
             return Err(no_webhook(tenant, id));
         }
         self.service.write_tenant_config(tenant, &config).await?;
-        // Its checkpoint would hold pruning back for good (rule O6).
-        self.service
-            .store()
-            .forget_consumer(tenant, &webhook_consumer(id))
-            .await?;
-        health::forget(&**self.service.tenants(), tenant, id).await?;
+        forget_webhook(
+            &**self.service.store(),
+            &**self.service.tenants(),
+            tenant,
+            id,
+        )
+        .await?;
         log::info!(
             "admin {}: webhook {id} of tenant {tenant} removed",
             by.token_id
@@ -539,8 +540,8 @@ where
         })
     }
 
-    /// The scope `tenant`'s SCIM requests run in, and the tenant.
-    async fn tenant_scope_parts(
+    /// What `tenant`'s SCIM requests run under (registry, policy, settings).
+    async fn tenant_context(
         &self,
         tenant: &str,
     ) -> Result<std::sync::Arc<scimitar_protocol::TenantContext>, Problem> {
@@ -589,7 +590,7 @@ where
             };
             query = query.sort(path, order);
         }
-        let context = self.tenant_scope_parts(tenant).await?;
+        let context = self.tenant_context(tenant).await?;
         let scope =
             Scope::new(tenant, &context.registry, &context.policy).with_settings(&context.settings);
         let page = self
@@ -611,7 +612,7 @@ where
         resource_type: &str,
         id: &str,
     ) -> Result<Value, Problem> {
-        let context = self.tenant_scope_parts(tenant).await?;
+        let context = self.tenant_context(tenant).await?;
         let scope =
             Scope::new(tenant, &context.registry, &context.policy).with_settings(&context.settings);
         Ok(self

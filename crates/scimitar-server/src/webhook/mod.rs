@@ -248,19 +248,8 @@ impl<S: EventStore + 'static, T: TenantStore + StateStore + 'static, O: OutboxSt
         }
         let mut unforgotten = Vec::new();
         for key @ (tenant, id) in known.difference(&listed) {
-            match self
-                .outbox
-                .forget_consumer(tenant, &webhook_consumer(id))
-                .await
-            {
-                Ok(_) => {
-                    if let Err(error) = health::forget(&*self.tenants, tenant, id).await {
-                        log::warn!(
-                            "webhooks: tenant {tenant}: webhook {id}'s health kept: {error}"
-                        );
-                    }
-                    log::info!("webhooks: tenant {tenant}: webhook {id} removed");
-                }
+            match forget_webhook(&*self.outbox, &*self.tenants, tenant, id).await {
+                Ok(()) => log::info!("webhooks: tenant {tenant}: webhook {id} removed"),
                 Err(error) => {
                     log::warn!("webhooks: tenant {tenant}: cannot forget webhook {id}: {error}");
                     // Still known, so the next round tries again.
@@ -313,6 +302,29 @@ type WebhookKey = (String, String);
 /// [`OutboxStore::forget_consumer`] when the webhook is removed.
 pub fn webhook_consumer(id: &str) -> String {
     format!("webhook:{id}")
+}
+
+/// Forgets a webhook removed from `tenant`'s settings: its delivery position
+/// (which would hold the outbox's pruning back for good, rule O6) and what was
+/// recorded of its deliveries. Stop its dispatcher first, or let the supervisor,
+/// which calls this too, notice the removal.
+///
+/// # Errors
+/// The stores'.
+pub async fn forget_webhook<O, St>(
+    outbox: &O,
+    state: &St,
+    tenant: &str,
+    id: &str,
+) -> Result<(), scimitar_store::StoreError>
+where
+    O: OutboxStore + ?Sized,
+    St: StateStore + ?Sized,
+{
+    outbox
+        .forget_consumer(tenant, &webhook_consumer(id))
+        .await?;
+    health::forget(state, tenant, id).await
 }
 
 /// [`Webhooks`] running on a Tokio task; dropping it stops the supervision task
