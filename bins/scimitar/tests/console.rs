@@ -359,6 +359,16 @@ async fn the_admin_flows_in_a_real_browser() {
         .call()
         .map(|response| response.status());
     assert_eq!(anonymous.ok(), Some(303), "no session: to the login page");
+    match ureq::get(&format!("{origin}/admin/no-such-page")).call() {
+        Err(ureq::Error::Status(404, response)) => {
+            assert!(response.content_type().starts_with("text/html"));
+            let policy = response
+                .header("content-security-policy")
+                .unwrap_or_default();
+            assert!(policy.contains("default-src 'none'"), "{policy}");
+        }
+        other => panic!("an unknown console page gave {other:?}"),
+    }
     client
         .goto(&format!("{origin}/admin/tenants"))
         .await

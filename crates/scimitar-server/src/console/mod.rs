@@ -19,7 +19,7 @@ mod webhook_pages;
 
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Form};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use maud::html;
 use scimitar_store::TenantStore;
 use serde::Deserialize;
@@ -48,7 +48,9 @@ pub(crate) fn routes<P: AdminParts>(
     let scope = settings_page::routes::<P>(scope);
     let scope = webhook_pages::routes::<P>(scope);
     let scope = log_page::routes::<P>(scope);
-    directory_pages::routes::<P>(scope)
+    directory_pages::routes::<P>(scope).default_service(web::to(|| async {
+        ConsoleError::Problem(Problem::not_found("There is no such console page.")).error_response()
+    }))
 }
 
 /// The session of `req`, or a redirect to the login page.
