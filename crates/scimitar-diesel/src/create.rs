@@ -37,6 +37,10 @@ pub(crate) struct PlannedCreate {
     /// The created event, when it can be told before the write: without a
     /// manager to name (which is read in the writer turn).
     pub(crate) created: Option<EventRow>,
+    /// The `userName` was found free in this transaction (a batch looked its
+    /// names up at once): the write need not look again. A create racing it
+    /// still meets the unique index.
+    pub(crate) name_free: bool,
 }
 
 pub(crate) fn plan_create(
@@ -74,6 +78,7 @@ pub(crate) fn plan_create(
         members,
         as_read,
         created,
+        name_free: false,
     })
 }
 
@@ -89,6 +94,7 @@ impl PlannedCreate {
             members,
             as_read,
             created,
+            name_free,
         } = self;
         rows::lock_tenant_if_derived(conn, ctx)?;
         let members = member_rows::member_refs(conn, &ctx.tenant, &members)?;
@@ -108,7 +114,7 @@ impl PlannedCreate {
         // leaves the rest of the savepoint as it was), which saves a lookup per
         // create; PostgreSQL's transaction would not survive the failed INSERT.
         let sqlite = conn.dialect() == Dialect::Sqlite;
-        if !sqlite {
+        if !sqlite && !name_free {
             if let Some(holder) = rows::user_name_holder(conn, &ctx.tenant, &resource_type, &body)?
             {
                 return taken(conn, holder);

@@ -106,16 +106,38 @@ pub(crate) fn insert_events(
     at: i64,
 ) -> Result<(), Failure> {
     let events: Vec<EventRow> = events.into_iter().collect();
-    for chunk in events.chunks(CHUNK / 8) {
+    // Inside a batch, written with the batch's other events at its end.
+    let Some(events) = crate::batch::defer_events(tenant, events, at) else {
+        return Ok(());
+    };
+    let rows: Vec<(&str, &EventRow, i64)> =
+        events.iter().map(|event| (tenant, event, at)).collect();
+    write_event_rows(conn, &rows)
+}
+
+/// Inserts events of any tenants and times, in order.
+pub(crate) fn write_events(
+    conn: &mut Conn<'_>,
+    events: &[(String, EventRow, i64)],
+) -> Result<(), Failure> {
+    let rows: Vec<(&str, &EventRow, i64)> = events
+        .iter()
+        .map(|(tenant, event, at)| (tenant.as_str(), event, *at))
+        .collect();
+    write_event_rows(conn, &rows)
+}
+
+fn write_event_rows(conn: &mut Conn<'_>, rows: &[(&str, &EventRow, i64)]) -> Result<(), Failure> {
+    for chunk in rows.chunks(CHUNK / 8) {
         let mut sql = Sql::new(
             "INSERT INTO events (tenant_id, kind, resource_type, resource_id, payload, at) VALUES ",
         );
-        for (i, event) in chunk.iter().enumerate() {
+        for (i, (tenant, event, at)) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
             sql.push("(")
-                .bind(tenant)
+                .bind(*tenant)
                 .push(", ")
                 .bind(event.kind)
                 .push(", ")
@@ -126,7 +148,7 @@ pub(crate) fn insert_events(
                 .bind(event.payload.as_str())
                 .push(conn.dialect().json_param_suffix())
                 .push(", ")
-                .bind(at)
+                .bind(*at)
                 .push(")");
         }
         conn.execute(sql)?;

@@ -77,6 +77,7 @@
 #![cfg_attr(all(test, not(feature = "postgres")), allow(irrefutable_let_patterns))]
 
 mod background;
+mod batch;
 mod connection;
 mod create;
 mod error;

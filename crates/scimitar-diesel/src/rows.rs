@@ -2,8 +2,6 @@
 //! users. Membership rows are in `member_rows.rs`, events in `event_rows.rs`.
 //! Every function runs inside the caller's transaction.
 
-use std::collections::BTreeMap;
-
 use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
 use scimitar_store::meta::{self, ResourceMeta};
@@ -320,6 +318,42 @@ pub(crate) fn user_name_holder(
     Ok(conn.first(sql)?)
 }
 
+/// Of the folded `userName`s `folded` (of `resource_type`), those `tenant`
+/// already has: one query for a batch of creates.
+pub(crate) fn taken_user_names(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+    folded: &[String],
+) -> Result<std::collections::HashSet<String>, Failure> {
+    #[derive(QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        user_name_folded: String,
+    }
+    if folded.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let mut sql = Sql::new("SELECT user_name_folded FROM resources WHERE tenant_id = ");
+    sql.bind(tenant)
+        .push(" AND resource_type = ")
+        .bind(resource_type)
+        .push(" AND user_name_folded IN ");
+    sql.bind_list(folded.iter().map(|name| Bind::from(name.clone())));
+    Ok(conn
+        .load::<Taken>(sql)?
+        .into_iter()
+        .map(|row| row.user_name_folded)
+        .collect())
+}
+
+/// The folded `userName` of a `resource_type` body, if it has one.
+pub(crate) fn folded_user_name(resource_type: &str, body: &Value) -> Option<String> {
+    Columns::of(resource_type, body)
+        .user_name
+        .map(|name| fold(&name))
+}
+
 /// How a new resource row came about.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Origin<'a> {
@@ -376,12 +410,19 @@ pub(crate) fn insert(
     origin: Origin<'_>,
 ) -> Result<i64, Failure> {
     let columns = Columns::of(resource_type, body);
-    let mut sql = Sql::new(
+    // PostgreSQL: the emails go in with the row, one round trip for both.
+    let emails_with_row = conn.dialect() == Dialect::Postgres && !columns.emails.is_empty();
+    let mut sql = Sql::new(if emails_with_row {
+        "WITH inserted AS (INSERT INTO resources (tenant_id, resource_type, id, user_name, \
+         user_name_folded, external_id, display_name, display_name_folded, active, manager_id, \
+         given_name, given_name_folded, family_name, family_name_folded, created, \
+         last_modified, derived, created_by, version, data) VALUES ("
+    } else {
         "INSERT INTO resources (tenant_id, resource_type, id, user_name, user_name_folded, \
          external_id, display_name, display_name_folded, active, manager_id, given_name, \
          given_name_folded, family_name, family_name_folded, created, last_modified, derived, \
-         created_by, version, data) VALUES (",
-    );
+         created_by, version, data) VALUES ("
+    });
     sql.bind(tenant)
         .push(", ")
         .bind(resource_type)
@@ -400,8 +441,22 @@ pub(crate) fn insert(
         .push(", 1, ");
     conn.dialect().push_document(&mut sql, text);
     sql.push(") RETURNING pk");
+    if emails_with_row {
+        sql.push(
+            "), emails AS (INSERT INTO resource_emails \
+             (resource_pk, position, value, value_folded, type, is_primary) \
+             SELECT inserted.pk, e.position, e.value, e.value_folded, e.type, e.is_primary \
+             FROM inserted, (VALUES ",
+        );
+        push_email_rows(&mut sql, &columns.emails);
+        sql.push(
+            ") AS e (position, value, value_folded, type, is_primary)) SELECT pk FROM inserted",
+        );
+    }
     let pk = conn.first::<Pk>(sql)?.ok_or(DieselError::MissingRow)?.pk;
-    insert_emails(conn, pk, &columns.emails)?;
+    if !emails_with_row {
+        insert_emails(conn, pk, &columns.emails)?;
+    }
     adjust_count(conn, tenant, resource_type, pk, 1)?;
     Ok(pk)
 }
@@ -510,6 +565,23 @@ pub(crate) fn update_body(
     Ok(())
 }
 
+/// The rows `(position, value, value_folded, type, is_primary)` of `emails`,
+/// for a `VALUES` list.
+fn push_email_rows(sql: &mut Sql, emails: &[Email]) {
+    for (position, email) in emails.iter().enumerate() {
+        if position > 0 {
+            sql.push(", ");
+        }
+        sql.bind_list([
+            Bind::Int(i64::try_from(position).unwrap_or(i64::MAX)),
+            email.value.clone().into(),
+            email.value.as_deref().map(fold).into(),
+            email.kind.clone().into(),
+            email.primary.map_or(Bind::NullBool, Bind::Bool),
+        ]);
+    }
+}
+
 fn insert_emails(conn: &mut Conn<'_>, pk: i64, emails: &[Email]) -> Result<(), Failure> {
     if emails.is_empty() {
         return Ok(());
@@ -592,121 +664,9 @@ pub(crate) fn delete(conn: &mut Conn<'_>, tenant: &str, row: &ResourceRow) -> Re
 /// only slower.
 pub(crate) const BUCKET_SHIFTS: [u32; 2] = [15, 10];
 
-thread_local! {
-    /// The count changes of a batch (`CountBatch`) on this thread, written once
-    /// at its end: one row updated 500 times in a transaction leaves PostgreSQL a
-    /// chain of 500 versions to walk at each update.
-    static DEFERRED: std::cell::RefCell<Option<Vec<CountChange>>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// One insert (`+1`) or delete (`-1`) of the row `pk`, not yet counted.
-struct CountChange {
-    tenant: String,
-    resource_type: String,
-    pk: i64,
-    delta: i64,
-}
-
-/// While it lives, this thread's count changes are collected instead of
-/// written; [`CountBatch::write`] writes their sums. Dropped unwritten (a failed
-/// batch), it forgets them, as the transaction forgets its rows.
-pub(crate) struct CountBatch(());
-
-impl CountBatch {
-    /// Starts collecting this thread's count changes.
-    pub(crate) fn start() -> CountBatch {
-        DEFERRED.with(|deferred| *deferred.borrow_mut() = Some(Vec::new()));
-        CountBatch(())
-    }
-
-    /// How many changes are collected: pass it to [`CountBatch::undo_after`]
-    /// when the write that follows is rolled back.
-    pub(crate) fn mark(&self) -> usize {
-        DEFERRED.with(|deferred| deferred.borrow().as_ref().map_or(0, Vec::len))
-    }
-
-    /// Forgets the changes collected since `mark` (their savepoint was rolled
-    /// back).
-    pub(crate) fn undo_after(&self, mark: usize) {
-        DEFERRED.with(|deferred| {
-            if let Some(changes) = deferred.borrow_mut().as_mut() {
-                changes.truncate(mark);
-            }
-        });
-    }
-
-    /// Writes the sums of the changes collected, one statement per table.
-    pub(crate) fn write(self, conn: &mut Conn<'_>) -> Result<(), Failure> {
-        let changes = DEFERRED.with(|deferred| deferred.borrow_mut().take().unwrap_or_default());
-        let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-        let mut buckets: BTreeMap<(&str, &str, u32, i64), i64> = BTreeMap::new();
-        for change in &changes {
-            let key = (change.tenant.as_str(), change.resource_type.as_str());
-            *counts.entry(key).or_default() += change.delta;
-            for shift in BUCKET_SHIFTS {
-                *buckets
-                    .entry((key.0, key.1, shift, change.pk >> shift))
-                    .or_default() += change.delta;
-            }
-        }
-        let shard = conn.dialect().count_shard();
-        if !counts.is_empty() {
-            let mut sql = Sql::new(
-                "INSERT INTO resource_counts (tenant_id, resource_type, shard, n) VALUES ",
-            );
-            for (i, ((tenant, resource_type), n)) in counts.into_iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" })
-                    .bind(tenant)
-                    .push(", ")
-                    .bind(resource_type)
-                    .push(&format!(", {shard}, "))
-                    .bind(n)
-                    .push(")");
-            }
-            sql.push(
-                " ON CONFLICT (tenant_id, resource_type, shard) \
-                 DO UPDATE SET n = resource_counts.n + excluded.n",
-            );
-            conn.execute(sql)?;
-        }
-        // Bounded statements: 6 binds a row.
-        let buckets: Vec<_> = buckets.into_iter().collect();
-        for chunk in buckets.chunks(1000) {
-            let mut sql = Sql::new(
-                "INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, shard, n) VALUES ",
-            );
-            for (i, ((tenant, resource_type, shift, bucket), n)) in chunk.iter().enumerate() {
-                sql.push(if i == 0 { "(" } else { ", (" })
-                    .bind(*tenant)
-                    .push(", ")
-                    .bind(*resource_type)
-                    .push(", ")
-                    .bind(i64::from(*shift))
-                    .push(", ")
-                    .bind(*bucket)
-                    .push(&format!(", {shard}, "))
-                    .bind(*n)
-                    .push(")");
-            }
-            sql.push(
-                " ON CONFLICT (tenant_id, resource_type, shift, bucket, shard) \
-                 DO UPDATE SET n = resource_buckets.n + excluded.n",
-            );
-            conn.execute(sql)?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for CountBatch {
-    fn drop(&mut self) {
-        DEFERRED.with(|deferred| *deferred.borrow_mut() = None);
-    }
-}
-
 /// Keeps `resource_counts` and `resource_buckets` in step with an insert (`+1`) or
-/// a delete (`-1`) of the row `pk` (or, inside a [`CountBatch`], notes it).
+/// a delete (`-1`) of the row `pk` (inside a [`Batch`](crate::batch::Batch), at
+/// its end).
 fn adjust_count(
     conn: &mut Conn<'_>,
     tenant: &str,
@@ -714,19 +674,21 @@ fn adjust_count(
     pk: i64,
     delta: i64,
 ) -> Result<(), Failure> {
-    let deferred = DEFERRED.with(|deferred| {
-        deferred.borrow_mut().as_mut().map(|changes| {
-            changes.push(CountChange {
-                tenant: tenant.to_owned(),
-                resource_type: resource_type.to_owned(),
-                pk,
-                delta,
-            });
-        })
-    });
-    if deferred.is_some() {
+    if crate::batch::defer_count(tenant, resource_type, pk, delta) {
         return Ok(());
     }
+    write_counts(conn, tenant, resource_type, pk, delta)
+}
+
+/// Adds `delta` to the tenant's count of `resource_type` and to the buckets of
+/// row `pk`, one statement on PostgreSQL.
+fn write_counts(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    resource_type: &str,
+    pk: i64,
+    delta: i64,
+) -> Result<(), Failure> {
     let dialect = conn.dialect();
     let shard = dialect.count_shard();
     let mut sql = Sql::new(match dialect {
