@@ -290,6 +290,10 @@ pub(crate) enum TokenCommand {
         /// with it reach that user at /Me. The user must exist.
         #[arg(long, value_name = "USER_ID")]
         user: Option<String>,
+        /// The token stops authenticating after this many days (it never does
+        /// without).
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u16).range(1..=3650))]
+        expires_in_days: Option<u16>,
     },
     /// List a tenant's tokens (ids, labels, state, bound user; never secrets).
     List {

@@ -64,6 +64,8 @@ enum Failure {
         path: String,
         source: std::io::Error,
     },
+    #[error("--expires-in-days is for provisioning tokens, not tokens bound with --user")]
+    BoundExpiry,
     #[error("tenant {0} was not removed: confirm at a terminal, or pass --yes")]
     NotConfirmed(String),
     /// Already reported to the user (e.g. a filter error with its caret).
@@ -276,13 +278,20 @@ async fn token(store: &DieselStore, command: TokenCommand, policy: &Policy) -> R
             tenant,
             label,
             user,
+            expires_in_days,
         } => {
-            let issued = match user {
-                Some(user) => {
+            let expires_at = expires_in_days
+                .map(|days| scimitar_store::meta::now() + time::Duration::days(i64::from(days)));
+            let issued = match (user, expires_at) {
+                (Some(_), Some(_)) => return Err(Failure::BoundExpiry),
+                (Some(user), None) => {
                     admin::check_user(store, &tenant, &user, policy).await?;
                     scimitar_server::issue_user_token(store, &tenant, &label, &user).await?
                 }
-                None => scimitar_server::issue_token(store, &tenant, &label).await?,
+                (None, Some(at)) => {
+                    scimitar_server::issue_expiring_token(store, &tenant, &label, at).await?
+                }
+                (None, None) => scimitar_server::issue_token(store, &tenant, &label).await?,
             };
             // The token alone on stdout, so that scripts can capture it.
             println!("{}", issued.token);
@@ -296,11 +305,18 @@ async fn token(store: &DieselStore, command: TokenCommand, policy: &Policy) -> R
                 let last_used = token
                     .last_used
                     .map_or_else(|| "never used".to_owned(), |at| format!("last used {at}"));
-                // A fifth column only for bound tokens: unbound lines read as before.
+                // Extra columns only for bound or expiring tokens: other lines
+                // read as before.
                 let user = token
                     .user
                     .map_or_else(String::new, |user| format!("\tuser {user}"));
-                println!("{}\t{}\t{state}\t{last_used}{user}", token.id, token.label);
+                let expires = token
+                    .expires_at
+                    .map_or_else(String::new, |at| format!("\texpires {at}"));
+                println!(
+                    "{}\t{}\t{state}\t{last_used}{user}{expires}",
+                    token.id, token.label
+                );
             }
         }
         TokenCommand::Revoke { id } => {

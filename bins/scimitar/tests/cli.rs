@@ -63,8 +63,35 @@ fn tokens_rotate_and_revoke_and_tenants_disable() {
     assert_eq!(second.lines().count(), 1, "the token alone on stdout");
     let listed = database.cli(&["token", "list", &tenant]);
     assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(
+        !listed.contains("expires"),
+        "no expiry column without one: {listed}"
+    );
     assert!(!listed.contains(second), "token list must not show secrets");
 
+    let expiring = database.cli(&[
+        "token",
+        "issue",
+        &tenant,
+        "--label",
+        "q",
+        "--expires-in-days",
+        "90",
+    ]);
+    let expiring_id = expiring
+        .trim()
+        .split('_')
+        .nth(1)
+        .expect("token id")
+        .to_owned();
+    let listed = database.cli(&["token", "list", &tenant]);
+    assert!(
+        listed
+            .lines()
+            .any(|line| line.starts_with(&expiring_id) && line.contains("\texpires ")),
+        "{listed}"
+    );
+    database.cli(&["token", "revoke", &expiring_id]);
     let first_id = first.split('_').nth(1).expect("token id");
     database.cli(&["token", "revoke", first_id]);
     assert!(database

@@ -122,6 +122,14 @@ pub(crate) enum Value {
     Null,
     /// SQL `NULL` of type boolean.
     NullBool,
+    /// SQL `NULL` of type big integer.
+    NullInt,
+}
+
+impl From<Option<i64>> for Value {
+    fn from(value: Option<i64>) -> Self {
+        value.map_or(Value::NullInt, Value::Int)
+    }
 }
 
 impl From<&str> for Value {
@@ -250,6 +258,9 @@ macro_rules! walk_for {
                         }
                         Piece::Bind(Value::NullBool) => {
                             out.push_bind_param::<Nullable<Bool>, Option<bool>>(&None)?
+                        }
+                        Piece::Bind(Value::NullInt) => {
+                            out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&None)?
                         }
                     }
                 }

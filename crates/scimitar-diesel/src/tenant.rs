@@ -65,9 +65,12 @@ struct TokenRow {
     revoked_at: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
     user_id: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    expires_at: Option<i64>,
 }
 
-const TOKEN_COLUMNS: &str = "id, tenant_id, label, hash, created, last_used, revoked_at, user_id";
+const TOKEN_COLUMNS: &str =
+    "id, tenant_id, label, hash, created, last_used, revoked_at, user_id, expires_at";
 
 impl TokenRow {
     fn into_token(self) -> Result<ApiToken, Failure> {
@@ -80,6 +83,7 @@ impl TokenRow {
             last_used: self.last_used.map(from_nanos).transpose()?,
             revoked_at: self.revoked_at.map(from_nanos).transpose()?,
             user: self.user_id,
+            expires_at: self.expires_at.map(from_nanos).transpose()?,
         })
     }
 }
@@ -284,8 +288,10 @@ impl TenantStore for DieselStore {
             pools.write(move |conn| {
                 load_tenant(conn, &token.tenant)?;
                 let mut insert = Sql::new(
-                    "INSERT INTO tokens (id, tenant_id, label, hash, created, user_id) VALUES ",
+                    "INSERT INTO tokens (id, tenant_id, label, hash, created, user_id, expires_at) \
+                     VALUES ",
                 );
+                let expires_at = token.expires_at.map(to_nanos).transpose()?;
                 insert
                     .bind_list([
                         token.id.into(),
@@ -294,6 +300,7 @@ impl TenantStore for DieselStore {
                         token.hash.into(),
                         now_nanos()?.into(),
                         token.user.into(),
+                        expires_at.into(),
                     ])
                     .push(&format!(" RETURNING {TOKEN_COLUMNS}"));
                 conn.first::<TokenRow>(insert)?

@@ -192,6 +192,8 @@ pub enum Refusal {
     WrongSecret,
     /// The credential was revoked.
     Revoked,
+    /// The credential has expired.
+    Expired,
     /// A JWT that does not verify, or one on a URL that names no tenant accepting
     /// JWTs.
     BadJwt,
@@ -205,6 +207,7 @@ impl fmt::Display for Refusal {
             Refusal::Unknown => "no token has this id",
             Refusal::WrongSecret => "the secret does not match the token id",
             Refusal::Revoked => "the token has been revoked",
+            Refusal::Expired => "the token has expired",
             Refusal::BadJwt => "the JWT was refused",
         })
     }
@@ -214,12 +217,13 @@ impl std::error::Error for Refusal {}
 
 impl Refusal {
     /// Every refusal, in a fixed order (for counting them).
-    pub const ALL: [Refusal; 6] = [
+    pub const ALL: [Refusal; 7] = [
         Refusal::Missing,
         Refusal::Malformed,
         Refusal::Unknown,
         Refusal::WrongSecret,
         Refusal::Revoked,
+        Refusal::Expired,
         Refusal::BadJwt,
     ];
 }

@@ -89,7 +89,21 @@ pub async fn issue_token<T: TenantStore + ?Sized>(
     tenant: &str,
     label: &str,
 ) -> Result<IssuedToken, TokenError> {
-    issue(tenants, tenant, label, None).await
+    issue(tenants, tenant, label, None, None).await
+}
+
+/// Creates a token for `tenant` that stops authenticating at `expires_at`,
+/// stores its hash, and returns it.
+///
+/// # Errors
+/// [`TokenError::Store`] with [`StoreError::NotFound`] for an unknown tenant.
+pub async fn issue_expiring_token<T: TenantStore + ?Sized>(
+    tenants: &T,
+    tenant: &str,
+    label: &str,
+    expires_at: time::OffsetDateTime,
+) -> Result<IssuedToken, TokenError> {
+    issue(tenants, tenant, label, None, Some(expires_at)).await
 }
 
 /// Creates a token for `tenant` bound to its User `user` (a SCIM `id`), stores its
@@ -119,7 +133,7 @@ pub async fn issue_user_token<T: TenantStore + ?Sized>(
     label: &str,
     user: &str,
 ) -> Result<IssuedToken, TokenError> {
-    issue(tenants, tenant, label, Some(user)).await
+    issue(tenants, tenant, label, Some(user), None).await
 }
 
 async fn issue<T: TenantStore + ?Sized>(
@@ -127,6 +141,7 @@ async fn issue<T: TenantStore + ?Sized>(
     tenant: &str,
     label: &str,
     user: Option<&str>,
+    expires_at: Option<time::OffsetDateTime>,
 ) -> Result<IssuedToken, TokenError> {
     let id = random_hex(ID_BYTES);
     let secret = random_hex(SECRET_BYTES);
@@ -138,6 +153,7 @@ async fn issue<T: TenantStore + ?Sized>(
             label: label.to_owned(),
             hash,
             user: user.map(str::to_owned),
+            expires_at,
         })
         .await?;
     Ok(IssuedToken {
@@ -260,6 +276,8 @@ struct CacheEntry {
     hash: String,
     credential: Principal,
     verified_at: Instant,
+    /// When the token expires, if it does: a cached verification ends then too.
+    expires_at: Option<time::OffsetDateTime>,
 }
 
 /// How often at most the tenant directory's version is read
@@ -328,12 +346,14 @@ impl TokenCache {
             return Ok(Ok(credential));
         }
         let generation = self.generation.load(Ordering::SeqCst);
+        let now = scimitar_store::meta::now();
         let record = match tenants.find_token(id).await? {
-            Some(record) if record.is_active() => record,
+            Some(record) if record.is_active() && !record.is_expired_at(now) => record,
             found => {
                 self.lock().remove(id);
                 let refusal = match found {
-                    Some(_) => Refusal::Revoked,
+                    Some(record) if !record.is_active() => Refusal::Revoked,
+                    Some(_) => Refusal::Expired,
                     None => Refusal::Unknown,
                 };
                 return Ok(Err(refusal));
@@ -368,6 +388,7 @@ impl TokenCache {
                     hash: record.hash,
                     credential: credential.clone(),
                     verified_at: Instant::now(),
+                    expires_at: record.expires_at,
                 },
             );
         }
@@ -380,7 +401,11 @@ impl TokenCache {
         let entries = self.lock();
         let entry = entries.get(id)?;
         let matches = bool::from(entry.digest.ct_eq(digest));
-        (matches && entry.verified_at.elapsed() < self.ttl).then(|| entry.credential.clone())
+        let unexpired = entry
+            .expires_at
+            .is_none_or(|expires| scimitar_store::meta::now() < expires);
+        (matches && unexpired && entry.verified_at.elapsed() < self.ttl)
+            .then(|| entry.credential.clone())
     }
 
     /// Whether an earlier verification of this very token (`digest`) against the
@@ -548,6 +573,7 @@ mod tests {
                 label: "old".into(),
                 hash: hash_secret(&secret).unwrap(),
                 user: None,
+                expires_at: None,
             })
             .await
             .unwrap();
@@ -565,6 +591,32 @@ mod tests {
         let wrong = format!("scim_{id}_{}", "0".repeat(64));
         let refused = cache.verify(&store, &wrong, context).await.unwrap();
         assert_eq!(refused.unwrap_err(), Refusal::WrongSecret);
+    }
+
+    #[actix_web::test]
+    async fn expired_tokens_are_refused_even_from_the_cache() {
+        let (store, _) = store_with_token().await;
+        let soon = scimitar_store::meta::now() + time::Duration::milliseconds(300);
+        let issued = issue_expiring_token(&*store, "acme", "short", soon)
+            .await
+            .unwrap();
+        assert_eq!(issued.record.expires_at, Some(soon));
+        // A long cache: the expiry must end the cached verification too.
+        let cache = TokenCache::new(Duration::from_secs(3600));
+        let fresh = cache.verify(&*store, &issued.token, context).await.unwrap();
+        assert!(fresh.is_ok());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let refused = cache.verify(&*store, &issued.token, context).await.unwrap();
+        assert_eq!(refused.unwrap_err(), Refusal::Expired);
+        let past = scimitar_store::meta::now() - time::Duration::seconds(1);
+        let expired = issue_expiring_token(&*store, "acme", "old", past)
+            .await
+            .unwrap();
+        let refused = cache
+            .verify(&*store, &expired.token, context)
+            .await
+            .unwrap();
+        assert_eq!(refused.unwrap_err(), Refusal::Expired);
     }
 
     #[actix_web::test]
@@ -612,6 +664,7 @@ mod tests {
                 last_used: None,
                 revoked_at: None,
                 user: None,
+                expires_at: None,
             },
         };
         let shown = format!("{issued:?}");

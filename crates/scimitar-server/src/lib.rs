@@ -89,7 +89,9 @@ pub mod webhook;
 pub use admin::{
     admin_token_hash, issue_admin_token, AdminApi, AdminHashError, ADMIN_TOKEN_PREFIX,
 };
-pub use auth::{issue_token, issue_user_token, IssuedToken, TokenError, TOKEN_PREFIX};
+pub use auth::{
+    issue_expiring_token, issue_token, issue_user_token, IssuedToken, TokenError, TOKEN_PREFIX,
+};
 pub use authenticator::TokenAuthenticator;
 pub use limits::AuthLimits;
 pub use log::{log_request, REQUEST_ID};

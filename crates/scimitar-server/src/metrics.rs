@@ -326,6 +326,7 @@ fn refusal_name(refusal: Refusal) -> &'static str {
         Refusal::Unknown => "unknown",
         Refusal::WrongSecret => "wrong_secret",
         Refusal::Revoked => "revoked",
+        Refusal::Expired => "expired",
         Refusal::BadJwt => "bad_jwt",
         _ => "other",
     }

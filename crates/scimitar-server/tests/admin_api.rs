@@ -335,6 +335,48 @@ where
         .unwrap_or_default()
         .to_owned();
     assert!(scim_token.starts_with("scim_"), "{issued}");
+    // An expiring token says when; an expiry out of bounds is refused.
+    for days in [0, 3651] {
+        let refused_days = call(
+            &app,
+            request(
+                "POST",
+                &tokens,
+                &admin,
+                Some(json!({"label": "x", "expiresInDays": days})),
+            ),
+        )
+        .await;
+        assert_eq!(
+            refused(&refused_days, 400)["errors"][0]["field"],
+            "expiresInDays"
+        );
+    }
+    let expiring = call(
+        &app,
+        request(
+            "POST",
+            &tokens,
+            &admin,
+            Some(json!({"label": "quarterly", "expiresInDays": 90})),
+        ),
+    )
+    .await;
+    let expiring = ok(&expiring, 201).clone();
+    assert!(expiring["record"]["expiresAt"].is_string(), "{expiring}");
+    assert!(issued["record"]["expiresAt"].is_null(), "{issued}");
+    let expiring_id = expiring["record"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    ok(
+        &call(
+            &app,
+            request("DELETE", &format!("{tokens}/{expiring_id}"), &admin, None),
+        )
+        .await,
+        204,
+    );
     let listed = call(&app, request("GET", &tokens, &reader, None)).await;
     let listed = ok(&listed, 200);
     assert_eq!(listed[0]["id"], token_id.as_str());

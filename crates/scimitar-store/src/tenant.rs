@@ -50,6 +50,8 @@ pub struct ApiToken {
     /// if any: that user is the token's authenticated subject, which the server's
     /// `/Me` (RFC 7644 §3.11) aliases. `None` for a provisioning client's token.
     pub user: Option<String>,
+    /// When the token stops authenticating, if it was issued with an expiry.
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 impl AdminToken {
@@ -63,6 +65,11 @@ impl ApiToken {
     /// Whether the token may authenticate: not revoked.
     pub fn is_active(&self) -> bool {
         self.revoked_at.is_none()
+    }
+
+    /// Whether the token has expired at `now`.
+    pub fn is_expired_at(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|expires| now >= expires)
     }
 }
 
@@ -82,6 +89,8 @@ pub struct NewApiToken {
     /// store keeps it as given; checking that the user exists is the caller's job
     /// (a user deleted later leaves the binding dangling, and `/Me` answers 404).
     pub user: Option<String>,
+    /// When the token stops authenticating; `None` never.
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 /// An admin credential's stored record (never the secret itself): admin tokens
@@ -177,8 +186,8 @@ pub fn check_tenant_id(id: &str) -> Result<(), StoreError> {
 /// - **T3.** `list_tenants` returns every tenant, ordered by id.
 /// - **T4.** `insert_token` for an unknown tenant fails with `NotFound`; with a token
 ///   id already taken, with `Uniqueness { attribute: "id" }`. The token's `user`
-///   binding (or its absence) is kept as given and read back by `find_token` and
-///   `list_tokens`.
+///   binding and its `expires_at` (or their absence) are kept as given and read
+///   back by `find_token` and `list_tokens`.
 /// - **T5.** `find_token` returns the token whatever its state (revoked or not, tenant
 ///   enabled or not): the caller decides. Unknown id → `Ok(None)`.
 /// - **T6.** `revoke_token` sets `revoked_at` once; revoking again keeps the first time.

@@ -23,6 +23,8 @@ use super::{
 use crate::settings::{TenantConfig, Webhook};
 use crate::webhook::{forget_webhook, health, webhook_consumer, DeliveryFailure, WebhookHandler};
 
+/// The longest a SCIM token can be issued for, in days (ten years).
+pub(crate) const MAX_TOKEN_DAYS: u32 = 3650;
 /// How long an admin-initiated delivery (a test, a retry) may take.
 const ADMIN_DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most pending events counted.
@@ -203,13 +205,15 @@ where
             .collect())
     }
 
-    /// Issues a SCIM token for `tenant`.
+    /// Issues a SCIM token for `tenant`, expiring after `expires_in_days` if
+    /// given.
     pub(crate) async fn issue_scim_token(
         &self,
         req: &HttpRequest,
         by: &AdminPrincipal,
         tenant: &str,
         label: &str,
+        expires_in_days: Option<u32>,
     ) -> Result<IssuedScimToken, Problem> {
         let label = label.trim();
         if label.is_empty() || label.chars().count() > 100 {
@@ -218,9 +222,22 @@ where
                 "a label is 1 to 100 characters, such as entra-prod",
             ));
         }
-        let issued = crate::issue_token(&**self.service.tenants(), tenant, label)
-            .await
-            .map_err(|crate::TokenError::Store(error)| Problem::from(error))?;
+        let tenants = &**self.service.tenants();
+        let issued = match expires_in_days {
+            None => crate::issue_token(tenants, tenant, label).await,
+            Some(days @ 1..=MAX_TOKEN_DAYS) => {
+                let expires_at =
+                    scimitar_store::meta::now() + time::Duration::days(i64::from(days));
+                crate::issue_expiring_token(tenants, tenant, label, expires_at).await
+            }
+            Some(_) => {
+                return Err(Problem::invalid_field(
+                    "expiresInDays",
+                    format!("a token expires after 1 to {MAX_TOKEN_DAYS} days, or never"),
+                ))
+            }
+        }
+        .map_err(|crate::TokenError::Store(error)| Problem::from(error))?;
         log::info!(
             "admin {}: SCIM token {} issued for tenant {tenant}",
             by.token_id,

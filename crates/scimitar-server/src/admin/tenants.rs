@@ -153,7 +153,7 @@ pub(super) async fn issue_token<P: AdminParts>(
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
     let issued = state
-        .issue_scim_token(&req, &principal, &tenant, &body.label)
+        .issue_scim_token(&req, &principal, &tenant, &body.label, body.expires_in_days)
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))

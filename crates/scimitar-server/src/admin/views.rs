@@ -119,6 +119,9 @@ pub struct ScimTokenView {
     /// The User it is bound to (its `/Me`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// When it stops authenticating, if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 impl From<ApiToken> for ScimTokenView {
@@ -130,6 +133,7 @@ impl From<ApiToken> for ScimTokenView {
             last_used: token.last_used.map(timestamp),
             revoked_at: token.revoked_at.map(timestamp),
             user: token.user,
+            expires_at: token.expires_at.map(timestamp),
         }
     }
 }
@@ -140,6 +144,9 @@ impl From<ApiToken> for ScimTokenView {
 pub struct NewScimToken {
     /// What it is for, e.g. `entra-prod`.
     pub label: String,
+    /// Days until it stops authenticating (1 to 3650); it never does when absent.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
 }
 
 /// A freshly issued token: the secret appears in this response only.

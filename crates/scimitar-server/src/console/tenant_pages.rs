@@ -205,7 +205,7 @@ async fn connection_page<P: AdminParts>(
         } @else {
             table {
                 caption.visually-hidden { "SCIM tokens" }
-                thead { tr { th scope="col" { "Label" } th scope="col" { "Id" } th scope="col" { "Created" } th scope="col" { "Last used" } th scope="col" { "State" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                thead { tr { th scope="col" { "Label" } th scope="col" { "Id" } th scope="col" { "Created" } th scope="col" { "Last used" } th scope="col" { "Expires" } th scope="col" { "State" } th scope="col" { span.visually-hidden { "Actions" } } } }
                 tbody {
                     @for token in &tokens {
                         tr {
@@ -213,6 +213,7 @@ async fn connection_page<P: AdminParts>(
                             td { code { (token.id) } }
                             td { (token.created) }
                             td { (token.last_used.as_deref().unwrap_or("never")) }
+                            td { (token.expires_at.as_deref().unwrap_or("never")) }
                             td {
                                 @if let Some(at) = &token.revoked_at { span.badge.off { "revoked " (at) } }
                                 @else { span.badge.ok { "active" } }
@@ -236,6 +237,8 @@ async fn connection_page<P: AdminParts>(
                 (csrf_field(session))
                 label for="label" { "Label" }
                 input #label name="label" required maxlength="100" placeholder="entra-prod";
+                label for="expires" { "Expires after (days; empty: never)" }
+                input #expires name="expires_in_days" type="number" min="1" max="3650";
                 button type="submit" { "Generate token" }
             }
         }
@@ -276,6 +279,9 @@ struct IssueForm {
     csrf: String,
     #[serde(default)]
     label: String,
+    /// Days until it expires; empty: never.
+    #[serde(default)]
+    expires_in_days: String,
 }
 
 async fn issue<P: AdminParts>(
@@ -285,8 +291,14 @@ async fn issue<P: AdminParts>(
     form: Form<IssueForm>,
 ) -> Result<HttpResponse, ConsoleError> {
     let session = writer::<P>(&state, &req, &form.csrf).await?;
+    let days = match form.expires_in_days.trim() {
+        "" => None,
+        days => Some(days.parse::<u32>().map_err(|_| {
+            crate::admin::Problem::invalid_field("expiresInDays", "must be a number of days")
+        })?),
+    };
     let issued = state
-        .issue_scim_token(&req, &session.principal, &tenant, &form.label)
+        .issue_scim_token(&req, &session.principal, &tenant, &form.label, days)
         .await?;
     // Rendered, not redirected: the token exists in this response only.
     connection_page::<P>(&req, &state, &session, &tenant, Outcome::Issued(issued)).await

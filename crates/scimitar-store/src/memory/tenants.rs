@@ -121,6 +121,7 @@ impl TenantStore for MemoryStore {
             last_used: None,
             revoked_at: None,
             user: token.user,
+            expires_at: token.expires_at,
         };
         directory
             .token_index

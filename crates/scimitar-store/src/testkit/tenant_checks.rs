@@ -20,6 +20,7 @@ fn token_for(tenant: &str, label: &str) -> NewApiToken {
         label: label.to_owned(),
         hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
         user: None,
+        expires_at: None,
     }
 }
 
@@ -178,8 +179,12 @@ pub async fn rule_t4_tokens_need_a_tenant_and_a_fresh_id<S: TenantStore>(store: 
 
     // A token bound to a user keeps the binding, through every read.
     let user = uuid::Uuid::new_v4().to_string();
+    // Whole seconds: every store keeps at least that precision.
+    let expires =
+        OffsetDateTime::from_unix_timestamp(2_000_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let bound = NewApiToken {
         user: Some(user.clone()),
+        expires_at: Some(expires),
         ..token_for(&tenant, "me")
     };
     let inserted = store
@@ -190,6 +195,11 @@ pub async fn rule_t4_tokens_need_a_tenant_and_a_fresh_id<S: TenantStore>(store: 
         inserted.user.as_deref(),
         Some(user.as_str()),
         "rule T4: insert_token dropped the user binding: {inserted:?}"
+    );
+    assert_eq!(
+        inserted.expires_at,
+        Some(expires),
+        "rule T4: insert_token dropped the expiry: {inserted:?}"
     );
     let found = store.find_token(&bound.id).await;
     assert!(
