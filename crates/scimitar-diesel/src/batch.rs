@@ -19,7 +19,7 @@ use crate::connection::Conn;
 use crate::error::Failure;
 use crate::event_rows::{self, EventRow};
 use crate::rows::BUCKET_SHIFTS;
-use crate::sql::Sql;
+use crate::sql::{Dialect, Sql};
 
 /// What the batch on this thread collected, if one is running.
 #[derive(Default)]
@@ -32,26 +32,22 @@ thread_local! {
     static COLLECTED: RefCell<Option<Collected>> = const { RefCell::new(None) };
 }
 
-/// One insert (`+1`) or delete (`-1`) of the row `pk`, not yet counted.
-struct CountChange {
-    tenant: String,
-    resource_type: String,
-    pk: i64,
-    delta: i64,
+/// One insert (`+1`) or delete (`-1`) of the row `pk`, to count.
+pub(crate) struct CountChange {
+    pub(crate) tenant: String,
+    pub(crate) resource_type: String,
+    pub(crate) pk: i64,
+    pub(crate) delta: i64,
 }
 
-/// Collects a count change if a batch runs on this thread; whether it did.
-pub(crate) fn defer_count(tenant: &str, resource_type: &str, pk: i64, delta: i64) -> bool {
-    COLLECTED.with(|collected| {
-        collected.borrow_mut().as_mut().is_some_and(|collected| {
-            collected.counts.push(CountChange {
-                tenant: tenant.to_owned(),
-                resource_type: resource_type.to_owned(),
-                pk,
-                delta,
-            });
-            true
-        })
+/// Collects a count change if a batch runs on this thread; gives it back if not.
+pub(crate) fn defer_count(change: CountChange) -> Option<CountChange> {
+    COLLECTED.with(|collected| match collected.borrow_mut().as_mut() {
+        Some(collected) => {
+            collected.counts.push(change);
+            None
+        }
+        None => Some(change),
     })
 }
 
@@ -126,8 +122,10 @@ impl Drop for Batch {
     }
 }
 
-/// The sums of `changes`, one statement per table (the buckets in chunks).
-fn write_counts(conn: &mut Conn<'_>, changes: &[CountChange]) -> Result<(), Failure> {
+/// Adds the sums of `changes` to the tenants' counts and to the buckets of their
+/// rows: on PostgreSQL one statement for both tables (a batch's buckets past the
+/// first 1,000 rows in more), on SQLite one per table.
+pub(crate) fn write_counts(conn: &mut Conn<'_>, changes: &[CountChange]) -> Result<(), Failure> {
     let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
     let mut buckets: BTreeMap<(&str, &str, u32, i64), i64> = BTreeMap::new();
     for change in changes {
@@ -139,29 +137,42 @@ fn write_counts(conn: &mut Conn<'_>, changes: &[CountChange]) -> Result<(), Fail
                 .or_default() += change.delta;
         }
     }
-    let shard = conn.dialect().count_shard();
-    if !counts.is_empty() {
-        let mut sql =
-            Sql::new("INSERT INTO resource_counts (tenant_id, resource_type, shard, n) VALUES ");
-        for (i, ((tenant, resource_type), n)) in counts.into_iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" })
-                .bind(tenant)
-                .push(", ")
-                .bind(resource_type)
-                .push(&format!(", {shard}, "))
-                .bind(n)
-                .push(")");
+    if counts.is_empty() {
+        return Ok(());
+    }
+    let dialect = conn.dialect();
+    let shard = dialect.count_shard();
+    let mut sql = Sql::new(match dialect {
+        Dialect::Postgres => "WITH counted AS (",
+        Dialect::Sqlite => "",
+    });
+    sql.push("INSERT INTO resource_counts (tenant_id, resource_type, shard, n) VALUES ");
+    for (i, ((tenant, resource_type), n)) in counts.into_iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" })
+            .bind(tenant)
+            .push(", ")
+            .bind(resource_type)
+            .push(&format!(", {shard}, "))
+            .bind(n)
+            .push(")");
+    }
+    sql.push(
+        " ON CONFLICT (tenant_id, resource_type, shard) \
+         DO UPDATE SET n = resource_counts.n + excluded.n",
+    );
+    match dialect {
+        Dialect::Postgres => {
+            sql.push(") ");
         }
-        sql.push(
-            " ON CONFLICT (tenant_id, resource_type, shard) \
-             DO UPDATE SET n = resource_counts.n + excluded.n",
-        );
-        conn.execute(sql)?;
+        Dialect::Sqlite => {
+            conn.execute(sql)?;
+            sql = Sql::new("");
+        }
     }
     let buckets: Vec<_> = buckets.into_iter().collect();
     // Bounded statements: 6 binds a row.
     for chunk in buckets.chunks(1000) {
-        let mut sql = Sql::new(
+        sql.push(
             "INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, shard, n) VALUES ",
         );
         for (i, ((tenant, resource_type, shift, bucket), n)) in chunk.iter().enumerate() {
@@ -181,7 +192,7 @@ fn write_counts(conn: &mut Conn<'_>, changes: &[CountChange]) -> Result<(), Fail
             " ON CONFLICT (tenant_id, resource_type, shift, bucket, shard) \
              DO UPDATE SET n = resource_buckets.n + excluded.n",
         );
-        conn.execute(sql)?;
+        conn.execute(std::mem::replace(&mut sql, Sql::new("")))?;
     }
     Ok(())
 }

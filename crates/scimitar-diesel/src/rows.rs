@@ -674,70 +674,16 @@ fn adjust_count(
     pk: i64,
     delta: i64,
 ) -> Result<(), Failure> {
-    if crate::batch::defer_count(tenant, resource_type, pk, delta) {
-        return Ok(());
+    let change = crate::batch::CountChange {
+        tenant: tenant.to_owned(),
+        resource_type: resource_type.to_owned(),
+        pk,
+        delta,
+    };
+    match crate::batch::defer_count(change) {
+        None => Ok(()),
+        Some(change) => crate::batch::write_counts(conn, &[change]),
     }
-    write_counts(conn, tenant, resource_type, pk, delta)
-}
-
-/// Adds `delta` to the tenant's count of `resource_type` and to the buckets of
-/// row `pk`, one statement on PostgreSQL.
-fn write_counts(
-    conn: &mut Conn<'_>,
-    tenant: &str,
-    resource_type: &str,
-    pk: i64,
-    delta: i64,
-) -> Result<(), Failure> {
-    let dialect = conn.dialect();
-    let shard = dialect.count_shard();
-    let mut sql = Sql::new(match dialect {
-        // One round trip for both tables.
-        Dialect::Postgres => {
-            "WITH counted AS (INSERT INTO resource_counts \
-                              (tenant_id, resource_type, shard, n) VALUES ("
-        }
-        Dialect::Sqlite => {
-            "INSERT INTO resource_counts (tenant_id, resource_type, shard, n) VALUES ("
-        }
-    });
-    sql.bind(tenant)
-        .push(", ")
-        .bind(resource_type)
-        .push(&format!(", {shard}, "))
-        .bind(delta)
-        .push(
-            ") ON CONFLICT (tenant_id, resource_type, shard) \
-             DO UPDATE SET n = resource_counts.n + excluded.n",
-        );
-    if dialect == Dialect::Sqlite {
-        conn.execute(sql)?;
-        sql = Sql::new("");
-    } else {
-        sql.push(") ");
-    }
-    sql.push(
-        "INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, shard, n) VALUES ",
-    );
-    for (i, shift) in BUCKET_SHIFTS.into_iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { ", (" })
-            .bind(tenant)
-            .push(", ")
-            .bind(resource_type)
-            .push(", ")
-            .bind(i64::from(shift))
-            .push(", ")
-            .bind(pk >> shift)
-            .push(&format!(", {shard}, "))
-            .bind(delta)
-            .push(")");
-    }
-    sql.push(
-        " ON CONFLICT (tenant_id, resource_type, shift, bucket, shard) \
-         DO UPDATE SET n = resource_buckets.n + excluded.n",
-    );
-    conn.execute(sql)?;
-    Ok(())
 }
 
 /// How many resources of a type the tenant has.
