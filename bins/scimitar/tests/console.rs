@@ -237,7 +237,12 @@ async fn the_admin_flows_in_a_real_browser() {
         .expect("its text");
     assert!(token.starts_with("scim_"), "{token}");
     screenshot(&client, "token").await;
-    client.refresh().await.ok();
+    // The tenant's page, read again, does not show it.
+    client
+        .goto(&format!("{origin}/admin/tenants/{tenant}"))
+        .await
+        .expect("open");
+    wait_for_text(&client, "Paste it into the identity provider", false).await;
     assert!(
         !page_text(&client).await.contains(&token),
         "shown only once"
@@ -386,6 +391,8 @@ async fn the_admin_flows_in_a_real_browser() {
         .expect("open");
     fill(&client, "#label", "entra-2").await;
     click(&client, "form[action$='/tokens'] button").await;
+    // The response page, not the form it replaces.
+    wait_for_text(&client, "New token: entra-2", false).await;
     let second = client
         .find(Locator::Css("#new-token"))
         .await
