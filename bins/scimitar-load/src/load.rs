@@ -254,6 +254,8 @@ pub struct Outcome {
     /// CPU time the server spent (all its threads), when it is our child process:
     /// per request, a figure that other work on the machine barely moves.
     pub server_cpu: Option<Duration>,
+    /// What `wrk` measured on the same request right after (`--wrk`).
+    pub wrk_per_second: Option<f64>,
 }
 
 impl Outcome {
@@ -334,6 +336,7 @@ impl Runner {
             first_error,
             client_cpu,
             server_cpu: None,
+            wrk_per_second: None,
         })
     }
 }

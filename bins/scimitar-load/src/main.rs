@@ -16,6 +16,8 @@
 //! client's own ceiling. Everything runs on 127.0.0.1, and every loop is bounded by
 //! time and count.
 
+mod ceiling;
+mod cross_check;
 mod data;
 mod http;
 mod load;
@@ -31,6 +33,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::ceiling::{Ceiling, Pgbench};
 use crate::load::{Dataset, Endpoint, Outcome, Runner, Scenario, SeedTimes, Target};
 use crate::report::{ServerRun, Setup};
 use crate::server::{Db, Paths, Server};
@@ -39,9 +42,20 @@ use crate::server::{Db, Paths, Server};
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// The database behind the server.
-    #[arg(long, value_enum, default_value = "sqlite")]
-    db: Db,
+    /// The databases behind our server, comma-separated: one server per database,
+    /// measured in turns in the same run.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "sqlite")]
+    db: Vec<Db>,
+    /// Also measure the database's own ceiling: `pgbench -S` and `-N` on a database
+    /// of their own on the PostgreSQL server of `--postgres-url`, with as many
+    /// clients as `--connections`; the report gives each scenario as a share of it.
+    #[arg(long)]
+    ceiling: bool,
+    /// Cross-check the load generator: after each server's GET-by-id scenario,
+    /// measure the same request with `wrk` (one thread, `--connections`
+    /// connections, `--duration`) and report both figures.
+    #[arg(long)]
+    wrk: bool,
     /// Also measure the Python scim2-server (installed into target/load-peer-venv).
     #[arg(long)]
     peer: bool,
@@ -218,7 +232,9 @@ fn run(args: &Args) -> Result<(), LoadError> {
     }
     let tenants = usize::from(args.tenants);
     let instances = usize::from(args.instances);
-    if instances > 1 && args.db != Db::Postgres {
+    let mut dbs = args.db.clone();
+    dbs.dedup();
+    if instances > 1 && dbs != [Db::Postgres] {
         return Err(LoadError::Usage(
             "--instances needs --db postgres (one database shared by the instances)".into(),
         ));
@@ -247,7 +263,7 @@ fn run(args: &Args) -> Result<(), LoadError> {
         timeout,
     };
 
-    // Both servers run side by side (an idle one costs nothing) so that each
+    // Every server runs side by side (an idle one costs nothing) so that each
     // scenario measures them back to back, under the same load from the rest of
     // the machine.
     let mut subjects = Vec::new();
@@ -262,20 +278,17 @@ fn run(args: &Args) -> Result<(), LoadError> {
             Some(bin) => bin.clone(),
             None => server::build_scimitar(&paths)?,
         };
-        eprintln!("starting scimitar on {}...", args.db.name());
-        let server = server::start_scimitar(
-            &bin,
-            args.db,
-            &args.postgres_url,
-            &paths,
-            tenants,
-            instances,
-        )?;
-        subjects.push(Subject::started(
-            format!("scimitar ({})", args.db.name()),
-            server,
-        ));
+        for &db in &dbs {
+            eprintln!("starting scimitar on {}...", db.name());
+            let server =
+                server::start_scimitar(&bin, db, &args.postgres_url, &paths, tenants, instances)?;
+            subjects.push(Subject::started(
+                format!("scimitar ({})", db.name()),
+                server,
+            ));
+        }
     }
+    let ours_count = subjects.len();
     if args.peer || args.peer_only {
         eprintln!("starting the peer (scim2-server under uvicorn)...");
         let server = server::start_peer(&paths)?;
@@ -284,24 +297,29 @@ fn run(args: &Args) -> Result<(), LoadError> {
             server,
         ));
     }
-    let mut runs = runtime.block_on(measure.all(&subjects))?.into_iter();
-    let (ours, peer) = if args.peer_only {
-        (None, runs.next())
+    let pgbench = if args.ceiling {
+        Some(Pgbench::prepare(
+            &args.postgres_url,
+            usize::from(args.connections),
+        )?)
     } else {
-        (runs.next(), runs.next())
+        None
     };
+    let (mut runs, ceiling) = runtime.block_on(measure.all(&subjects, pgbench.as_ref()))?;
+    let peer = (runs.len() > ours_count).then(|| runs.remove(ours_count));
 
+    let names: Vec<&str> = dbs.iter().map(|db| db.name()).collect();
     let title = if let Some(url) = &args.url {
         format!("Server at {url}")
     } else if args.peer_only {
         "Python scim2-server alone".to_owned()
     } else if args.peer {
-        format!("Scimitar on {} vs Python scim2-server", args.db.name())
+        format!("Scimitar on {} vs Python scim2-server", names.join(" and "))
     } else {
-        format!("Scimitar on {}", args.db.name())
+        format!("Scimitar on {}", names.join(" and "))
     };
-    let title = if args.no_analyze && args.db == Db::Postgres {
-        format!("{title} (never analysed)")
+    let title = if args.no_analyze && dbs.contains(&Db::Postgres) {
+        format!("{title} (PostgreSQL never analysed)")
     } else {
         title
     };
@@ -317,7 +335,7 @@ fn run(args: &Args) -> Result<(), LoadError> {
         warmup,
         repeat: args.repeat,
     };
-    let markdown = report::render(&setup, ours.as_ref(), peer.as_ref());
+    let markdown = report::render(&setup, &runs, peer.as_ref(), ceiling.as_ref());
     println!("{markdown}");
     let path = args
         .report
@@ -366,13 +384,28 @@ struct Measure<'a> {
 }
 
 impl Measure<'_> {
-    /// Seeds every subject, then runs each scenario on each subject in turn,
-    /// `--repeat` times, and keeps the median repetition by requests per second.
-    async fn all(&self, subjects: &[Subject]) -> Result<Vec<ServerRun>, LoadError> {
+    /// Seeds every subject, measures `pgbench` if given, then runs each scenario
+    /// on each subject in turn, `--repeat` times, and keeps the median repetition
+    /// by requests per second (for `pgbench`, the median of each figure).
+    async fn all(
+        &self,
+        subjects: &[Subject],
+        pgbench: Option<&Pgbench>,
+    ) -> Result<(Vec<ServerRun>, Option<Ceiling>), LoadError> {
         let mut prepared = Vec::new();
         for subject in subjects {
             prepared.push(self.seed(subject).await?);
         }
+        let ceiling = match pgbench {
+            Some(pgbench) => {
+                let mut runs = Vec::new();
+                for _ in 0..self.args.repeat {
+                    runs.push(pgbench.measure(self.duration)?);
+                }
+                ceiling::median(runs)
+            }
+            None => None,
+        };
         for &scenario in self.scenarios {
             for _ in 0..self.args.repeat {
                 for run in &mut prepared {
@@ -384,7 +417,7 @@ impl Measure<'_> {
                 }
             }
         }
-        Ok(prepared
+        let runs = prepared
             .into_iter()
             .map(|run| ServerRun {
                 name: run.subject.name.clone(),
@@ -397,7 +430,8 @@ impl Measure<'_> {
                 peak_rss_kib: run.subject.process.as_ref().and_then(Server::peak_rss_kib),
                 load_before: run.load_before,
             })
-            .collect())
+            .collect();
+        Ok((runs, ceiling))
     }
 
     /// Seeds `subject` (unless only the trivial scenario runs).
@@ -501,6 +535,22 @@ impl Measure<'_> {
         if let Some(profiler) = profiler {
             profiler.finish();
         }
+        let first_user = run
+            .runner
+            .datasets
+            .first()
+            .and_then(|dataset| dataset.user_ids.first());
+        if let Some(user_id) = first_user.filter(|_| self.args.wrk && scenario == Scenario::GetById)
+        {
+            let rate = cross_check::wrk_get(
+                &run.subject.endpoint,
+                user_id,
+                usize::from(self.args.connections),
+                self.duration,
+            )?;
+            eprintln!("{name}: wrk on the same request: {rate:.1} req/s");
+            outcome.wrk_per_second = Some(rate);
+        }
         eprintln!(
             "{name}: {:<40} {:>10.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}  CPU {} µs/req",
             scenario.label(),
@@ -565,6 +615,7 @@ mod tests {
             first_error: None,
             client_cpu: None,
             server_cpu: None,
+            wrk_per_second: None,
         }
     }
 

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::ceiling::{self, Bound, Ceiling};
 use crate::load::{Outcome, Scenario, SeedTimes};
 
 /// Everything measured against one server.
@@ -61,8 +62,15 @@ pub fn load_average() -> Option<f64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
-/// Renders the report of `ours` and/or `peer` (at least one of them).
-pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>) -> String {
+/// Renders the report: a table for each of `ours` (our server on each database),
+/// beside the `peer` and the `ceiling` when measured; the peer's alone when `ours`
+/// is empty.
+pub fn render(
+    setup: &Setup,
+    ours: &[ServerRun],
+    peer: Option<&ServerRun>,
+    ceiling: Option<&Ceiling>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### {}, {}\n", setup.title, today());
     let _ = writeln!(
@@ -90,71 +98,32 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
             String::new()
         },
     );
-
-    let mut header = vec!["scenario"];
-    if ours.is_some() {
-        header.extend(["req/s", "p50", "p99", "errors", "CPU/req"]);
+    if let Some(ceiling) = ceiling {
+        let _ = writeln!(
+            out,
+            "The ceiling, in the same run: `pgbench` (scale {}, {} clients, on the same \
+             PostgreSQL server) `-S` {} point selects/s, `-N` {} write transactions/s. \
+             Reads of one resource are given as a share of `-S` (target {:.0}%), writes \
+             of `-N` (target {:.0}%).\n",
+            ceiling::SCALE,
+            setup.connections,
+            thousands(ceiling.selects),
+            thousands(ceiling.writes),
+            Bound::Select.target() * 100.0,
+            Bound::Write.target() * 100.0,
+        );
     }
-    if peer.is_some() {
-        header.extend(["peer req/s", "peer p99", "peer errors", "peer CPU/req"]);
+    if ours.is_empty() {
+        table(&mut out, None, peer, ceiling);
     }
-    if ours.is_some() && peer.is_some() {
-        header.push("ratio");
-    }
-    let _ = writeln!(out, "| {} |", header.join(" | "));
-    let align: Vec<&str> = header
-        .iter()
-        .enumerate()
-        .map(|(at, _)| if at == 0 { "---" } else { "--:" })
-        .collect();
-    let _ = writeln!(out, "|{}|", align.join("|"));
-
-    let scenarios = ours
-        .or(peer)
-        .map(|run| run.outcomes.iter().map(|(scenario, _)| *scenario));
-    for scenario in scenarios.into_iter().flatten() {
-        let mut cells = vec![scenario.label().to_owned()];
-        let our_outcome = ours.map(|run| run.outcome(scenario));
-        let peer_outcome = peer.map(|run| run.outcome(scenario));
-        if let Some(outcome) = our_outcome {
-            match outcome {
-                Some(outcome) => cells.extend([
-                    thousands(outcome.summary.per_second),
-                    millis(outcome.summary.p50),
-                    millis(outcome.summary.p99),
-                    outcome.summary.errors.to_string(),
-                    cpu_per_request(outcome),
-                ]),
-                None => cells.extend([
-                    "-".to_owned(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                ]),
-            }
+    for run in ours {
+        if ours.len() > 1 {
+            let _ = writeln!(out, "#### {}\n", run.name);
         }
-        if let Some(outcome) = peer_outcome {
-            match outcome {
-                Some(outcome) => cells.extend([
-                    thousands(outcome.summary.per_second),
-                    millis(outcome.summary.p99),
-                    outcome.summary.errors.to_string(),
-                    cpu_per_request(outcome),
-                ]),
-                None => cells.extend(["-".to_owned(), "-".into(), "-".into(), "-".into()]),
-            }
-        }
-        if let (Some(Some(ours)), Some(Some(peer))) = (our_outcome, peer_outcome) {
-            cells.push(ratio(ours.summary.per_second, peer.summary.per_second));
-        } else if ours.is_some() && peer.is_some() {
-            cells.push("-".into());
-        }
-        let _ = writeln!(out, "| {} |", cells.join(" | "));
+        table(&mut out, Some(run), peer, ceiling);
     }
-    out.push('\n');
 
-    for run in [ours, peer].into_iter().flatten() {
+    for run in ours.iter().chain(peer) {
         let seeding = run.seed.map_or_else(
             || "not seeded".to_owned(),
             |seed| {
@@ -182,7 +151,7 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
     }
     // Against a slow server the client idles between responses, and its CPU per
     // request says little: report the fastest trivial run only.
-    let fastest = [ours, peer].into_iter().flatten().max_by(|a, b| {
+    let fastest = ours.iter().chain(peer).max_by(|a, b| {
         let rate = |run: &ServerRun| {
             run.outcome(Scenario::Trivial)
                 .map_or(0.0, |o| o.summary.per_second)
@@ -192,9 +161,14 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
     if let Some(line) = fastest.and_then(client_ceiling) {
         let _ = writeln!(out, "- {line}");
     }
-    let failures: Vec<String> = [ours, peer]
-        .into_iter()
-        .flatten()
+    for run in ours.iter().chain(peer) {
+        if let Some(line) = cross_check_line(run) {
+            let _ = writeln!(out, "- {line}");
+        }
+    }
+    let failures: Vec<String> = ours
+        .iter()
+        .chain(peer)
         .flat_map(|run| {
             run.outcomes.iter().filter_map(move |(scenario, outcome)| {
                 let error = outcome.first_error.as_ref()?;
@@ -213,6 +187,114 @@ pub fn render(setup: &Setup, ours: Option<&ServerRun>, peer: Option<&ServerRun>)
         }
     }
     out
+}
+
+/// One table: a row per scenario of `ours` (else of `peer`), with the peer's
+/// figures and the ratio when there is a peer, and the share of the ceiling.
+fn table(
+    out: &mut String,
+    ours: Option<&ServerRun>,
+    peer: Option<&ServerRun>,
+    ceiling: Option<&Ceiling>,
+) {
+    let mut header = vec!["scenario"];
+    if ours.is_some() {
+        header.extend(["req/s", "p50", "p99", "errors", "CPU/req"]);
+    }
+    if peer.is_some() {
+        header.extend(["peer req/s", "peer p99", "peer errors", "peer CPU/req"]);
+    }
+    if ours.is_some() && peer.is_some() {
+        header.push("ratio");
+    }
+    let ceiling = ceiling.filter(|_| ours.is_some());
+    if ceiling.is_some() {
+        header.push("of pgbench");
+    }
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let align: Vec<&str> = header
+        .iter()
+        .enumerate()
+        .map(|(at, _)| if at == 0 { "---" } else { "--:" })
+        .collect();
+    let _ = writeln!(out, "|{}|", align.join("|"));
+
+    let scenarios = ours
+        .or(peer)
+        .map(|run| run.outcomes.iter().map(|(scenario, _)| *scenario));
+    let dashes = |n: usize| vec!["-".to_owned(); n];
+    for scenario in scenarios.into_iter().flatten() {
+        let mut cells = vec![scenario.label().to_owned()];
+        let our_outcome = ours.and_then(|run| run.outcome(scenario));
+        let peer_outcome = peer.and_then(|run| run.outcome(scenario));
+        if ours.is_some() {
+            cells.extend(our_outcome.map_or_else(
+                || dashes(5),
+                |outcome| {
+                    vec![
+                        thousands(outcome.summary.per_second),
+                        millis(outcome.summary.p50),
+                        millis(outcome.summary.p99),
+                        outcome.summary.errors.to_string(),
+                        cpu_per_request(outcome),
+                    ]
+                },
+            ));
+        }
+        if peer.is_some() {
+            cells.extend(peer_outcome.map_or_else(
+                || dashes(4),
+                |outcome| {
+                    vec![
+                        thousands(outcome.summary.per_second),
+                        millis(outcome.summary.p99),
+                        outcome.summary.errors.to_string(),
+                        cpu_per_request(outcome),
+                    ]
+                },
+            ));
+        }
+        if ours.is_some() && peer.is_some() {
+            cells.push(match (our_outcome, peer_outcome) {
+                (Some(ours), Some(peer)) => ratio(ours.summary.per_second, peer.summary.per_second),
+                _ => "-".into(),
+            });
+        }
+        if let Some(ceiling) = ceiling {
+            cells.push(match (our_outcome, Bound::of(scenario)) {
+                (Some(outcome), Some(bound)) => {
+                    share(outcome.summary.per_second, bound.tps(ceiling), bound)
+                }
+                _ => "-".into(),
+            });
+        }
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    out.push('\n');
+}
+
+/// `ours` as a percentage of `pgbench`'s figure, such as "41% of -N".
+fn share(ours: f64, ceiling: f64, bound: Bound) -> String {
+    if ceiling > 0.0 {
+        format!("{:.0}% of {}", ours / ceiling * 100.0, bound.switch())
+    } else {
+        "-".into()
+    }
+}
+
+/// How `wrk` and our generator agree on GET by id against `run`'s server.
+fn cross_check_line(run: &ServerRun) -> Option<String> {
+    let outcome = run.outcome(Scenario::GetById)?;
+    let wrk = outcome.wrk_per_second?;
+    let ours = outcome.summary.per_second;
+    Some(format!(
+        "cross-check against {}: GET /Users/{{id}} at {} req/s with `wrk`, {} with this \
+         generator ({:+.0}%).",
+        run.name,
+        thousands(wrk),
+        thousands(ours),
+        (ours / wrk - 1.0) * 100.0,
+    ))
 }
 
 /// What the trivial scenario says about the load generator's own ceiling: the CPU
@@ -389,6 +471,7 @@ mod tests {
                     first_error: None,
                     client_cpu: Some(Duration::from_millis(10)),
                     server_cpu: None,
+                    wrk_per_second: None,
                 },
             )],
             peak_rss_kib: None,
@@ -422,6 +505,7 @@ mod tests {
                         first_error: None,
                         client_cpu: Some(Duration::from_millis(latency)),
                         server_cpu: Some(Duration::from_millis(latency)),
+                        wrk_per_second: None,
                     },
                 )],
                 peak_rss_kib: Some(2048),
@@ -440,7 +524,7 @@ mod tests {
             warmup: Duration::from_secs(1),
             repeat: 3,
         };
-        let report = render(&setup, Some(&run("ours", 1)), Some(&run("peer", 20)));
+        let report = render(&setup, &[run("ours", 1)], Some(&run("peer", 20)), None);
         assert!(
             report.contains(
                 "| GET /Users/{id} | 10.0 | 0.00 ms | 0.00 ms | 0 | 100 µs \
@@ -460,11 +544,29 @@ mod tests {
             !report.contains("load generator against"),
             "no trivial scenario ran"
         );
+        let ceiling = Ceiling {
+            selects: 40.0,
+            writes: 5.0,
+        };
+        let report = render(
+            &setup,
+            &[run("sqlite", 1), run("postgres", 2)],
+            None,
+            Some(&ceiling),
+        );
+        assert!(report.contains("#### sqlite\n"), "{report}");
+        assert!(report.contains("#### postgres\n"), "{report}");
+        assert!(
+            report
+                .contains("| GET /Users/{id} | 5.0 | 0.00 ms | 0.00 ms | 0 | 200 µs | 12% of -S |"),
+            "{report}"
+        );
+        assert!(report.contains("`-S` 40.0 point selects/s"), "{report}");
         let spread = Setup {
             tenants: 16,
             ..setup
         };
-        let report = render(&spread, Some(&run("ours", 1)), None);
+        let report = render(&spread, &[run("ours", 1)], None, None);
         assert!(
             report.contains("spread evenly over 16 tenant(s)"),
             "{report}"

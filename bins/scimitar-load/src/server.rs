@@ -252,7 +252,7 @@ pub fn start_scimitar(
             )
         }
         Db::Postgres => {
-            let database = PostgresDatabase::create(postgres_url)?;
+            let database = PostgresDatabase::create(postgres_url, "server")?;
             (
                 database.url.clone(),
                 Resources {
@@ -474,15 +474,17 @@ fn probe(addr: SocketAddr, path: &str) -> bool {
 
 /// A database created for one run on a PostgreSQL server, dropped at the end.
 #[derive(Debug)]
-struct PostgresDatabase {
+pub struct PostgresDatabase {
     admin_url: String,
     name: String,
     url: String,
 }
 
 impl PostgresDatabase {
-    fn create(base_url: &str) -> Result<Self, LoadError> {
-        let name = format!("scimitar_load_{}", std::process::id());
+    /// Creates (or recreates) the database `scimitar_load_{purpose}_{pid}` on the
+    /// server of `base_url`.
+    pub fn create(base_url: &str, purpose: &str) -> Result<Self, LoadError> {
+        let name = format!("scimitar_load_{purpose}_{}", std::process::id());
         let database = Self {
             admin_url: with_database(base_url, "postgres"),
             url: with_database(base_url, &name),
@@ -499,6 +501,11 @@ impl PostgresDatabase {
     /// Runs `sql` on the maintenance database `postgres`.
     fn psql(&self, sql: &str) -> Result<(), LoadError> {
         psql(&self.admin_url, sql)
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Runs `sql` on this database.
