@@ -144,6 +144,23 @@ pub struct SeedTimes {
     pub groups: Duration,
 }
 
+/// How seeding creates users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeedWith {
+    /// One `POST /Users` each, `--connections` at a time (what an IdP sends).
+    Post,
+    /// `POST /Bulk` of [`BULK_OPERATIONS`] creates each, 4 requests at a time (a
+    /// first sync; for large seeds).
+    Bulk,
+}
+
+/// Creates per `/Bulk` request: about 600 KB of Entra-shaped users, under the
+/// server's default 1 MiB payload limit.
+pub const BULK_OPERATIONS: usize = 500;
+
+/// Concurrent `/Bulk` requests while seeding.
+const BULK_CLIENTS: usize = 4;
+
 /// Creates `users` users, then `groups` groups of `group_size` members, over
 /// `connections` connections in parallel.
 pub async fn seed(
@@ -152,12 +169,10 @@ pub async fn seed(
     groups: usize,
     group_size: usize,
     connections: usize,
+    with: SeedWith,
 ) -> Result<(Dataset, SeedTimes), LoadError> {
     let started = Instant::now();
-    let user_ids = create_all(target, connections, users, "Users", |index| {
-        data::user(index as u64)
-    })
-    .await?;
+    let user_ids = create_users(target, connections, 0..users, with).await?;
     let users_took = started.elapsed();
 
     let started = Instant::now();
@@ -179,6 +194,110 @@ pub async fn seed(
         group_size,
     };
     Ok((dataset, times))
+}
+
+/// Creates the users of `indices` (see [`data::user`]), returning their ids in
+/// index order.
+pub async fn create_users(
+    target: &Arc<Target>,
+    connections: usize,
+    indices: std::ops::Range<usize>,
+    with: SeedWith,
+) -> Result<Vec<String>, LoadError> {
+    let first = indices.start;
+    let count = indices.len();
+    let user = move |index: usize| data::user((first + index) as u64);
+    match with {
+        SeedWith::Post => create_all(target, connections, count, "Users", user).await,
+        SeedWith::Bulk => create_all_in_bulk(target, count, "Users", user).await,
+    }
+}
+
+/// Creates `count` resources built by `body` at `/{endpoint}` with `POST /Bulk`
+/// requests of [`BULK_OPERATIONS`], returning their ids in index order.
+async fn create_all_in_bulk<F>(
+    target: &Arc<Target>,
+    count: usize,
+    endpoint: &'static str,
+    body: F,
+) -> Result<Vec<String>, LoadError>
+where
+    F: Fn(usize) -> Value + Send + Sync + 'static,
+{
+    let body = Arc::new(body);
+    let chunks = count.div_ceil(BULK_OPERATIONS);
+    let mut tasks = Vec::new();
+    for worker in 0..BULK_CLIENTS.min(chunks.max(1)) {
+        let target = Arc::clone(target);
+        let body = Arc::clone(&body);
+        tasks.push(tokio::spawn(async move {
+            let path = format!("{}/Bulk", target.base_path);
+            let mut connection = Connection::new(target.addr, target.timeout);
+            let mut request = Vec::new();
+            let mut created = Vec::new();
+            for chunk in (worker..chunks).step_by(BULK_CLIENTS) {
+                let indices = chunk * BULK_OPERATIONS..((chunk + 1) * BULK_OPERATIONS).min(count);
+                let operations: Vec<Value> = indices
+                    .clone()
+                    .map(|index| {
+                        json!({
+                            "method": "POST",
+                            "path": format!("/{endpoint}"),
+                            "bulkId": index.to_string(),
+                            "data": body(index),
+                        })
+                    })
+                    .collect();
+                let json = serde_json::to_vec(&json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                    "Operations": operations,
+                }))
+                .unwrap_or_default();
+                target
+                    .template
+                    .write(&mut request, "POST", &path, Some(&json));
+                let response = connection
+                    .send(&request)
+                    .await
+                    .map_err(|error| LoadError::Seed(format!("POST {path}: {error}")))?;
+                let answer = serde_json::from_slice::<Value>(response.body)
+                    .ok()
+                    .filter(|_| response.is_success());
+                let results = answer
+                    .as_ref()
+                    .and_then(|answer| answer.get("Operations")?.as_array());
+                let failed = || {
+                    LoadError::Seed(format!(
+                        "POST {path} answered {}: {}",
+                        response.status,
+                        snippet(response.body)
+                    ))
+                };
+                for result in results.ok_or_else(failed)? {
+                    let index = result
+                        .get("bulkId")
+                        .and_then(Value::as_str)
+                        .and_then(|id| id.parse::<usize>().ok());
+                    let id = result
+                        .get("location")
+                        .and_then(Value::as_str)
+                        .and_then(|location| location.rsplit('/').next());
+                    match (index, id, result.get("status").and_then(Value::as_str)) {
+                        (Some(index), Some(id), Some("201")) => {
+                            created.push((index, id.to_owned()));
+                        }
+                        _ => {
+                            return Err(LoadError::Seed(format!(
+                                "a create in POST {path} failed: {result}"
+                            )))
+                        }
+                    }
+                }
+            }
+            Ok::<_, LoadError>(created)
+        }));
+    }
+    collect_ids(tasks, count).await
 }
 
 /// POSTs `count` resources built by `body` to `/{endpoint}`, returning their ids in
@@ -228,6 +347,14 @@ where
             Ok::<_, LoadError>(created)
         }));
     }
+    collect_ids(tasks, count).await
+}
+
+/// The ids the seeding `tasks` created, in index order.
+async fn collect_ids(
+    tasks: Vec<tokio::task::JoinHandle<Result<Vec<(usize, String)>, LoadError>>>,
+    count: usize,
+) -> Result<Vec<String>, LoadError> {
     let mut ids = vec![String::new(); count];
     for task in tasks {
         let created = task

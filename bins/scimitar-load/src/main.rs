@@ -29,12 +29,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 
 use crate::ceiling::{Ceiling, Pgbench};
-use crate::load::{Dataset, Endpoint, Outcome, Runner, Scenario, SeedTimes, Target};
+use crate::load::{Dataset, Endpoint, Outcome, Runner, Scenario, SeedTimes, SeedWith, Target};
 use crate::report::{ServerRun, Setup};
 use crate::server::{Db, Paths, Server};
 
@@ -93,6 +93,15 @@ struct Args {
     /// Users to seed (in all).
     #[arg(long, default_value_t = 10_000)]
     users: usize,
+    /// How seeding creates users: `post` (one request each, as an IdP does) or
+    /// `bulk` (`POST /Bulk` of 500; for large seeds such as `--scale-to`).
+    #[arg(long, value_enum, default_value = "post")]
+    seed_with: SeedWith,
+    /// After the scenarios ran at `--users`, grow every tenant of our servers to
+    /// this many users in all (with `--seed-with`), run them again, and report how
+    /// each scenario's cost grew (the million-user bench: `--scale-to 1000000`).
+    #[arg(long, conflicts_with_all = ["peer", "peer_only", "url"])]
+    scale_to: Option<usize>,
     /// Groups to seed.
     #[arg(long, default_value_t = 100)]
     groups: usize,
@@ -239,6 +248,14 @@ fn run(args: &Args) -> Result<(), LoadError> {
             "--instances needs --db postgres (one database shared by the instances)".into(),
         ));
     }
+    if args
+        .scale_to
+        .is_some_and(|total| total <= args.users || total % tenants != 0)
+    {
+        return Err(LoadError::Usage(
+            "--scale-to must be above --users and a multiple of --tenants".into(),
+        ));
+    }
     if args.users % tenants != 0 || args.groups % tenants != 0 {
         return Err(LoadError::Usage(
             "--users and --groups must be multiples of --tenants".into(),
@@ -305,7 +322,11 @@ fn run(args: &Args) -> Result<(), LoadError> {
     } else {
         None
     };
-    let (mut runs, ceiling) = runtime.block_on(measure.all(&subjects, pgbench.as_ref()))?;
+    let Measured {
+        mut runs,
+        ceiling,
+        grown,
+    } = runtime.block_on(measure.all(&subjects, pgbench.as_ref()))?;
     let peer = (runs.len() > ours_count).then(|| runs.remove(ours_count));
 
     let names: Vec<&str> = dbs.iter().map(|db| db.name()).collect();
@@ -335,7 +356,10 @@ fn run(args: &Args) -> Result<(), LoadError> {
         warmup,
         repeat: args.repeat,
     };
-    let markdown = report::render(&setup, &runs, peer.as_ref(), ceiling.as_ref());
+    let mut markdown = report::render(&setup, &runs, peer.as_ref(), ceiling.as_ref());
+    if let Some(total) = args.scale_to {
+        markdown.push_str(&report::render_growth(&setup, total, &runs, &grown));
+    }
     println!("{markdown}");
     let path = args
         .report
@@ -391,7 +415,7 @@ impl Measure<'_> {
         &self,
         subjects: &[Subject],
         pgbench: Option<&Pgbench>,
-    ) -> Result<(Vec<ServerRun>, Option<Ceiling>), LoadError> {
+    ) -> Result<Measured, LoadError> {
         let mut prepared = Vec::new();
         for subject in subjects {
             prepared.push(self.seed(subject).await?);
@@ -406,9 +430,30 @@ impl Measure<'_> {
             }
             None => None,
         };
+        self.scenarios(&mut prepared).await?;
+        let runs = finish(&mut prepared);
+        let grown = match self.args.scale_to {
+            Some(total) => {
+                for run in &mut prepared {
+                    self.grow(run, total).await?;
+                }
+                self.scenarios(&mut prepared).await?;
+                finish(&mut prepared)
+            }
+            None => Vec::new(),
+        };
+        Ok(Measured {
+            runs,
+            ceiling,
+            grown,
+        })
+    }
+
+    /// Runs each scenario on each prepared server in turn, `--repeat` times.
+    async fn scenarios(&self, prepared: &mut [Prepared<'_>]) -> Result<(), LoadError> {
         for &scenario in self.scenarios {
             for _ in 0..self.args.repeat {
-                for run in &mut prepared {
+                for run in prepared.iter_mut() {
                     let outcome = self.scenario(run, scenario).await?;
                     match run.outcomes.iter_mut().find(|(done, _)| *done == scenario) {
                         Some((_, outcomes)) => outcomes.push(outcome),
@@ -417,21 +462,52 @@ impl Measure<'_> {
                 }
             }
         }
-        let runs = prepared
-            .into_iter()
-            .map(|run| ServerRun {
-                name: run.subject.name.clone(),
-                seed: run.seed,
-                outcomes: run
-                    .outcomes
-                    .into_iter()
-                    .filter_map(|(scenario, outcomes)| Some((scenario, median(outcomes)?)))
-                    .collect(),
-                peak_rss_kib: run.subject.process.as_ref().and_then(Server::peak_rss_kib),
-                load_before: run.load_before,
-            })
-            .collect();
-        Ok((runs, ceiling))
+        Ok(())
+    }
+
+    /// Adds users to every tenant of `run`'s server until it holds `total` in
+    /// all, then settles its statistics as after the first seeding.
+    async fn grow(&self, run: &mut Prepared<'_>, total: usize) -> Result<(), LoadError> {
+        let tenants = run.runner.datasets.len().max(1);
+        let per_tenant = total / tenants;
+        eprintln!(
+            "{}: growing to {total} users in {tenants} tenant(s)...",
+            run.subject.name
+        );
+        let started = Instant::now();
+        for (tenant, dataset) in run.runner.datasets.iter_mut().enumerate() {
+            let Some(target) = run.runner.targets.get(tenant).and_then(|t| t.first()) else {
+                continue;
+            };
+            let have = dataset.user_ids.len();
+            let added = load::create_users(
+                target,
+                usize::from(self.args.connections),
+                have..per_tenant.max(have),
+                self.args.seed_with,
+            )
+            .await?;
+            let mut user_ids = dataset.user_ids.clone();
+            user_ids.extend(added);
+            *dataset = Arc::new(Dataset {
+                user_ids,
+                group_ids: dataset.group_ids.clone(),
+                group_size: dataset.group_size,
+            });
+        }
+        run.seed = Some(SeedTimes {
+            users: started.elapsed(),
+            groups: Duration::ZERO,
+        });
+        if let Some(server) = run
+            .subject
+            .process
+            .as_ref()
+            .filter(|_| !self.args.no_analyze)
+        {
+            server.settle_after_seeding()?;
+        }
+        Ok(())
     }
 
     /// Seeds `subject` (unless only the trivial scenario runs).
@@ -478,6 +554,7 @@ impl Measure<'_> {
                     self.args.groups / tenants,
                     self.args.group_size,
                     connections,
+                    self.args.seed_with,
                 )
                 .await?;
                 total.users += times.users;
@@ -502,8 +579,11 @@ impl Measure<'_> {
             targets,
             datasets,
             connections,
-            // Users created by the POST scenario get indices after the seeded ones.
-            creations: Arc::new(AtomicU64::new(self.args.users as u64 + 1_000_000)),
+            // Users created by the POST scenario get indices after the seeded ones
+            // (those of `--scale-to` included).
+            creations: Arc::new(AtomicU64::new(
+                self.args.users.max(self.args.scale_to.unwrap_or(0)) as u64 + 1_000_000,
+            )),
         };
         Ok(Prepared {
             subject,
@@ -567,6 +647,34 @@ impl Measure<'_> {
         }
         Ok(outcome)
     }
+}
+
+/// What [`Measure::all`] measured.
+struct Measured {
+    /// Each server at `--users`.
+    runs: Vec<ServerRun>,
+    /// `pgbench`'s figures (`--ceiling`).
+    ceiling: Option<Ceiling>,
+    /// Each of our servers again at `--scale-to` users.
+    grown: Vec<ServerRun>,
+}
+
+/// The report of each prepared server's scenarios so far (their median runs),
+/// leaving it ready for more.
+fn finish(prepared: &mut [Prepared<'_>]) -> Vec<ServerRun> {
+    prepared
+        .iter_mut()
+        .map(|run| ServerRun {
+            name: run.subject.name.clone(),
+            seed: run.seed,
+            outcomes: std::mem::take(&mut run.outcomes)
+                .into_iter()
+                .filter_map(|(scenario, outcomes)| Some((scenario, median(outcomes)?)))
+                .collect(),
+            peak_rss_kib: run.subject.process.as_ref().and_then(Server::peak_rss_kib),
+            load_before: run.load_before,
+        })
+        .collect()
 }
 
 /// The repetition with the median requests per second (the lower one of an even

@@ -189,6 +189,58 @@ pub fn render(
     out
 }
 
+/// How the cost of each scenario grew from `setup.users` to `total` users, for
+/// each of our servers: the throughput at both sizes and their ratio (the cost
+/// per request at the same concurrency), the median latency and the server's CPU
+/// per request.
+pub fn render_growth(
+    setup: &Setup,
+    total: usize,
+    small: &[ServerRun],
+    large: &[ServerRun],
+) -> String {
+    let mut out = String::new();
+    let (from, to) = (count(setup.users), count(total));
+    let _ = writeln!(out, "### From {from} to {to} users\n");
+    for (before, after) in small.iter().zip(large) {
+        let _ = writeln!(out, "#### {}\n", after.name);
+        let _ = writeln!(
+            out,
+            "| scenario | req/s at {from} | req/s at {to} | cost ratio | p50 at {from} | p50 at {to} | CPU/req at {from} | CPU/req at {to} |"
+        );
+        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|");
+        for (scenario, grown) in &after.outcomes {
+            let Some(first) = before.outcome(*scenario) else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                scenario.label(),
+                thousands(first.summary.per_second),
+                thousands(grown.summary.per_second),
+                ratio(first.summary.per_second, grown.summary.per_second),
+                millis(first.summary.p50),
+                millis(grown.summary.p50),
+                cpu_per_request(first),
+                cpu_per_request(grown),
+            );
+        }
+        out.push('\n');
+        if let Some(seed) = after.seed {
+            let _ = writeln!(
+                out,
+                "- {}: grew by {} users in {:.1} s ({} users/s).\n",
+                after.name,
+                count(total.saturating_sub(setup.users)),
+                seed.users.as_secs_f64(),
+                thousands(rate(total.saturating_sub(setup.users), seed.users)),
+            );
+        }
+    }
+    out
+}
+
 /// One table: a row per scenario of `ours` (else of `peer`), with the peer's
 /// figures and the ratio when there is a peer, and the share of the ceiling.
 fn table(
