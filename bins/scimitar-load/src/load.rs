@@ -350,11 +350,11 @@ where
     collect_ids(tasks, count).await
 }
 
+/// A seeding task: the `(index, id)` of each resource it created.
+type SeedTask = tokio::task::JoinHandle<Result<Vec<(usize, String)>, LoadError>>;
+
 /// The ids the seeding `tasks` created, in index order.
-async fn collect_ids(
-    tasks: Vec<tokio::task::JoinHandle<Result<Vec<(usize, String)>, LoadError>>>,
-    count: usize,
-) -> Result<Vec<String>, LoadError> {
+async fn collect_ids(tasks: Vec<SeedTask>, count: usize) -> Result<Vec<String>, LoadError> {
     let mut ids = vec![String::new(); count];
     for task in tasks {
         let created = task
