@@ -47,11 +47,12 @@ struct BucketRow {
     n: i64,
 }
 
-/// A page key with the count of every row the query matches (`COUNT(*) OVER ()`).
+/// A row of a page with the count of every row the query matches
+/// (`COUNT(*) OVER ()`).
 #[derive(QueryableByName)]
-struct CountedPkRow {
-    #[diesel(sql_type = BigInt)]
-    pk: i64,
+struct CountedRow {
+    #[diesel(embed)]
+    resource: ResourceRow,
     #[diesel(sql_type = BigInt)]
     total: i64,
 }
@@ -518,7 +519,7 @@ fn path_text(path: &AttrPath) -> String {
     text
 }
 
-/// Runs a query in one read transaction.
+/// Runs a query: in one read transaction, unless it is one statement.
 pub(crate) fn run(
     pools: &Pools,
     ctx: &Ctx,
@@ -550,7 +551,13 @@ pub(crate) fn run(
         sort,
         cursor,
     };
-    pools.read(|conn| plan.execute(conn))
+    if plan.single_statement() {
+        // A manager's name (rule 19) is read by a second statement, at read time
+        // in any case; a page past the end counts apart, with no rows to disagree.
+        pools.with_conn(|conn| plan.execute(conn))
+    } else {
+        pools.read(|conn| plan.execute(conn))
+    }
 }
 
 struct Plan<'a> {
@@ -649,7 +656,8 @@ impl Plan<'_> {
     }
 
     /// A filtered index page and its total in one statement: the filter is
-    /// evaluated over the candidates once, not once to count and again to page.
+    /// evaluated over the candidates once, not once to count and again to page,
+    /// and the page's rows are joined to its keys, so only they are read whole.
     /// Only a page past the end (no row to carry the total) counts separately.
     fn counted_page(
         &self,
@@ -663,15 +671,40 @@ impl Plan<'_> {
             start - 1,
             count,
         );
-        let keyed = conn.load::<CountedPkRow>(keys)?;
-        let total = match keyed.first() {
+        let mut sql = Sql::new("SELECT ");
+        sql.push(&ResourceRow::columns(conn.dialect()))
+            .push(", p.total FROM (")
+            .append(keys)
+            .push(") p JOIN resources r ON r.pk = p.pk");
+        // The subquery's order does not survive the join: sort the page again
+        // (its key columns are the subquery's, the tie-break `r.pk` the row's).
+        self.sort.order_by(&mut sql);
+        let rows = conn.load::<CountedRow>(sql)?;
+        let total = match rows.first() {
             Some(row) => usize::try_from(row.total).unwrap_or_default(),
             None => self.total(conn)?,
         };
-        let pks: Vec<i64> = keyed.into_iter().take(count).map(|r| r.pk).collect();
-        let rows = self.rows_by_pk(conn, &pks)?;
+        let rows = rows
+            .into_iter()
+            .take(count)
+            .map(|row| row.resource)
+            .collect();
         let resources = self.resources(conn, rows)?;
         Ok(Page::index(resources, total, start))
+    }
+
+    /// Whether this query reads in one statement, and so needs no transaction
+    /// for its rows and total to agree: a filtered index page
+    /// ([`Plan::counted_page`]) of resources without member lists (a group's
+    /// members are read by a second statement, and must belong to the version
+    /// read by the first).
+    fn single_statement(&self) -> bool {
+        let counted = matches!(
+            (&self.pushdown, &self.query.paging),
+            (Some(pushdown), Paging::Index { count, .. }) if pushdown.exact && *count > 0
+        );
+        counted
+            && !schema_ops::returns_members(self.ctx, self.resource_type, &self.query.projection)
     }
 
     /// `count` rows from `offset` on. The offset is walked over the primary keys

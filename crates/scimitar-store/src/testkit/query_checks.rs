@@ -865,6 +865,28 @@ pub async fn rule_13_index_paging<S: Store>(store: &S) {
     }
     let reversed: Vec<String> = all.iter().rev().cloned().collect();
     assert_eq!(descending, reversed, "rule 13: sorted paging");
+
+    // A filtered page sorted by a key: the order must hold inside each page, not
+    // only across them (a store may read a page's rows apart from its keys).
+    let mut filtered_descending = Vec::new();
+    for start in [1, 4, 7] {
+        let q = page(start, 3)
+            .filter(
+                scimitar_filter::parse_filter(r#"userName sw "page-""#)
+                    .unwrap_or_else(|e| panic!("{e}")),
+            )
+            .sort(super::attr("userName"), SortOrder::Descending);
+        let result = query(store, &fx, "User", &q).await;
+        assert_eq!(
+            result.total_results, 7,
+            "rule 13: filtered, sorted totalResults"
+        );
+        filtered_descending.extend(result.resources.iter().map(id_of));
+    }
+    assert_eq!(
+        filtered_descending, reversed,
+        "rule 13: filtered, sorted paging"
+    );
 }
 
 /// Rule 14: following cursors visits everything exactly once.
