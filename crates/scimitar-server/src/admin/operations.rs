@@ -18,7 +18,7 @@ use super::views::parse_time;
 use super::{
     AdminPrincipal, AdminState, DeadLetterView, DirectoryPage, DirectoryParams, IssuedScimToken,
     LogEntryView, LogPage, LogParams, NewTenant, NewWebhook, Problem, ScimTokenView, TenantChange,
-    TenantView, WebhookHealthView, WebhookSecret, WebhookTestResult, WebhookView,
+    TenantView, WebhookChange, WebhookHealthView, WebhookSecret, WebhookTestResult, WebhookView,
 };
 use crate::settings::{TenantConfig, Webhook};
 use crate::webhook::{forget_webhook, health, webhook_consumer, DeliveryFailure, WebhookHandler};
@@ -356,6 +356,58 @@ where
             webhook: webhook_view(&webhook),
             secret: webhook.secret,
         })
+    }
+
+    /// Changes a webhook's URL, or pauses or resumes it.
+    pub(crate) async fn change_webhook(
+        &self,
+        by: &AdminPrincipal,
+        tenant: &str,
+        id: &str,
+        change: WebhookChange,
+    ) -> Result<WebhookView, Problem> {
+        let mut config = self.service.tenant_config(tenant).await?;
+        let webhook = config
+            .webhook_mut(id)
+            .ok_or_else(|| no_webhook(tenant, id))?;
+        if let Some(url) = change.url {
+            webhook.url = url;
+        }
+        if let Some(enabled) = change.enabled {
+            webhook.enabled = enabled;
+        }
+        let shown = webhook_view(webhook);
+        config.validate()?;
+        self.service.write_tenant_config(tenant, &config).await?;
+        log::info!(
+            "admin {}: webhook {id} of tenant {tenant} changed",
+            by.token_id
+        );
+        Ok(shown)
+    }
+
+    /// Gives a webhook a new random signing secret; the secret is in the result.
+    pub(crate) async fn rotate_webhook_secret(
+        &self,
+        by: &AdminPrincipal,
+        tenant: &str,
+        id: &str,
+    ) -> Result<WebhookSecret, Problem> {
+        let mut config = self.service.tenant_config(tenant).await?;
+        let webhook = config
+            .webhook_mut(id)
+            .ok_or_else(|| no_webhook(tenant, id))?;
+        webhook.secret = crate::webhook::generate_secret();
+        let rotated = WebhookSecret {
+            webhook: webhook_view(webhook),
+            secret: webhook.secret.clone(),
+        };
+        self.service.write_tenant_config(tenant, &config).await?;
+        log::info!(
+            "admin {}: secret of webhook {id} of tenant {tenant} rotated",
+            by.token_id
+        );
+        Ok(rotated)
     }
 
     /// Removes a webhook, its delivery position and what was recorded of it.

@@ -4,7 +4,7 @@
 use actix_web::web::{self, Json, Path};
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::operations::{no_webhook, webhook_view};
+use super::operations::webhook_view;
 use super::{
     AdminParts, DeadLetterView, NewWebhook, Problem, State, WebhookChange, WebhookHealthView,
     WebhookSecret, WebhookTestResult, WebhookView,
@@ -100,24 +100,9 @@ pub(super) async fn change_webhook<P: AdminParts>(
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
     let (tenant, id) = path.into_inner();
-    let change = body.into_inner();
-    let mut config = state.service.tenant_config(&tenant).await?;
-    let webhook = config
-        .webhook_mut(&id)
-        .ok_or_else(|| no_webhook(&tenant, &id))?;
-    if let Some(url) = change.url {
-        webhook.url = url;
-    }
-    if let Some(enabled) = change.enabled {
-        webhook.enabled = enabled;
-    }
-    let shown = webhook_view(webhook);
-    config.validate()?;
-    state.service.write_tenant_config(&tenant, &config).await?;
-    log::info!(
-        "admin {}: webhook {id} of tenant {tenant} changed",
-        principal.token_id
-    );
+    let shown = state
+        .change_webhook(&principal, &tenant, &id, body.into_inner())
+        .await?;
     Ok(HttpResponse::Ok().json(shown))
 }
 
@@ -151,20 +136,9 @@ pub(super) async fn rotate_secret<P: AdminParts>(
 ) -> Result<HttpResponse, Problem> {
     let principal = state.writer(&req).await?;
     let (tenant, id) = path.into_inner();
-    let mut config = state.service.tenant_config(&tenant).await?;
-    let webhook = config
-        .webhook_mut(&id)
-        .ok_or_else(|| no_webhook(&tenant, &id))?;
-    webhook.secret = crate::webhook::generate_secret();
-    let rotated = WebhookSecret {
-        webhook: webhook_view(webhook),
-        secret: webhook.secret.clone(),
-    };
-    state.service.write_tenant_config(&tenant, &config).await?;
-    log::info!(
-        "admin {}: secret of webhook {id} of tenant {tenant} rotated",
-        principal.token_id
-    );
+    let rotated = state
+        .rotate_webhook_secret(&principal, &tenant, &id)
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(rotated))
