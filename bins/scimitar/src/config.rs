@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipnet::IpNet;
-use scimitar_diesel::OpenOptions;
+use scimitar_diesel::{OpenOptions, MAX_SQLITE_MMAP_SIZE};
 use scimitar_protocol::{Limits, PublicUrl, PublicUrlError};
 use scimitar_schema::Policy;
 use scimitar_server::webhook::WebhookOptions;
@@ -60,6 +60,7 @@ pub(crate) enum ConfigError {
 /// max_connections = 8               # per instance (docs/postgres.md)
 /// connection_timeout_ms = 30000     # wait for a free connection, then 503
 /// prepared_statements = true        # false behind PgBouncer < 1.21 in transaction mode
+/// sqlite_mmap_mib = 0               # SQLite: read the file through a memory map (docs/benchmarks.md)
 ///
 /// [metrics]
 /// enabled = false                   # GET /metrics, behind an admin token
@@ -110,6 +111,7 @@ struct DatabaseSettings {
     max_connections: Option<u32>,
     connection_timeout_ms: Option<u64>,
     prepared_statements: Option<bool>,
+    sqlite_mmap_mib: Option<u64>,
 }
 
 /// The `[limits]` table: the protocol's [`Limits`] and the authenticator's
@@ -229,6 +231,12 @@ impl Settings {
                 .database
                 .prepared_statements
                 .unwrap_or(defaults.prepared_statements),
+            sqlite_mmap_size: file
+                .database
+                .sqlite_mmap_mib
+                .map_or(defaults.sqlite_mmap_size, |mib| {
+                    mib.saturating_mul(1 << 20).min(MAX_SQLITE_MMAP_SIZE)
+                }),
             ..defaults
         };
         if database.max_connections == 0 {
@@ -361,9 +369,15 @@ mod tests {
         assert_eq!(defaults.max_connections, 8);
         assert_eq!(defaults.connection_timeout, Duration::from_secs(30));
         assert!(defaults.prepared_statements);
+        assert_eq!(defaults.sqlite_mmap_size, 0);
         let file = "[database]\nmax_connections = 20\nconnection_timeout_ms = 1500\n\
-                    prepared_statements = false\n";
+                    prepared_statements = false\nsqlite_mmap_mib = 256\n";
         let from_file = load(file, &[]).unwrap().database;
+        assert_eq!(from_file.sqlite_mmap_size, 256 << 20);
+        let huge = load("[database]\nsqlite_mmap_mib = 100000\n", &[])
+            .unwrap()
+            .database;
+        assert_eq!(huge.sqlite_mmap_size, MAX_SQLITE_MMAP_SIZE);
         assert_eq!(from_file.max_connections, 20);
         assert!(!from_file.prepared_statements);
         assert_eq!(from_file.connection_timeout, Duration::from_millis(1500));

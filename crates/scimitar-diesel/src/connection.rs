@@ -145,7 +145,20 @@ pub struct OpenOptions {
     /// connection). Turn it off behind a pooler in transaction mode that cannot
     /// follow named prepared statements (PgBouncer before 1.21).
     pub prepared_statements: bool,
+    /// SQLite: how many bytes of the file each reading connection reads
+    /// through a memory map (`PRAGMA mmap_size`) instead of copying pages into
+    /// its own cache with a system call each; 0 (the default) turns it off, and
+    /// SQLite cuts a value past [`MAX_SQLITE_MMAP_SIZE`] to it. The writer never
+    /// maps. A trade: at 1,000,000 users a GET by id ran 1.9x as fast with the
+    /// map, at 10,000 users 1.2x, but PATCH ran 13% slower (each reader maps the
+    /// file again as it grows). Mapped pages count in the process's resident
+    /// size, as page cache shared with the kernel.
+    pub sqlite_mmap_size: u64,
 }
+
+/// The most [`OpenOptions::sqlite_mmap_size`] can map: `SQLITE_MAX_MMAP_SIZE`
+/// as SQLite is built by default (just under 2 GiB).
+pub const MAX_SQLITE_MMAP_SIZE: u64 = 0x7fff_0000;
 
 impl Default for OpenOptions {
     fn default() -> Self {
@@ -155,6 +168,7 @@ impl Default for OpenOptions {
             synchronous: Synchronous::default(),
             create: true,
             prepared_statements: true,
+            sqlite_mmap_size: 0,
         }
     }
 }
@@ -203,6 +217,8 @@ diesel::define_sql_function! {
 #[derive(Debug, Clone, Copy)]
 struct SqliteSetup {
     synchronous: Synchronous,
+    /// `PRAGMA mmap_size`.
+    mmap_size: u64,
     /// A [`Checkpointer`] runs the checkpoints, so commits never do.
     background_checkpoints: bool,
 }
@@ -220,8 +236,10 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
              PRAGMA temp_store = MEMORY;
              PRAGMA case_sensitive_like = ON;
              PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};
+             PRAGMA mmap_size = {};
              PRAGMA wal_autocheckpoint = {};",
             SQLITE_BUSY_TIMEOUT.as_millis(),
+            self.mmap_size,
             // 1000 pages is SQLite's default.
             if self.background_checkpoints { 0 } else { 1000 }
         ))
@@ -450,6 +468,7 @@ impl Pools {
                 }
                 let setup = SqliteSetup {
                     synchronous: options.synchronous,
+                    mmap_size: options.sqlite_mmap_size,
                     background_checkpoints: true,
                 };
                 enable_write_ahead_log(&path)?;
@@ -475,7 +494,11 @@ impl Pools {
                     .max_lifetime(None)
                     .test_on_check_out(false)
                     .connection_timeout(options.connection_timeout)
-                    .connection_customizer(Box::new(setup))
+                    // The writer changes pages: it gains nothing from the map.
+                    .connection_customizer(Box::new(SqliteSetup {
+                        mmap_size: 0,
+                        ..setup
+                    }))
                     .build(ConnectionManager::<SqliteConnection>::new(&path))?;
                 let restart = LogRestart::default();
                 Pools::Sqlite {
@@ -495,6 +518,8 @@ impl Pools {
                     .connection_timeout(options.connection_timeout)
                     .connection_customizer(Box::new(SqliteSetup {
                         synchronous: options.synchronous,
+                        // An in-memory database has no file to map.
+                        mmap_size: 0,
                         background_checkpoints: false,
                     }))
                     .build(ConnectionManager::<SqliteConnection>::new(":memory:"))?;
@@ -898,6 +923,54 @@ mod tests {
             }
         ));
         assert_eq!(auto_checkpoint(&memory), 1000);
+    }
+
+    #[derive(QueryableByName)]
+    struct MmapSize {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        mmap_size: i64,
+    }
+
+    fn mmap_size(conn: &mut SqliteConnection) -> i64 {
+        diesel::sql_query("PRAGMA mmap_size")
+            .get_result::<MmapSize>(conn)
+            .unwrap()
+            .mmap_size
+    }
+
+    #[test]
+    fn readers_map_the_file_when_asked_and_the_writer_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("m.db").display());
+        let plain = Pools::open(&url, &OpenOptions::default()).unwrap();
+        let read = |pools: &Pools| {
+            pools
+                .with_conn(|conn| {
+                    let Conn::Sqlite(conn) = conn else {
+                        panic!("not SQLite")
+                    };
+                    Ok::<_, DieselError>(mmap_size(conn))
+                })
+                .unwrap()
+        };
+        assert_eq!(read(&plain), 0, "off by default");
+        drop(plain);
+        let options = OpenOptions {
+            sqlite_mmap_size: 64 << 20,
+            ..OpenOptions::default()
+        };
+        let mapped = Pools::open(&url, &options).unwrap();
+        assert_eq!(read(&mapped), 64 << 20);
+        let writer = mapped.sqlite_writer().unwrap();
+        let writer_map = writer
+            .write(|conn| {
+                let Conn::Sqlite(conn) = conn else {
+                    panic!("not SQLite")
+                };
+                Ok::<_, DieselError>(mmap_size(conn))
+            })
+            .unwrap();
+        assert_eq!(writer_map, 0, "the writer does not map");
     }
 
     /// The writer of a file keeps one connection, and nobody else uses it (its

@@ -105,7 +105,7 @@ mod write_groups;
 
 use std::sync::Arc;
 
-pub use connection::{Backend, OpenOptions, PoolState, Synchronous};
+pub use connection::{Backend, OpenOptions, PoolState, Synchronous, MAX_SQLITE_MMAP_SIZE};
 pub use error::DieselError;
 
 use connection::Pools;
