@@ -1,14 +1,17 @@
 //! `scimitar-load`: the load benchmark of the `scimitar` server.
 //!
 //! It builds and starts the real release server on loopback with a fresh database
-//! (SQLite or PostgreSQL), seeds 10,000 Entra-shaped users and 100 groups of 100
-//! members over HTTP, then measures requests per second and p50/p99 latency of each
-//! scenario at 16 keep-alive connections. With `--peer` it does the same against the
-//! Python `scim2-server` package under uvicorn and prints the ratio. The table is
-//! printed and written to `target/load-report.md`.
+//! (SQLite, PostgreSQL, or one of each), seeds 10,000 Entra-shaped users and 100
+//! groups of 100 members over HTTP, then measures requests per second and p50/p99
+//! latency of each scenario at 16 keep-alive connections. With `--peer` it does the
+//! same against the Python `scim2-server` package under uvicorn and prints the
+//! ratio; with `--ceiling` it runs `pgbench` on the same PostgreSQL server and gives
+//! each scenario as a share of it; with `--wrk` it checks its own figures against
+//! `wrk`. `--scale-to` grows the data and measures again. The table is printed and
+//! written to `target/load-report.md`.
 //!
 //! ```text
-//! cargo run --release -p scimitar-load -- --db sqlite --peer
+//! cargo run --release -p scimitar-load -- --db sqlite,postgres --peer --ceiling --wrk
 //! ```
 //!
 //! The load generator is a minimal HTTP/1.1 client on a single-threaded tokio
