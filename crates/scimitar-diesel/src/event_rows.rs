@@ -28,7 +28,7 @@ use serde_json::Value;
 
 use crate::connection::Conn;
 use crate::error::{DieselError, Failure};
-use crate::sql::Sql;
+use crate::sql::{Dialect, Sql};
 use crate::time::from_nanos;
 
 use crate::rows::*;
@@ -127,33 +127,57 @@ pub(crate) fn write_events(
     write_event_rows(conn, &rows)
 }
 
+/// The head of an `INSERT` of events, before its rows.
+const INSERT_EVENTS: &str =
+    "INSERT INTO events (tenant_id, kind, resource_type, resource_id, payload, at) ";
+
 fn write_event_rows(conn: &mut Conn<'_>, rows: &[(&str, &EventRow, i64)]) -> Result<(), Failure> {
     for chunk in rows.chunks(CHUNK / 8) {
-        let mut sql = Sql::new(
-            "INSERT INTO events (tenant_id, kind, resource_type, resource_id, payload, at) VALUES ",
-        );
+        let mut sql = Sql::new(INSERT_EVENTS);
+        sql.push("VALUES ");
         for (i, (tenant, event, at)) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
-            sql.push("(")
-                .bind(*tenant)
-                .push(", ")
-                .bind(event.kind)
-                .push(", ")
-                .bind(event.resource_type.as_str())
-                .push(", ")
-                .bind(event.resource_id.as_str())
-                .push(", ")
-                .bind(event.payload.as_str())
-                .push(conn.dialect().json_param_suffix())
-                .push(", ")
-                .bind(*at)
-                .push(")");
+            sql.push("(");
+            push_event_values(&mut sql, conn.dialect(), tenant, event, *at);
+            sql.push(")");
         }
         conn.execute(sql)?;
     }
     Ok(())
+}
+
+/// `INSERT` of `event` once for each row of the common table `source`: a write
+/// and its event in one statement (`WITH source AS (UPDATE ... RETURNING pk)`
+/// before it).
+pub(crate) fn insert_event_per_row(
+    sql: &mut Sql,
+    dialect: Dialect,
+    source: &str,
+    tenant: &str,
+    event: &EventRow,
+    at: i64,
+) {
+    sql.push(INSERT_EVENTS).push("SELECT ");
+    push_event_values(sql, dialect, tenant, event, at);
+    sql.push(" FROM ").push(source);
+}
+
+/// The values of one event row, comma-separated.
+fn push_event_values(sql: &mut Sql, dialect: Dialect, tenant: &str, event: &EventRow, at: i64) {
+    sql.bind(tenant)
+        .push(", ")
+        .bind(event.kind)
+        .push(", ")
+        .bind(event.resource_type.as_str())
+        .push(", ")
+        .bind(event.resource_id.as_str())
+        .push(", ")
+        .bind(event.payload.as_str())
+        .push(dialect.json_param_suffix())
+        .push(", ")
+        .bind(at);
 }
 
 /// The statement of [`settle`] after the tenant (bound twice).

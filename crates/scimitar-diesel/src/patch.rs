@@ -10,10 +10,12 @@ use serde_json::Value;
 
 use crate::connection::Conn;
 use crate::error::Failure;
+use crate::event_rows;
 use crate::member_lists::{ListedMember, MemberList, MemberLists};
 use crate::member_rows;
-use crate::rows::{self, ResourceRow, RowLock, GROUP_TYPE};
+use crate::rows::{self, ResourceRow, RowLock, GROUP_TYPE, USER_TYPE};
 use crate::schema_ops::{self, Ctx};
+use crate::sql::{Dialect, Sql};
 
 use crate::resource_write::{
     member_list, next_version, planned_view, refuse_nul, write_resource, BodyWrite, Changed,
@@ -171,6 +173,69 @@ impl Patch {
             return Ok(None);
         }
         self.finish(conn, row, planned).map(Some)
+    }
+
+    /// PostgreSQL: the planned write as one statement, to run outside a
+    /// transaction, with the response; `Err(planned)` back when it is not a
+    /// write that fits in one. It fits when the PATCH changes a user's body and
+    /// nothing that another table or row holds ([`rows::body_update_alone`];
+    /// no derived teams): then the `UPDATE`, on the condition that the row is
+    /// still at the version planned against, feeds its event's `INSERT`. The
+    /// `UPDATE` takes the row lock a write in a transaction would, and a
+    /// statement is its own transaction, so the change and its event commit
+    /// together. The statement changes no row when the version moved on: plan
+    /// again.
+    pub(crate) fn one_statement(
+        &self,
+        dialect: Dialect,
+        row: &ResourceRow,
+        planned: Planned,
+    ) -> Result<(Sql, Value), Planned> {
+        let fits = dialect == Dialect::Postgres
+            && row.resource_type == USER_TYPE
+            && !self.ctx.settings.teams.is_derived()
+            && matches!(planned.members, MemberChange::Keep)
+            && matches!(planned.response, PlannedResponse::Ready(_))
+            && planned.body.as_ref().is_some_and(|write| {
+                write.event.is_some() && rows::body_update_alone(row, &write.old, &write.body)
+            });
+        match planned {
+            Planned {
+                body: Some(mut write),
+                members,
+                response: PlannedResponse::Ready(response),
+            } if fits => {
+                let Some(event) = write.event.take() else {
+                    return Err(Planned {
+                        body: Some(write),
+                        members,
+                        response: PlannedResponse::Ready(response),
+                    });
+                };
+                let mut sql = Sql::new("WITH changed AS (");
+                sql.append(rows::body_update(
+                    dialect,
+                    row,
+                    &write.old,
+                    &write.body,
+                    &write.text,
+                    write.at,
+                ))
+                .push(" AND version = ")
+                .bind(row.version)
+                .push(" RETURNING pk) ");
+                event_rows::insert_event_per_row(
+                    &mut sql,
+                    dialect,
+                    "changed",
+                    &self.ctx.tenant,
+                    &event,
+                    write.at,
+                );
+                Ok((sql, response))
+            }
+            planned => Err(planned),
+        }
     }
 
     /// In the writer turn: patches the resource as it is and writes it.

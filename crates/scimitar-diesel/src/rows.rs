@@ -536,7 +536,31 @@ pub(crate) fn update_body(
     text: &str,
     at: i64,
 ) -> Result<(), Failure> {
-    let old_body = old;
+    conn.execute(body_update(conn.dialect(), row, old, body, text, at))?;
+    rename_member(conn, row, old, body, at)?;
+    let (old, columns) = (
+        Columns::of(&row.resource_type, old),
+        Columns::of(&row.resource_type, body),
+    );
+    if old.emails != columns.emails {
+        let mut delete = Sql::new("DELETE FROM resource_emails WHERE resource_pk = ");
+        delete.bind(row.pk);
+        conn.execute(delete)?;
+        insert_emails(conn, row.pk, &columns.emails)?;
+    }
+    Ok(())
+}
+
+/// The `UPDATE` of `row`'s body from `old` to `body` (serialised as `text`) and
+/// of the column copies that change, ending in `WHERE pk = ...`.
+pub(crate) fn body_update(
+    dialect: Dialect,
+    row: &ResourceRow,
+    old: &Value,
+    body: &Value,
+    text: &str,
+    at: i64,
+) -> Sql {
     let old = Columns::of(&row.resource_type, old);
     let columns = Columns::of(&row.resource_type, body);
     // Only the copies that change (the row's columns are those of `old`): SQLite
@@ -549,20 +573,22 @@ pub(crate) fn update_body(
         }
     }
     sql.push("data = ");
-    conn.dialect().push_document(&mut sql, text);
+    dialect.push_document(&mut sql, text);
     sql.push(", version = version + 1, last_modified = ")
         .bind(at)
         .push(" WHERE pk = ")
         .bind(row.pk);
-    conn.execute(sql)?;
-    rename_member(conn, row, old_body, body, at)?;
-    if old.emails != columns.emails {
-        let mut delete = Sql::new("DELETE FROM resource_emails WHERE resource_pk = ");
-        delete.bind(row.pk);
-        conn.execute(delete)?;
-        insert_emails(conn, row.pk, &columns.emails)?;
-    }
-    Ok(())
+    sql
+}
+
+/// Whether a body change from `old` to `body` writes the `UPDATE` of
+/// [`body_update`] alone: no email rows, no member name of a group, and no
+/// manager to check (either side).
+pub(crate) fn body_update_alone(row: &ResourceRow, old: &Value, body: &Value) -> bool {
+    Columns::of(&row.resource_type, old).emails == Columns::of(&row.resource_type, body).emails
+        && derive::member_display(body) == derive::member_display(old)
+        && derive::manager_id(old).is_none()
+        && derive::manager_id(body).is_none()
 }
 
 /// The rows `(position, value, value_folded, type, is_primary)` of `emails`,

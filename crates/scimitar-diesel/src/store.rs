@@ -257,6 +257,20 @@ impl Store for DieselStore {
                 self.reading(move |pools| pools.with_conn(|conn| patch.prepare(conn)))
                     .await?
             };
+            let planned = match patch.one_statement(self.backend().dialect(), &row, planned) {
+                Ok((statement, response)) => {
+                    let changed = self
+                        .blocking(move |pools| {
+                            pools.with_conn(|conn| Ok::<_, Failure>(conn.execute(statement)?))
+                        })
+                        .await?;
+                    if changed > 0 {
+                        return Ok(response);
+                    }
+                    continue;
+                }
+                Err(planned) => planned,
+            };
             let (patch_now, mut planned) = (Arc::clone(&patch), Some((row, planned)));
             // A write run again (after a deadlock) finds nothing planned: the
             // next turn of this loop plans again.

@@ -175,8 +175,34 @@ async fn a_write_waiting_for_one_resource_holds_up_no_other() {
     assert_eq!(ann["emails"][0]["value"], "ann@example.com");
 }
 
+fn add_phone_number(number: &str) -> PatchRequest {
+    serde_json::from_value(json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "phoneNumbers", "value": [{"value": number}]}]
+    }))
+    .expect("a PATCH request")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_of_one_resource_lose_nothing_and_keep_event_order() {
+    // An email is a row of its own: a write of several statements.
+    concurrent_patches_of_one_user("emails", |i| add_email(&format!("e{i}@example.com"))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_one_statement_patches_lose_nothing_and_keep_event_order() {
+    // A phone number lives in the body alone: the update and its event are one
+    // statement, conditional on the version planned against.
+    concurrent_patches_of_one_user("phoneNumbers", |i| {
+        add_phone_number(&format!("+1 555 01{i:02}"))
+    })
+    .await;
+}
+
+/// 16 PATCHes at once, `patch(i)` each adding one value of `attribute`: 8 of one
+/// user, 8 of other users of the tenant. None is lost, and the user's events come
+/// in the order of its versions.
+async fn concurrent_patches_of_one_user(attribute: &str, patch: fn(usize) -> PatchRequest) {
     let Some((_, store)) = postgres() else {
         return;
     };
@@ -202,7 +228,7 @@ async fn concurrent_writes_of_one_resource_lose_nothing_and_keep_event_order() {
         tokio::spawn(async move {
             let (registry, policy) = (Registry::builtin(), Policy::compatible());
             let scope = Scope::new(&tenant, &registry, &policy);
-            let patch = add_email(&format!("e{i}@example.com"));
+            let patch = patch(i);
             store
                 .patch(
                     &scope,
@@ -223,7 +249,7 @@ async fn concurrent_writes_of_one_resource_lose_nothing_and_keep_event_order() {
         .get(&scope, "User", &id, &Projection::default())
         .await
         .unwrap();
-    assert_eq!(ann["emails"].as_array().map(Vec::len), Some(8), "{ann}");
+    assert_eq!(ann[attribute].as_array().map(Vec::len), Some(8), "{ann}");
     // Counts kept by concurrent creates (in per-connection rows) add up.
     let all = store
         .query(&scope, "User", &Query::default())
