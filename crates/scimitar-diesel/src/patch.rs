@@ -176,7 +176,7 @@ impl Patch {
     }
 
     /// PostgreSQL: the planned write as one statement, to run outside a
-    /// transaction, with the response; `Err(planned)` back when it is not a
+    /// transaction, with the response; the plan back when it is not a
     /// write that fits in one. It fits when the PATCH changes a user's body and
     /// nothing that another table or row holds ([`rows::body_update_alone`];
     /// no derived teams): then the `UPDATE`, on the condition that the row is
@@ -190,7 +190,7 @@ impl Patch {
         dialect: Dialect,
         row: &ResourceRow,
         planned: Planned,
-    ) -> Result<(Sql, Value), Planned> {
+    ) -> Result<(Sql, Value), Box<Planned>> {
         let fits = dialect == Dialect::Postgres
             && row.resource_type == USER_TYPE
             && !self.ctx.settings.teams.is_derived()
@@ -206,11 +206,11 @@ impl Patch {
                 response: PlannedResponse::Ready(response),
             } if fits => {
                 let Some(event) = write.event.take() else {
-                    return Err(Planned {
+                    return Err(Box::new(Planned {
                         body: Some(write),
                         members,
                         response: PlannedResponse::Ready(response),
-                    });
+                    }));
                 };
                 let mut sql = Sql::new("WITH changed AS (");
                 sql.append(rows::body_update(
@@ -234,7 +234,7 @@ impl Patch {
                 );
                 Ok((sql, response))
             }
-            planned => Err(planned),
+            planned => Err(Box::new(planned)),
         }
     }
 

@@ -269,7 +269,7 @@ impl Store for DieselStore {
                     }
                     continue;
                 }
-                Err(planned) => planned,
+                Err(planned) => *planned,
             };
             let (patch_now, mut planned) = (Arc::clone(&patch), Some((row, planned)));
             // A write run again (after a deadlock) finds nothing planned: the
