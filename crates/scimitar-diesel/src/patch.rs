@@ -178,7 +178,7 @@ impl Patch {
     /// PostgreSQL: the planned write as one statement, to run outside a
     /// transaction, with the response; the plan back when it is not a
     /// write that fits in one. It fits when the PATCH changes a user's body and
-    /// nothing that another table or row holds ([`rows::body_update_alone`];
+    /// nothing that another table or row holds ([`rows::lone_body_update`];
     /// no derived teams): then the `UPDATE`, on the condition that the row is
     /// still at the version planned against, feeds its event's `INSERT`. The
     /// `UPDATE` takes the row lock a write in a transaction would, and a
@@ -193,46 +193,47 @@ impl Patch {
     ) -> Result<(Sql, Value), Box<Planned>> {
         let fits = dialect == Dialect::Postgres
             && row.resource_type == USER_TYPE
-            && !self.ctx.settings.teams.is_derived()
-            && matches!(planned.members, MemberChange::Keep)
-            && matches!(planned.response, PlannedResponse::Ready(_))
-            && planned.body.as_ref().is_some_and(|write| {
-                write.event.is_some() && rows::body_update_alone(row, &write.old, &write.body)
-            });
+            && !self.ctx.settings.teams.is_derived();
         match planned {
             Planned {
                 body: Some(mut write),
-                members,
+                members: MemberChange::Keep,
                 response: PlannedResponse::Ready(response),
             } if fits => {
-                let Some(event) = write.event.take() else {
-                    return Err(Box::new(Planned {
-                        body: Some(write),
-                        members,
-                        response: PlannedResponse::Ready(response),
-                    }));
-                };
-                let mut sql = Sql::new("WITH changed AS (");
-                sql.append(rows::body_update(
+                let update = rows::lone_body_update(
                     dialect,
                     row,
                     &write.old,
                     &write.body,
                     &write.text,
                     write.at,
-                ))
-                .push(" AND version = ")
-                .bind(row.version)
-                .push(" RETURNING pk) ");
-                event_rows::insert_event_per_row(
-                    &mut sql,
-                    dialect,
-                    "changed",
-                    &self.ctx.tenant,
-                    &event,
-                    write.at,
                 );
-                Ok((sql, response))
+                match (update, write.event.take()) {
+                    (Some(update), Some(event)) => {
+                        let mut sql = Sql::new("WITH changed AS (");
+                        sql.append(update)
+                            .push(" AND version = ")
+                            .bind(row.version)
+                            .push(" RETURNING pk) ");
+                        event_rows::insert_event_per_row(
+                            &mut sql,
+                            dialect,
+                            "changed",
+                            &self.ctx.tenant,
+                            &event,
+                            write.at,
+                        );
+                        Ok((sql, response))
+                    }
+                    (_, event) => {
+                        write.event = event;
+                        Err(Box::new(Planned {
+                            body: Some(write),
+                            members: MemberChange::Keep,
+                            response: PlannedResponse::Ready(response),
+                        }))
+                    }
+                }
             }
             planned => Err(Box::new(planned)),
         }

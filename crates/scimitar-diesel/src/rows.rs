@@ -413,16 +413,16 @@ pub(crate) fn insert(
     // PostgreSQL: the emails go in with the row, one round trip for both.
     let emails_with_row = conn.dialect() == Dialect::Postgres && !columns.emails.is_empty();
     let mut sql = Sql::new(if emails_with_row {
-        "WITH inserted AS (INSERT INTO resources (tenant_id, resource_type, id, user_name, \
-         user_name_folded, external_id, display_name, display_name_folded, active, manager_id, \
-         given_name, given_name_folded, family_name, family_name_folded, created, \
-         last_modified, derived, created_by, version, data) VALUES ("
+        "WITH inserted AS ("
     } else {
+        ""
+    });
+    sql.push(
         "INSERT INTO resources (tenant_id, resource_type, id, user_name, user_name_folded, \
          external_id, display_name, display_name_folded, active, manager_id, given_name, \
          given_name_folded, family_name, family_name_folded, created, last_modified, derived, \
-         created_by, version, data) VALUES ("
-    });
+         created_by, version, data) VALUES (",
+    );
     sql.bind(tenant)
         .push(", ")
         .bind(resource_type)
@@ -536,13 +536,20 @@ pub(crate) fn update_body(
     text: &str,
     at: i64,
 ) -> Result<(), Failure> {
-    conn.execute(body_update(conn.dialect(), row, old, body, text, at))?;
-    rename_member(conn, row, old, body, at)?;
-    let (old, columns) = (
+    let (old_columns, columns) = (
         Columns::of(&row.resource_type, old),
         Columns::of(&row.resource_type, body),
     );
-    if old.emails != columns.emails {
+    conn.execute(update_sql(
+        conn.dialect(),
+        row,
+        &old_columns,
+        &columns,
+        text,
+        at,
+    ))?;
+    rename_member(conn, row, old, body, at)?;
+    if old_columns.emails != columns.emails {
         let mut delete = Sql::new("DELETE FROM resource_emails WHERE resource_pk = ");
         delete.bind(row.pk);
         conn.execute(delete)?;
@@ -551,23 +558,44 @@ pub(crate) fn update_body(
     Ok(())
 }
 
-/// The `UPDATE` of `row`'s body from `old` to `body` (serialised as `text`) and
-/// of the column copies that change, ending in `WHERE pk = ...`.
-pub(crate) fn body_update(
+/// The `UPDATE` of `row`'s body from `old` to `body` (serialised as `text`), when
+/// it is the whole of the write: no email rows change, no group shows a new
+/// member name, and there is no manager to check on either side. Ends in
+/// `WHERE pk = ...`.
+pub(crate) fn lone_body_update(
     dialect: Dialect,
     row: &ResourceRow,
     old: &Value,
     body: &Value,
     text: &str,
     at: i64,
+) -> Option<Sql> {
+    let (old_columns, columns) = (
+        Columns::of(&row.resource_type, old),
+        Columns::of(&row.resource_type, body),
+    );
+    let alone = old_columns.emails == columns.emails
+        && derive::member_display(body) == derive::member_display(old)
+        && old_columns.manager_id.is_none()
+        && columns.manager_id.is_none();
+    alone.then(|| update_sql(dialect, row, &old_columns, &columns, text, at))
+}
+
+/// The `UPDATE` of `row`'s body (serialised as `text`) and of the column copies
+/// that change from `old` to `columns`, ending in `WHERE pk = ...`.
+fn update_sql(
+    dialect: Dialect,
+    row: &ResourceRow,
+    old: &Columns,
+    columns: &Columns,
+    text: &str,
+    at: i64,
 ) -> Sql {
-    let old = Columns::of(&row.resource_type, old);
-    let columns = Columns::of(&row.resource_type, body);
     // Only the copies that change (the row's columns are those of `old`): SQLite
     // rewrites the index entries of every column an UPDATE sets, changed or not,
     // and each one is a page more in the commit.
     let mut sql = Sql::new("UPDATE resources SET ");
-    for ((name, value), (_, was)) in column_values(&columns).into_iter().zip(column_values(&old)) {
+    for ((name, value), (_, was)) in column_values(columns).into_iter().zip(column_values(old)) {
         if value != was {
             sql.push(name).push(" = ").bind(value).push(", ");
         }
@@ -579,16 +607,6 @@ pub(crate) fn body_update(
         .push(" WHERE pk = ")
         .bind(row.pk);
     sql
-}
-
-/// Whether a body change from `old` to `body` writes the `UPDATE` of
-/// [`body_update`] alone: no email rows, no member name of a group, and no
-/// manager to check (either side).
-pub(crate) fn body_update_alone(row: &ResourceRow, old: &Value, body: &Value) -> bool {
-    Columns::of(&row.resource_type, old).emails == Columns::of(&row.resource_type, body).emails
-        && derive::member_display(body) == derive::member_display(old)
-        && derive::manager_id(old).is_none()
-        && derive::manager_id(body).is_none()
 }
 
 /// The rows `(position, value, value_folded, type, is_primary)` of `emails`,
