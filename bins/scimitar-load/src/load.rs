@@ -125,7 +125,7 @@ impl Target {
 }
 
 /// What seeding created: server ids by index.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Dataset {
     /// The id of user `i` (its data comes from [`data::user`]).
     pub user_ids: Vec<String>,

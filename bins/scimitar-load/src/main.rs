@@ -244,8 +244,13 @@ fn run(args: &Args) -> Result<(), LoadError> {
     }
     let tenants = usize::from(args.tenants);
     let instances = usize::from(args.instances);
-    let mut dbs = args.db.clone();
-    dbs.dedup();
+    // Each database once, in the order given.
+    let dbs = args.db.iter().fold(Vec::new(), |mut dbs: Vec<Db>, &db| {
+        if !dbs.contains(&db) {
+            dbs.push(db);
+        }
+        dbs
+    });
     if instances > 1 && dbs != [Db::Postgres] {
         return Err(LoadError::Usage(
             "--instances needs --db postgres (one database shared by the instances)".into(),
@@ -490,13 +495,8 @@ impl Measure<'_> {
                 self.args.seed_with,
             )
             .await?;
-            let mut user_ids = dataset.user_ids.clone();
-            user_ids.extend(added);
-            *dataset = Arc::new(Dataset {
-                user_ids,
-                group_ids: dataset.group_ids.clone(),
-                group_size: dataset.group_size,
-            });
+            // No scenario runs now: the runner holds the only reference.
+            Arc::make_mut(dataset).user_ids.extend(added);
         }
         run.seed = Some(SeedTimes {
             users: started.elapsed(),
