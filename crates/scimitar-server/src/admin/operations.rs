@@ -46,6 +46,15 @@ pub(crate) fn webhook_view(webhook: &Webhook) -> WebhookView {
     }
 }
 
+/// Webhook `id` of `tenant`'s settings `config`, or 404.
+fn webhook_in(config: TenantConfig, tenant: &str, id: &str) -> Result<Webhook, Problem> {
+    config
+        .webhooks
+        .into_iter()
+        .find(|hook| hook.id == id)
+        .ok_or_else(|| no_webhook(tenant, id))
+}
+
 pub(crate) fn no_webhook(tenant: &str, id: &str) -> Problem {
     Problem::not_found(format!("tenant `{tenant}` has no webhook `{id}`"))
 }
@@ -323,12 +332,7 @@ where
 
     /// The tenant's webhook `id`, or 404.
     pub(crate) async fn find_webhook(&self, tenant: &str, id: &str) -> Result<Webhook, Problem> {
-        let config = self.service.tenant_config(tenant).await?;
-        config
-            .webhooks
-            .into_iter()
-            .find(|hook| hook.id == id)
-            .ok_or_else(|| no_webhook(tenant, id))
+        webhook_in(self.service.tenant_config(tenant).await?, tenant, id)
     }
 
     /// Adds a webhook; the secret is in the result.
@@ -442,15 +446,17 @@ where
         tenant: &str,
         id: &str,
     ) -> Result<WebhookHealthView, Problem> {
-        let webhook = self.find_webhook(tenant, id).await?;
         let tenants = &**self.service.tenants();
+        // One read of the tenant: its webhook, and the scope to read events in.
+        let stored = tenants.get_tenant(tenant).await?;
+        let config = TenantConfig::from_value(&stored.settings).unwrap_or_default();
+        let webhook = webhook_in(config, tenant, id)?;
         let recorded = health::health(tenants, tenant, id)
             .await?
             .unwrap_or_default();
         let dead_letters = health::dead_letters(tenants, tenant, id).await?.len();
         let store = self.service.store();
         let checkpoint = store.checkpoint(tenant, &webhook_consumer(id)).await?;
-        let stored = tenants.get_tenant(tenant).await?;
         let context = self.service.tenant_context(&stored);
         let scope =
             Scope::new(tenant, &context.registry, &context.policy).with_settings(&context.settings);
