@@ -196,3 +196,36 @@ pub(crate) fn write_counts(conn: &mut Conn<'_>, changes: &[CountChange]) -> Resu
     }
     Ok(())
 }
+
+/// PostgreSQL: `counted AS (...), bucketed AS (...)`, the count changes of
+/// inserting the row that the CTE `source` returns (`pk`), if it returns one:
+/// [`write_counts`] of one insert, inside the statement that makes it.
+pub(crate) fn push_count_of(sql: &mut Sql, tenant: &str, resource_type: &str, source: &str) {
+    let shard = Dialect::Postgres.count_shard();
+    sql.push(
+        "counted AS (INSERT INTO resource_counts (tenant_id, resource_type, shard, n) SELECT ",
+    )
+    .bind(tenant)
+    .push(", ")
+    .bind(resource_type)
+    .push(&format!(", {shard}, 1 FROM {source} "))
+    .push(
+        "ON CONFLICT (tenant_id, resource_type, shard) \
+             DO UPDATE SET n = resource_counts.n + excluded.n), \
+             bucketed AS (INSERT INTO resource_buckets \
+             (tenant_id, resource_type, shift, bucket, shard, n) SELECT ",
+    )
+    .bind(tenant)
+    .push(", ")
+    .bind(resource_type);
+    let shifts: Vec<String> = BUCKET_SHIFTS
+        .iter()
+        .map(|shift| format!("({shift})"))
+        .collect();
+    sql.push(&format!(
+        ", s.shift, src.pk >> s.shift, {shard}, 1 FROM {source} src, (VALUES {}) AS s (shift) \
+         ON CONFLICT (tenant_id, resource_type, shift, bucket, shard) \
+         DO UPDATE SET n = resource_buckets.n + excluded.n)",
+        shifts.join(", ")
+    ));
+}

@@ -17,7 +17,7 @@ use crate::member_rows;
 use crate::member_rows::MemberRef;
 use crate::rows::{self, ResourceRow, GROUP_TYPE, USER_TYPE};
 use crate::schema_ops::{self, Ctx};
-use crate::sql::Dialect;
+use crate::sql::{Dialect, Sql};
 use crate::teams;
 use crate::time::{from_nanos, to_nanos};
 
@@ -83,6 +83,47 @@ pub(crate) fn plan_create(
 }
 
 impl PlannedCreate {
+    /// PostgreSQL: the create as one statement, to run outside a transaction;
+    /// `None` when it is not a create that fits in one. It fits a user without
+    /// a manager (whose name the event carries, read in the transaction) in a
+    /// tenant without derived teams: the row, its emails, counts and created
+    /// event go in together unless the `userName` is taken. The statement then
+    /// changes no row, and [`PlannedCreate::write`] tells a replay from a
+    /// conflict; so does a create racing it to the name, which makes it fail
+    /// on the unique index.
+    pub(crate) fn one_statement(&self, ctx: &Ctx, dialect: Dialect) -> Option<Sql> {
+        let created = self.created.as_ref()?;
+        let fits = dialect == Dialect::Postgres
+            && self.resource_type == USER_TYPE
+            && self.members.is_empty()
+            && !ctx.settings.teams.is_derived();
+        if !fits {
+            return None;
+        }
+        let origin = rows::Origin {
+            client: ctx.client.as_deref(),
+            derived: false,
+        };
+        let mut sql = rows::insert_unless_taken(
+            &ctx.tenant,
+            &self.resource_type,
+            &self.id,
+            &self.body,
+            &self.text,
+            self.at,
+            origin,
+        );
+        event_rows::insert_event_per_row(
+            &mut sql,
+            dialect,
+            "inserted",
+            &ctx.tenant,
+            created,
+            self.at,
+        );
+        Some(sql)
+    }
+
     /// In the writer turn: the new resource, or the one a retried create made.
     pub(crate) fn write(self, conn: &mut Conn<'_>, ctx: &Ctx) -> Result<Created, Failure> {
         let PlannedCreate {

@@ -417,41 +417,22 @@ pub(crate) fn insert(
     } else {
         ""
     });
-    sql.push(
-        "INSERT INTO resources (tenant_id, resource_type, id, user_name, user_name_folded, \
-         external_id, display_name, display_name_folded, active, manager_id, given_name, \
-         given_name_folded, family_name, family_name_folded, created, last_modified, derived, \
-         created_by, version, data) VALUES (",
-    );
-    sql.bind(tenant)
-        .push(", ")
-        .bind(resource_type)
-        .push(", ")
-        .bind(id)
-        .push(", ");
-    push_column_values(&mut sql, &columns);
-    sql.push(", ")
-        .bind(at)
-        .push(", ")
-        .bind(at)
-        .push(", ")
-        .bind(origin.derived)
-        .push(", ")
-        .bind(origin.client.map(str::to_owned))
-        .push(", 1, ");
-    conn.dialect().push_document(&mut sql, text);
+    sql.push(INSERT_RESOURCE).push("VALUES (");
+    let row = NewRow {
+        tenant,
+        resource_type,
+        id,
+        columns: &columns,
+        text,
+        at,
+        origin,
+    };
+    row.push_values(&mut sql, conn.dialect());
     sql.push(") RETURNING pk");
     if emails_with_row {
-        sql.push(
-            "), emails AS (INSERT INTO resource_emails \
-             (resource_pk, position, value, value_folded, type, is_primary) \
-             SELECT inserted.pk, e.position, e.value, e.value_folded, e.type, e.is_primary \
-             FROM inserted, (VALUES ",
-        );
-        push_email_rows(&mut sql, &columns.emails);
-        sql.push(
-            ") AS e (position, value, value_folded, type, is_primary)) SELECT pk FROM inserted",
-        );
+        sql.push("), ");
+        push_emails_of(&mut sql, "inserted", &columns.emails);
+        sql.push(" SELECT pk FROM inserted");
     }
     let pk = conn.first::<Pk>(sql)?.ok_or(DieselError::MissingRow)?.pk;
     if !emails_with_row {
@@ -459,6 +440,107 @@ pub(crate) fn insert(
     }
     adjust_count(conn, tenant, resource_type, pk, 1)?;
     Ok(pk)
+}
+
+/// PostgreSQL: the head of a statement that creates a resource whole unless the
+/// tenant has one of its `userName` already: `WITH inserted AS (...)` (the row,
+/// `RETURNING pk`, no row when the name is taken), its emails, and its counts,
+/// to be finished by a statement reading `inserted`. A create racing it to the
+/// name meets the unique index (`unique_attribute`): the statement fails whole.
+#[allow(clippy::too_many_arguments)] // as `insert`
+pub(crate) fn insert_unless_taken(
+    tenant: &str,
+    resource_type: &str,
+    id: &str,
+    body: &Value,
+    text: &str,
+    at: i64,
+    origin: Origin<'_>,
+) -> Sql {
+    let columns = Columns::of(resource_type, body);
+    let mut sql = Sql::new("WITH inserted AS (");
+    sql.push(INSERT_RESOURCE).push("SELECT ");
+    let row = NewRow {
+        tenant,
+        resource_type,
+        id,
+        columns: &columns,
+        text,
+        at,
+        origin,
+    };
+    row.push_values(&mut sql, Dialect::Postgres);
+    if let Some(user_name) = &columns.user_name {
+        sql.push(" WHERE NOT EXISTS (SELECT 1 FROM resources WHERE tenant_id = ")
+            .bind(tenant)
+            .push(" AND resource_type = ")
+            .bind(resource_type)
+            .push(" AND user_name_folded = ")
+            .bind(fold(user_name))
+            .push(")");
+    }
+    sql.push(" RETURNING pk), ");
+    if !columns.emails.is_empty() {
+        push_emails_of(&mut sql, "inserted", &columns.emails);
+        sql.push(", ");
+    }
+    crate::batch::push_count_of(&mut sql, tenant, resource_type, "inserted");
+    sql.push(" ");
+    sql
+}
+
+/// The `INSERT` of `resources` up to its rows.
+const INSERT_RESOURCE: &str = "INSERT INTO resources (tenant_id, resource_type, id, user_name, \
+     user_name_folded, external_id, display_name, display_name_folded, active, manager_id, \
+     given_name, given_name_folded, family_name, family_name_folded, created, last_modified, \
+     derived, created_by, version, data) ";
+
+/// A new row's values for [`INSERT_RESOURCE`].
+struct NewRow<'a> {
+    tenant: &'a str,
+    resource_type: &'a str,
+    id: &'a str,
+    columns: &'a Columns,
+    text: &'a str,
+    at: i64,
+    origin: Origin<'a>,
+}
+
+impl NewRow<'_> {
+    /// The values, comma-separated.
+    fn push_values(&self, sql: &mut Sql, dialect: Dialect) {
+        sql.bind(self.tenant)
+            .push(", ")
+            .bind(self.resource_type)
+            .push(", ")
+            .bind(self.id)
+            .push(", ");
+        push_column_values(sql, self.columns);
+        sql.push(", ")
+            .bind(self.at)
+            .push(", ")
+            .bind(self.at)
+            .push(", ")
+            .bind(self.origin.derived)
+            .push(", ")
+            .bind(self.origin.client.map(str::to_owned))
+            .push(", 1, ");
+        dialect.push_document(sql, self.text);
+    }
+}
+
+/// PostgreSQL: `emails AS (...)`, the `INSERT` of `emails` for the row that
+/// the CTE `source` returns (`pk`).
+fn push_emails_of(sql: &mut Sql, source: &str, emails: &[Email]) {
+    sql.push(
+        "emails AS (INSERT INTO resource_emails \
+         (resource_pk, position, value, value_folded, type, is_primary) \
+         SELECT src.pk, e.position, e.value, e.value_folded, e.type, e.is_primary FROM ",
+    )
+    .push(source)
+    .push(" src, (VALUES ");
+    push_email_rows(sql, emails);
+    sql.push(") AS e (position, value, value_folded, type, is_primary))");
 }
 
 /// Rule 16: a renamed member's `display` follows in the groups it is in (where

@@ -14,7 +14,7 @@ use scimitar_store::{
 use serde_json::Value;
 
 use crate::create::{plan_create, PlannedCreate};
-use crate::error::Failure;
+use crate::error::{DieselError, Failure};
 use crate::event_rows;
 use crate::patch::{Patch, Written, PATCH_ATTEMPTS};
 use crate::resource_write::{
@@ -88,8 +88,24 @@ impl Store for DieselStore {
         resource: Value,
     ) -> Result<Created, StoreError> {
         let ctx = Ctx::of(scope);
-        let mut planned =
-            Some(plan_create(&ctx, resource_type, &resource).map_err(StoreError::from)?);
+        let planned = plan_create(&ctx, resource_type, &resource).map_err(StoreError::from)?;
+        if let Some(statement) = planned.one_statement(&ctx, self.backend().dialect()) {
+            let inserted = self
+                .blocking(move |pools| {
+                    pools.with_conn(|conn| {
+                        match conn.execute(statement).map_err(DieselError::from) {
+                            // Taken by a create racing this one: told apart below.
+                            Err(error) if error.unique_attribute() == Some("userName") => Ok(0),
+                            inserted => Ok::<_, Failure>(inserted?),
+                        }
+                    })
+                })
+                .await?;
+            if inserted > 0 {
+                return Ok(Created::New(planned.as_read));
+            }
+        }
+        let mut planned = Some(planned);
         let resource_type = resource_type.to_owned();
         self.writing(move |conn| {
             // A write run again (after a deadlock) plans again.

@@ -366,3 +366,54 @@ async fn a_write_ended_by_a_deadlock_runs_again() {
         .unwrap();
     assert!(group.get("members").is_none(), "{group}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_through_two_instances_keep_emails_counts_and_events() {
+    let Some((url, first)) = postgres() else {
+        return;
+    };
+    let second = DieselStore::open(&url).expect("a second instance");
+    let tenant = tenant();
+    // A user create is one statement: its row, email rows, counts and event.
+    let creates = (0..16).map(|i| {
+        let store = if i % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        let tenant = tenant.clone();
+        tokio::spawn(async move {
+            let (registry, policy) = (Registry::builtin(), Policy::compatible());
+            let scope = Scope::new(&tenant, &registry, &policy);
+            let mut user = user(&format!("u{i}"));
+            user["emails"] = json!([{"value": format!("u{i}@example.com"), "primary": true}]);
+            store.create(&scope, "User", user).await
+        })
+    });
+    let mut ids = Vec::new();
+    for created in join_all(creates).await {
+        ids.push(created.unwrap().unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    let (registry, policy) = (Registry::builtin(), Policy::compatible());
+    let scope = Scope::new(&tenant, &registry, &policy);
+    let all = first
+        .query(&scope, "User", &Query::default())
+        .await
+        .unwrap();
+    assert_eq!(all.total_results, 16);
+    let mut by_email = Query::default();
+    by_email.filter =
+        Some(scimitar_filter::parse_filter("emails.value eq \"U7@example.com\"").unwrap());
+    let found = second.query(&scope, "User", &by_email).await.unwrap();
+    assert_eq!(found.total_results, 1);
+    assert_eq!(found.resources[0]["userName"], "u7");
+    let mut created: Vec<String> = events_after(&first, &scope, 0, 16)
+        .await
+        .into_iter()
+        .filter(|event| event.kind.as_str() == "user.created")
+        .map(|event| event.resource_id)
+        .collect();
+    created.sort();
+    ids.sort();
+    assert_eq!(created, ids, "one created event per user");
+}
