@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
 use scimitar_store::write::NewMember;
-use scimitar_store::{derive, StoreError};
+use scimitar_store::{derive, ChangeKind, StoreError};
 use serde_json::{Map, Value};
 
 use crate::connection::Conn;
@@ -52,6 +52,10 @@ impl MemberRef {
     }
 }
 
+/// `derive::member_display` in SQL, on the column copies of `resources r`.
+const MEMBER_NAME: &str =
+    "COALESCE(CASE WHEN TRIM(r.display_name) <> '' THEN r.display_name END, r.user_name, '')";
+
 #[derive(QueryableByName)]
 struct Candidate {
     #[diesel(sql_type = BigInt)]
@@ -78,13 +82,9 @@ pub(crate) fn member_refs(
     }
     let mut found = HashMap::with_capacity(members.len());
     for chunk in members.chunks(CHUNK) {
-        // `derive::member_display` in SQL, on the column copies.
-        let mut sql = Sql::new(
-            "SELECT pk, id, resource_type, \
-             COALESCE(CASE WHEN TRIM(display_name) <> '' THEN display_name END, user_name, '') \
-             AS name \
-             FROM resources r WHERE tenant_id = ",
-        );
+        let mut sql = Sql::new("SELECT r.pk, r.id, r.resource_type, ");
+        sql.push(MEMBER_NAME)
+            .push(" AS name FROM resources r WHERE tenant_id = ");
         sql.bind(tenant)
             .push(" AND id IN ")
             .bind_list(chunk.iter().map(|member| Bind::from(member.id.as_str())))
@@ -415,4 +415,127 @@ pub(crate) fn has_members(conn: &mut Conn<'_>, group_pk: i64) -> Result<bool, Fa
     let mut sql = Sql::new("SELECT member_pk AS pk FROM group_members WHERE group_pk = ");
     sql.bind(group_pk).push(" LIMIT 1");
     Ok(conn.first::<Pk>(sql)?.is_some())
+}
+
+/// PostgreSQL: the change of group `row`'s members as one statement, outside a
+/// transaction: `add` (without repeats, none also in `remove`) and the ids
+/// `remove`, if the group is still at the version `row` holds and every one of
+/// `add` is a user or group of the tenant. Then the group gets a new version
+/// written at `at` and the events of what changed, if anything did. The
+/// statement locks the group's row as the transactional write does (`FOR NO
+/// KEY UPDATE`, which also waits for a write of it in progress and then checks
+/// the version again) and the members added (`FOR KEY SHARE`, against their
+/// delete). It returns [`ChangeRow`]s: the group's when it held, each of `add`
+/// found, each added, each removed.
+pub(crate) fn change_in_one_statement(
+    tenant: &str,
+    row: &ResourceRow,
+    add: &[NewMember],
+    remove: &[String],
+    at: i64,
+) -> Sql {
+    let mut sql = Sql::new("WITH grp AS MATERIALIZED (SELECT pk FROM resources WHERE pk = ");
+    sql.bind(row.pk)
+        .push(" AND version = ")
+        .bind(row.version)
+        .push(" FOR NO KEY UPDATE), wanted AS MATERIALIZED (");
+    if add.is_empty() {
+        sql.push("SELECT 0::BIGINT AS pk, ''::TEXT AS id, ''::TEXT AS resource_type, ''::TEXT AS display, false AS sent, 0::BIGINT AS ord WHERE false");
+    } else {
+        sql.push("SELECT r.pk, r.id, r.resource_type, COALESCE(w.display, ")
+            .push(MEMBER_NAME)
+            .push(") AS display, w.sent, w.ord FROM (VALUES ");
+        for (ord, member) in add.iter().enumerate() {
+            sql.push(if ord == 0 { "" } else { ", " }).bind_list([
+                member.id.as_str().into(),
+                Bind::Int(i64::try_from(ord).unwrap_or(i64::MAX)),
+                member.display.clone().into(),
+                Bind::Bool(member.display.is_some()),
+            ]);
+        }
+        sql.push(") AS w (id, ord, display, sent) JOIN resources r ON r.tenant_id = ")
+            .bind(tenant)
+            .push(" AND r.id = w.id AND r.resource_type IN ('User', 'Group') FOR KEY SHARE OF r");
+    }
+    sql.push("), ok AS (SELECT pk FROM grp WHERE (SELECT COUNT(*) FROM wanted) = ")
+        .bind(i64::try_from(add.len()).unwrap_or(i64::MAX))
+        .push(
+            "), added AS (INSERT INTO group_members \
+             (group_pk, member_pk, member_id, member_type, display, display_sent) \
+             SELECT ok.pk, w.pk, w.id, w.resource_type, w.display, w.sent FROM ok, wanted w \
+             ORDER BY w.ord ON CONFLICT (group_pk, member_pk) DO NOTHING RETURNING member_pk), \
+             removed AS (DELETE FROM group_members WHERE group_pk IN (SELECT pk FROM ok) \
+             AND member_pk IN (SELECT pk FROM resources WHERE tenant_id = ",
+        )
+        .bind(tenant)
+        .push(" AND id IN ");
+    if remove.is_empty() {
+        sql.push("(NULL)");
+    } else {
+        sql.bind_list(remove.iter().map(|id| Bind::from(id.as_str())));
+    }
+    sql.push(
+        ") RETURNING member_id, seq), \
+         touched AS (UPDATE resources SET version = version + 1, last_modified = ",
+    )
+    .bind(at)
+    .push(
+        " WHERE pk IN (SELECT pk FROM ok) \
+         AND (EXISTS (SELECT 1 FROM added) OR EXISTS (SELECT 1 FROM removed))), \
+         logged AS (INSERT INTO events (tenant_id, kind, resource_type, resource_id, payload, at) \
+         SELECT ",
+    )
+    .bind(tenant)
+    .push(", e.kind, 'Group', ")
+    .bind(row.id.as_str())
+    .push(", e.payload, ")
+    .bind(at)
+    .push(" FROM (SELECT 1 AS n, ")
+    .bind(ChangeKind::MembersAdded.as_str())
+    .push(
+        "::TEXT AS kind, jsonb_build_object('members', jsonb_agg(w.id ORDER BY w.ord)) AS payload \
+         FROM added a JOIN wanted w ON w.pk = a.member_pk HAVING COUNT(*) > 0 \
+         UNION ALL SELECT 2, ",
+    )
+    .bind(ChangeKind::MembersRemoved.as_str())
+    .push(
+        "::TEXT, jsonb_build_object('members', jsonb_agg(member_id ORDER BY seq)) FROM removed \
+         HAVING COUNT(*) > 0) e ORDER BY e.n) \
+         SELECT 0 AS part, 0::BIGINT AS n, ''::TEXT AS id, 0::BIGINT AS pk, \
+         ''::TEXT AS kind, ''::TEXT AS display FROM grp \
+         UNION ALL SELECT 1, w.ord, w.id, w.pk, '', '' FROM wanted w \
+         UNION ALL SELECT 2, w.ord, w.id, w.pk, w.resource_type, w.display \
+         FROM added a JOIN wanted w ON w.pk = a.member_pk \
+         UNION ALL SELECT 3, r.seq, r.member_id, 0, '', '' FROM removed r",
+    );
+    sql
+}
+
+/// A row of [`change_in_one_statement`]: `part` [`ChangeRow::HELD`] (the group
+/// held its version), [`ChangeRow::FOUND`] (a member to add is a user or group
+/// of the tenant: `n` its place in `add`, `id`, `pk`), [`ChangeRow::ADDED`]
+/// (the same, and it was added: also `kind` and `display`), or
+/// [`ChangeRow::REMOVED`] (the member `id` was removed, `n` its place in the
+/// group).
+#[derive(QueryableByName)]
+pub(crate) struct ChangeRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub(crate) part: i32,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) n: i64,
+    #[diesel(sql_type = Text)]
+    pub(crate) id: String,
+    #[diesel(sql_type = BigInt)]
+    pub(crate) pk: i64,
+    #[diesel(sql_type = Text)]
+    pub(crate) kind: String,
+    #[diesel(sql_type = Text)]
+    pub(crate) display: String,
+}
+
+impl ChangeRow {
+    pub(crate) const HELD: i32 = 0;
+    pub(crate) const FOUND: i32 = 1;
+    pub(crate) const ADDED: i32 = 2;
+    pub(crate) const REMOVED: i32 = 3;
 }

@@ -1,18 +1,19 @@
 //! PATCH on the SQL store: planned outside the writer's turn, written if the
 //! version is unchanged (optimistic, then inside the turn).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use scimitar_store::meta;
-use scimitar_store::write::{self, MemberChange};
-use scimitar_store::{derive, PatchRequest, Projection};
+use scimitar_store::write::{self, MemberChange, NewMember};
+use scimitar_store::{derive, PatchRequest, Projection, StoreError};
 use serde_json::Value;
 
 use crate::connection::Conn;
 use crate::error::Failure;
 use crate::event_rows;
 use crate::member_lists::{ListedMember, MemberList, MemberLists};
-use crate::member_rows;
+use crate::member_rows::{self, ChangeRow, MemberRef};
 use crate::rows::{self, ResourceRow, RowLock, GROUP_TYPE, USER_TYPE};
 use crate::schema_ops::{self, Ctx};
 use crate::sql::{Dialect, Sql};
@@ -42,6 +43,116 @@ pub(crate) enum Written {
     /// A group's, made after the commit (outside the writer turn) from the
     /// members read when planning and the write's changes to them.
     Group(GroupWritten),
+}
+
+/// A planned PATCH as one statement ([`Patch::one_statement`]).
+pub(crate) enum OneStatement {
+    /// A user's body, and the answer: the statement changes one row, or none
+    /// if the version moved on.
+    Body(Sql, Value),
+    /// A group's members.
+    Members(MemberStatement),
+}
+
+/// A change of a group's members as one statement, and what makes its answer.
+pub(crate) struct MemberStatement {
+    pub(crate) sql: Sql,
+    /// The members to add, without repeats, in the order sent.
+    add: Vec<NewMember>,
+    at: i64,
+    /// The members as planned against, if the response shows them.
+    members: Option<MemberList>,
+}
+
+impl MemberStatement {
+    /// The statement of adding `add` and removing `remove`, or both back when
+    /// they do not fit in one: nothing to change, an id also removed (the
+    /// transactional write removes first, then adds), or a NUL character
+    /// (PostgreSQL text cannot hold one; the transactional write says which).
+    fn plan(
+        tenant: &str,
+        row: &ResourceRow,
+        add: Vec<NewMember>,
+        remove: Vec<String>,
+    ) -> Result<MemberStatement, (Vec<NewMember>, Vec<String>)> {
+        let mut seen = HashSet::with_capacity(add.len());
+        let unique: Vec<&NewMember> = add.iter().filter(|m| seen.insert(m.id.as_str())).collect();
+        let has_nul = |text: &str| text.contains('\0');
+        let something = !add.is_empty() || !remove.is_empty();
+        let apart = remove.iter().all(|id| !seen.contains(id.as_str()));
+        let no_nul = !remove.iter().any(|id| has_nul(id))
+            && !unique
+                .iter()
+                .any(|m| has_nul(&m.id) || m.display.as_deref().is_some_and(has_nul));
+        let at = match crate::time::to_nanos(meta::now()) {
+            Ok(at) if something && apart && no_nul => at,
+            _ => return Err((add, remove)),
+        };
+        let add: Vec<NewMember> = unique.into_iter().cloned().collect();
+        Ok(MemberStatement {
+            sql: member_rows::change_in_one_statement(tenant, row, &add, &remove, at),
+            add,
+            at,
+            members: None,
+        })
+    }
+
+    /// The group as the statement wrote it over `row`, from the statement's
+    /// rows; `None` when the version had moved on (plan again).
+    pub(crate) fn written(
+        self,
+        row: ResourceRow,
+        rows: Vec<ChangeRow>,
+    ) -> Result<Option<Written>, Failure> {
+        if !rows.iter().any(|r| r.part == ChangeRow::HELD) {
+            return Ok(None);
+        }
+        let found: HashSet<i64> = rows
+            .iter()
+            .filter(|r| r.part == ChangeRow::FOUND)
+            .map(|r| r.n)
+            .collect();
+        let place = |i: usize| i64::try_from(i).unwrap_or(i64::MAX);
+        if let Some((_, unknown)) = self
+            .add
+            .iter()
+            .enumerate()
+            .find(|(i, _)| !found.contains(&place(*i)))
+        {
+            return Err(StoreError::UnknownMember(unknown.id.clone()).into());
+        }
+        let (mut added, mut removed): (Vec<ChangeRow>, Vec<ChangeRow>) = rows
+            .into_iter()
+            .filter(|r| r.part == ChangeRow::ADDED || r.part == ChangeRow::REMOVED)
+            .partition(|r| r.part == ChangeRow::ADDED);
+        added.sort_by_key(|r| r.n);
+        removed.sort_by_key(|r| r.n);
+        let added: Vec<MemberRef> = added
+            .into_iter()
+            .map(|r| MemberRef {
+                pk: r.pk,
+                kind: if r.kind == GROUP_TYPE {
+                    GROUP_TYPE
+                } else {
+                    USER_TYPE
+                },
+                sent: usize::try_from(r.n)
+                    .ok()
+                    .and_then(|i| self.add.get(i))
+                    .is_some_and(|m| m.display.is_some()),
+                id: r.id,
+                display: r.display,
+            })
+            .collect();
+        let removed: Vec<String> = removed.into_iter().map(|r| r.id).collect();
+        let at = (!added.is_empty() || !removed.is_empty()).then_some(self.at);
+        Ok(Some(Written::Group(GroupWritten {
+            row,
+            body: None,
+            members: self.members,
+            changed: Changed { at, added, removed },
+        })))
+    }
 }
 
 /// A PATCH planned against one version of its resource.
@@ -176,30 +287,34 @@ impl Patch {
     }
 
     /// PostgreSQL: the planned write as one statement, to run outside a
-    /// transaction, with the response; the plan back when it is not a
-    /// write that fits in one. It fits when the PATCH changes a user's body and
-    /// nothing that another table or row holds ([`rows::lone_body_update`];
-    /// no derived teams): then the `UPDATE`, on the condition that the row is
-    /// still at the version planned against, feeds its event's `INSERT`. The
-    /// `UPDATE` takes the row lock a write in a transaction would, and a
-    /// statement is its own transaction, so the change and its event commit
-    /// together. The statement changes no row when the version moved on: plan
-    /// again.
+    /// transaction; the plan back when it is not a write that fits in one. A
+    /// statement is its own transaction, so a change and its events commit
+    /// together; it takes the row lock a write in a transaction would, and
+    /// changes nothing when the version moved on since planning: plan again.
+    ///
+    /// - [`OneStatement::Body`]: the PATCH changes a user's body and nothing that
+    ///   another table or row holds ([`rows::lone_body_update`]): the `UPDATE`,
+    ///   on the condition of the version planned against, feeds its event's
+    ///   `INSERT`.
+    /// - [`OneStatement::Members`]: the PATCH adds or removes a group's members
+    ///   and changes nothing else ([`member_rows::change_in_one_statement`]).
+    ///
+    /// Neither fits a tenant with derived teams, whose writes take its lock.
     pub(crate) fn one_statement(
         &self,
         dialect: Dialect,
         row: &ResourceRow,
         planned: Planned,
-    ) -> Result<(Sql, Value), Box<Planned>> {
-        let fits = dialect == Dialect::Postgres
-            && row.resource_type == USER_TYPE
-            && !self.ctx.settings.teams.is_derived();
+    ) -> Result<OneStatement, Box<Planned>> {
+        if dialect != Dialect::Postgres || self.ctx.settings.teams.is_derived() {
+            return Err(Box::new(planned));
+        }
         match planned {
             Planned {
                 body: Some(mut write),
                 members: MemberChange::Keep,
                 response: PlannedResponse::Ready(response),
-            } if fits => {
+            } if row.resource_type == USER_TYPE => {
                 let update = rows::lone_body_update(
                     dialect,
                     row,
@@ -223,7 +338,7 @@ impl Patch {
                             &event,
                             write.at,
                         );
-                        Ok((sql, response))
+                        Ok(OneStatement::Body(sql, response))
                     }
                     (_, event) => {
                         write.event = event;
@@ -233,6 +348,20 @@ impl Patch {
                             response: PlannedResponse::Ready(response),
                         }))
                     }
+                }
+            }
+            Planned {
+                body: None,
+                members: MemberChange::Delta { add, remove },
+                response: PlannedResponse::Group(members),
+            } if row.resource_type == GROUP_TYPE => {
+                match MemberStatement::plan(&self.ctx.tenant, row, add, remove) {
+                    Ok(plan) => Ok(OneStatement::Members(MemberStatement { members, ..plan })),
+                    Err((add, remove)) => Err(Box::new(Planned {
+                        body: None,
+                        members: MemberChange::Delta { add, remove },
+                        response: PlannedResponse::Group(members),
+                    })),
                 }
             }
             planned => Err(Box::new(planned)),

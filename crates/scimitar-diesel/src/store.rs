@@ -16,7 +16,8 @@ use serde_json::Value;
 use crate::create::{plan_create, PlannedCreate};
 use crate::error::{DieselError, Failure};
 use crate::event_rows;
-use crate::patch::{Patch, Written, PATCH_ATTEMPTS};
+use crate::member_rows::ChangeRow;
+use crate::patch::{OneStatement, Patch, Written, PATCH_ATTEMPTS};
 use crate::resource_write::{
     clear_reports, payload, prepare, remove, view_with, write_resource, BodyWrite,
 };
@@ -274,7 +275,7 @@ impl Store for DieselStore {
                     .await?
             };
             let planned = match patch.one_statement(self.backend().dialect(), &row, planned) {
-                Ok((statement, response)) => {
+                Ok(OneStatement::Body(statement, response)) => {
                     let changed = self
                         .blocking(move |pools| {
                             pools.with_conn(|conn| Ok::<_, Failure>(conn.execute(statement)?))
@@ -284,6 +285,18 @@ impl Store for DieselStore {
                         return Ok(response);
                     }
                     continue;
+                }
+                Ok(OneStatement::Members(mut statement)) => {
+                    let sql = std::mem::take(&mut statement.sql);
+                    let rows = self
+                        .blocking(move |pools| {
+                            pools.with_conn(|conn| Ok::<_, Failure>(conn.load::<ChangeRow>(sql)?))
+                        })
+                        .await?;
+                    match statement.written(row, rows).map_err(StoreError::from)? {
+                        Some(written) => return self.answer(&patch, written).await,
+                        None => continue,
+                    }
                 }
                 Err(planned) => *planned,
             };

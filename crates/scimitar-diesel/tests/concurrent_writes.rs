@@ -417,3 +417,123 @@ async fn concurrent_creates_through_two_instances_keep_emails_counts_and_events(
     ids.sort();
     assert_eq!(created, ids, "one created event per user");
 }
+
+fn member_patch(op: &str, user_id: &str) -> PatchRequest {
+    let operation = match op {
+        "add" => json!({"op": "add", "path": "members", "value": [{"value": user_id}]}),
+        _ => json!({"op": "remove", "path": format!("members[value eq \"{user_id}\"]")}),
+    };
+    serde_json::from_value(json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [operation]
+    }))
+    .expect("a PATCH request")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_member_changes_through_two_instances_lose_nothing() {
+    let Some((url, first)) = postgres() else {
+        return;
+    };
+    let second = DieselStore::open(&url).expect("a second instance");
+    let (tenant, registry, policy) = (tenant(), Registry::builtin(), Policy::compatible());
+    let scope = Scope::new(&tenant, &registry, &policy);
+    let mut users = Vec::new();
+    for i in 0..24 {
+        let made = first
+            .create(&scope, "User", user(&format!("m{i}")))
+            .await
+            .unwrap();
+        users.push(made["id"].as_str().unwrap().to_owned());
+    }
+    let group = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Everyone",
+        "members": users[..8].iter().map(|id| json!({"value": id})).collect::<Vec<_>>()
+    });
+    let group = first.create(&scope, "Group", group).await.unwrap();
+    let group_id = group["id"].as_str().unwrap().to_owned();
+
+    // 16 PATCHes of the group at once, through two instances: 8 remove one of
+    // the first 8 members, 8 add one of the next 8 users.
+    let changes = (0..16).map(|i| {
+        let store = if i % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        let (op, member) = if i < 8 {
+            ("remove", &users[i])
+        } else {
+            ("add", &users[i])
+        };
+        let (patch, tenant, group_id) =
+            (member_patch(op, member), tenant.clone(), group_id.clone());
+        tokio::spawn(async move {
+            let (registry, policy) = (Registry::builtin(), Policy::compatible());
+            let scope = Scope::new(&tenant, &registry, &policy);
+            let projection = Projection::default();
+            store
+                .patch(&scope, "Group", &group_id, &patch, None, &projection)
+                .await
+        })
+    });
+    let mut versions = Vec::new();
+    for answer in join_all(changes).await {
+        let answer = answer.unwrap().unwrap();
+        // Each answer is the group at the version its change made.
+        let version = answer["meta"]["version"].as_str().unwrap().to_owned();
+        versions.push(version);
+    }
+    versions.sort_by_key(|v| {
+        v.trim_matches(|c: char| !c.is_ascii_digit())
+            .parse::<u32>()
+            .unwrap()
+    });
+    let expected: Vec<String> = (2..=17).map(|v| format!("W/\"{v}\"")).collect();
+    assert_eq!(
+        versions, expected,
+        "one version per change, each answered once"
+    );
+
+    let group = second
+        .get(&scope, "Group", &group_id, &Projection::default())
+        .await
+        .unwrap();
+    let mut members: Vec<&str> = group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|member| member["value"].as_str().unwrap())
+        .collect();
+    members.sort_unstable();
+    let mut wanted: Vec<&str> = users[8..16].iter().map(String::as_str).collect();
+    wanted.sort_unstable();
+    assert_eq!(members, wanted);
+    assert_eq!(group["meta"]["version"], "W/\"17\"");
+    // One event per change, naming its member (after the create's, naming 8).
+    let events = events_after(&first, &scope, 0, 24 + 2 + 16).await;
+    let member_events: Vec<(String, String)> = events
+        .iter()
+        .filter(|event| event.resource_id == group_id)
+        .filter(|event| event.payload["members"].as_array().map(Vec::len) == Some(1))
+        .map(|event| {
+            (
+                event.kind.as_str().to_owned(),
+                event.payload["members"][0].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(member_events.len(), 16, "{member_events:?}");
+    for (i, user) in users[..16].iter().enumerate() {
+        let kind = if i < 8 {
+            "members.removed"
+        } else {
+            "members.added"
+        };
+        assert!(
+            member_events.contains(&(kind.to_owned(), user.clone())),
+            "{kind} {i}: {member_events:?}"
+        );
+    }
+}
