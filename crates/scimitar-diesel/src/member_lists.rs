@@ -150,8 +150,40 @@ impl MemberLists {
     }
 
     /// Keeps `members` as the list of `row`'s group at `version`, which a write
-    /// just committed.
+    /// just committed over `row`, and lets the list of `row`'s own version go:
+    /// only a read that began before the commit could still ask for it. Kept,
+    /// such lists filled the cache under a stream of member changes and pushed
+    /// out the lists that are current (a third of group PATCHes read theirs).
     pub(crate) fn keep(&self, row: &ResourceRow, version: i64, members: MemberList) {
+        self.lists.remove(&ListKey::of(row, row.version));
         self.lists.insert(ListKey::of(row, version), members);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group_at(version: i64) -> ResourceRow {
+        ResourceRow {
+            pk: 7,
+            id: "g".into(),
+            resource_type: GROUP_TYPE.into(),
+            created: 1,
+            last_modified: 1,
+            version,
+            data: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn a_written_list_replaces_the_one_it_was_written_over() {
+        let lists = MemberLists::default();
+        let members: MemberList = vec![ListedMember::new("u1", USER_TYPE, None)].into();
+        lists.keep(&group_at(1), 2, Arc::clone(&members));
+        lists.keep(&group_at(2), 3, Arc::clone(&members));
+        lists.keep(&group_at(3), 4, members);
+        assert_eq!(lists.len(), 1, "only the current version's list is kept");
+        assert!(lists.lists.get(&ListKey::of(&group_at(4), 4)).is_some());
     }
 }
