@@ -678,12 +678,22 @@ impl Pools {
         match self {
             Pools::Sqlite { writer, .. } => writer.write(f),
             #[cfg(feature = "postgres")]
-            Pools::Postgres(pool) => {
-                let mut conn = get(pool).map_err(E::from)?;
-                conn.transaction(|conn| f(&mut Conn::Postgres(conn)))
-            }
+            Pools::Postgres(pool) => postgres_transaction(pool, f),
         }
     }
+}
+
+/// Runs `f` in a transaction on a connection of `pool`.
+#[cfg(feature = "postgres")]
+fn postgres_transaction<T, E>(
+    pool: &PgPool,
+    f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<DieselError> + From<diesel::result::Error>,
+{
+    let mut conn = get(pool).map_err(E::from)?;
+    conn.transaction(|conn| f(&mut Conn::Postgres(conn)))
 }
 
 /// How a store's connection pool is used, at one moment (for metrics).
@@ -775,10 +785,7 @@ impl Pools {
                 conn.immediate_transaction(|conn| f(&mut Conn::Sqlite(conn)))
             }
             #[cfg(feature = "postgres")]
-            Pools::Postgres(pool) => {
-                let mut conn = get(pool)?;
-                conn.transaction(|conn| f(&mut Conn::Postgres(conn)))
-            }
+            Pools::Postgres(pool) => postgres_transaction(pool, f),
         }
     }
 }

@@ -3,13 +3,10 @@
 
 use std::time::Duration;
 
+use super::operations::entries_after;
+use super::{AdminParts, LogEntryView, LogPage, LogParams, Problem, State};
 use actix_web::web::{self, Bytes, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
-use scimitar_store::provisioning_log::{LogQuery, ProvisioningLog};
-use scimitar_store::TenantStore;
-
-use super::operations::{log_query, MAX_LOG_PAGE};
-use super::{AdminParts, LogEntryView, LogPage, LogParams, Problem, State};
 
 /// How often the stream looks for new entries.
 const STREAM_POLL: Duration = Duration::from_secs(1);
@@ -27,11 +24,6 @@ pub(super) fn routes<P: AdminParts>(
             "/tenants/{tenant}/log/stream",
             web::get().to(stream_log::<P>),
         )
-}
-
-async fn known_tenant<P: AdminParts>(state: &State<P>, tenant: &str) -> Result<(), Problem> {
-    state.service.tenants().get_tenant(tenant).await?;
-    Ok(())
 }
 
 /// Read a tenant's log, newest first, filtered; page with `cursor`.
@@ -75,24 +67,12 @@ pub(crate) async fn log_stream<P: AdminParts>(
     tenant: &str,
     params: &LogParams,
 ) -> Result<HttpResponse, Problem> {
-    let mut query = log_query(params)?;
-    known_tenant::<P>(state, tenant).await?;
     let resume = req
         .headers()
         .get("Last-Event-ID")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    let after = match resume {
-        Some(seq) => seq,
-        None => {
-            let newest = LogQuery {
-                limit: 1,
-                ..LogQuery::default()
-            };
-            let newest = state.log.recent(tenant, &newest).await?;
-            newest.first().map_or(0, |entry| entry.seq)
-        }
-    };
+    let (mut query, after) = state.log_stream_start(tenant, params, resume).await?;
     query.limit = STREAM_BATCH;
     let log = std::sync::Arc::clone(&state.log);
     let start = (log, tenant.to_owned(), query, after, 0u32);
@@ -129,26 +109,4 @@ pub(crate) async fn log_stream<P: AdminParts>(
         .insert_header(("Cache-Control", "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(events))
-}
-
-/// The entries after `query.after`, oldest first: the log reads newest first,
-/// so a burst larger than a page is read page by page back to `after`.
-async fn entries_after<L: ProvisioningLog>(
-    log: &L,
-    tenant: &str,
-    query: &mut LogQuery,
-) -> Result<Vec<scimitar_store::provisioning_log::LogEntry>, scimitar_store::StoreError> {
-    let mut entries = Vec::new();
-    query.before = None;
-    loop {
-        let page = log.recent(tenant, query).await?;
-        let full = page.len() == query.limit;
-        query.before = page.last().map(|entry| entry.seq);
-        entries.extend(page);
-        if !full || entries.len() >= MAX_LOG_PAGE * 10 {
-            break;
-        }
-    }
-    entries.reverse();
-    Ok(entries)
 }

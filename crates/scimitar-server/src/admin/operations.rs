@@ -615,6 +615,31 @@ where
         })
     }
 
+    /// Where a live stream of `tenant`'s log entries matching `params` starts:
+    /// its query, and the entry it follows (`resume`, a reconnecting client's
+    /// last one, else the newest now).
+    pub(crate) async fn log_stream_start(
+        &self,
+        tenant: &str,
+        params: &LogParams,
+        resume: Option<u64>,
+    ) -> Result<(LogQuery, u64), Problem> {
+        let query = log_query(params)?;
+        self.service.tenants().get_tenant(tenant).await?;
+        let after = match resume {
+            Some(seq) => seq,
+            None => {
+                let newest = LogQuery {
+                    limit: 1,
+                    ..LogQuery::default()
+                };
+                let newest = self.log.recent(tenant, &newest).await?;
+                newest.first().map_or(0, |entry| entry.seq)
+            }
+        };
+        Ok((query, after))
+    }
+
     /// What `tenant`'s SCIM requests run under (registry, policy, settings).
     async fn tenant_context(
         &self,
@@ -696,4 +721,27 @@ where
             .get(&scope, resource_type, id, &Projection::default())
             .await?)
     }
+}
+
+/// The entries of `tenant`'s log after `query.after`, oldest first (a live
+/// stream's next ones): the log reads newest first, so a burst larger than a
+/// page is read page by page back to `after`.
+pub(crate) async fn entries_after<L: ProvisioningLog>(
+    log: &L,
+    tenant: &str,
+    query: &mut LogQuery,
+) -> Result<Vec<scimitar_store::provisioning_log::LogEntry>, StoreError> {
+    let mut entries = Vec::new();
+    query.before = None;
+    loop {
+        let page = log.recent(tenant, query).await?;
+        let full = page.len() == query.limit;
+        query.before = page.last().map(|entry| entry.seq);
+        entries.extend(page);
+        if !full || entries.len() >= MAX_LOG_PAGE * 10 {
+            break;
+        }
+    }
+    entries.reverse();
+    Ok(entries)
 }
