@@ -416,9 +416,11 @@ struct Measure<'a> {
 }
 
 impl Measure<'_> {
-    /// Seeds every subject, measures `pgbench` if given, then runs each scenario
-    /// on each subject in turn, `--repeat` times, and keeps the median repetition
-    /// by requests per second (for `pgbench`, the median of each figure).
+    /// Seeds every subject, then runs each scenario on each subject in turn,
+    /// `--repeat` times, and keeps the median repetition by requests per second.
+    /// `pgbench`, if given, runs before each scenario (and at least `--repeat`
+    /// times): the machine's speed drifts over a run, and the ceiling is the
+    /// median of each figure over the whole of it.
     async fn all(
         &self,
         subjects: &[Subject],
@@ -428,24 +430,22 @@ impl Measure<'_> {
         for subject in subjects {
             prepared.push(self.seed(subject).await?);
         }
-        let ceiling = match pgbench {
-            Some(pgbench) => {
-                let mut runs = Vec::new();
-                for _ in 0..self.args.repeat {
-                    runs.push(pgbench.measure(self.duration)?);
-                }
-                ceiling::median(runs)
+        let mut ceilings = Vec::new();
+        self.scenarios(&mut prepared, pgbench, &mut ceilings)
+            .await?;
+        if let Some(pgbench) = pgbench {
+            while ceilings.len() < usize::from(self.args.repeat) {
+                ceilings.push(pgbench.measure(self.duration)?);
             }
-            None => None,
-        };
-        self.scenarios(&mut prepared).await?;
+        }
+        let ceiling = ceiling::median(ceilings);
         let runs = finish(&mut prepared);
         let grown = match self.args.scale_to {
             Some(total) => {
                 for run in &mut prepared {
                     self.grow(run, total).await?;
                 }
-                self.scenarios(&mut prepared).await?;
+                self.scenarios(&mut prepared, None, &mut Vec::new()).await?;
                 finish(&mut prepared)
             }
             None => Vec::new(),
@@ -457,9 +457,18 @@ impl Measure<'_> {
         })
     }
 
-    /// Runs each scenario on each prepared server in turn, `--repeat` times.
-    async fn scenarios(&self, prepared: &mut [Prepared<'_>]) -> Result<(), LoadError> {
+    /// Runs each scenario on each prepared server in turn, `--repeat` times;
+    /// before each scenario, `pgbench` once into `ceilings`, if given.
+    async fn scenarios(
+        &self,
+        prepared: &mut [Prepared<'_>],
+        pgbench: Option<&Pgbench>,
+        ceilings: &mut Vec<Ceiling>,
+    ) -> Result<(), LoadError> {
         for &scenario in self.scenarios {
+            if let Some(pgbench) = pgbench {
+                ceilings.push(pgbench.measure(self.duration)?);
+            }
             for _ in 0..self.args.repeat {
                 for run in prepared.iter_mut() {
                     let outcome = self.scenario(run, scenario).await?;

@@ -102,7 +102,8 @@ pub fn render(
         let _ = writeln!(
             out,
             "The ceiling, in the same run: `pgbench` (scale {}, {} clients, on the same \
-             PostgreSQL server) `-S` {} point selects/s, `-N` {} write transactions/s. \
+             PostgreSQL server, run before each scenario; the median) `-S` {} point \
+             selects/s, `-N` {} write transactions/s. \
              Reads of one resource are given as a share of `-S` (target {:.0}%), writes \
              of `-N` (target {:.0}%).\n",
             ceiling::SCALE,
