@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use diesel::QueryableByName;
-use scimitar_filter::ast::AttrPath;
+use scimitar_filter::ast::{AttrPath, CompValue, CompareOp, Filter};
 use scimitar_schema::{AttributeType, Origin};
 use scimitar_store::query::mentions_attribute;
 use scimitar_store::{derive, Page, Paging, Query, SortOrder, StoreError};
@@ -665,20 +665,31 @@ impl Plan<'_> {
         start: usize,
         count: usize,
     ) -> Result<Page, Failure> {
-        let keys = self.page_keys(
-            "SELECT r.pk, COUNT(*) OVER () AS total",
-            None,
-            start - 1,
-            count,
-        );
-        let mut sql = Sql::new("SELECT ");
-        sql.push(&ResourceRow::columns(conn.dialect()))
-            .push(", p.total FROM (")
-            .append(keys)
-            .push(") p JOIN resources r ON r.pk = p.pk");
-        // The subquery's order does not survive the join: sort the page again
-        // (its key columns are the subquery's, the tie-break `r.pk` the row's).
-        self.sort.order_by(&mut sql);
+        let sql = if self.pins_one_row() {
+            // Nothing to page past: the row is read whole where it is found.
+            let head = format!(
+                "SELECT {}, COUNT(*) OVER () AS total",
+                ResourceRow::columns(conn.dialect())
+            );
+            self.page_keys(&head, None, start - 1, count)
+        } else {
+            let keys = self.page_keys(
+                "SELECT r.pk, COUNT(*) OVER () AS total",
+                None,
+                start - 1,
+                count,
+            );
+            let mut sql = Sql::new("SELECT ");
+            sql.push(&ResourceRow::columns(conn.dialect()))
+                .push(", p.total FROM (")
+                .append(keys)
+                .push(") p JOIN resources r ON r.pk = p.pk");
+            // The subquery's order does not survive the join: sort the page
+            // again (its key columns are the subquery's, the tie-break `r.pk`
+            // the row's).
+            self.sort.order_by(&mut sql);
+            sql
+        };
         let rows = conn.load::<CountedRow>(sql)?;
         let total = match rows.first() {
             Some(row) => usize::try_from(row.total).unwrap_or_default(),
@@ -691,6 +702,25 @@ impl Plan<'_> {
             .collect();
         let resources = self.resources(conn, rows)?;
         Ok(Page::index(resources, total, start))
+    }
+
+    /// Whether the filter matches one row at most, through a unique index: a
+    /// user's `userName eq` (folded, as the index is) or `id eq` (the lookups
+    /// identity providers make before every create). Such a page is read
+    /// without the join that keeps a long match from being read whole.
+    fn pins_one_row(&self) -> bool {
+        let Some(Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::String(_),
+        }) = &self.query.filter
+        else {
+            return false;
+        };
+        let plain = path.schema.is_none() && path.sub_attr.is_none();
+        plain
+            && (path.name.eq_ignore_ascii_case("id")
+                || (self.resource_type == USER_TYPE && path.name.eq_ignore_ascii_case("userName")))
     }
 
     /// Whether this query reads in one statement, and so needs no transaction
