@@ -136,9 +136,9 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432/test"
     )]
     postgres_url: String,
-    /// Leave PostgreSQL's planner statistics as seeding left them (a database
-    /// before autovacuum's first analyse, or one where it is off) instead of
-    /// running `ANALYZE` after seeding.
+    /// Leave PostgreSQL's tables as seeding left them (a database before
+    /// autovacuum's first pass, or one where it is off) instead of running
+    /// `VACUUM ANALYZE` after seeding.
     #[arg(long)]
     no_analyze: bool,
     /// Runs of each scenario per server, taken in turns; the report keeps the

@@ -1,0 +1,14 @@
+DROP INDEX resources_user_name;
+CREATE UNIQUE INDEX resources_user_name ON resources (tenant_id, resource_type, user_name_folded);
+DROP INDEX resources_external_id;
+CREATE INDEX resources_external_id ON resources (tenant_id, resource_type, external_id);
+DROP INDEX resources_display_name;
+CREATE INDEX resources_display_name ON resources (tenant_id, resource_type, display_name_folded);
+DROP INDEX resources_given_name;
+CREATE INDEX resources_given_name ON resources (tenant_id, resource_type, given_name_folded);
+DROP INDEX resources_family_name;
+CREATE INDEX resources_family_name ON resources (tenant_id, resource_type, family_name_folded);
+DROP INDEX resources_created;
+CREATE INDEX resources_created ON resources (tenant_id, resource_type, created);
+DROP INDEX resources_last_modified;
+CREATE INDEX resources_last_modified ON resources (tenant_id, resource_type, last_modified);
