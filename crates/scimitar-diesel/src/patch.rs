@@ -65,16 +65,17 @@ pub(crate) struct MemberStatement {
 }
 
 impl MemberStatement {
-    /// The statement of adding `add` and removing `remove`, or both back when
-    /// they do not fit in one: nothing to change, an id also removed (the
-    /// transactional write removes first, then adds), or a NUL character
-    /// (PostgreSQL text cannot hold one; the transactional write says which).
+    /// The statement of adding `add` and removing `remove` (the answer to show
+    /// `members`, as planned against), or the plan back when they do not fit
+    /// in one: nothing to change, an id also removed (the transactional write
+    /// removes first, then adds), or a NUL character (PostgreSQL text cannot
+    /// hold one; the transactional write says which).
     fn plan(
         tenant: &str,
         row: &ResourceRow,
-        add: Vec<NewMember>,
-        remove: Vec<String>,
-    ) -> Result<MemberStatement, (Vec<NewMember>, Vec<String>)> {
+        (add, remove): (Vec<NewMember>, Vec<String>),
+        members: Option<MemberList>,
+    ) -> Result<MemberStatement, Box<Planned>> {
         let mut seen = HashSet::with_capacity(add.len());
         let unique: Vec<&NewMember> = add.iter().filter(|m| seen.insert(m.id.as_str())).collect();
         let has_nul = |text: &str| text.contains('\0');
@@ -86,14 +87,20 @@ impl MemberStatement {
                 .any(|m| has_nul(&m.id) || m.display.as_deref().is_some_and(has_nul));
         let at = match crate::time::to_nanos(meta::now()) {
             Ok(at) if something && apart && no_nul => at,
-            _ => return Err((add, remove)),
+            _ => {
+                return Err(Box::new(Planned {
+                    body: None,
+                    members: MemberChange::Delta { add, remove },
+                    response: PlannedResponse::Group(members),
+                }))
+            }
         };
         let add: Vec<NewMember> = unique.into_iter().cloned().collect();
         Ok(MemberStatement {
             sql: member_rows::change_in_one_statement(tenant, row, &add, &remove, at),
             add,
             at,
-            members: None,
+            members,
         })
     }
 
@@ -355,14 +362,8 @@ impl Patch {
                 members: MemberChange::Delta { add, remove },
                 response: PlannedResponse::Group(members),
             } if row.resource_type == GROUP_TYPE => {
-                match MemberStatement::plan(&self.ctx.tenant, row, add, remove) {
-                    Ok(plan) => Ok(OneStatement::Members(MemberStatement { members, ..plan })),
-                    Err((add, remove)) => Err(Box::new(Planned {
-                        body: None,
-                        members: MemberChange::Delta { add, remove },
-                        response: PlannedResponse::Group(members),
-                    })),
-                }
+                MemberStatement::plan(&self.ctx.tenant, row, (add, remove), members)
+                    .map(OneStatement::Members)
             }
             planned => Err(Box::new(planned)),
         }
