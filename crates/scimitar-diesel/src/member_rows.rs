@@ -440,7 +440,10 @@ pub(crate) fn change_in_one_statement(
         .bind(row.version)
         .push(" FOR NO KEY UPDATE), wanted AS MATERIALIZED (");
     if add.is_empty() {
-        sql.push("SELECT 0::BIGINT AS pk, ''::TEXT AS id, ''::TEXT AS resource_type, ''::TEXT AS display, false AS sent, 0::BIGINT AS ord WHERE false");
+        sql.push(
+            "SELECT 0::BIGINT AS pk, ''::TEXT AS id, ''::TEXT AS resource_type, \
+             ''::TEXT AS display, false AS sent, 0::BIGINT AS ord WHERE false",
+        );
     } else {
         sql.push("SELECT r.pk, r.id, r.resource_type, COALESCE(w.display, ")
             .push(MEMBER_NAME)
@@ -455,7 +458,10 @@ pub(crate) fn change_in_one_statement(
         }
         sql.push(") AS w (id, ord, display, sent) JOIN resources r ON r.tenant_id = ")
             .bind(tenant)
-            .push(" AND r.id = w.id AND r.resource_type IN ('User', 'Group') FOR KEY SHARE OF r");
+            .push(&format!(
+                " AND r.id = w.id AND r.resource_type IN ('{USER_TYPE}', '{GROUP_TYPE}') \
+                 FOR KEY SHARE OF r"
+            ));
     }
     sql.push("), ok AS (SELECT pk FROM grp WHERE (SELECT COUNT(*) FROM wanted) = ")
         .bind(i64::try_from(add.len()).unwrap_or(i64::MAX))
@@ -486,7 +492,9 @@ pub(crate) fn change_in_one_statement(
          SELECT ",
     )
     .bind(tenant)
-    .push(", e.kind, 'Group', ")
+    .push(", e.kind, ")
+    .bind(GROUP_TYPE)
+    .push(", ")
     .bind(row.id.as_str())
     .push(", e.payload, ")
     .bind(at)
@@ -500,14 +508,20 @@ pub(crate) fn change_in_one_statement(
     .bind(ChangeKind::MembersRemoved.as_str())
     .push(
         "::TEXT, jsonb_build_object('members', jsonb_agg(member_id ORDER BY seq)) FROM removed \
-         HAVING COUNT(*) > 0) e ORDER BY e.n) \
-         SELECT 0 AS part, 0::BIGINT AS n, ''::TEXT AS id, 0::BIGINT AS pk, \
+         HAVING COUNT(*) > 0) e ORDER BY e.n) ",
+    )
+    .push(&format!(
+        "SELECT {held} AS part, 0::BIGINT AS n, ''::TEXT AS id, 0::BIGINT AS pk, \
          ''::TEXT AS kind, ''::TEXT AS display FROM grp \
-         UNION ALL SELECT 1, w.ord, w.id, w.pk, '', '' FROM wanted w \
-         UNION ALL SELECT 2, w.ord, w.id, w.pk, w.resource_type, w.display \
+         UNION ALL SELECT {found}, w.ord, w.id, w.pk, '', '' FROM wanted w \
+         UNION ALL SELECT {added}, w.ord, w.id, w.pk, w.resource_type, w.display \
          FROM added a JOIN wanted w ON w.pk = a.member_pk \
-         UNION ALL SELECT 3, r.seq, r.member_id, 0, '', '' FROM removed r",
-    );
+         UNION ALL SELECT {removed}, r.seq, r.member_id, 0, '', '' FROM removed r",
+        held = ChangeRow::HELD,
+        found = ChangeRow::FOUND,
+        added = ChangeRow::ADDED,
+        removed = ChangeRow::REMOVED,
+    ));
     sql
 }
 
