@@ -122,6 +122,18 @@ impl Drop for Batch {
     }
 }
 
+/// The `INSERT` of count rows, before their rows.
+const COUNTS_INSERT: &str = "INSERT INTO resource_counts (tenant_id, resource_type, shard, n) ";
+/// What makes an `INSERT` of count rows add to the rows there.
+const COUNTS_ADD: &str = " ON CONFLICT (tenant_id, resource_type, shard) \
+     DO UPDATE SET n = resource_counts.n + excluded.n";
+/// The `INSERT` of bucket rows, before their rows.
+const BUCKETS_INSERT: &str =
+    "INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, shard, n) ";
+/// What makes an `INSERT` of bucket rows add to the rows there.
+const BUCKETS_ADD: &str = " ON CONFLICT (tenant_id, resource_type, shift, bucket, shard) \
+     DO UPDATE SET n = resource_buckets.n + excluded.n";
+
 /// Adds the sums of `changes` to the tenants' counts and to the buckets of their
 /// rows: on PostgreSQL one statement for both tables (a batch's buckets past the
 /// first 1,000 rows in more), on SQLite one per table.
@@ -146,7 +158,7 @@ pub(crate) fn write_counts(conn: &mut Conn<'_>, changes: &[CountChange]) -> Resu
         Dialect::Postgres => "WITH counted AS (",
         Dialect::Sqlite => "",
     });
-    sql.push("INSERT INTO resource_counts (tenant_id, resource_type, shard, n) VALUES ");
+    sql.push(COUNTS_INSERT).push("VALUES ");
     for (i, ((tenant, resource_type), n)) in counts.into_iter().enumerate() {
         sql.push(if i == 0 { "(" } else { ", (" })
             .bind(tenant)
@@ -156,10 +168,7 @@ pub(crate) fn write_counts(conn: &mut Conn<'_>, changes: &[CountChange]) -> Resu
             .bind(n)
             .push(")");
     }
-    sql.push(
-        " ON CONFLICT (tenant_id, resource_type, shard) \
-         DO UPDATE SET n = resource_counts.n + excluded.n",
-    );
+    sql.push(COUNTS_ADD);
     match dialect {
         Dialect::Postgres => {
             sql.push(") ");
@@ -172,9 +181,7 @@ pub(crate) fn write_counts(conn: &mut Conn<'_>, changes: &[CountChange]) -> Resu
     let buckets: Vec<_> = buckets.into_iter().collect();
     // Bounded statements: 6 binds a row.
     for chunk in buckets.chunks(1000) {
-        sql.push(
-            "INSERT INTO resource_buckets (tenant_id, resource_type, shift, bucket, shard, n) VALUES ",
-        );
+        sql.push(BUCKETS_INSERT).push("VALUES ");
         for (i, ((tenant, resource_type, shift, bucket), n)) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" })
                 .bind(*tenant)
@@ -188,10 +195,7 @@ pub(crate) fn write_counts(conn: &mut Conn<'_>, changes: &[CountChange]) -> Resu
                 .bind(*n)
                 .push(")");
         }
-        sql.push(
-            " ON CONFLICT (tenant_id, resource_type, shift, bucket, shard) \
-             DO UPDATE SET n = resource_buckets.n + excluded.n",
-        );
+        sql.push(BUCKETS_ADD);
         conn.execute(std::mem::replace(&mut sql, Sql::new("")))?;
     }
     Ok(())
@@ -202,30 +206,28 @@ pub(crate) fn write_counts(conn: &mut Conn<'_>, changes: &[CountChange]) -> Resu
 /// [`write_counts`] of one insert, inside the statement that makes it.
 pub(crate) fn push_count_of(sql: &mut Sql, tenant: &str, resource_type: &str, source: &str) {
     let shard = Dialect::Postgres.count_shard();
-    sql.push(
-        "counted AS (INSERT INTO resource_counts (tenant_id, resource_type, shard, n) SELECT ",
-    )
-    .bind(tenant)
-    .push(", ")
-    .bind(resource_type)
-    .push(&format!(", {shard}, 1 FROM {source} "))
-    .push(
-        "ON CONFLICT (tenant_id, resource_type, shard) \
-             DO UPDATE SET n = resource_counts.n + excluded.n), \
-             bucketed AS (INSERT INTO resource_buckets \
-             (tenant_id, resource_type, shift, bucket, shard, n) SELECT ",
-    )
-    .bind(tenant)
-    .push(", ")
-    .bind(resource_type);
+    sql.push("counted AS (")
+        .push(COUNTS_INSERT)
+        .push("SELECT ")
+        .bind(tenant)
+        .push(", ")
+        .bind(resource_type)
+        .push(&format!(", {shard}, 1 FROM {source}"))
+        .push(COUNTS_ADD)
+        .push("), bucketed AS (")
+        .push(BUCKETS_INSERT)
+        .push("SELECT ")
+        .bind(tenant)
+        .push(", ")
+        .bind(resource_type);
     let shifts: Vec<String> = BUCKET_SHIFTS
         .iter()
         .map(|shift| format!("({shift})"))
         .collect();
     sql.push(&format!(
-        ", s.shift, src.pk >> s.shift, {shard}, 1 FROM {source} src, (VALUES {}) AS s (shift) \
-         ON CONFLICT (tenant_id, resource_type, shift, bucket, shard) \
-         DO UPDATE SET n = resource_buckets.n + excluded.n)",
+        ", s.shift, src.pk >> s.shift, {shard}, 1 FROM {source} src, (VALUES {}) AS s (shift)",
         shifts.join(", ")
-    ));
+    ))
+    .push(BUCKETS_ADD)
+    .push(")");
 }

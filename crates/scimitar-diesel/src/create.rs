@@ -100,19 +100,18 @@ impl PlannedCreate {
         if !fits {
             return None;
         }
-        let origin = rows::Origin {
-            client: ctx.client.as_deref(),
-            derived: false,
-        };
-        let mut sql = rows::insert_unless_taken(
-            &ctx.tenant,
-            &self.resource_type,
-            &self.id,
-            &self.body,
-            &self.text,
-            self.at,
-            origin,
-        );
+        let mut sql = rows::insert_unless_taken(&rows::NewRow {
+            tenant: &ctx.tenant,
+            resource_type: &self.resource_type,
+            id: &self.id,
+            body: &self.body,
+            text: &self.text,
+            at: self.at,
+            origin: rows::Origin {
+                client: ctx.client.as_deref(),
+                derived: false,
+            },
+        });
         event_rows::insert_event_per_row(
             &mut sql,
             dialect,
@@ -168,15 +167,17 @@ impl PlannedCreate {
         }
         let inserted = rows::insert(
             conn,
-            &ctx.tenant,
-            &resource_type,
-            &id,
-            &body,
-            &text,
-            at,
-            rows::Origin {
-                client: ctx.client.as_deref(),
-                derived: false,
+            &rows::NewRow {
+                tenant: &ctx.tenant,
+                resource_type: &resource_type,
+                id: &id,
+                body: &body,
+                text: &text,
+                at,
+                origin: rows::Origin {
+                    client: ctx.client.as_deref(),
+                    derived: false,
+                },
             },
         );
         let pk = match inserted {

@@ -307,15 +307,22 @@ pub(crate) fn user_name_holder(
         return Ok(None);
     };
     let mut sql = Sql::new(&format!(
-        "SELECT {} FROM resources r WHERE r.tenant_id = ",
+        "SELECT {} FROM resources r WHERE ",
         ResourceRow::columns(conn.dialect())
     ));
-    sql.bind(tenant)
+    push_user_name_is(&mut sql, tenant, resource_type, &user_name);
+    Ok(conn.first(sql)?)
+}
+
+/// The condition that row `r` holds `user_name` (folded, as the unique index
+/// holds it) among `tenant`'s `resource_type`s.
+fn push_user_name_is(sql: &mut Sql, tenant: &str, resource_type: &str, user_name: &str) {
+    sql.push("r.tenant_id = ")
+        .bind(tenant)
         .push(" AND r.resource_type = ")
         .bind(resource_type)
         .push(" AND r.user_name_folded = ")
-        .bind(fold(&user_name));
-    Ok(conn.first(sql)?)
+        .bind(fold(user_name));
 }
 
 /// Of the folded `userName`s `folded` (of `resource_type`), those `tenant`
@@ -395,98 +402,16 @@ pub(crate) struct Pk {
     pub(crate) pk: i64,
 }
 
-/// Inserts a resource row and its emails; returns its `pk`. `text` is `body`
-/// serialised (done by the caller, before the writer turn). `derived` marks a
-/// team derived from user attributes (rule 21).
-#[allow(clippy::too_many_arguments)] // one per column group; a struct would only rename them
-pub(crate) fn insert(
-    conn: &mut Conn<'_>,
-    tenant: &str,
-    resource_type: &str,
-    id: &str,
-    body: &Value,
-    text: &str,
-    at: i64,
-    origin: Origin<'_>,
-) -> Result<i64, Failure> {
-    let columns = Columns::of(resource_type, body);
-    // PostgreSQL: the emails go in with the row, one round trip for both.
-    let emails_with_row = conn.dialect() == Dialect::Postgres && !columns.emails.is_empty();
-    let mut sql = Sql::new(if emails_with_row {
-        "WITH inserted AS ("
-    } else {
-        ""
-    });
-    sql.push(INSERT_RESOURCE).push("VALUES (");
-    let row = NewRow {
-        tenant,
-        resource_type,
-        id,
-        columns: &columns,
-        text,
-        at,
-        origin,
-    };
-    row.push_values(&mut sql, conn.dialect());
-    sql.push(") RETURNING pk");
-    if emails_with_row {
-        sql.push("), ");
-        push_emails_of(&mut sql, "inserted", &columns.emails);
-        sql.push(" SELECT pk FROM inserted");
-    }
-    let pk = conn.first::<Pk>(sql)?.ok_or(DieselError::MissingRow)?.pk;
-    if !emails_with_row {
-        insert_emails(conn, pk, &columns.emails)?;
-    }
-    adjust_count(conn, tenant, resource_type, pk, 1)?;
-    Ok(pk)
-}
-
-/// PostgreSQL: the head of a statement that creates a resource whole unless the
-/// tenant has one of its `userName` already: `WITH inserted AS (...)` (the row,
-/// `RETURNING pk`, no row when the name is taken), its emails, and its counts,
-/// to be finished by a statement reading `inserted`. A create racing it to the
-/// name meets the unique index (`unique_attribute`): the statement fails whole.
-#[allow(clippy::too_many_arguments)] // as `insert`
-pub(crate) fn insert_unless_taken(
-    tenant: &str,
-    resource_type: &str,
-    id: &str,
-    body: &Value,
-    text: &str,
-    at: i64,
-    origin: Origin<'_>,
-) -> Sql {
-    let columns = Columns::of(resource_type, body);
-    let mut sql = Sql::new("WITH inserted AS (");
-    sql.push(INSERT_RESOURCE).push("SELECT ");
-    let row = NewRow {
-        tenant,
-        resource_type,
-        id,
-        columns: &columns,
-        text,
-        at,
-        origin,
-    };
-    row.push_values(&mut sql, Dialect::Postgres);
-    if let Some(user_name) = &columns.user_name {
-        sql.push(" WHERE NOT EXISTS (SELECT 1 FROM resources WHERE tenant_id = ")
-            .bind(tenant)
-            .push(" AND resource_type = ")
-            .bind(resource_type)
-            .push(" AND user_name_folded = ")
-            .bind(fold(user_name))
-            .push(")");
-    }
-    sql.push(" RETURNING pk), ");
-    if !columns.emails.is_empty() {
-        push_emails_of(&mut sql, "inserted", &columns.emails);
-        sql.push(", ");
-    }
-    crate::batch::push_count_of(&mut sql, tenant, resource_type, "inserted");
-    sql.push(" ");
-    sql
+/// A resource row to insert. `text` is `body` serialised (done by the caller,
+/// before the writer turn).
+pub(crate) struct NewRow<'a> {
+    pub(crate) tenant: &'a str,
+    pub(crate) resource_type: &'a str,
+    pub(crate) id: &'a str,
+    pub(crate) body: &'a Value,
+    pub(crate) text: &'a str,
+    pub(crate) at: i64,
+    pub(crate) origin: Origin<'a>,
 }
 
 /// The `INSERT` of `resources` up to its rows.
@@ -495,27 +420,17 @@ const INSERT_RESOURCE: &str = "INSERT INTO resources (tenant_id, resource_type, 
      given_name, given_name_folded, family_name, family_name_folded, created, last_modified, \
      derived, created_by, version, data) ";
 
-/// A new row's values for [`INSERT_RESOURCE`].
-struct NewRow<'a> {
-    tenant: &'a str,
-    resource_type: &'a str,
-    id: &'a str,
-    columns: &'a Columns,
-    text: &'a str,
-    at: i64,
-    origin: Origin<'a>,
-}
-
 impl NewRow<'_> {
-    /// The values, comma-separated.
-    fn push_values(&self, sql: &mut Sql, dialect: Dialect) {
+    /// The values for [`INSERT_RESOURCE`], comma-separated; `columns` are the
+    /// body's column copies.
+    fn push_values(&self, sql: &mut Sql, dialect: Dialect, columns: &Columns) {
         sql.bind(self.tenant)
             .push(", ")
             .bind(self.resource_type)
             .push(", ")
             .bind(self.id)
             .push(", ");
-        push_column_values(sql, self.columns);
+        push_column_values(sql, columns);
         sql.push(", ")
             .bind(self.at)
             .push(", ")
@@ -527,6 +442,57 @@ impl NewRow<'_> {
             .push(", 1, ");
         dialect.push_document(sql, self.text);
     }
+}
+
+/// Inserts a resource row and its emails; returns its `pk`.
+pub(crate) fn insert(conn: &mut Conn<'_>, row: &NewRow<'_>) -> Result<i64, Failure> {
+    let columns = Columns::of(row.resource_type, row.body);
+    // PostgreSQL: the emails go in with the row, one round trip for both.
+    let emails_with_row = conn.dialect() == Dialect::Postgres && !columns.emails.is_empty();
+    let mut sql = Sql::new(if emails_with_row {
+        "WITH inserted AS ("
+    } else {
+        ""
+    });
+    sql.push(INSERT_RESOURCE).push("VALUES (");
+    row.push_values(&mut sql, conn.dialect(), &columns);
+    sql.push(") RETURNING pk");
+    if emails_with_row {
+        sql.push("), ");
+        push_emails_of(&mut sql, "inserted", &columns.emails);
+        sql.push(" SELECT pk FROM inserted");
+    }
+    let pk = conn.first::<Pk>(sql)?.ok_or(DieselError::MissingRow)?.pk;
+    if !emails_with_row {
+        insert_emails(conn, pk, &columns.emails)?;
+    }
+    adjust_count(conn, row.tenant, row.resource_type, pk, 1)?;
+    Ok(pk)
+}
+
+/// PostgreSQL: the head of a statement that creates a resource whole unless the
+/// tenant has one of its `userName` already: `WITH inserted AS (...)` (the row,
+/// `RETURNING pk`, no row when the name is taken), its emails, and its counts,
+/// to be finished by a statement reading `inserted`. A create racing it to the
+/// name meets the unique index (`unique_attribute`): the statement fails whole.
+pub(crate) fn insert_unless_taken(row: &NewRow<'_>) -> Sql {
+    let columns = Columns::of(row.resource_type, row.body);
+    let mut sql = Sql::new("WITH inserted AS (");
+    sql.push(INSERT_RESOURCE).push("SELECT ");
+    row.push_values(&mut sql, Dialect::Postgres, &columns);
+    if let Some(user_name) = &columns.user_name {
+        sql.push(" WHERE NOT EXISTS (SELECT 1 FROM resources r WHERE ");
+        push_user_name_is(&mut sql, row.tenant, row.resource_type, user_name);
+        sql.push(")");
+    }
+    sql.push(" RETURNING pk), ");
+    if !columns.emails.is_empty() {
+        push_emails_of(&mut sql, "inserted", &columns.emails);
+        sql.push(", ");
+    }
+    crate::batch::push_count_of(&mut sql, row.tenant, row.resource_type, "inserted");
+    sql.push(" ");
+    sql
 }
 
 /// PostgreSQL: `emails AS (...)`, the `INSERT` of `emails` for the row that

@@ -68,15 +68,17 @@ fn join(
     let body = derive::team_body(name);
     let pk = rows::insert(
         conn,
-        &ctx.tenant,
-        GROUP_TYPE,
-        team_id,
-        &body,
-        &body.to_string(),
-        at,
-        rows::Origin {
-            client: None,
-            derived: true,
+        &rows::NewRow {
+            tenant: &ctx.tenant,
+            resource_type: GROUP_TYPE,
+            id: team_id,
+            body: &body,
+            text: &body.to_string(),
+            at,
+            origin: rows::Origin {
+                client: None,
+                derived: true,
+            },
         },
     )?;
     let added = member_rows::add_members(conn, pk, members)?;
