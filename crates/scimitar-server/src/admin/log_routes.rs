@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use super::operations::entries_after;
-use super::{AdminParts, LogEntryView, LogPage, LogParams, Problem, State};
 use actix_web::web::{self, Bytes, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
+
+use super::operations::entries_after;
+use super::{AdminParts, LogEntryView, LogPage, LogParams, Problem, State};
 
 /// How often the stream looks for new entries.
 const STREAM_POLL: Duration = Duration::from_secs(1);
