@@ -370,19 +370,17 @@ where
         id: &str,
         change: WebhookChange,
     ) -> Result<WebhookView, Problem> {
-        let mut config = self.service.tenant_config(tenant).await?;
-        let webhook = config
-            .webhook_mut(id)
-            .ok_or_else(|| no_webhook(tenant, id))?;
-        if let Some(url) = change.url {
-            webhook.url = url;
-        }
-        if let Some(enabled) = change.enabled {
-            webhook.enabled = enabled;
-        }
-        let shown = webhook_view(webhook);
-        config.validate()?;
-        self.service.write_tenant_config(tenant, &config).await?;
+        let shown = self
+            .edit_webhook(tenant, id, |webhook| {
+                if let Some(url) = change.url {
+                    webhook.url = url;
+                }
+                if let Some(enabled) = change.enabled {
+                    webhook.enabled = enabled;
+                }
+                webhook_view(webhook)
+            })
+            .await?;
         log::info!(
             "admin {}: webhook {id} of tenant {tenant} changed",
             by.token_id
@@ -397,21 +395,38 @@ where
         tenant: &str,
         id: &str,
     ) -> Result<WebhookSecret, Problem> {
-        let mut config = self.service.tenant_config(tenant).await?;
-        let webhook = config
-            .webhook_mut(id)
-            .ok_or_else(|| no_webhook(tenant, id))?;
-        webhook.secret = crate::webhook::generate_secret();
-        let rotated = WebhookSecret {
-            webhook: webhook_view(webhook),
-            secret: webhook.secret.clone(),
-        };
-        self.service.write_tenant_config(tenant, &config).await?;
+        let rotated = self
+            .edit_webhook(tenant, id, |webhook| {
+                webhook.secret = crate::webhook::generate_secret();
+                WebhookSecret {
+                    webhook: webhook_view(webhook),
+                    secret: webhook.secret.clone(),
+                }
+            })
+            .await?;
         log::info!(
             "admin {}: secret of webhook {id} of tenant {tenant} rotated",
             by.token_id
         );
         Ok(rotated)
+    }
+
+    /// Changes the tenant's webhook `id` with `edit` and stores the settings once
+    /// they validate; 404 for an unknown webhook. Returns what `edit` returned.
+    async fn edit_webhook<R>(
+        &self,
+        tenant: &str,
+        id: &str,
+        edit: impl FnOnce(&mut Webhook) -> R,
+    ) -> Result<R, Problem> {
+        let mut config = self.service.tenant_config(tenant).await?;
+        let webhook = config
+            .webhook_mut(id)
+            .ok_or_else(|| no_webhook(tenant, id))?;
+        let edited = edit(webhook);
+        config.validate()?;
+        self.service.write_tenant_config(tenant, &config).await?;
+        Ok(edited)
     }
 
     /// Removes a webhook, its delivery position and what was recorded of it.
