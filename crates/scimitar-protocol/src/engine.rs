@@ -15,7 +15,7 @@ use crate::cursor::CursorSeal;
 use crate::error::ScimError;
 use crate::observe::{Exchange, Notes, Observer};
 use crate::origin::{Origins, PublicUrl};
-use crate::response::Response;
+use crate::response::{PatchAnswer, Response};
 use crate::{routes, Limits};
 
 /// A SCIM 2.0 service provider over a [`Store`], authenticating with an
@@ -54,6 +54,7 @@ pub(crate) struct Shared<S, A> {
     pub(crate) origins: Origins,
     pub(crate) cursors: CursorSeal,
     pub(crate) observers: Vec<Arc<dyn Observer>>,
+    pub(crate) patch_answer: PatchAnswer,
 }
 
 impl<S, A> Clone for Shared<S, A> {
@@ -66,6 +67,7 @@ impl<S, A> Clone for Shared<S, A> {
             origins: self.origins.clone(),
             cursors: self.cursors.clone(),
             observers: self.observers.clone(),
+            patch_answer: self.patch_answer,
         }
     }
 }
@@ -135,6 +137,7 @@ impl<S: Store + 'static, A: Authenticator> ScimEngine<S, A> {
                 origins: Origins::default(),
                 cursors: CursorSeal::default(),
                 observers: Vec::new(),
+                patch_answer: PatchAnswer::default(),
             }),
         }
     }
@@ -187,6 +190,12 @@ impl<S: Store + 'static, A: Authenticator> ScimEngine<S, A> {
         self.configure(|shared| shared.limits = limits)
     }
 
+    /// What a successful PATCH that asks for no projection answers:
+    /// [`PatchAnswer::NoContentForGroups`] by default.
+    pub fn patch_answer(self, answer: PatchAnswer) -> Self {
+        self.configure(|shared| shared.patch_answer = answer)
+    }
+
     /// Calls `observer` after every authenticated request (a provisioning log,
     /// metrics, an audit trail), after the observers added before it.
     pub fn observer(self, observer: Arc<dyn Observer>) -> Self {
@@ -205,6 +214,7 @@ impl<S: Store + 'static, A: Authenticator> ScimEngine<S, A> {
                 origins: shared.origins.clone(),
                 cursors: shared.cursors.clone(),
                 observers: shared.observers.clone(),
+                patch_answer: shared.patch_answer,
             }),
         }
     }

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::request::Parts;
 use http::{Method, StatusCode};
+use scimitar_filter::ast::AttrPath;
 use scimitar_schema::{ListResponse, PatchRequest, ResourceType, SearchRequest};
 use scimitar_store::{Page, Paging, Projection, Query, Store, StoreError};
 use serde_json::Value;
@@ -18,7 +19,8 @@ use crate::request::{
     ListRequest,
 };
 use crate::response::{
-    empty, resource_response, scim_json, set_location, set_references, version_of, Response,
+    empty, no_content_with_version, resource_response, scim_json, set_location, set_references,
+    version_of, PatchAnswer, Response,
 };
 
 /// `GET /{endpoint}`: list and filter.
@@ -194,6 +196,17 @@ pub(crate) async fn write_one<S: Store, A>(
         }
         Write::Patch => {
             notes.patch_summary = patch_summary(&body);
+            if call.answers_patch_without_content(resource_type, &projection) {
+                // The store then builds no member list for an answer nobody reads.
+                let members = Projection {
+                    attributes: Vec::new(),
+                    excluded_attributes: vec![AttrPath::new("members")],
+                };
+                let written = call
+                    .patch(resource_type, id, body, if_match.as_deref(), &members)
+                    .await?;
+                return Ok(no_content_with_version(&written));
+            }
             call.patch(resource_type, id, body, if_match.as_deref(), &projection)
                 .await?
         }
@@ -310,6 +323,18 @@ impl<S: Store, A> Call<'_, S, A> {
         set_location(&mut resource, self.base_url, &resource_type.endpoint);
         set_references(&mut resource, self.base_url, &self.context.registry);
         resource
+    }
+
+    /// Whether a PATCH of `resource_type` asking for `projection` answers 204
+    /// ([`PatchAnswer`]).
+    fn answers_patch_without_content(
+        &self,
+        resource_type: &ResourceType,
+        projection: &Projection,
+    ) -> bool {
+        self.shared.patch_answer == PatchAnswer::NoContentForGroups
+            && resource_type.name == "Group"
+            && projection.is_default()
     }
 
     /// Re-reads a written resource when the client asked for a projection.
@@ -487,5 +512,143 @@ impl<S: Store, A> Call<'_, S, A> {
             .delete(&self.scope(), &resource_type.name, id, if_match)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use scimitar_store::MemoryStore;
+    use serde_json::{json, Value};
+
+    use crate::{
+        Authenticator, Credentials, Mount, PatchAnswer, Principal, Response, ScimEngine, ScimError,
+    };
+
+    struct AnyKey;
+
+    impl Authenticator for AnyKey {
+        async fn authenticate(&self, _: &Credentials<'_>) -> Result<Principal, ScimError> {
+            Ok(Principal::new("acme", "test"))
+        }
+    }
+
+    fn send(
+        engine: &ScimEngine<MemoryStore, AnyKey>,
+        method: &str,
+        rest: &str,
+        body: Value,
+    ) -> Response {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(format!("http://app.example/scim/v2{rest}"))
+            .header("authorization", "Bearer key")
+            .header("content-type", "application/scim+json")
+            .body(Bytes::from(if body.is_null() {
+                String::new()
+            } else {
+                body.to_string()
+            }))
+            .unwrap();
+        let path = rest.split('?').next().unwrap_or_default().to_owned();
+        let mount = Mount {
+            base_path: "/scim/v2".into(),
+            rest: path,
+            tenant: None,
+        };
+        futures_executor::block_on(engine.handle(request, mount))
+    }
+
+    fn body(response: &Response) -> Value {
+        serde_json::from_slice(response.body()).unwrap()
+    }
+
+    /// A group with one member, and the PATCH that adds a second.
+    fn group_and_member_add(engine: &ScimEngine<MemoryStore, AnyKey>) -> (String, Value) {
+        let user = |name: &str| {
+            let created = send(
+                engine,
+                "POST",
+                "/Users",
+                json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name}),
+            );
+            body(&created)["id"].as_str().unwrap().to_owned()
+        };
+        let (first, second) = (user("first"), user("second"));
+        let group = send(
+            engine,
+            "POST",
+            "/Groups",
+            json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "Sales", "members": [{"value": first}]}),
+        );
+        let group = body(&group)["id"].as_str().unwrap().to_owned();
+        let add = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": second}]}]});
+        (group, add)
+    }
+
+    #[test]
+    fn group_patches_answer_204_with_the_new_version() {
+        let engine = ScimEngine::new(MemoryStore::new(), AnyKey);
+        let (group, add) = group_and_member_add(&engine);
+        let patched = send(&engine, "PATCH", &format!("/Groups/{group}"), add);
+        assert_eq!(patched.status(), 204);
+        assert!(patched.body().is_empty());
+        let read = send(&engine, "GET", &format!("/Groups/{group}"), Value::Null);
+        assert_eq!(body(&read)["members"].as_array().unwrap().len(), 2);
+        assert_eq!(patched.headers()["etag"], read.headers()["etag"]);
+        assert_eq!(
+            Some(patched.headers()["etag"].to_str().unwrap()),
+            body(&read)["meta"]["version"].as_str()
+        );
+    }
+
+    #[test]
+    fn a_projection_or_the_resource_answer_gives_the_group_back() {
+        let engine = ScimEngine::new(MemoryStore::new(), AnyKey);
+        let (group, add) = group_and_member_add(&engine);
+        let projected = send(
+            &engine,
+            "PATCH",
+            &format!("/Groups/{group}?attributes=members"),
+            add,
+        );
+        assert_eq!(projected.status(), 200);
+        assert_eq!(body(&projected)["members"].as_array().unwrap().len(), 2);
+        assert!(body(&projected).get("displayName").is_none());
+
+        let engine =
+            ScimEngine::new(MemoryStore::new(), AnyKey).patch_answer(PatchAnswer::Resource);
+        let (group, add) = group_and_member_add(&engine);
+        let whole = send(&engine, "PATCH", &format!("/Groups/{group}"), add);
+        assert_eq!(whole.status(), 200);
+        assert_eq!(body(&whole)["displayName"], "Sales");
+        assert_eq!(body(&whole)["members"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn user_patches_answer_the_user() {
+        let engine = ScimEngine::new(MemoryStore::new(), AnyKey);
+        let created = send(
+            &engine,
+            "POST",
+            "/Users",
+            json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bjensen"}),
+        );
+        let id = body(&created)["id"].as_str().unwrap().to_owned();
+        let patched = send(
+            &engine,
+            "PATCH",
+            &format!("/Users/{id}"),
+            json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "displayName", "value": "Babs"}]}),
+        );
+        assert_eq!(patched.status(), 200);
+        assert_eq!(body(&patched)["displayName"], "Babs");
     }
 }

@@ -75,6 +75,15 @@
 //! [`Limits::cursor_timeout_seconds`]. A cursor from another tenant or query is
 //! 400 `invalidCursor`, an old one `expiredCursor`.
 //!
+//! # PATCH answers
+//!
+//! A PATCH of a `Group` answers 204 No Content with the new `ETag`, not the group:
+//! its answer would carry the whole member list, which a store otherwise never
+//! loads for a member change. A request with `attributes` or
+//! `excludedAttributes` gets 200 and the projected group, and
+//! [`ScimEngine::patch_answer`] with [`PatchAnswer::Resource`] makes every PATCH
+//! answer 200 and the resource (RFC 7644 §3.5.2 allows both).
+//!
 //! # Passwords
 //!
 //! A user's `password` (Okta sends it with "Sync Password" on) reaches the store
@@ -106,4 +115,4 @@ pub use observe::{Exchange, Notes, Observer};
 pub use origin::{Connection, PublicUrl, PublicUrlError};
 pub use password::{hash_passwords, hash_patch_passwords, PasswordHashError};
 pub use request::{decode_component, raw_pairs};
-pub use response::{scim_json, Response, SCIM_JSON};
+pub use response::{scim_json, PatchAnswer, Response, SCIM_JSON};

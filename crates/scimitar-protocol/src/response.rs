@@ -21,6 +21,21 @@ pub(crate) fn empty(status: StatusCode) -> Response {
     response
 }
 
+/// What a successful PATCH answers when the request names no `attributes` or
+/// `excludedAttributes` (RFC 7644 §3.5.2 allows either answer; with a projection
+/// the answer is always 200 and the projected resource).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PatchAnswer {
+    /// 200 and the whole resource, a group's members included.
+    Resource,
+    /// 204 and the new `ETag` for a `Group`, 200 and the resource for the rest
+    /// (the default). A group's answer would carry its whole member list, so a
+    /// member change of a 50,000-member group would answer megabytes. Entra ID's
+    /// SCIM guide shows 204 for group PATCHes.
+    #[default]
+    NoContentForGroups,
+}
+
 /// A response with `status` and `body` as SCIM JSON.
 pub fn scim_json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
     // Our bodies are JSON values and derived structs: serializing cannot fail.
@@ -55,6 +70,15 @@ pub(crate) fn resource_response(status: StatusCode, resource: &Value) -> Respons
         if let Some(location) = location_of(resource).and_then(|l| HeaderValue::from_str(l).ok()) {
             headers.insert(header::LOCATION, location);
         }
+    }
+    response
+}
+
+/// 204 No Content with the written resource's version as `ETag`.
+pub(crate) fn no_content_with_version(resource: &Value) -> Response {
+    let mut response = empty(StatusCode::NO_CONTENT);
+    if let Some(version) = version_of(resource).and_then(|v| HeaderValue::from_str(v).ok()) {
+        response.headers_mut().insert(header::ETAG, version);
     }
     response
 }

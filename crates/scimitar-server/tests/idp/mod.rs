@@ -238,7 +238,7 @@ pub fn entra_flow(client: &Client) {
             {"op": "Add", "path": "members", "value": [{"$ref": null, "value": id}, {"$ref": null, "value": manager}]}
         ]}),
     );
-    expect(&add, 200);
+    expect(&add, 204);
     let members = |client: &Client| -> Vec<String> {
         let group = client.get(&format!("/Groups/{group_id}"));
         expect(&group, 200)["members"]
@@ -258,7 +258,7 @@ pub fn entra_flow(client: &Client) {
             {"op": "Remove", "path": "members", "value": [{"value": id}]}
         ]}),
     );
-    expect(&remove, 200);
+    expect(&remove, 204);
     assert_eq!(members(client), [manager.as_str()]);
     let listed = client.get(&format!(
         "/Groups?excludedAttributes=members&filter={}",
@@ -368,14 +368,18 @@ pub fn okta_flow(client: &Client) {
             {"op": "replace", "value": {"id": group_id, "displayName": "Renamed SCIMv2"}}
         ]}),
     );
-    assert_eq!(expect(&renamed, 200)["displayName"], "Renamed SCIMv2");
+    // Group PATCHes answer 204 (as Entra ID and Okta document), so the
+    // rename is read back.
+    expect(&renamed, 204);
+    let group = client.get(&format!("/Groups/{group_id}"));
+    assert_eq!(expect(&group, 200)["displayName"], "Renamed SCIMv2");
     let added = client.patch(
         &format!("/Groups/{group_id}"),
         &json!({"schemas": [PATCH_OP], "Operations": [
             {"op": "add", "path": "members", "value": [{"value": id, "display": user_name}]}
         ]}),
     );
-    expect(&added, 200);
+    expect(&added, 204);
     let mixed = client.patch(
         &format!("/Groups/{group_id}"),
         &json!({"schemas": [PATCH_OP], "Operations": [
@@ -383,7 +387,7 @@ pub fn okta_flow(client: &Client) {
             {"op": "add", "path": "members", "value": [{"value": second, "display": "second"}]}
         ]}),
     );
-    expect(&mixed, 200);
+    expect(&mixed, 204);
     let group = client.get(&format!("/Groups/{group_id}"));
     let values: Vec<&str> = expect(&group, 200)["members"]
         .as_array()
@@ -396,7 +400,7 @@ pub fn okta_flow(client: &Client) {
             {"op": "replace", "path": "members", "value": [{"value": id}]}
         ]}),
     );
-    expect(&pushed, 200);
+    expect(&pushed, 204);
     let group = client.get(&format!("/Groups/{group_id}"));
     assert_eq!(expect(&group, 200)["members"][0]["value"], id.as_str());
     assert_eq!(client.delete(&format!("/Groups/{group_id}")).status, 204);
