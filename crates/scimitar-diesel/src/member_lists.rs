@@ -137,7 +137,7 @@ impl MemberLists {
         let members: MemberList = member_rows::listed_members(conn, row.pk)?.into();
         // Read after the row, so maybe after a write to the group: kept only if
         // the group is still at the version of the row.
-        if rows::version(conn, row.pk, &row.id)? == Some(row.version) {
+        if rows::version(conn, row.pk, &row.id, None)? == Some(row.version) {
             self.lists.insert(key, Arc::clone(&members));
         }
         Ok(members)

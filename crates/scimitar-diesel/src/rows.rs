@@ -708,7 +708,7 @@ pub(crate) fn touch(conn: &mut Conn<'_>, pk: i64, at: i64) -> Result<(), Failure
 
 /// The version tag of a row after a write.
 pub(crate) fn version_of(conn: &mut Conn<'_>, row: &ResourceRow) -> Result<String, Failure> {
-    let version = version(conn, row.pk, &row.id)?.ok_or(DieselError::MissingRow)?;
+    let version = version(conn, row.pk, &row.id, None)?.ok_or(DieselError::MissingRow)?;
     Ok(meta::version_tag(
         u64::try_from(version).unwrap_or_default(),
     ))
@@ -717,19 +717,25 @@ pub(crate) fn version_of(conn: &mut Conn<'_>, row: &ResourceRow) -> Result<Strin
 /// The version number of row `pk` holding resource `id`, `None` if it is gone:
 /// whether a row read earlier is still as read, without reading its body again.
 /// The id too, because SQLite gives a deleted row's `pk` to the next insert.
-pub(crate) fn version(conn: &mut Conn<'_>, pk: i64, id: &str) -> Result<Option<i64>, Failure> {
+/// A write whose plan was made outside its transaction reads it with
+/// `Some(RowLock::Change)`, as it would the row; a read with `None`, which never
+/// waits for a write in progress.
+pub(crate) fn version(
+    conn: &mut Conn<'_>,
+    pk: i64,
+    id: &str,
+    lock: Option<RowLock>,
+) -> Result<Option<i64>, Failure> {
     #[derive(QueryableByName)]
     struct Version {
         #[diesel(sql_type = BigInt)]
         version: i64,
     }
-    // Locked like the row a write reads (`RowLock::Change`): this is the read
-    // of a write whose plan was made outside the transaction.
     let mut sql = Sql::new("SELECT version FROM resources r WHERE pk = ");
-    sql.bind(pk)
-        .push(" AND id = ")
-        .bind(id)
-        .push(RowLock::Change.clause(conn.dialect()));
+    sql.bind(pk).push(" AND id = ").bind(id);
+    if let Some(lock) = lock {
+        sql.push(lock.clause(conn.dialect()));
+    }
     Ok(conn.first::<Version>(sql)?.map(|row| row.version))
 }
 

@@ -175,6 +175,41 @@ async fn a_write_waiting_for_one_resource_holds_up_no_other() {
     assert_eq!(ann["emails"][0]["value"], "ann@example.com");
 }
 
+/// Reads never wait for a write in progress: not even a group's, whose member
+/// list is checked against the group's version after it is read (that check
+/// once took the row lock a write takes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_read_does_not_wait_for_a_write_of_the_group() {
+    let Some((url, store)) = postgres() else {
+        return;
+    };
+    let (tenant, registry, policy) = (tenant(), Registry::builtin(), Policy::compatible());
+    let scope = Scope::new(&tenant, &registry, &policy);
+    let ann = store.create(&scope, "User", user("ann")).await.unwrap();
+    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Sales", "members": [{"value": ann["id"]}]});
+    let group = store.create(&scope, "Group", group).await.unwrap();
+    let group_id = group["id"].as_str().unwrap();
+    // Another instance's store: its member lists are empty.
+    let reader = DieselStore::open(&url).expect("open PostgreSQL");
+
+    // A write of the group in progress, as another session holds it.
+    let mut holder = PgConnection::establish(&url).expect("connect");
+    diesel::sql_query("BEGIN").execute(&mut holder).unwrap();
+    diesel::sql_query("SELECT 1 FROM resources WHERE id = $1 FOR NO KEY UPDATE")
+        .bind::<diesel::sql_types::Text, _>(group_id)
+        .execute(&mut holder)
+        .unwrap();
+    let projection = Projection::default();
+    let read = reader.get(&scope, "Group", group_id, &projection);
+    let read = tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("a read must not wait for the group's row lock")
+        .unwrap();
+    assert_eq!(read["members"][0]["value"], ann["id"]);
+    diesel::sql_query("COMMIT").execute(&mut holder).unwrap();
+}
+
 fn add_phone_number(number: &str) -> PatchRequest {
     serde_json::from_value(json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
