@@ -196,19 +196,23 @@ pub(crate) async fn write_one<S: Store, A>(
         }
         Write::Patch => {
             notes.patch_summary = patch_summary(&body);
-            if call.answers_patch_without_content(resource_type, &projection) {
-                // The store then builds no member list for an answer nobody reads.
-                let members = Projection {
+            let no_content = call.answers_patch_without_content(resource_type, &projection);
+            // An answer without content shows no members: the store builds none.
+            let projection = if no_content {
+                Projection {
                     attributes: Vec::new(),
                     excluded_attributes: vec![AttrPath::new("members")],
-                };
-                let written = call
-                    .patch(resource_type, id, body, if_match.as_deref(), &members)
-                    .await?;
+                }
+            } else {
+                projection
+            };
+            let written = call
+                .patch(resource_type, id, body, if_match.as_deref(), &projection)
+                .await?;
+            if no_content {
                 return Ok(no_content_with_version(&written));
             }
-            call.patch(resource_type, id, body, if_match.as_deref(), &projection)
-                .await?
+            written
         }
     };
     Ok(resource_response(StatusCode::OK, &resource))
