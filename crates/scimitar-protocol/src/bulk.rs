@@ -13,12 +13,13 @@ use std::collections::{HashMap, HashSet};
 use bytes::Bytes;
 use http::request::Parts;
 use http::StatusCode;
-use scimitar_schema::{BulkMethod, BulkOperation, BulkRequest, BulkResponse};
+use scimitar_schema::{BulkMethod, BulkOperation, BulkRequest, BulkResponse, ResourceType};
 use scimitar_store::{Projection, Store};
 use serde_json::Value;
 
 use crate::engine::Call;
 use crate::error::ScimError;
+use crate::handlers;
 use crate::request::{json_body, message};
 use crate::response::{location_of, scim_json, version_of, Response};
 
@@ -173,7 +174,7 @@ async fn execute_posts<S: Store, A>(
         let data = operations[at].data.clone().unwrap_or_default();
         bodies.push(resolve_value(data, created).unwrap_or_default());
     }
-    call.create_many(resource_type, bodies, &Projection::default())
+    call.create_many(resource_type, bodies, &result_projection(resource_type))
         .await
         .into_iter()
         .map(|outcome| outcome.map(|resource| (StatusCode::CREATED, Some(resource))))
@@ -240,7 +241,7 @@ async fn execute<S: Store, A>(
         resolve_value(data, created)
     };
     let version = operation.version.as_deref();
-    let projection = Projection::default();
+    let projection = result_projection(resource_type);
     let need_id = || {
         id.ok_or_else(|| {
             ScimError::invalid_syntax(format!(
@@ -275,6 +276,16 @@ async fn execute<S: Store, A>(
             call.delete(resource_type, need_id()?, version).await?;
             Ok((StatusCode::NO_CONTENT, None))
         }
+    }
+}
+
+/// What a written resource is read with for its result, which holds only its
+/// id, version and location: a group's members are left out.
+fn result_projection(resource_type: &ResourceType) -> Projection {
+    if handlers::has_members(resource_type) {
+        handlers::without_members()
+    } else {
+        Projection::default()
     }
 }
 

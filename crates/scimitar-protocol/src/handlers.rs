@@ -7,6 +7,7 @@ use http::request::Parts;
 use http::{Method, StatusCode};
 use scimitar_filter::ast::AttrPath;
 use scimitar_schema::{ListResponse, PatchRequest, ResourceType, SearchRequest};
+use scimitar_store::write::GROUP_TYPE;
 use scimitar_store::{Page, Paging, Projection, Query, Store, StoreError};
 use serde_json::Value;
 
@@ -199,10 +200,7 @@ pub(crate) async fn write_one<S: Store, A>(
             let no_content = call.answers_patch_without_content(resource_type, &projection);
             // An answer without content shows no members: the store builds none.
             let projection = if no_content {
-                Projection {
-                    attributes: Vec::new(),
-                    excluded_attributes: vec![AttrPath::new("members")],
-                }
+                without_members()
             } else {
                 projection
             };
@@ -320,6 +318,21 @@ pub(crate) fn list_response(page: Page) -> Response {
     scim_json(StatusCode::OK, &body)
 }
 
+/// Whether resources of `resource_type` hold a member list (the store's groups,
+/// whose members it keeps apart: store rule 16).
+pub(crate) fn has_members(resource_type: &ResourceType) -> bool {
+    resource_type.name == GROUP_TYPE
+}
+
+/// The projection of a write whose answer shows no members (a 204, a `/Bulk`
+/// result): the store then builds no member list.
+pub(crate) fn without_members() -> Projection {
+    Projection {
+        attributes: Vec::new(),
+        excluded_attributes: vec![AttrPath::new("members")],
+    }
+}
+
 /// The SCIM operations, shared by the endpoints and `/Bulk`. Each returns resources
 /// with `meta.location` set.
 impl<S: Store, A> Call<'_, S, A> {
@@ -337,7 +350,7 @@ impl<S: Store, A> Call<'_, S, A> {
         projection: &Projection,
     ) -> bool {
         self.shared.patch_answer == PatchAnswer::NoContentForGroups
-            && resource_type.name == "Group"
+            && has_members(resource_type)
             && projection.is_default()
     }
 
@@ -631,6 +644,22 @@ mod tests {
         assert_eq!(whole.status(), 200);
         assert_eq!(body(&whole)["displayName"], "Sales");
         assert_eq!(body(&whole)["members"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn bulk_group_patches_give_the_new_version_and_location() {
+        let engine = ScimEngine::new(MemoryStore::new(), AnyKey);
+        let (group, add) = group_and_member_add(&engine);
+        let bulk = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+            "Operations": [{"method": "PATCH", "path": format!("/Groups/{group}"), "data": add}]});
+        let reply = send(&engine, "POST", "/Bulk", bulk);
+        assert_eq!(reply.status(), 200);
+        let result = &body(&reply)["Operations"][0];
+        assert_eq!(result["status"], "200", "{result}");
+        let read = send(&engine, "GET", &format!("/Groups/{group}"), Value::Null);
+        assert_eq!(body(&read)["members"].as_array().unwrap().len(), 2);
+        assert_eq!(result["version"], body(&read)["meta"]["version"]);
+        assert_eq!(result["location"], body(&read)["meta"]["location"]);
     }
 
     #[test]
