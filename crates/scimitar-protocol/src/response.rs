@@ -63,9 +63,7 @@ pub(crate) fn location_of(resource: &Value) -> Option<&str> {
 pub(crate) fn resource_response(status: StatusCode, resource: &Value) -> Response {
     let mut response = scim_json(status, resource);
     let headers = response.headers_mut();
-    if let Some(version) = version_of(resource).and_then(|v| HeaderValue::from_str(v).ok()) {
-        headers.insert(header::ETAG, version);
-    }
+    set_etag(headers, resource);
     if status == StatusCode::CREATED {
         if let Some(location) = location_of(resource).and_then(|l| HeaderValue::from_str(l).ok()) {
             headers.insert(header::LOCATION, location);
@@ -77,10 +75,15 @@ pub(crate) fn resource_response(status: StatusCode, resource: &Value) -> Respons
 /// 204 No Content with the written resource's version as `ETag`.
 pub(crate) fn no_content_with_version(resource: &Value) -> Response {
     let mut response = empty(StatusCode::NO_CONTENT);
-    if let Some(version) = version_of(resource).and_then(|v| HeaderValue::from_str(v).ok()) {
-        response.headers_mut().insert(header::ETAG, version);
-    }
+    set_etag(response.headers_mut(), resource);
     response
+}
+
+/// `ETag`: the resource's `meta.version`, when it has one.
+fn set_etag(headers: &mut http::HeaderMap, resource: &Value) {
+    if let Some(version) = version_of(resource).and_then(|v| HeaderValue::from_str(v).ok()) {
+        headers.insert(header::ETAG, version);
+    }
 }
 
 /// Sets `meta.location` to `{base_url}{endpoint}/{id}` when the resource has an `id`
