@@ -45,6 +45,20 @@ pub(crate) enum Written {
     Group(GroupWritten),
 }
 
+/// What one optimistic try of a PATCH came to ([`Patch::attempt`]).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per try and taken apart at once; boxing would only add an allocation"
+)]
+pub(crate) enum Attempt {
+    /// Written, in one statement.
+    Written(Written),
+    /// The resource moved on between the read and the statement: try again.
+    Moved,
+    /// Planned against this row; to write in a transaction.
+    Planned(ResourceRow, Planned),
+}
+
 /// A planned PATCH as one statement ([`Patch::one_statement`]).
 pub(crate) enum OneStatement {
     /// A user's body, and the answer: the statement changes one row, or none
@@ -291,6 +305,32 @@ impl Patch {
             return Ok(None);
         }
         self.finish(conn, row, planned).map(Some)
+    }
+
+    /// One optimistic try, outside the writer turn: reads the resource and plans
+    /// the write; on PostgreSQL, when the write fits one statement
+    /// ([`Patch::one_statement`]), runs it on the same connection, so that the
+    /// read and the write cost one trip to the blocking pool, not two.
+    pub(crate) fn attempt(&self, conn: &mut Conn<'_>) -> Result<Attempt, Failure> {
+        let (row, planned) = self.prepare(conn)?;
+        Ok(match self.one_statement(conn.dialect(), &row, planned) {
+            Ok(OneStatement::Body(statement, response)) => {
+                if conn.execute(statement)? > 0 {
+                    Attempt::Written(Written::Answer(response))
+                } else {
+                    Attempt::Moved
+                }
+            }
+            Ok(OneStatement::Members(mut statement)) => {
+                let sql = std::mem::take(&mut statement.sql);
+                let rows = conn.load::<ChangeRow>(sql)?;
+                match statement.written(row, rows)? {
+                    Some(written) => Attempt::Written(written),
+                    None => Attempt::Moved,
+                }
+            }
+            Err(planned) => Attempt::Planned(row, *planned),
+        })
     }
 
     /// PostgreSQL: the planned write as one statement, to run outside a

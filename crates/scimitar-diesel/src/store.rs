@@ -16,8 +16,7 @@ use serde_json::Value;
 use crate::create::{plan_create, PlannedCreate};
 use crate::error::{DieselError, Failure};
 use crate::event_rows;
-use crate::member_rows::ChangeRow;
-use crate::patch::{OneStatement, Patch, Written, PATCH_ATTEMPTS};
+use crate::patch::{Attempt, Patch, Written, PATCH_ATTEMPTS};
 use crate::resource_write::{
     clear_reports, payload, prepare, remove, view_with, write_resource, BodyWrite,
 };
@@ -269,36 +268,15 @@ impl Store for DieselStore {
         // patches inside the turn, so a resource written without pause still
         // gets its PATCH.
         for _ in 1..PATCH_ATTEMPTS {
-            let (row, planned) = {
+            let attempt = {
                 let patch = Arc::clone(&patch);
-                self.reading(move |pools| pools.with_conn(|conn| patch.prepare(conn)))
+                self.reading(move |pools| pools.with_conn(|conn| patch.attempt(conn)))
                     .await?
             };
-            let planned = match patch.one_statement(self.backend().dialect(), &row, planned) {
-                Ok(OneStatement::Body(statement, response)) => {
-                    let changed = self
-                        .blocking(move |pools| {
-                            pools.with_conn(|conn| Ok::<_, Failure>(conn.execute(statement)?))
-                        })
-                        .await?;
-                    if changed > 0 {
-                        return Ok(response);
-                    }
-                    continue;
-                }
-                Ok(OneStatement::Members(mut statement)) => {
-                    let sql = std::mem::take(&mut statement.sql);
-                    let rows = self
-                        .blocking(move |pools| {
-                            pools.with_conn(|conn| Ok::<_, Failure>(conn.load::<ChangeRow>(sql)?))
-                        })
-                        .await?;
-                    match statement.written(row, rows).map_err(StoreError::from)? {
-                        Some(written) => return self.answer(&patch, written).await,
-                        None => continue,
-                    }
-                }
-                Err(planned) => *planned,
+            let (row, planned) = match attempt {
+                Attempt::Written(written) => return self.answer(&patch, written).await,
+                Attempt::Moved => continue,
+                Attempt::Planned(row, planned) => (row, planned),
             };
             let (patch_now, mut planned) = (Arc::clone(&patch), Some((row, planned)));
             // A write run again (after a deadlock) finds nothing planned: the
