@@ -43,9 +43,10 @@ impl Bound {
             Scenario::GetById | Scenario::UserNameEq | Scenario::ExternalIdEq => {
                 Some(Bound::Select)
             }
-            Scenario::PatchGivenName | Scenario::GroupMember | Scenario::Create => {
-                Some(Bound::Write)
-            }
+            Scenario::PatchGivenName
+            | Scenario::Replace
+            | Scenario::GroupMember
+            | Scenario::Create => Some(Bound::Write),
             Scenario::Trivial | Scenario::Page | Scenario::FamilyNameSw => None,
         }
     }

@@ -34,6 +34,9 @@ pub enum Scenario {
     FamilyNameSw,
     /// `PATCH /Users/{id}` replacing `name.givenName` of a random user.
     PatchGivenName,
+    /// `PUT /Users/{id}` of a random user, whole, with a new `name.givenName`
+    /// (how Okta updates users).
+    Replace,
     /// `PATCH /Groups/{id}` adding a member, then the same group removing it.
     GroupMember,
     /// `POST /Users` of a new user.
@@ -42,7 +45,7 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario, in the order they run (reads before writes).
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::Trivial,
         Scenario::GetById,
         Scenario::UserNameEq,
@@ -50,6 +53,7 @@ impl Scenario {
         Scenario::Page,
         Scenario::FamilyNameSw,
         Scenario::PatchGivenName,
+        Scenario::Replace,
         Scenario::GroupMember,
         Scenario::Create,
     ];
@@ -64,6 +68,7 @@ impl Scenario {
             Scenario::Page => "page of 100 (random startIndex)",
             Scenario::FamilyNameSw => "filter name.familyName sw, count 100",
             Scenario::PatchGivenName => "PATCH replace name.givenName",
+            Scenario::Replace => "PUT /Users/{id}",
             Scenario::GroupMember => "group member add / remove",
             Scenario::Create => "POST /Users",
         }
@@ -576,6 +581,16 @@ impl Worker {
                 let body = serde_json::to_vec(&body).unwrap_or_default();
                 template.write(out, "PATCH", &format!("{base}/Users/{id}"), Some(&body));
                 "PATCH /Users/{id} name.givenName"
+            }
+            Scenario::Replace => {
+                let user = self.random_user();
+                // The seeded user of that index (its userName kept), renamed.
+                let mut body = data::user(user as u64);
+                body["name"]["givenName"] = json!(data::given_name(self.rng.next_u64()));
+                let body = serde_json::to_vec(&body).unwrap_or_default();
+                let path = format!("{base}/Users/{}", user_id(user));
+                template.write(out, "PUT", &path, Some(&body));
+                "PUT /Users/{id}"
             }
             Scenario::GroupMember => self.write_member_change(out, base, template, &dataset),
             Scenario::Create => {

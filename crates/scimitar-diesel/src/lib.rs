@@ -236,30 +236,36 @@ impl DieselStore {
     /// writer thread runs it and this waits for its answer without holding a
     /// thread; on PostgreSQL as [`DieselStore::blocking`] does, again (up to
     /// [`WRITE_ATTEMPTS`] times) when PostgreSQL ended it to break a deadlock.
-    async fn writing<T, F>(&self, mut f: F) -> Result<T, StoreError>
+    async fn writing<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnMut(&mut connection::Conn<'_>) -> Result<T, Failure> + Send + 'static,
         T: Send + 'static,
     {
         match self.pools.sqlite_writer() {
             Some(writer) => writer.write_async(f).await.map_err(StoreError::from),
-            None => {
-                self.blocking(move |pools| {
-                    let mut attempt = 1;
-                    loop {
-                        match pools.write_mut(&mut f) {
-                            Err(Failure::Db(error))
-                                if error.is_deadlock() && attempt < WRITE_ATTEMPTS =>
-                            {
-                                attempt += 1;
-                            }
-                            done => return done,
-                        }
-                    }
-                })
-                .await
-            }
+            None => self.blocking(move |pools| write_retrying(pools, f)).await,
         }
+    }
+
+    /// Runs the write transaction `write` as [`DieselStore::writing`] does, then
+    /// the read `read` after its commit: on SQLite outside the writer thread, on
+    /// PostgreSQL on the same trip to the blocking pool.
+    async fn writing_then_reading<T, W, R, F>(&self, write: W, read: F) -> Result<R, StoreError>
+    where
+        W: FnMut(&mut connection::Conn<'_>) -> Result<T, Failure> + Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(&Pools) -> Result<R, Failure> + Send + 'static,
+        R: Send + 'static,
+    {
+        if self.pools.sqlite_writer().is_some() {
+            self.writing(write).await?;
+            return self.reading(read).await;
+        }
+        self.blocking(move |pools| {
+            write_retrying(pools, write)?;
+            read(pools)
+        })
+        .await
     }
 
     /// Runs `f` off the async runtime: on Tokio's blocking pool inside a runtime,
@@ -278,6 +284,23 @@ impl DieselStore {
                 .and_then(|r| r)
                 .map_err(StoreError::from),
             Err(_) => f(&pools).map_err(StoreError::from),
+        }
+    }
+}
+
+/// Runs the write transaction `f` on PostgreSQL's pool, again (up to
+/// [`WRITE_ATTEMPTS`] times) when PostgreSQL ended it to break a deadlock.
+fn write_retrying<T>(
+    pools: &Pools,
+    mut f: impl FnMut(&mut connection::Conn<'_>) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let mut attempt = 1;
+    loop {
+        match pools.write_mut(&mut f) {
+            Err(Failure::Db(error)) if error.is_deadlock() && attempt < WRITE_ATTEMPTS => {
+                attempt += 1;
+            }
+            done => return done,
         }
     }
 }

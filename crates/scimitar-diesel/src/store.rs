@@ -216,8 +216,15 @@ impl Store for DieselStore {
         let resource_type = ctx.resource_type(resource_type)?;
         ctx.check_writable(&resource_type)?;
         let expected = expected_version.map(str::to_owned);
-        let read_back = (ctx.clone(), resource_type.clone(), id.clone());
-        self.writing(move |conn| {
+        // Read after the commit, outside the writer turn, where reading a large
+        // group would hold up every other write.
+        let read_back = self.view_reader(
+            ctx.clone(),
+            resource_type.clone(),
+            id.clone(),
+            Projection::default(),
+        );
+        let write = move |conn: &mut crate::connection::Conn<'_>| {
             rows::lock_tenant_if_derived(conn, &ctx)?;
             let row = rows::get_locked(conn, &ctx.tenant, &resource_type, &id, RowLock::Change)?;
             write::check_version(expected.as_deref(), &row.version_tag())?;
@@ -233,13 +240,8 @@ impl Store for DieselStore {
             };
             let mut body = BodyWrite::plan(conn, &ctx, &row, body)?;
             write_resource(conn, &ctx, &row, body.as_mut(), members).map(drop)
-        })
-        .await?;
-        // Read after the commit, outside the writer turn, where reading a large
-        // group would hold up every other write.
-        let (ctx, resource_type, id) = read_back;
-        self.view_of(ctx, resource_type, id, Projection::default())
-            .await
+        };
+        self.writing_then_reading(write, read_back).await
     }
 
     async fn patch(
@@ -444,14 +446,25 @@ impl DieselStore {
         id: String,
         projection: Projection,
     ) -> Result<Value, StoreError> {
+        let read = self.view_reader(ctx, resource_type, id, projection);
+        self.reading(read).await
+    }
+
+    /// The read of resource `id` as a client reads it, to run on the pools.
+    fn view_reader(
+        &self,
+        ctx: Ctx,
+        resource_type: String,
+        id: String,
+        projection: Projection,
+    ) -> impl FnOnce(&crate::connection::Pools) -> Result<Value, Failure> + Send + 'static {
         let lists = Arc::clone(&self.member_lists);
-        self.reading(move |pools| {
+        move |pools| {
             pools.with_conn(|conn| {
                 let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
                 view_with(conn, &ctx, &row, &projection, Some(&lists))
             })
-        })
-        .await
+        }
     }
 
     /// What a PATCH answers once written.
