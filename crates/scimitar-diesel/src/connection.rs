@@ -187,7 +187,7 @@ impl Target {
     pub(crate) fn parse(url: &str) -> Result<Target, DieselError> {
         let unsupported = || DieselError::UnsupportedUrl(url.to_owned());
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Target::Postgres(url.to_owned()));
+            return Ok(Target::Postgres(without_gss_encryption_probe(url)));
         }
         let rest = url.strip_prefix("sqlite:").ok_or_else(unsupported)?;
         let path = rest.strip_prefix("//").unwrap_or(rest);
@@ -197,6 +197,20 @@ impl Target {
             path => Ok(Target::SqliteFile(path.to_owned())),
         }
     }
+}
+
+/// `url` with `gssencmode=disable` unless it sets `gssencmode` itself. libpq's
+/// default (`prefer`) asks Kerberos for credentials before every connect: time
+/// spent for nothing where GSSAPI encryption is not set up (nearly everywhere),
+/// and code that aborts the process when a pool connects as it exits (Kerberos'
+/// thread-key destructors have run). GSSAPI authentication is not affected;
+/// set `gssencmode=prefer` or `require` in the URL to encrypt with it.
+fn without_gss_encryption_probe(url: &str) -> String {
+    if url.contains("gssencmode=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}gssencmode=disable")
 }
 
 diesel::define_sql_function! {
@@ -443,9 +457,14 @@ impl Pools {
             Target::Postgres(_) => return Err(DieselError::NoPostgres),
             #[cfg(feature = "postgres")]
             Target::Postgres(url) => {
-                // No idle minimum: r2d2 then connects only when a caller waits for a
-                // connection, never in the background. A background libpq connect
-                // racing process exit (OpenSSL's atexit cleanup) crashed with SIGSEGV.
+                // libpq connects on r2d2's threads, and one can be in its TLS
+                // handshake when the process exits; OpenSSL's exit handler then
+                // frees what the handshake uses (SIGSEGV, seen in tests that end
+                // while a pool connects). OpenSSL initialised by us first, with
+                // `OPENSSL_INIT_NO_ATEXIT`, registers no exit handler.
+                openssl_sys::init();
+                // No idle minimum: r2d2 connects only when a caller waits for a
+                // connection, never in the background.
                 // No `SELECT 1` at each check-out (r2d2's default): that is a round
                 // trip per call. A connection that breaks fails its call, and Diesel
                 // reports it broken so the pool drops it; after a database restart
@@ -1089,6 +1108,26 @@ mod tests {
     }
 
     #[test]
+    fn postgres_urls_skip_the_gss_encryption_probe_unless_they_ask_for_it() {
+        let target = |url| match Target::parse(url).unwrap() {
+            Target::Postgres(url) => url,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            target("postgres://u@h/db"),
+            "postgres://u@h/db?gssencmode=disable"
+        );
+        assert_eq!(
+            target("postgresql://u@h/db?sslmode=require"),
+            "postgresql://u@h/db?sslmode=require&gssencmode=disable"
+        );
+        assert_eq!(
+            target("postgres://u@h/db?gssencmode=require"),
+            "postgres://u@h/db?gssencmode=require"
+        );
+    }
+
+    #[test]
     fn parses_urls() {
         assert_eq!(
             Target::parse("sqlite://data/s.db").unwrap(),
@@ -1112,7 +1151,7 @@ mod tests {
         );
         assert_eq!(
             Target::parse("postgresql://u@h/db").unwrap(),
-            Target::Postgres("postgresql://u@h/db".into())
+            Target::Postgres("postgresql://u@h/db?gssencmode=disable".into())
         );
         for bad in ["mysql://x", "sqlite:", "sqlite://", "", "data.db"] {
             assert!(
