@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use scimitar_schema::Mode;
 use scimitar_store::meta;
 use scimitar_store::write::{self, MemberChange, NewMember};
 use scimitar_store::{derive, PatchRequest, Projection, StoreError};
@@ -19,21 +20,33 @@ use crate::schema_ops::{self, Ctx};
 use crate::sql::{Dialect, Sql};
 
 use crate::resource_write::{
-    member_list, next_version, planned_view, refuse_nul, write_resource, BodyWrite, Changed,
+    member_list, next_version, planned_view, prepare, refuse_nul, write_resource, BodyWrite,
+    Changed,
 };
 
 /// Tries of a PATCH: the first ones patch outside the writer turn, the last inside.
 pub(crate) const PATCH_ATTEMPTS: usize = 3;
 
-/// A PATCH of one resource, shared by its tries.
+/// A PATCH of one resource, or a PUT of a user, shared by its tries: both read
+/// the resource, change it, and write the change if the resource is still at
+/// the version read.
 pub(crate) struct Patch {
     pub(crate) ctx: Ctx,
     pub(crate) resource_type: String,
     pub(crate) id: String,
-    pub(crate) request: PatchRequest,
+    pub(crate) change: Change,
     pub(crate) expected: Option<String>,
     pub(crate) projection: Projection,
     pub(crate) member_lists: Arc<MemberLists>,
+}
+
+/// What a [`Patch`] does to the resource it reads.
+pub(crate) enum Change {
+    /// A PATCH request.
+    Patch(PatchRequest),
+    /// A PUT: the resource, whole. A group's members are then set to the ones
+    /// it lists.
+    Replace(Value),
 }
 
 /// A written PATCH's response.
@@ -256,8 +269,21 @@ impl Patch {
         // before.
         let stored = row.body()?;
         let current = meta::stamp(stored.clone(), &row.id, &row.meta()?);
-        let (body, members, read_for_patch) =
-            patched(conn, ctx, &self.resource_type, row, &current, &self.request)?;
+        let (body, members, read_for_patch) = match &self.change {
+            Change::Patch(request) => {
+                patched(conn, ctx, &self.resource_type, row, &current, request)?
+            }
+            Change::Replace(resource) => {
+                let mode = Mode::Replace { existing: &current };
+                let (body, members) = prepare(ctx, &self.resource_type, resource, mode)?;
+                let members = if row.resource_type == GROUP_TYPE {
+                    MemberChange::Set(members)
+                } else {
+                    MemberChange::Keep
+                };
+                (body, members, None)
+            }
+        };
         let body = BodyWrite::plan_over(conn, ctx, row, (stored, current), body)?;
         let response = if row.resource_type == GROUP_TYPE {
             let shown = schema_ops::returns_members(ctx, GROUP_TYPE, &self.projection);

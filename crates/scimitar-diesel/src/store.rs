@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::create::{plan_create, PlannedCreate};
 use crate::error::{DieselError, Failure};
 use crate::event_rows;
-use crate::patch::{Attempt, Patch, Written, PATCH_ATTEMPTS};
+use crate::patch::{Attempt, Change, Patch, Written, PATCH_ATTEMPTS};
 use crate::resource_write::{
     clear_reports, payload, prepare, remove, view_with, write_resource, BodyWrite,
 };
@@ -216,6 +216,21 @@ impl Store for DieselStore {
         let resource_type = ctx.resource_type(resource_type)?;
         ctx.check_writable(&resource_type)?;
         let expected = expected_version.map(str::to_owned);
+        if resource_type == USER_TYPE {
+            // As a PATCH is: planned outside a transaction, written in one
+            // statement where it can be. (A group's members are set in a
+            // transaction, below.)
+            let put = Patch {
+                ctx,
+                resource_type,
+                id,
+                change: Change::Replace(resource),
+                expected,
+                projection: Projection::default(),
+                member_lists: Arc::clone(&self.member_lists),
+            };
+            return self.update(Arc::new(put)).await;
+        }
         // Read after the commit, outside the writer turn, where reading a large
         // group would hold up every other write.
         let read_back = self.view_reader(
@@ -260,42 +275,12 @@ impl Store for DieselStore {
             ctx,
             resource_type,
             id: id.to_owned(),
-            request: request.clone(),
+            change: Change::Patch(request.clone()),
             expected: expected_version.map(str::to_owned),
             projection: projection.clone(),
             member_lists: Arc::clone(&self.member_lists),
         });
-        // Optimistic: read, patch and validate outside the writer turn, then
-        // write if the resource is still at the version patched. The last try
-        // patches inside the turn, so a resource written without pause still
-        // gets its PATCH.
-        for _ in 1..PATCH_ATTEMPTS {
-            let attempt = {
-                let patch = Arc::clone(&patch);
-                self.reading(move |pools| pools.with_conn(|conn| patch.attempt(conn)))
-                    .await?
-            };
-            let (row, planned) = match attempt {
-                Attempt::Written(written) => return self.answer(&patch, written).await,
-                Attempt::Moved => continue,
-                Attempt::Planned(row, planned) => (row, planned),
-            };
-            let (patch_now, mut planned) = (Arc::clone(&patch), Some((row, planned)));
-            // A write run again (after a deadlock) finds nothing planned: the
-            // next turn of this loop plans again.
-            let written = self
-                .writing(move |conn| match planned.take() {
-                    Some((row, planned)) => patch_now.write_planned(conn, row, planned),
-                    None => Ok(None),
-                })
-                .await?;
-            if let Some(written) = written {
-                return self.answer(&patch, written).await;
-            }
-        }
-        let patch_now = Arc::clone(&patch);
-        let written = self.writing(move |conn| patch_now.write_now(conn)).await?;
-        self.answer(&patch, written).await
+        self.update(patch).await
     }
 
     async fn delete(
@@ -467,6 +452,40 @@ impl DieselStore {
         }
     }
 
+    /// Writes `patch` (a PATCH, or a PUT of a user). Optimistic: read, change
+    /// and validate outside the writer turn, then write if the resource is still
+    /// at the version read. The last try changes it inside the turn, so a
+    /// resource written without pause still gets its change.
+    async fn update(&self, patch: Arc<Patch>) -> Result<Value, StoreError> {
+        for _ in 1..PATCH_ATTEMPTS {
+            let attempt = {
+                let patch = Arc::clone(&patch);
+                self.reading(move |pools| pools.with_conn(|conn| patch.attempt(conn)))
+                    .await?
+            };
+            let (row, planned) = match attempt {
+                Attempt::Written(written) => return self.answer(&patch, written).await,
+                Attempt::Moved => continue,
+                Attempt::Planned(row, planned) => (row, planned),
+            };
+            let (patch_now, mut planned) = (Arc::clone(&patch), Some((row, planned)));
+            // A write run again (after a deadlock) finds nothing planned: the
+            // next turn of this loop plans again.
+            let written = self
+                .writing(move |conn| match planned.take() {
+                    Some((row, planned)) => patch_now.write_planned(conn, row, planned),
+                    None => Ok(None),
+                })
+                .await?;
+            if let Some(written) = written {
+                return self.answer(&patch, written).await;
+            }
+        }
+        let patch_now = Arc::clone(&patch);
+        let written = self.writing(move |conn| patch_now.write_now(conn)).await?;
+        self.answer(&patch, written).await
+    }
+
     /// What a PATCH answers once written.
     async fn answer(&self, patch: &Patch, written: Written) -> Result<Value, StoreError> {
         match written {
@@ -555,9 +574,9 @@ mod tests {
             ctx: Ctx::of(&scope),
             resource_type: USER_TYPE.into(),
             id: gone["id"].as_str().unwrap().to_owned(),
-            request: patch_request(json!([
+            change: Change::Patch(patch_request(json!([
                 {"op": "replace", "path": "displayName", "value": "Patched"}
-            ])),
+            ]))),
             expected: None,
             projection: Projection::default(),
             member_lists: Arc::default(),

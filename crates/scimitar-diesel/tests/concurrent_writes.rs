@@ -308,6 +308,60 @@ async fn concurrent_patches_of_one_user(attribute: &str, patch: fn(usize) -> Pat
     assert_eq!(versions, expected);
 }
 
+/// PUTs of one user through two instances at once, all on the same `If-Match`:
+/// exactly one is written (one version, one event), the rest are 412s, though
+/// each is planned outside a transaction and written in one statement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn puts_on_one_etag_through_two_instances_write_exactly_one() {
+    let Some((url, first)) = postgres() else {
+        return;
+    };
+    let second = DieselStore::open(&url).expect("open PostgreSQL");
+    let (tenant, registry, policy) = (tenant(), Registry::builtin(), Policy::compatible());
+    let scope = Scope::new(&tenant, &registry, &policy);
+    let ann = first.create(&scope, "User", user("ann")).await.unwrap();
+    let id = ann["id"].as_str().unwrap().to_owned();
+    let version = ann["meta"]["version"].as_str().unwrap().to_owned();
+
+    let puts = (0..16).map(|i| {
+        let store = if i % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        let (tenant, id, version) = (tenant.clone(), id.clone(), version.clone());
+        tokio::spawn(async move {
+            let (registry, policy) = (Registry::builtin(), Policy::compatible());
+            let scope = Scope::new(&tenant, &registry, &policy);
+            let mut body = user("ann");
+            body["displayName"] = json!(format!("Ann {i}"));
+            store
+                .replace(&scope, "User", &id, body, Some(&version))
+                .await
+        })
+    });
+    let mut written = Vec::new();
+    for put in join_all(puts).await {
+        match put.unwrap() {
+            Ok(resource) => written.push(resource),
+            Err(StoreError::VersionMismatch { .. }) => {}
+            Err(other) => panic!("a PUT failed otherwise: {other}"),
+        }
+    }
+    assert_eq!(written.len(), 1, "{written:?}");
+    let ann = first
+        .get(&scope, "User", &id, &Projection::default())
+        .await
+        .unwrap();
+    assert_eq!(ann["meta"]["version"], "W/\"2\"");
+    assert_eq!(ann["displayName"], written[0]["displayName"]);
+    assert_eq!(written[0]["meta"]["version"], "W/\"2\"");
+    let events = events_after(&first, &scope, 0, 2).await;
+    let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
+    assert_eq!(kinds, ["user.created", "user.updated"]);
+    assert_eq!(events[1].payload["displayName"], ann["displayName"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_user_name_created_through_two_instances_at_once_makes_one_user() {
     let Some((url, first)) = postgres() else {
