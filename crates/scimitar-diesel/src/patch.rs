@@ -11,7 +11,7 @@ use scimitar_store::{derive, PatchRequest, Projection, StoreError};
 use serde_json::Value;
 
 use crate::connection::Conn;
-use crate::error::Failure;
+use crate::error::{DieselError, Failure};
 use crate::event_rows;
 use crate::member_lists::{ListedMember, MemberList, MemberLists};
 use crate::member_rows::{self, ChangeRow, MemberRef};
@@ -337,22 +337,26 @@ impl Patch {
     /// the write; on PostgreSQL, when the write fits one statement
     /// ([`Patch::one_statement`]), runs it on the same connection, so that the
     /// read and the write cost one trip to the blocking pool, not two.
+    ///
+    /// A statement PostgreSQL ended to break a deadlock (a member locked by a
+    /// delete that waits for the group) changed nothing: it is tried again, as
+    /// a transaction would be.
     pub(crate) fn attempt(&self, conn: &mut Conn<'_>) -> Result<Attempt, Failure> {
         let (row, planned) = self.prepare(conn)?;
         Ok(match self.one_statement(conn.dialect(), &row, planned) {
-            Ok(OneStatement::Body(statement, response)) => {
-                if conn.execute(statement)? > 0 {
-                    Attempt::Written(Written::Answer(response))
-                } else {
-                    Attempt::Moved
-                }
-            }
+            Ok(OneStatement::Body(statement, response)) => match conn.execute(statement) {
+                Ok(0) => Attempt::Moved,
+                Ok(_) => Attempt::Written(Written::Answer(response)),
+                Err(error) => moved_if_deadlocked(error)?,
+            },
             Ok(OneStatement::Members(mut statement)) => {
                 let sql = std::mem::take(&mut statement.sql);
-                let rows = conn.load::<ChangeRow>(sql)?;
-                match statement.written(row, rows)? {
-                    Some(written) => Attempt::Written(written),
-                    None => Attempt::Moved,
+                match conn.load::<ChangeRow>(sql) {
+                    Ok(rows) => match statement.written(row, rows)? {
+                        Some(written) => Attempt::Written(written),
+                        None => Attempt::Moved,
+                    },
+                    Err(error) => moved_if_deadlocked(error)?,
                 }
             }
             Err(planned) => Attempt::Planned(row, *planned),
@@ -470,6 +474,17 @@ impl Patch {
                 changed,
             }),
         })
+    }
+}
+
+/// [`Attempt::Moved`] for a statement PostgreSQL ended to break a deadlock (it
+/// changed nothing: try again), else the error.
+fn moved_if_deadlocked(error: diesel::result::Error) -> Result<Attempt, Failure> {
+    let error = DieselError::Query(error);
+    if error.is_deadlock() {
+        Ok(Attempt::Moved)
+    } else {
+        Err(Failure::Db(error))
     }
 }
 

@@ -458,6 +458,8 @@ impl DieselStore {
     /// resource written without pause still gets its change.
     async fn update(&self, patch: Arc<Patch>) -> Result<Value, StoreError> {
         for _ in 1..PATCH_ATTEMPTS {
+            // A read where reads run (SQLite: on this thread); on PostgreSQL
+            // the try may also write its one statement.
             let attempt = {
                 let patch = Arc::clone(&patch);
                 self.reading(move |pools| pools.with_conn(|conn| patch.attempt(conn)))

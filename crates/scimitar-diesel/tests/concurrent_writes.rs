@@ -456,6 +456,72 @@ async fn a_write_ended_by_a_deadlock_runs_again() {
     assert!(group.get("members").is_none(), "{group}");
 }
 
+/// A member change in one statement (outside a transaction) that PostgreSQL
+/// ends to break a deadlock runs again, as a transaction would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_statement_member_change_ended_by_a_deadlock_runs_again() {
+    let Some((url, store)) = postgres() else {
+        return;
+    };
+    let (tenant, registry, policy) = (tenant(), Registry::builtin(), Policy::compatible());
+    let scope = Scope::new(&tenant, &registry, &policy);
+    let member = store.create(&scope, "User", user("member")).await.unwrap();
+    let member_id = member["id"].as_str().unwrap().to_owned();
+    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Sales"});
+    let group = store.create(&scope, "Group", group).await.unwrap();
+    let group_id = group["id"].as_str().unwrap().to_owned();
+
+    // Another session holds the member's row, as a delete of it would, and
+    // waits longer than ours before looking for a deadlock.
+    let mut other = PgConnection::establish(&url).expect("connect");
+    diesel::sql_query("SET deadlock_timeout = '10s'")
+        .execute(&mut other)
+        .unwrap();
+    diesel::sql_query("BEGIN").execute(&mut other).unwrap();
+    diesel::sql_query("SELECT 1 FROM resources WHERE id = $1 FOR UPDATE")
+        .bind::<diesel::sql_types::Text, _>(&member_id)
+        .execute(&mut other)
+        .unwrap();
+    // Adding the member locks the group, then waits for the member.
+    let adding = {
+        let (store, tenant) = (store.clone(), tenant.clone());
+        let (group_id, member_id) = (group_id.clone(), member_id.clone());
+        tokio::spawn(async move {
+            let (registry, policy) = (Registry::builtin(), Policy::compatible());
+            let scope = Scope::new(&tenant, &registry, &policy);
+            let patch = member_patch("add", &member_id);
+            store
+                .patch(
+                    &scope,
+                    "Group",
+                    &group_id,
+                    &patch,
+                    None,
+                    &Projection::default(),
+                )
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The other session now wants the group: each waits for the other.
+    let other = tokio::task::spawn_blocking(move || {
+        diesel::sql_query("SELECT 1 FROM resources WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(&group_id)
+            .execute(&mut other)
+            .expect("the other session is not the one ended");
+        std::thread::sleep(Duration::from_millis(200));
+        diesel::sql_query("COMMIT").execute(&mut other).unwrap();
+    });
+    other.await.unwrap();
+    let group = adding
+        .await
+        .unwrap()
+        .expect("the change, ended once by the deadlock, runs again and succeeds");
+    assert_eq!(group["members"][0]["value"], member_id.as_str());
+    assert_eq!(group["meta"]["version"], "W/\"2\"");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_creates_through_two_instances_keep_emails_counts_and_events() {
     let Some((url, first)) = postgres() else {
