@@ -327,7 +327,7 @@ impl Patch {
         planned: Planned,
     ) -> Result<Option<Written>, Failure> {
         rows::lock_tenant_if_derived(conn, &self.ctx)?;
-        if rows::version(conn, row.pk, &row.id, Some(rows::RowLock::Change))? != Some(row.version) {
+        if rows::version(conn, row.pk, &row.id, Some(RowLock::Change))? != Some(row.version) {
             return Ok(None);
         }
         self.finish(conn, row, planned).map(Some)
