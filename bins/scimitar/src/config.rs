@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use scimitar_diesel::{OpenOptions, MAX_SQLITE_MMAP_SIZE};
-use scimitar_protocol::{Limits, PublicUrl, PublicUrlError};
+use scimitar_protocol::{Limits, PatchAnswer, PublicUrl, PublicUrlError};
 use scimitar_schema::Policy;
 use scimitar_server::webhook::WebhookOptions;
 use scimitar_server::AuthLimits;
@@ -48,6 +48,8 @@ pub(crate) enum ConfigError {
 /// database_url = "postgres://scimitar@db/scimitar"
 /// public_url = "https://scim.example.com"   # what clients reach; else the Host header
 /// trusted_proxies = ["10.0.0.0/8"]  # whose X-Forwarded-* / Forwarded headers count
+/// patch_answer = "resource"         # 200 and the group to group PATCHes too
+///                                   # (default "no-content-for-groups": 204)
 ///
 /// [limits]
 /// max_results = 500
@@ -84,6 +86,7 @@ struct FileSettings {
     public_url: Option<String>,
     #[serde(default)]
     trusted_proxies: Vec<String>,
+    patch_answer: Option<PatchAnswer>,
     #[serde(default)]
     limits: Option<LimitsTable>,
     #[serde(default)]
@@ -182,6 +185,8 @@ pub(crate) struct Settings {
     pub(crate) limits: Limits,
     pub(crate) auth_limits: AuthLimits,
     pub(crate) policy: Policy,
+    /// What a PATCH without a projection answers.
+    pub(crate) patch_answer: PatchAnswer,
     /// The digest of the admin token; the admin API is off without it.
     pub(crate) admin_token_hash: Option<String>,
     /// Where clients reach the server, if configured.
@@ -273,6 +278,7 @@ impl Settings {
             limits: limits.protocol,
             auth_limits: limits.auth,
             policy: file.policy.unwrap_or_default(),
+            patch_answer: file.patch_answer.unwrap_or_default(),
             admin_token_hash: admin_token_hash.or(file.admin_token_hash),
             public_url,
             trusted_proxies,
@@ -305,7 +311,7 @@ mod tests {
         let path = dir.path().join("scimitar.toml");
         std::fs::write(
             &path,
-            "listen = \"0.0.0.0:9000\"\ndatabase_url = \"sqlite://file.db\"\n[limits]\nmax_results = 5\n[policy]\nunknown_attributes = \"reject\"\n",
+            "listen = \"0.0.0.0:9000\"\ndatabase_url = \"sqlite://file.db\"\npatch_answer = \"resource\"\n[limits]\nmax_results = 5\n[policy]\nunknown_attributes = \"reject\"\n",
         )
         .unwrap();
         let config = path.to_str().unwrap();
@@ -313,6 +319,7 @@ mod tests {
         let settings = Settings::load(&cli).unwrap();
         assert_eq!(settings.listen, "0.0.0.0:9000");
         assert_eq!(settings.database_url, "sqlite://file.db");
+        assert_eq!(settings.patch_answer, PatchAnswer::Resource);
         assert_eq!(settings.limits.max_results, 5);
         assert_eq!(settings.limits.default_page_size, 100);
         assert_eq!(

@@ -32,6 +32,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         .cursor_key(&cursor_key)
         .policy(settings.policy.clone())
         .limits(settings.limits.clone())
+        .patch_answer(settings.patch_answer)
         .auth_limits(settings.auth_limits.clone())
         .trusted_proxies(settings.trusted_proxies.clone())
         .provisioning_log(Arc::clone(&shared));

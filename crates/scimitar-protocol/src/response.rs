@@ -5,7 +5,7 @@ use http::header::{self, HeaderValue};
 use http::StatusCode;
 use scimitar_schema::urn::ENTERPRISE_USER;
 use scimitar_schema::Registry;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The media type of every response body: `application/scim+json; charset=utf-8`.
@@ -24,7 +24,10 @@ pub(crate) fn empty(status: StatusCode) -> Response {
 /// What a successful PATCH answers when the request names no `attributes` or
 /// `excludedAttributes` (RFC 7644 §3.5.2 allows either answer; with a projection
 /// the answer is always 200 and the projected resource).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// In a settings file: `"resource"` or `"no-content-for-groups"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum PatchAnswer {
     /// 200 and the whole resource, a group's members included.
     Resource,

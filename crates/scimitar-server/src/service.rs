@@ -149,6 +149,12 @@ impl<S: Store + 'static, T: TenantStore + 'static> ScimService<S, T> {
         self.engine_with(|engine| engine.limits(limits))
     }
 
+    /// What a successful PATCH without a projection answers (by default 204
+    /// for groups: see [`PatchAnswer`](scimitar_protocol::PatchAnswer)).
+    pub fn patch_answer(self, answer: scimitar_protocol::PatchAnswer) -> Self {
+        self.engine_with(|engine| engine.patch_answer(answer))
+    }
+
     /// The authenticator's limits: how long verified tokens are trusted, and the
     /// rate limit of tenants without one of their own.
     pub fn auth_limits(self, limits: AuthLimits) -> Self {
