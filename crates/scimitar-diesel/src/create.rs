@@ -100,18 +100,7 @@ impl PlannedCreate {
         if !fits {
             return None;
         }
-        let mut sql = rows::insert_unless_taken(&rows::NewRow {
-            tenant: &ctx.tenant,
-            resource_type: &self.resource_type,
-            id: &self.id,
-            body: &self.body,
-            text: &self.text,
-            at: self.at,
-            origin: rows::Origin {
-                client: ctx.client.as_deref(),
-                derived: false,
-            },
-        });
+        let mut sql = rows::insert_unless_taken(&self.new_row(ctx));
         event_rows::insert_event_per_row(
             &mut sql,
             dialect,
@@ -123,25 +112,30 @@ impl PlannedCreate {
         Some(sql)
     }
 
+    /// The row this create inserts, as `ctx`'s client.
+    fn new_row<'a>(&'a self, ctx: &'a Ctx) -> rows::NewRow<'a> {
+        rows::NewRow {
+            tenant: &ctx.tenant,
+            resource_type: &self.resource_type,
+            id: &self.id,
+            body: &self.body,
+            text: &self.text,
+            at: self.at,
+            origin: rows::Origin {
+                client: ctx.client.as_deref(),
+                derived: false,
+            },
+        }
+    }
+
     /// In the writer turn: the new resource, or the one a retried create made.
     pub(crate) fn write(self, conn: &mut Conn<'_>, ctx: &Ctx) -> Result<Created, Failure> {
-        let PlannedCreate {
-            resource_type,
-            id,
-            at,
-            body,
-            text,
-            members,
-            as_read,
-            created,
-            name_free,
-        } = self;
         rows::lock_tenant_if_derived(conn, ctx)?;
-        let members = member_rows::member_refs(conn, &ctx.tenant, &members)?;
+        let members = member_rows::member_refs(conn, &ctx.tenant, &self.members)?;
         // A taken userName: a replayed create (Entra ID after its timeout) gets
         // the user it made, any other a uniqueness error.
         let taken = |conn: &mut Conn<'_>, holder: ResourceRow| {
-            if is_replay(conn, ctx, &resource_type, &holder, &body)? {
+            if is_replay(conn, ctx, &self.resource_type, &holder, &self.body)? {
                 view(conn, ctx, &holder, &Projection::default()).map(Created::Existing)
             } else {
                 Err(StoreError::Uniqueness {
@@ -154,66 +148,61 @@ impl PlannedCreate {
         // leaves the rest of the savepoint as it was), which saves a lookup per
         // create; PostgreSQL's transaction would not survive the failed INSERT.
         let sqlite = conn.dialect() == Dialect::Sqlite;
-        if !sqlite && !name_free {
-            if let Some(holder) = rows::user_name_holder(conn, &ctx.tenant, &resource_type, &body)?
+        if !sqlite && !self.name_free {
+            if let Some(holder) =
+                rows::user_name_holder(conn, &ctx.tenant, &self.resource_type, &self.body)?
             {
                 return taken(conn, holder);
             }
         }
-        if resource_type == GROUP_TYPE && ctx.settings.create_retry_window_seconds > 0 {
-            if let Some(group) = same_group(conn, ctx, &body, &members)? {
+        if self.resource_type == GROUP_TYPE && ctx.settings.create_retry_window_seconds > 0 {
+            if let Some(group) = same_group(conn, ctx, &self.body, &members)? {
                 return view(conn, ctx, &group, &Projection::default()).map(Created::Existing);
             }
         }
-        let inserted = rows::insert(
-            conn,
-            &rows::NewRow {
-                tenant: &ctx.tenant,
-                resource_type: &resource_type,
-                id: &id,
-                body: &body,
-                text: &text,
-                at,
-                origin: rows::Origin {
-                    client: ctx.client.as_deref(),
-                    derived: false,
-                },
-            },
-        );
+        let inserted = rows::insert(conn, &self.new_row(ctx));
         let pk = match inserted {
             // (On PostgreSQL only a racing server's create gets here: the
             // transaction is over, and the error says why.)
             Err(Failure::Db(error)) if sqlite && error.unique_attribute() == Some("userName") => {
-                let holder = rows::user_name_holder(conn, &ctx.tenant, &resource_type, &body)?
-                    .ok_or(DieselError::MissingRow)?;
+                let holder =
+                    rows::user_name_holder(conn, &ctx.tenant, &self.resource_type, &self.body)?
+                        .ok_or(DieselError::MissingRow)?;
                 return taken(conn, holder);
             }
             inserted => inserted?,
         };
         // After the insert (a failure undoes it), so that a taken userName is
         // reported before an unknown manager, as on PostgreSQL.
-        if resource_type == USER_TYPE {
-            check_manager(conn, ctx, &body)?;
+        if self.resource_type == USER_TYPE {
+            check_manager(conn, ctx, &self.body)?;
         }
         let added = member_rows::add_members(conn, pk, &members)?;
-        let (as_read, created) = match created {
-            Some(created) => (as_read, created),
+        let (as_read, created) = match self.created {
+            Some(created) => (self.as_read, created),
             None => {
-                let as_read = name_manager(conn, ctx, as_read)?;
-                let created = EventRow::created(&resource_type, &id, &as_read);
+                let as_read = name_manager(conn, ctx, self.as_read)?;
+                let created = EventRow::created(&self.resource_type, &self.id, &as_read);
                 (as_read, created)
             }
         };
-        let mut events = NewEvent::member_changes(&id, &added, &[]);
-        if resource_type == USER_TYPE {
-            teams::sync(conn, ctx, (pk, &id), Some(&body), at, &mut events)?;
+        let mut events = NewEvent::member_changes(&self.id, &added, &[]);
+        if self.resource_type == USER_TYPE {
+            teams::sync(
+                conn,
+                ctx,
+                (pk, &self.id),
+                Some(&self.body),
+                self.at,
+                &mut events,
+            )?;
         }
         let events = std::iter::once(created).chain(events.into_iter().map(EventRow::from));
-        event_rows::insert_events(conn, &ctx.tenant, events, at)?;
+        event_rows::insert_events(conn, &ctx.tenant, events, self.at)?;
         if added.is_empty() {
             Ok(Created::New(as_read))
         } else {
-            let row = rows::get(conn, &ctx.tenant, &resource_type, &id)?;
+            let row = rows::get(conn, &ctx.tenant, &self.resource_type, &self.id)?;
             view(conn, ctx, &row, &Projection::default()).map(Created::New)
         }
     }
